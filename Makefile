@@ -1,0 +1,129 @@
+# nskit - one non-recursive Makefile.
+#
+#   make            build every tool into build/bin
+#   make check      install missing dependencies, build, run every test
+#   make demo       install missing dependencies, build, show a rootless namespace
+#   make asan       build with address+undefined sanitizers and run the tests
+#   make bench      side-by-side timings (needs hyperfine, podman, buildah, bwrap)
+#   make install    PREFIX, DESTDIR, BINDIR, MANDIR; mode 0755, never setuid
+#
+# Tools are found by convention: every <area>/<tool>.c is one executable;
+# lib/*.c is libnskit.a; tests/unit/check_<module>.c is one Check suite.
+
+VERSION := $(shell cat VERSION)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+INSTALL ?= install
+PKG_CONFIG ?= pkg-config
+
+CC ?= cc
+O  ?= build
+
+PKGS := mount smartcols libcap-ng
+
+# Project flags live in their own variables; the user's CFLAGS, CPPFLAGS and
+# LDFLAGS (distributions put hardening flags there) are appended, never replaced.
+# pkg-config is expanded lazily, so 'make check' can install it first.
+NK_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Werror=format-security -Werror=format -Werror=missing-prototypes \
+	-Werror=implicit-function-declaration -Werror=return-type \
+	-D_GNU_SOURCE -DNSKIT_VERSION='"$(VERSION)"' -Ilib \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+NK_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lsubid
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+ALL_CFLAGS = $(NK_CFLAGS) $(SAN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_CFLAGS) $(LDFLAGS)
+
+AREAS     := idmap unshare subid mnt doctor
+TOOL_SRCS := $(wildcard $(addsuffix /*.c,$(AREAS)))
+TOOLS     := $(notdir $(TOOL_SRCS:.c=))
+TOOL_BINS := $(addprefix $(O)/bin/,$(TOOLS))
+LIB_SRCS  := $(wildcard lib/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+LIB_HDRS  := $(wildcard lib/*.h)
+LIBNSKIT  := $(O)/libnskit.a
+UNIT_SRCS := $(wildcard tests/unit/check_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
+TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(O)/tests/helpers/%)
+MANPAGES  := $(wildcard man/*.1 man/*.7)
+
+.PHONY: all deps check check-only demo asan bench install uninstall clean tests
+
+all: $(TOOL_BINS)
+
+$(O)/lib/%.o: lib/%.c $(LIB_HDRS) VERSION
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBNSKIT): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/bin/%: $(LIBNSKIT) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %/$*.c,$(TOOL_SRCS)) $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LIBS)
+
+# Each tool depends on its own source file.
+define tool_rule
+$(O)/bin/$(notdir $(1:.c=)): $(1)
+endef
+$(foreach s,$(TOOL_SRCS),$(eval $(call tool_rule,$(s))))
+
+$(O)/tests/check_%: tests/unit/check_%.c tests/unit/nkcheck.h $(LIBNSKIT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LIBS) $(CHECK_LIBS)
+
+$(O)/tests/helpers/%: tests/helpers/%.c $(LIBNSKIT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LIBS)
+
+tests: all $(UNIT_BINS) $(TEST_HELPERS)
+
+deps:
+	@scripts/install-deps
+
+# The README's test command: dependencies, build, every test.
+check: deps
+	@$(MAKE) --no-print-directory tests
+	@NSKIT_BUILD=$(abspath $(O)) tests/run
+
+# Run the tests on what is built, without the dependency step.
+check-only: tests
+	@NSKIT_BUILD=$(abspath $(O)) tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@NSKIT_BUILD=$(abspath $(O)) scripts/demo
+
+asan: deps
+	@$(MAKE) --no-print-directory O=build-asan SAN_CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' tests
+	@NSKIT_BUILD=$(abspath build-asan) NSKIT_ASAN=1 \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
+		tests/run
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@NSKIT_BUILD=$(abspath $(O)) bench/run
+
+install: all
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
+	done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(notdir $(MANPAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
+
+clean:
+	rm -rf $(O) build-asan

@@ -1,0 +1,85 @@
+#include <stdarg.h>
+#include <string.h>
+#include "err.h"
+
+void nk_err_clear(struct nk_err *e)
+{
+	e->code = 0;
+	e->msg[0] = '\0';
+}
+
+int nk_errf(struct nk_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (code < 0)
+		code = -code;
+	if (code == 0)
+		code = EINVAL;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -code;
+}
+
+int nk_syserr(struct nk_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	if (code < 0)
+		code = -code;
+	if (code == 0)
+		code = EIO;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	len = strlen(e->msg);
+	snprintf(e->msg + len, sizeof e->msg - len, ": %s", strerror(code));
+	return -code;
+}
+
+int nk_err_prefix(struct nk_err *e, const char *fmt, ...)
+{
+	char buf[NK_ERR_MAX];
+	size_t len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	len = strlen(buf);
+	if (len + 2 < sizeof buf) {
+		buf[len++] = ':';
+		buf[len++] = ' ';
+		buf[len] = '\0';
+		size_t m = strnlen(e->msg, sizeof e->msg);
+
+		if (m > sizeof buf - len - 1)
+			m = sizeof buf - len - 1;
+		memcpy(buf + len, e->msg, m);
+		buf[len + m] = '\0';
+	}
+	memcpy(e->msg, buf, sizeof buf);
+	if (e->code == 0)
+		e->code = EINVAL;
+	return -e->code;
+}
+
+int nk_err_hint(struct nk_err *e, const char *fmt, ...)
+{
+	char hint[NK_ERR_MAX];
+	size_t len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(hint, sizeof hint, fmt, ap);
+	va_end(ap);
+	len = strlen(e->msg);
+	snprintf(e->msg + len, sizeof e->msg - len, " (%s)", hint);
+	if (e->code == 0)
+		e->code = EINVAL;
+	return -e->code;
+}

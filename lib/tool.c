@@ -1,0 +1,132 @@
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include "tool.h"
+
+const char *nk_progname = "nskit";
+
+int nk_is_secure(void)
+{
+	return getauxval(AT_SECURE) != 0;
+}
+
+static void close_stdout(void)
+{
+	int bad = 0;
+
+	/* A write error that stdio buffered (EPIPE excepted, as util-linux does)
+	 * must not turn into a silent exit 0. */
+	if (ferror(stdout))
+		bad = errno ? errno : EIO;
+	if (fclose(stdout) != 0 && errno != EBADF && errno != EPIPE)
+		bad = errno;
+	if (bad && bad != EPIPE) {
+		fprintf(stderr, "%s: write error: %s\n", nk_progname, strerror(bad));
+		_exit(1);
+	}
+	if (fclose(stderr) != 0 && errno != EBADF)
+		_exit(1);
+}
+
+void nk_tool_init(const char *name)
+{
+	nk_progname = name;
+	if (nk_is_secure()) {
+		/* The message goes out with write(2): under AT_SECURE nothing that
+		 * depends on the environment (locale, stdio setup) is trusted. */
+		static const char msg[] =
+			": refusing to run setuid, setgid or with file capabilities; "
+			"nskit delegates privileged steps to newuidmap/newgidmap\n";
+		if (write(2, name, strlen(name)) < 0 || write(2, msg, sizeof msg - 1) < 0)
+			_exit(1);
+		_exit(1);
+	}
+	/* Keep 0, 1, 2 occupied so that no descriptor we open lands there. */
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+			if (n < 0)
+				_exit(1);
+			if (n != fd) {
+				close(n);
+				_exit(1);
+			}
+		}
+	}
+	atexit(close_stdout);
+}
+
+static void vwarn(int with_errno, const char *fmt, va_list ap)
+{
+	int saved = errno;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", nk_progname);
+	vfprintf(stderr, fmt, ap);
+	if (with_errno)
+		fprintf(stderr, ": %s", strerror(saved));
+	fputc('\n', stderr);
+}
+
+void nk_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(0, fmt, ap);
+	va_end(ap);
+}
+
+void nk_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(1, fmt, ap);
+	va_end(ap);
+}
+
+void nk_err_print(const struct nk_err *e)
+{
+	nk_warnx("%s", e->msg[0] ? e->msg : strerror(e->code ? e->code : EIO));
+}
+
+void nk_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void nk_die_err(int status, const struct nk_err *e)
+{
+	nk_err_print(e);
+	exit(status);
+}
+
+void nk_usage_error(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", nk_progname);
+	exit(1);
+}
+
+void nk_usage_errorx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(0, fmt, ap);
+	va_end(ap);
+	nk_usage_error();
+}
+
+void nk_print_version(void)
+{
+	printf("%s from nskit %s\n", nk_progname, NSKIT_VERSION);
+	exit(0);
+}

@@ -1,0 +1,39 @@
+/* tool.h - what every nskit executable does first and last
+ *
+ * nk_tool_init() must be the first call of every main(): it refuses to run
+ * when the kernel marks the process AT_SECURE (setuid/setgid bit or file
+ * capabilities: nskit is setuid-free by design and every privileged step goes
+ * through shadow-utils' newuidmap/newgidmap), makes sure fds 0-2 are open so
+ * that no file we open later becomes someone's stdout, and registers a
+ * check that stdout was written completely (util-linux's close_stdout).
+ */
+#ifndef NSKIT_TOOL_H
+#define NSKIT_TOOL_H
+
+#include "err.h"
+
+#ifndef NSKIT_VERSION
+#define NSKIT_VERSION "0.1.0"
+#endif
+
+extern const char *nk_progname;
+
+void nk_tool_init(const char *name);
+/* "tool: message\n" on stderr. */
+void nk_warnx(const char *fmt, ...) NK_PRINTF(1, 2);
+/* "tool: message: strerror(errno)\n" on stderr. */
+void nk_warn(const char *fmt, ...) NK_PRINTF(1, 2);
+/* Print the error object as "tool: msg". */
+void nk_err_print(const struct nk_err *e);
+/* Print "tool: msg" and exit(status). */
+void nk_die(int status, const char *fmt, ...) NK_PRINTF(2, 3) __attribute__((noreturn));
+void nk_die_err(int status, const struct nk_err *e) __attribute__((noreturn));
+/* "Try 'tool --help' for more information." and exit 1. */
+void nk_usage_error(void) __attribute__((noreturn));
+void nk_usage_errorx(const char *fmt, ...) NK_PRINTF(1, 2) __attribute__((noreturn));
+/* "tool from nskit X.Y.Z" and exit 0. */
+void nk_print_version(void) __attribute__((noreturn));
+/* Return non-zero when the process runs AT_SECURE. */
+int nk_is_secure(void);
+
+#endif
