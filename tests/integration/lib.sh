@@ -133,21 +133,55 @@ user_env() { # NAME -> the env(1) arguments of a login of NAME
 	echo "HOME=$NSKIT_SANDBOX/home/$name USER=$name LOGNAME=$name SHELL=/bin/sh PATH=$PATH XDG_RUNTIME_DIR=$NSKIT_SANDBOX/run/$uid"
 }
 
+# as_argv USER : set the array AS to the command prefix that runs as USER
+as_argv() {
+	local name=$1
+	# shellcheck disable=SC2046
+	AS=(setpriv --reuid="$name" --regid="$(id -g "$name")" --init-groups --
+		env -i $(user_env "$name"))
+	if [ -n "${NSKIT_ASAN:-}" ]; then
+		AS+=("ASAN_OPTIONS=${ASAN_OPTIONS:-}" "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}")
+	fi
+}
+
 as() { # USER CMD... : run as USER, its groups, a login-like environment
 	local name=$1
 	shift
-	# shellcheck disable=SC2046
-	setpriv --reuid="$name" --regid="$(id -g "$name")" --init-groups -- \
-		env -i $(user_env "$name") ${NSKIT_ASAN:+ASAN_OPTIONS=${ASAN_OPTIONS:-} UBSAN_OPTIONS=${UBSAN_OPTIONS:-}} "$@"
+	as_argv "$name"
+	"${AS[@]}" "$@"
 }
 
-# bg PID-VARIABLE CMD... : start CMD in the background; it is killed at exit
+# bg VAR CMD... : start CMD in the background, $VAR is its pid; killed at exit.
+# "bg VAR as USER CMD..." starts CMD as USER with no shell in between, so
+# $VAR is the pid of CMD itself.
 bg() {
 	local var=$1
 	shift
-	"$@" &
+	if [ "$1" = as ]; then
+		as_argv "$2"
+		shift 2
+		"${AS[@]}" "$@" &
+	else
+		"$@" &
+	fi
 	eval "$var=$!"
 	_tap_bg_pids="$_tap_bg_pids $!"
+}
+
+# userns_proc VAR USER [unshare options] : a process of USER sleeping in a new
+# user namespace with no map yet; $VAR is its pid.
+userns_proc() {
+	local _var=$1 _user=$2 _i=0 _up_pid
+	shift 2
+	bg _up_pid as "$_user" unshare --user "$@" sleep 600
+	# Wait until the process has entered its namespace (unshare has exec'd sleep).
+	while [ "$(readlink "/proc/$_up_pid/ns/user" 2>/dev/null)" = "$(readlink /proc/self/ns/user)" ] ||
+		[ "$(cat "/proc/$_up_pid/comm" 2>/dev/null)" != sleep ]; do
+		_i=$((_i + 1))
+		[ $_i -gt 500 ] && break
+		sleep 0.01
+	done
+	eval "$_var=$_up_pid"
 }
 
 # Wait until a file exists (up to 5 s).

@@ -1,0 +1,218 @@
+/* idmap-apply - write the uid and gid maps of a process
+ *
+ * The maps are checked before anything is written (kernel rules, the
+ * caller's subordinate ranges, the parent namespace's map), then written
+ * directly where the kernel allows it and otherwise through newuidmap and
+ * newgidmap, run at the same time.
+ */
+#include <getopt.h>
+#include <pwd.h>
+#include <string.h>
+#include "helper.h"
+#include "idmap.h"
+#include "num.h"
+#include "proc.h"
+#include "subid.h"
+#include "tool.h"
+
+enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM };
+
+static void __attribute__((noreturn)) usage(void)
+{
+	printf("Usage:\n"
+	       " %s [options] PID\n"
+	       "\n"
+	       "Write the uid and gid maps of process PID's new user namespace.\n"
+	       "\n"
+	       "Options:\n"
+	       " -a, --auto                  you to 0, then all your subordinate ids (default)\n"
+	       " -r, --map-root              only your uid and gid, to 0\n"
+	       " -k, --keep-id               you to your own ids, subordinate ids around them\n"
+	       " -u, --uid INNER:OUTER:COUNT a uid extent (repeatable)\n"
+	       " -g, --gid INNER:OUTER:COUNT a gid extent (repeatable)\n"
+	       " -m, --map INNER:OUTER:COUNT a uid and gid extent (repeatable)\n"
+	       " -f, --from FILE|-           read the maps as a map stream\n"
+	       "     --setgroups allow|deny  what /proc/PID/setgroups is set to\n"
+	       " -n, --dry-run               print the maps and how they would be written\n"
+	       "\n"
+	       " -h, --help                  display this help\n"
+	       " -V, --version               display version\n"
+	       "\n"
+	       "For more details see idmap-apply(1).\n", nk_progname);
+	exit(0);
+}
+
+static void set_mode(enum mode *m, enum mode want)
+{
+	if (*m != MODE_NONE && *m != want)
+		nk_usage_errorx("--auto, --map-root, --keep-id, --uid/--gid/--map and --from "
+				"are mutually exclusive");
+	*m = want;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "auto", no_argument, NULL, 'a' },
+		{ "map-root", no_argument, NULL, 'r' },
+		{ "keep-id", no_argument, NULL, 'k' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "gid", required_argument, NULL, 'g' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "setgroups", required_argument, NULL, 'S' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	enum mode mode = MODE_NONE;
+	enum nk_setgroups sg = NK_SETGROUPS_DEFAULT;
+	struct nk_maps maps = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_plan plan;
+	struct nk_err e;
+	const char *from = NULL;
+	int dry = 0, c;
+	pid_t pid;
+	uid_t uid = getuid(), euid;
+	gid_t gid = getgid();
+	struct passwd *pw;
+	char user[256];
+	uint64_t ns_self, ns_target;
+
+	nk_tool_init("idmap-apply");
+	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			set_mode(&mode, MODE_AUTO);
+			break;
+		case 'r':
+			set_mode(&mode, MODE_ROOT);
+			break;
+		case 'k':
+			set_mode(&mode, MODE_KEEPID);
+			break;
+		case 'u':
+		case 'g':
+		case 'm':
+			set_mode(&mode, MODE_EXPLICIT);
+			if (nk_maps_add_spec(&maps, c == 'm' ? 'b' : (char)c, optarg, &e) < 0)
+				nk_die_err(1, &e);
+			break;
+		case 'f':
+			set_mode(&mode, MODE_FROM);
+			from = optarg;
+			break;
+		case 'S':
+			if (strcmp(optarg, "allow") == 0)
+				sg = NK_SETGROUPS_ALLOW;
+			else if (strcmp(optarg, "deny") == 0)
+				sg = NK_SETGROUPS_DENY;
+			else
+				nk_usage_errorx("invalid --setgroups '%s': use allow or deny", optarg);
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			nk_print_version();
+		default:
+			nk_usage_error();
+		}
+	}
+	if (optind == argc)
+		nk_usage_errorx("no PID given");
+	if (argc - optind > 1)
+		nk_usage_errorx("too many arguments: only one PID");
+	if (nk_parse_pid_e(argv[optind], &pid, &e) < 0)
+		nk_die_err(1, &e);
+	if (mode == MODE_NONE)
+		mode = MODE_AUTO;
+
+	pw = getpwuid(uid);
+	if (pw)
+		snprintf(user, sizeof user, "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof user, "%u", uid);
+
+	/* Build the maps. */
+	if (mode == MODE_FROM) {
+		if (nk_mapstream_read(from, &maps, &e) < 0)
+			nk_die_err(1, &e);
+	} else if (mode == MODE_ROOT) {
+		nk_map_add(&maps.uid, 0, uid, 1);
+		nk_map_add(&maps.gid, 0, gid, 1);
+		if (sg == NK_SETGROUPS_DEFAULT)
+			sg = NK_SETGROUPS_DENY;     /* as unshare -r does: no helper needed */
+	} else if (mode == MODE_AUTO || mode == MODE_KEEPID) {
+		for (int t = NK_UID; t <= NK_GID; t++) {
+			struct nk_ranges sub;
+			uint32_t self = t == NK_UID ? uid : gid;
+			struct nk_map *m = nk_maps_get(&maps, (enum nk_idtype)t);
+
+			if (nk_subid_ranges(user, (enum nk_idtype)t, &sub, &e) < 0)
+				nk_die_err(1, &e);
+			if (sub.n == 0)
+				nk_die(1, "no subordinate %s range for '%s' in %s (run 'subid-alloc %s' as root, "
+				       "or use --map-root)", nk_idtype_name((enum nk_idtype)t), user,
+				       nk_subid_file((enum nk_idtype)t), user);
+			if ((mode == MODE_AUTO ? nk_map_build_auto(self, &sub, m, &e)
+					       : nk_map_build_keepid(self, &sub, m, &e)) < 0)
+				nk_die_err(1, &e);
+			nk_ranges_free(&sub);
+		}
+	}
+	if (maps.uid.n == 0 || maps.gid.n == 0)
+		nk_die(1, "the %s map is empty (give %s)", maps.uid.n == 0 ? "uid" : "gid",
+		       mode == MODE_FROM ? (maps.uid.n == 0 ? "'u' or 'b' lines" : "'g' or 'b' lines")
+					 : (maps.uid.n == 0 ? "--uid or --map" : "--gid or --map"));
+
+	/* Check everything before anything is written. */
+	if (nk_plan_write(&maps, sg, &plan, &e) < 0)
+		nk_die_err(1, &e);
+	if (nk_maps_check_allowed(&maps, &plan, user, uid, gid, &e) < 0)
+		nk_die_err(1, &e);
+
+	if (nk_proc_ids(pid, NULL, &euid, NULL, NULL, &e) < 0)
+		nk_die_err(1, &e);
+	if (euid != geteuid() && !plan.privileged[NK_UID])
+		nk_die(1, "process %d belongs to uid %u, not to you (uid %u)", (int)pid, euid, geteuid());
+	if (nk_proc_ns_ino(0, "user", &ns_self, &e) < 0 || nk_proc_ns_ino(pid, "user", &ns_target, &e) < 0)
+		nk_die_err(1, &e);
+	if (ns_self == ns_target)
+		nk_die(1, "process %d is in this user namespace, not in a new one (nothing to map)", (int)pid);
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		struct nk_map cur;
+
+		nk_map_init(&cur);
+		if (nk_map_read_proc(pid, (enum nk_idtype)t, &cur, &e) < 0)
+			nk_die_err(1, &e);
+		if (cur.n > 0)
+			nk_die(1, "process %d already has a %s map (a map can be written only once)",
+			       (int)pid, nk_idtype_name((enum nk_idtype)t));
+		nk_map_free(&cur);
+	}
+
+	if (dry) {
+		for (int t = NK_UID; t <= NK_GID; t++) {
+			if (t == NK_GID && plan.setgroups == NK_SETGROUPS_DENY)
+				printf("# /proc/%d/setgroups: deny\n", (int)pid);
+			if (plan.how[t] == NK_WRITE_DIRECT)
+				printf("# /proc/%d/%s_map: direct write\n", (int)pid, nk_idtype_name((enum nk_idtype)t));
+			else
+				printf("# /proc/%d/%s_map: %s\n", (int)pid, nk_idtype_name((enum nk_idtype)t),
+				       plan.helper[t]);
+		}
+		nk_mapstream_print(stdout, &maps);
+		nk_maps_free(&maps);
+		return 0;
+	}
+	if (nk_write_maps(pid, &maps, &plan, &e) < 0) {
+		nk_err_prefix(&e, "cannot apply the maps to process %d", (int)pid);
+		nk_die_err(1, &e);
+	}
+	nk_maps_free(&maps);
+	return 0;
+}

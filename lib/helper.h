@@ -1,0 +1,52 @@
+/* helper.h - writing a process's maps: directly where the kernel allows it,
+ * otherwise through shadow-utils' newuidmap and newgidmap, both at once
+ *
+ * The kernel lets a process write a child namespace's map itself when it has
+ * CAP_SETUID (CAP_SETGID) over the parent namespace, or when the map is just
+ * its own id; for a gid map that also needs "deny" in /proc/PID/setgroups
+ * first (CVE-2014-8989: otherwise an unprivileged user could drop
+ * supplementary groups used as negative permissions). Everything else goes
+ * through the setuid helpers, which check /etc/subuid and /etc/subgid.
+ */
+#ifndef NSKIT_HELPER_H
+#define NSKIT_HELPER_H
+
+#include <limits.h>
+#include <sys/types.h>
+#include "err.h"
+#include "idmap.h"
+
+enum nk_write { NK_WRITE_DIRECT = 0, NK_WRITE_HELPER = 1 };
+enum nk_setgroups { NK_SETGROUPS_DEFAULT = 0, NK_SETGROUPS_ALLOW, NK_SETGROUPS_DENY };
+
+struct nk_plan {
+	enum nk_write how[2];          /* indexed by enum nk_idtype */
+	char helper[2][PATH_MAX];      /* newuidmap / newgidmap when used */
+	enum nk_setgroups setgroups;   /* DENY: write "deny" before gid_map */
+	int privileged[2];             /* CAP_SETUID / CAP_SETGID in our namespace */
+};
+
+/* Path of newuidmap (t == NK_UID) or newgidmap: $NEWUIDMAP / $NEWGIDMAP,
+ * else the first in PATH, else /usr/bin, /usr/sbin, /bin, /sbin. */
+int nk_find_helper(enum nk_idtype t, char *out, size_t len, struct nk_err *e);
+
+/* Decide how each map is written, for this process as the writer. */
+int nk_plan_write(const struct nk_maps *m, enum nk_setgroups sg, struct nk_plan *p,
+		  struct nk_err *e);
+
+/* Before anything is written: is every outside range one the caller may
+ * map? Unprivileged: its own id (count 1) or inside USER's subordinate
+ * ranges. In a nested namespace also: inside one extent of our own map
+ * (the kernel maps each extent through a single parent extent). */
+int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
+			  const char *user, uid_t uid, gid_t gid, struct nk_err *e);
+
+/* Write setgroups (when planned), then uid_map and gid_map of PID, running
+ * newuidmap and newgidmap at the same time where the plan says so. */
+int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
+		  struct nk_err *e);
+
+/* Write "deny" or "allow" to /proc/PID/setgroups. */
+int nk_write_setgroups(pid_t pid, enum nk_setgroups sg, struct nk_err *e);
+
+#endif

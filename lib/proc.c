@@ -1,0 +1,190 @@
+#include <fcntl.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <cap-ng.h>
+#include "proc.h"
+#include "num.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+static void proc_path(char *buf, size_t len, pid_t pid, const char *what)
+{
+	if (pid > 0)
+		snprintf(buf, len, "/proc/%d/%s", (int)pid, what);
+	else
+		snprintf(buf, len, "/proc/self/%s", what);
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (got < len - 1) {
+		ssize_t r = read(fd, buf + got, len - 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+int nk_proc_exists(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	proc_path(path, sizeof path, pid, "");
+	return stat(path, &st) == 0;
+}
+
+static int parse_two_ids(const char *buf, const char *key, uint32_t *a, uint32_t *b)
+{
+	const char *p = strstr(buf, key);
+	char f1[16], f2[16];
+
+	if (!p)
+		return -EINVAL;
+	if (sscanf(p + strlen(key), " %15s %15s", f1, f2) != 2)
+		return -EINVAL;
+	if (nk_parse_u32(f1, UINT32_MAX, a) < 0 || nk_parse_u32(f2, UINT32_MAX, b) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int nk_proc_ids(pid_t pid, uid_t *ruid, uid_t *euid, gid_t *rgid, gid_t *egid,
+		struct nk_err *e)
+{
+	char path[64], buf[4096];
+	ssize_t r;
+	uint32_t a, b, c, d;
+
+	proc_path(path, sizeof path, pid, "status");
+	r = read_small(path, buf, sizeof buf);
+	if (r == -ENOENT || r == -ESRCH)
+		return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
+	if (r < 0)
+		return nk_syserr(e, (int)-r, "cannot read %s", path);
+	if (parse_two_ids(buf, "\nUid:", &a, &b) < 0 || parse_two_ids(buf, "\nGid:", &c, &d) < 0)
+		return nk_errf(e, EINVAL, "cannot parse %s", path);
+	if (ruid)
+		*ruid = a;
+	if (euid)
+		*euid = b;
+	if (rgid)
+		*rgid = c;
+	if (egid)
+		*egid = d;
+	return 0;
+}
+
+int nk_proc_ns_ino(pid_t pid, const char *name, uint64_t *ino, struct nk_err *e)
+{
+	char path[64], what[32];
+	struct stat st;
+
+	snprintf(what, sizeof what, "ns/%s", name);
+	proc_path(path, sizeof path, pid, what);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
+		return nk_syserr(e, errno, "cannot read %s", path);
+	}
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+int nk_proc_starttime(pid_t pid, uint64_t *start, struct nk_err *e)
+{
+	char path[64], buf[1024], *p, *save = NULL, *t;
+	ssize_t r;
+	int field = 2;
+
+	proc_path(path, sizeof path, pid, "stat");
+	r = read_small(path, buf, sizeof buf);
+	if (r == -ENOENT || r == -ESRCH)
+		return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
+	if (r < 0)
+		return nk_syserr(e, (int)-r, "cannot read %s", path);
+	/* comm may contain spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return nk_errf(e, EINVAL, "cannot parse %s", path);
+	for (t = strtok_r(p + 1, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		field++;
+		if (field == 22)
+			return nk_parse_u64(t, UINT64_MAX, start) < 0 ?
+				nk_errf(e, EINVAL, "cannot parse %s", path) : 0;
+	}
+	return nk_errf(e, EINVAL, "cannot parse %s", path);
+}
+
+int nk_proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t r;
+
+	proc_path(path, sizeof path, pid, "cmdline");
+	r = read_small(path, buf, len);
+	if (r <= 0) {
+		/* Kernel threads and zombies have no command line: use comm. */
+		proc_path(path, sizeof path, pid, "comm");
+		r = read_small(path, buf, len);
+		if (r < 0)
+			return (int)r;
+		buf[strcspn(buf, "\n")] = '\0';
+		return 0;
+	}
+	for (ssize_t i = 0; i < r; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	while (r > 0 && buf[r - 1] == ' ')
+		buf[--r] = '\0';
+	return 0;
+}
+
+int nk_pidfd_open(pid_t pid, unsigned flags)
+{
+	long r = syscall(SYS_pidfd_open, pid, flags);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+int nk_pidfd_send_signal(int pidfd, int sig)
+{
+	long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+
+	return r < 0 ? -errno : 0;
+}
+
+int nk_no_new_privs(void)
+{
+	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
+
+int nk_have_cap(int cap)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_process() < 0)
+		return 0;
+	return capng_have_capability(CAPNG_EFFECTIVE, (unsigned)cap) != 0;
+}

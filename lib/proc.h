@@ -1,0 +1,29 @@
+/* proc.h - what nskit reads of a process from /proc, and pidfds */
+#ifndef NSKIT_PROC_H
+#define NSKIT_PROC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "err.h"
+
+/* Real and effective uid/gid from /proc/PID/status (pid 0: self). */
+int nk_proc_ids(pid_t pid, uid_t *ruid, uid_t *euid, gid_t *rgid, gid_t *egid,
+		struct nk_err *e);
+/* Inode of /proc/PID/ns/<name> ("user", "mnt", "pid"). */
+int nk_proc_ns_ino(pid_t pid, const char *name, uint64_t *ino, struct nk_err *e);
+/* Start time (clock ticks since boot, field 22 of /proc/PID/stat): with the
+ * pid it names one process for good, even after the pid is reused. */
+int nk_proc_starttime(pid_t pid, uint64_t *start, struct nk_err *e);
+/* The comm name and command line (NUL separated args joined by spaces). */
+int nk_proc_cmdline(pid_t pid, char *buf, size_t len);
+/* Does /proc/PID exist? */
+int nk_proc_exists(pid_t pid);
+/* pidfd_open(2) with O_CLOEXEC semantics (pidfds are always close-on-exec). */
+int nk_pidfd_open(pid_t pid, unsigned flags);
+int nk_pidfd_send_signal(int pidfd, int sig);
+/* PR_GET_NO_NEW_PRIVS of this process. */
+int nk_no_new_privs(void);
+/* Does this process have CAP in its effective set (read with libcap-ng)? */
+int nk_have_cap(int cap);
+
+#endif

@@ -1,0 +1,51 @@
+/* subid.h - a user's subordinate id ranges, through libsubid, and the maps
+ * built from them
+ *
+ * Ranges are read with shadow-utils' libsubid, so that a `subid:` source in
+ * /etc/nsswitch.conf (SSSD, FreeIPA) is honoured exactly as newuidmap
+ * honours it. libsubid matches lines owned by the user's name and by its
+ * numeric uid.
+ */
+#ifndef NSKIT_SUBID_H
+#define NSKIT_SUBID_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "err.h"
+#include "idmap.h"
+
+struct nk_range {
+	uint32_t start;
+	uint32_t count;
+};
+
+struct nk_ranges {
+	size_t n;
+	struct nk_range *r;
+};
+
+void nk_ranges_free(struct nk_ranges *r);
+/* Sort by start (the order podman's containers/storage maps them in). */
+void nk_ranges_sort(struct nk_ranges *r);
+/* Is [first, first+count) covered by the union of the ranges? */
+int nk_ranges_cover(const struct nk_ranges *r, uint32_t first, uint32_t count);
+int nk_ranges_add(struct nk_ranges *r, uint32_t start, uint32_t count);
+
+/* Every range USER owns (by name or uid), in the order libsubid returns
+ * them. No range is not an error: out->n == 0. */
+int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
+		    struct nk_err *e);
+
+/* The file libsubid reads for t, for messages: "/etc/subuid". */
+const char *nk_subid_file(enum nk_idtype t);
+
+/* Default rootless map: SELF to 0, then every range in order of start,
+ * inside ids contiguous from 1 (what podman unshare maps). */
+int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
+		      struct nk_err *e);
+/* keep-id: SELF to SELF, subordinate ids filling 0..SELF-1 and SELF+1..
+ * (podman's --userns=keep-id, composed into one map). */
+int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
+			struct nk_err *e);
+
+#endif
