@@ -127,3 +127,22 @@ uninstall:
 
 clean:
 	rm -rf $(O) build-asan
+
+# Boot services that run mnt-share (contrib/): for packagers, not part of 'install'.
+SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)
+OPENRCDIR ?= $(SYSCONFDIR)/init.d
+.PHONY: install-systemd install-openrc
+install-systemd:
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/systemd/nskit-mnt-share.service > $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
+install-openrc:
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(OPENRCDIR)
+	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/openrc/nskit-mnt-share > $(DESTDIR)$(OPENRCDIR)/nskit-mnt-share
+	chmod 0755 $(DESTDIR)$(OPENRCDIR)/nskit-mnt-share
+
+# subid-alloc's tests: a libsubid NSS module (a shared object, not a program).
+$(O)/tests/helpers/libsubid_nktest.so: tests/helpers/subid-plugin/libsubid_nktest.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NK_CFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS)
+tests: $(O)/tests/helpers/libsubid_nktest.so

@@ -32,7 +32,15 @@ static void close_stdout(void)
 
 void nk_tool_init(const char *name)
 {
+	size_t have = strlen(program_invocation_name), want = strlen(name);
+
 	nk_progname = name;
+	/* getopt_long prints argv[0] in its messages, which is a full path when
+	 * the tool is run by path. program_invocation_name is argv[0] itself in
+	 * glibc: write the bare name over it (it is never shorter when it ends
+	 * in the name), so every message starts with "tool:". */
+	if (have >= want && strcmp(program_invocation_name + have - want, name) == 0)
+		memmove(program_invocation_name, name, want + 1);
 	if (nk_is_secure()) {
 		/* The message goes out with write(2): under AT_SECURE nothing that
 		 * depends on the environment (locale, stdio setup) is trusted. */
