@@ -65,8 +65,12 @@ int nk_plan_write(const struct nk_maps *m, enum nk_setgroups sg, struct nk_plan 
 
 	memset(p, 0, sizeof *p);
 	p->setgroups = sg == NK_SETGROUPS_DENY ? NK_SETGROUPS_DENY : NK_SETGROUPS_DEFAULT;
-	p->privileged[NK_UID] = nk_have_cap(CAP_SETUID);
-	p->privileged[NK_GID] = nk_have_cap(CAP_SETGID);
+	/* One read of our capabilities for both questions. */
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_process() == 0) {
+		p->privileged[NK_UID] = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) != 0;
+		p->privileged[NK_GID] = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID) != 0;
+	}
 	for (int t = NK_UID; t <= NK_GID; t++) {
 		uint32_t self = t == NK_UID ? geteuid() : getegid();
 

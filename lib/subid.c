@@ -1,5 +1,9 @@
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <shadow/subid.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "subid.h"
 #include "num.h"
 
@@ -62,37 +66,214 @@ const char *nk_subid_file(enum nk_idtype t)
 	return t == NK_UID ? "/etc/subuid" : "/etc/subgid";
 }
 
-static void subid_quiet(void)
+static int nss_read(char *name, size_t len)
 {
-	static int done;
+	NK_AUTOFCLOSE FILE *f = fopen("/etc/nsswitch.conf", "re");
+	char *line = NULL;
+	size_t cap = 0;
 
-	/* libsubid prints its own complaints to stderr unless told otherwise;
-	 * nskit reports errors itself. The stream is close-on-exec so that it
-	 * never reaches a command we run. */
-	if (!done) {
-		FILE *f = fopen("/dev/null", "we");
+	snprintf(name, len, "files");
+	if (!f)
+		return 0;
+	/* As shadow's nss_init(): the first "subid:" line, its first source. */
+	while (getline(&line, &cap, f) > 0) {
+		char *p = line, *save = NULL, *tok;
 
-		if (f)
-			subid_init("nskit", f);
-		done = 1;
+		if (line[0] == '#' || strncasecmp(line, "subid:", 6) != 0)
+			continue;
+		p += 6;
+		tok = strtok_r(p, " \t\n", &save);
+		if (!tok)
+			continue;
+		snprintf(name, len, "%s", tok);
+		free(line);
+		return strcmp(tok, "files") != 0;
 	}
+	free(line);
+	return 0;
 }
+
+int nk_subid_source(char *name, size_t len)
+{
+	/* Read once a process: every range lookup asks. */
+	static char cached[64];
+	static int state = -1;
+
+	if (state < 0)
+		state = nss_read(cached, sizeof cached);
+	snprintf(name, len, "%s", cached);
+	return state;
+}
+
+/* libsubid is loaded only when nsswitch.conf names a central source:
+ * linking it costs every run 0.8 ms (it pulls in libselinux, libsemanage,
+ * libaudit and PAM), more than all of idmap-apply's own work. */
+typedef int (*nk_get_ranges_fn)(const char *, struct subid_range **);
+
+static int libsubid_ranges(const char *user, enum nk_idtype t, struct subid_range **r,
+			   struct nk_err *e)
+{
+	static void *h;
+	static nk_get_ranges_fn get[2];
+
+	if (!h) {
+		bool (*init)(const char *, FILE *);
+		FILE *devnull;
+
+		h = dlopen("libsubid.so.4", RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			h = dlopen("libsubid.so", RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			return nk_errf(e, ENOENT, "cannot load libsubid for the 'subid:' source of "
+				       "/etc/nsswitch.conf: %s", dlerror());
+		init = (bool (*)(const char *, FILE *))dlsym(h, "subid_init");
+		get[NK_UID] = (nk_get_ranges_fn)dlsym(h, "subid_get_uid_ranges");
+		get[NK_GID] = (nk_get_ranges_fn)dlsym(h, "subid_get_gid_ranges");
+		if (!get[NK_UID] || !get[NK_GID]) {
+			dlclose(h);
+			h = NULL;
+			return nk_errf(e, ENOENT, "libsubid lacks subid_get_uid_ranges");
+		}
+		/* libsubid prints its own complaints unless told otherwise; the
+		 * stream is close-on-exec so it never reaches a command we run. */
+		devnull = fopen("/dev/null", "we");
+		if (init && devnull)
+			init("nskit", devnull);
+	}
+	return get[t](user, r);
+}
+
+/* A number shadow and nskit read the same way: shadow parses with
+ * strtoul(base 0), so "010" is 8 to newuidmap; only canonical decimal is
+ * taken, never a value the helper would read differently. */
+static int canonical_u32(const char *s, uint32_t *v)
+{
+	if (s[0] == '0' && s[1] != '\0')
+		return -EINVAL;
+	return nk_parse_u32(s, UINT32_MAX, v);
+}
+
+/* The files source, read as libsubid's files backend reads it: lines
+ * "owner:start:count" whose owner is the user's name or uid. Lines that
+ * are not strictly "name:decimal:decimal" (hex, octal, signs, spaces,
+ * extra fields, count 0) are skipped: shadow reads some of them in ways
+ * nobody meant, and subid-check reports every one. */
+static int file_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
+		       struct nk_err *e)
+{
+	const char *path = nk_subid_file(t);
+	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
+	char *line = NULL;
+	static char uidstr[16], uidof[256];
+	size_t cap = 0;
+
+	/* One passwd lookup a process for the usual single user. */
+	if (strcmp(uidof, user) != 0) {
+		struct passwd *pw = getpwnam(user);
+
+		snprintf(uidof, sizeof uidof, "%s", user);
+		uidstr[0] = '\0';
+		if (pw)
+			snprintf(uidstr, sizeof uidstr, "%u", pw->pw_uid);
+	}
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		return nk_syserr(e, errno, "cannot read %s", path);
+	}
+	while (getline(&line, &cap, f) > 0) {
+		char *owner = line, *c1, *c2, *end;
+		uint32_t start, count;
+
+		line[strcspn(line, "\n")] = '\0';
+		c1 = strchr(line, ':');
+		if (!c1)
+			continue;
+		*c1 = '\0';
+		if (strcmp(owner, user) != 0 && (!uidstr[0] || strcmp(owner, uidstr) != 0))
+			continue;
+		c2 = strchr(c1 + 1, ':');
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		end = c2 + 1;
+		if (canonical_u32(c1 + 1, &start) < 0 || canonical_u32(end, &count) < 0 || count == 0)
+			continue;
+		if ((uint64_t)start + count - 1 > NK_ID_MAX) {
+			free(line);
+			nk_ranges_free(out);
+			return nk_errf(e, ERANGE, "subordinate %s range %u:%u of '%s' goes past %lu (fix it in %s)",
+				       nk_idtype_name(t), start, count, user, NK_ID_MAX, path);
+		}
+		if (nk_ranges_add(out, start, count) < 0) {
+			free(line);
+			nk_ranges_free(out);
+			return nk_errf(e, ENOMEM, "out of memory");
+		}
+	}
+	free(line);
+	return 0;
+}
+
+static int copy_ranges(struct nk_ranges *dst, const struct nk_ranges *src)
+{
+	dst->n = 0;
+	dst->r = NULL;
+	if (src->n == 0)
+		return 0;
+	dst->r = malloc(src->n * sizeof *dst->r);
+	if (!dst->r)
+		return -ENOMEM;
+	memcpy(dst->r, src->r, src->n * sizeof *dst->r);
+	dst->n = src->n;
+	return 0;
+}
+
+static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
+			 struct nk_err *e);
 
 int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		    struct nk_err *e)
 {
+	/* A tool asks for the same user's ranges when it builds a map and
+	 * again when it checks it: remember the last answer of each type. */
+	static struct {
+		char user[256];
+		struct nk_ranges r;
+		int valid;
+	} memo[2];
+	int r;
+
+	if (memo[t].valid && strcmp(memo[t].user, user) == 0)
+		return copy_ranges(out, &memo[t].r) < 0 ? nk_errf(e, ENOMEM, "out of memory") : 0;
+	r = lookup_ranges(user, t, out, e);
+	if (r < 0)
+		return r;
+	nk_ranges_free(&memo[t].r);
+	memo[t].valid = strlen(user) < sizeof memo[t].user && copy_ranges(&memo[t].r, out) == 0;
+	if (memo[t].valid)
+		snprintf(memo[t].user, sizeof memo[t].user, "%s", user);
+	return 0;
+}
+
+static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
+			 struct nk_err *e)
+{
 	struct subid_range *r = NULL;
+	char source[64];
 	int n;
 
-	subid_quiet();
 	out->n = 0;
 	out->r = NULL;
-	n = t == NK_UID ? subid_get_uid_ranges(user, &r) : subid_get_gid_ranges(user, &r);
+	if (!nk_subid_source(source, sizeof source))
+		return file_ranges(user, t, out, e);
+	n = libsubid_ranges(user, t, &r, e);
 	if (n < 0) {
 		free(r);
+		if (e->code == ENOENT && strstr(e->msg, "libsubid"))
+			return -ENOENT;
 		return nk_errf(e, EIO, "cannot read the subordinate %s ranges of '%s' through libsubid "
-			       "(check %s and the 'subid:' line of /etc/nsswitch.conf)",
-			       nk_idtype_name(t), user, nk_subid_file(t));
+			       "(the 'subid: %s' source of /etc/nsswitch.conf)", nk_idtype_name(t), user, source);
 	}
 	for (int i = 0; i < n; i++) {
 		if (r[i].count == 0)
@@ -101,9 +282,9 @@ int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		    r[i].start + r[i].count - 1 > NK_ID_MAX) {
 			free(r);
 			nk_ranges_free(out);
-			return nk_errf(e, ERANGE, "subordinate %s range %lu:%lu of '%s' goes past %lu (fix it in %s)",
-				       nk_idtype_name(t), r[i].start, r[i].count, user, NK_ID_MAX,
-				       nk_subid_file(t));
+			return nk_errf(e, ERANGE, "subordinate %s range %lu:%lu of '%s' goes past %lu (fix it in the "
+				       "'%s' source)", nk_idtype_name(t), r[i].start, r[i].count, user, NK_ID_MAX,
+				       source);
 		}
 		if (nk_ranges_add(out, (uint32_t)r[i].start, (uint32_t)r[i].count) < 0) {
 			free(r);

@@ -31,10 +31,16 @@ void nk_ranges_sort(struct nk_ranges *r);
 int nk_ranges_cover(const struct nk_ranges *r, uint32_t first, uint32_t count);
 int nk_ranges_add(struct nk_ranges *r, uint32_t start, uint32_t count);
 
-/* Every range USER owns (by name or uid), in the order libsubid returns
- * them. No range is not an error: out->n == 0. */
+/* Every range USER owns (by name or uid), in file order. With the files
+ * source (no "subid:" line in /etc/nsswitch.conf, or "files"), the files are
+ * read directly, as libsubid's files backend reads them; with any other
+ * source, through libsubid, loaded then. No range is not an error: out->n == 0. */
 int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		    struct nk_err *e);
+
+/* The "subid:" source of /etc/nsswitch.conf ("files" when there is none):
+ * returns 1 when it is not "files" (a central service such as SSSD). */
+int nk_subid_source(char *name, size_t len);
 
 /* The file libsubid reads for t, for messages: "/etc/subuid". */
 const char *nk_subid_file(enum nk_idtype t);
