@@ -54,7 +54,7 @@ TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(O)/tests/helpers/%)
 MANPAGES  := $(wildcard man/*.1 man/*.7)
 
-.PHONY: all deps check check-only demo asan bench install uninstall clean tests
+.PHONY: all deps check check-only demo asan bench install uninstall clean tests fuzz fuzz-build
 
 all: $(TOOL_BINS)
 
@@ -109,6 +109,26 @@ asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
 		tests/run
 
+# Fuzzing (libFuzzer, clang): every parser, FUZZ_TIME seconds each, with
+# ASan and UBSan; a crash fails. Seed corpora are in tests/fuzz/corpus/.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 30
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory O=build-fuzz CC=$(FUZZ_CC) SAN_CFLAGS='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' build-fuzz/libnskit.a
+	@for s in $(FUZZ_SRCS); do \
+		n=$$(basename $$s .c); \
+		echo "  FUZZ  $$n"; \
+		$(FUZZ_CC) $(NK_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o build-fuzz/$$n $$s build-fuzz/libnskit.a $(NK_LIBS) || exit 1; \
+	done
+
+fuzz:
+	@scripts/install-deps --fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run build-fuzz
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@NSKIT_BUILD=$(abspath $(O)) bench/run
@@ -126,7 +146,7 @@ uninstall:
 	for m in $(notdir $(MANPAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 
 clean:
-	rm -rf $(O) build-asan
+	rm -rf $(O) build-asan build-fuzz
 
 # Boot services that run mnt-share (contrib/): for packagers, not part of 'install'.
 SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)

@@ -7,12 +7,13 @@ int nk_parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 	if (!s || !*s)
 		return -EINVAL;
-	for (const char *p = s; *p; p++) {
-		unsigned d;
-
+	/* Junk anywhere makes it not a number, whatever its size. */
+	for (const char *p = s; *p; p++)
 		if (*p < '0' || *p > '9')
 			return -EINVAL;
-		d = (unsigned)(*p - '0');
+	for (const char *p = s; *p; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
 		if (v > (UINT64_MAX - d) / 10)
 			return -ERANGE;
 		v = v * 10 + d;

@@ -23,6 +23,7 @@ static const struct {
 	{ "18446744073709551615", UINT64_MAX, 0, UINT64_MAX },
 	{ "18446744073709551616", UINT64_MAX, -ERANGE, 0 },
 	{ "99999999999999999999999", UINT64_MAX, -ERANGE, 0 },
+	{ "99999999999999999999999x", UINT64_MAX, -EINVAL, 0 },   /* junk wins over size (found by fuzz_num) */
 };
 
 START_TEST(test_u64_table)

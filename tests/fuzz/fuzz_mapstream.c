@@ -1,0 +1,32 @@
+/* Fuzz the map stream parser; what parses must print and parse back equal. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "idmap.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m2 = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_err e;
+
+	if (nk_mapstream_parse((const char *)data, size, "fuzz", &m, &e) == 0) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		nk_mapstream_print(f, &m);
+		fclose(f);
+		if (nk_mapstream_parse(buf, len, "again", &m2, &e) != 0 ||
+		    !nk_map_equal(&m.uid, &m2.uid) || !nk_map_equal(&m.gid, &m2.gid))
+			__builtin_trap();
+		free(buf);
+		nk_map_validate(&m.uid, NK_UID, &e);
+		nk_map_validate(&m.gid, NK_GID, &e);
+	}
+	nk_maps_free(&m);
+	nk_maps_free(&m2);
+	return 0;
+}
