@@ -1,0 +1,306 @@
+#include <string.h>
+#include <pwd.h>
+#include <grp.h>
+#include "pwdb.h"
+#include "num.h"
+
+struct nk_pw_extra {
+	struct nk_pw_extra *next;
+	struct nk_pwent ent;
+};
+
+void nk_pwdb_free(struct nk_pwdb *db)
+{
+	for (size_t i = 0; i < db->nusers; i++)
+		free(db->users[i].name);
+	for (size_t i = 0; i < db->ngroups; i++)
+		free(db->groups[i].name);
+	while (db->extra) {
+		struct nk_pw_extra *x = db->extra;
+		db->extra = x->next;
+		free(x->ent.name);
+		free(x);
+	}
+	free(db->users);
+	free(db->by_name);
+	free(db->by_uid);
+	free(db->groups);
+	memset(db, 0, sizeof *db);
+}
+
+static int add_user(struct nk_pwdb *db, size_t *cap, const char *name, uint32_t uid,
+		    uint32_t gid)
+{
+	if (db->nusers == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct nk_pwent *u = realloc(db->users, nc * sizeof *u);
+		if (!u)
+			return -ENOMEM;
+		db->users = u;
+		*cap = nc;
+	}
+	db->users[db->nusers].name = strdup(name);
+	if (!db->users[db->nusers].name)
+		return -ENOMEM;
+	db->users[db->nusers].uid = uid;
+	db->users[db->nusers].gid = gid;
+	db->nusers++;
+	return 0;
+}
+
+static int add_group(struct nk_pwdb *db, size_t *cap, const char *name, uint32_t gid)
+{
+	if (db->ngroups == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct nk_grent *g = realloc(db->groups, nc * sizeof *g);
+		if (!g)
+			return -ENOMEM;
+		db->groups = g;
+		*cap = nc;
+	}
+	db->groups[db->ngroups].name = strdup(name);
+	if (!db->groups[db->ngroups].name)
+		return -ENOMEM;
+	db->groups[db->ngroups].gid = gid;
+	db->ngroups++;
+	return 0;
+}
+
+/* Split a colon line in place into at most MAX fields; returns the count. */
+static int split_colons(char *s, char **f, int max)
+{
+	int n = 0;
+
+	while (n < max) {
+		f[n++] = s;
+		s = strchr(s, ':');
+		if (!s)
+			break;
+		*s++ = '\0';
+	}
+	return n;
+}
+
+static int read_file(struct nk_pwdb *db, const char *path, int is_group, int must_exist,
+		     struct nk_err *e)
+{
+	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
+	NK_AUTOFREE char *line = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t r;
+
+	if (!f) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return nk_syserr(e, errno, "cannot read %s", path);
+	}
+	while ((r = getline(&line, &len, f)) > 0) {
+		char *fld[4];
+		uint32_t a, b = 0;
+		int n;
+
+		if (line[r - 1] == '\n')
+			line[r - 1] = '\0';
+		if (line[0] == '#' || line[0] == '\0' || line[0] == '+' || line[0] == '-')
+			continue;
+		n = split_colons(line, fld, 4);
+		if (n < 3 || nk_parse_id(fld[2], &a) < 0)
+			continue;
+		if (is_group) {
+			if (add_group(db, &cap, fld[0], a) < 0)
+				return nk_syserr(e, ENOMEM, "cannot read %s", path);
+			continue;
+		}
+		if (n < 4 || nk_parse_id(strtok(fld[3], ":"), &b) < 0)
+			b = a;
+		if (add_user(db, &cap, fld[0], a, b) < 0)
+			return nk_syserr(e, ENOMEM, "cannot read %s", path);
+	}
+	if (ferror(f))
+		return nk_syserr(e, errno ? errno : EIO, "cannot read %s", path);
+	return 0;
+}
+
+static int read_nss(struct nk_pwdb *db, struct nk_err *e)
+{
+	size_t ucap = 0, gcap = 0;
+	struct passwd *pw;
+	struct group *gr;
+
+	setpwent();
+	while ((pw = getpwent()))
+		if (add_user(db, &ucap, pw->pw_name, pw->pw_uid, pw->pw_gid) < 0) {
+			endpwent();
+			return nk_syserr(e, ENOMEM, "cannot read the passwd database");
+		}
+	endpwent();
+	setgrent();
+	while ((gr = getgrent()))
+		if (add_group(db, &gcap, gr->gr_name, gr->gr_gid) < 0) {
+			endgrent();
+			return nk_syserr(e, ENOMEM, "cannot read the group database");
+		}
+	endgrent();
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct nk_pwent *x = *(struct nk_pwent *const *)a, *y = *(struct nk_pwent *const *)b;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_uid(const void *a, const void *b)
+{
+	const struct nk_pwent *x = *(struct nk_pwent *const *)a, *y = *(struct nk_pwent *const *)b;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static int cmp_gid(const void *a, const void *b)
+{
+	const struct nk_grent *x = a, *y = b;
+	return x->gid < y->gid ? -1 : x->gid > y->gid;
+}
+
+int nk_pwdb_load(struct nk_pwdb *db, const char *root, struct nk_err *e)
+{
+	int r;
+
+	memset(db, 0, sizeof *db);
+	if (root) {
+		NK_AUTOFREE char *p = NULL, *g = NULL;
+		if (asprintf(&p, "%s/etc/passwd", root) < 0 ||
+		    asprintf(&g, "%s/etc/group", root) < 0)
+			return nk_syserr(e, ENOMEM, "cannot read the user database");
+		r = read_file(db, p, 0, 1, e);
+		if (r == 0)
+			r = read_file(db, g, 1, 0, e);
+	} else {
+		db->nss = 1;
+		r = read_nss(db, e);
+	}
+	if (r < 0) {
+		nk_pwdb_free(db);
+		return r;
+	}
+	db->by_name = malloc((db->nusers + 1) * sizeof *db->by_name);
+	db->by_uid = malloc((db->nusers + 1) * sizeof *db->by_uid);
+	if (!db->by_name || !db->by_uid) {
+		nk_pwdb_free(db);
+		return nk_syserr(e, ENOMEM, "cannot read the user database");
+	}
+	for (size_t i = 0; i < db->nusers; i++)
+		db->by_name[i] = db->by_uid[i] = &db->users[i];
+	qsort(db->by_name, db->nusers, sizeof *db->by_name, cmp_name);
+	qsort(db->by_uid, db->nusers, sizeof *db->by_uid, cmp_uid);
+	if (db->ngroups)
+		qsort(db->groups, db->ngroups, sizeof *db->groups, cmp_gid);
+	return 0;
+}
+
+static const struct nk_pwent *remember(struct nk_pwdb *db, const struct passwd *pw)
+{
+	struct nk_pw_extra *x = calloc(1, sizeof *x);
+
+	if (!x)
+		return NULL;
+	x->ent.name = strdup(pw->pw_name);
+	if (!x->ent.name) {
+		free(x);
+		return NULL;
+	}
+	x->ent.uid = pw->pw_uid;
+	x->ent.gid = pw->pw_gid;
+	x->next = db->extra;
+	db->extra = x;
+	return &x->ent;
+}
+
+const struct nk_pwent *nk_pwdb_by_name(struct nk_pwdb *db, const char *name)
+{
+	size_t lo = 0, hi = db->nusers;
+	struct passwd *pw;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(db->by_name[mid]->name, name);
+		if (c == 0)
+			return db->by_name[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (struct nk_pw_extra *x = db->extra; x; x = x->next)
+		if (strcmp(x->ent.name, name) == 0)
+			return &x->ent;
+	if (!db->nss || !(pw = getpwnam(name)))
+		return NULL;
+	return remember(db, pw);
+}
+
+static size_t uid_lower_bound(const struct nk_pwdb *db, uint64_t uid)
+{
+	size_t lo = 0, hi = db->nusers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (db->by_uid[mid]->uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct nk_pwent *nk_pwdb_by_uid(struct nk_pwdb *db, uint32_t uid)
+{
+	size_t i = uid_lower_bound(db, uid);
+	struct passwd *pw;
+
+	if (i < db->nusers && db->by_uid[i]->uid == uid)
+		return db->by_uid[i];
+	for (struct nk_pw_extra *x = db->extra; x; x = x->next)
+		if (x->ent.uid == uid)
+			return &x->ent;
+	if (!db->nss || !(pw = getpwuid(uid)))
+		return NULL;
+	return remember(db, pw);
+}
+
+const struct nk_pwent *nk_pwdb_owner(struct nk_pwdb *db, const char *owner)
+{
+	const struct nk_pwent *p = nk_pwdb_by_name(db, owner);
+	uint32_t uid;
+
+	if (p)
+		return p;
+	if (nk_parse_id(owner, &uid) == 0)
+		return nk_pwdb_by_uid(db, uid);
+	return NULL;
+}
+
+const struct nk_pwent *nk_pwdb_uid_in(const struct nk_pwdb *db, uint64_t lo, uint64_t hi)
+{
+	size_t i = uid_lower_bound(db, lo);
+
+	if (i < db->nusers && db->by_uid[i]->uid <= hi)
+		return db->by_uid[i];
+	return NULL;
+}
+
+const struct nk_grent *nk_pwdb_gid_in(const struct nk_pwdb *db, uint64_t lo, uint64_t hi)
+{
+	size_t l = 0, h = db->ngroups;
+
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+		if (db->groups[mid].gid < lo)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	if (l < db->ngroups && db->groups[l].gid <= hi)
+		return &db->groups[l];
+	return NULL;
+}

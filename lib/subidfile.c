@@ -1,0 +1,789 @@
+#include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <shadow.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "subidfile.h"
+#include "num.h"
+
+static ssize_t io_write(int fd, const void *buf, size_t len) { return write(fd, buf, len); }
+static int io_fsync(int fd) { return fsync(fd); }
+static int io_rename(const char *a, const char *b) { return rename(a, b); }
+static int io_link(const char *a, const char *b) { return link(a, b); }
+
+struct nk_sf_io nk_sf_io = { io_write, io_fsync, io_rename, io_link };
+
+/* --- parsing -------------------------------------------------------------- */
+
+static int parse_num(const char *s, size_t len, uint64_t *out)
+{
+	char buf[32];
+
+	if (len == 0 || len >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return nk_parse_u64(buf, UINT64_MAX, out);
+}
+
+int nk_sf_parse_line(const char *text, struct nk_sf_line *l)
+{
+	const char *c1, *c2, *c3, *end = text + strlen(text);
+	const char *p = text;
+
+	memset(l, 0, sizeof *l);
+	l->text = strdup(text);
+	if (!l->text)
+		return -ENOMEM;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0') {
+		l->kind = NK_SF_BLANK;
+		return 0;
+	}
+	if (*p == '#') {
+		l->kind = NK_SF_COMMENT;
+		return 0;
+	}
+	l->kind = NK_SF_BAD;
+	c1 = strchr(text, ':');
+	c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	c3 = c2 ? strchr(c2 + 1, ':') : NULL;
+	l->owner = strndup(text, c1 ? (size_t)(c1 - text) : strlen(text));
+	if (!l->owner)
+		return -ENOMEM;
+	if (!c2) {
+		l->why = "not owner:start:count";
+		return 0;
+	}
+	if (parse_num(c1 + 1, (size_t)(c2 - c1 - 1), &l->start) < 0 ||
+	    parse_num(c2 + 1, (size_t)((c3 ? c3 : end) - c2 - 1), &l->count) < 0) {
+		l->why = "start or count is not a decimal number";
+		return 0;
+	}
+	if (l->count > 0)
+		l->has_range = 1;
+	if (c3) {
+		l->why = "more than three fields";
+		return 0;
+	}
+	if (l->owner[0] == '\0') {
+		l->why = "empty owner";
+		return 0;
+	}
+	if (strpbrk(l->owner, " \t")) {
+		l->why = "blank in the owner";
+		return 0;
+	}
+	if (l->count == 0) {
+		l->why = "count is 0";
+		return 0;
+	}
+	l->kind = NK_SF_RANGE;
+	return 0;
+}
+
+static void line_free(struct nk_sf_line *l)
+{
+	free(l->text);
+	free(l->owner);
+}
+
+void nk_sf_free(struct nk_sf *f)
+{
+	if (f->locked)
+		nk_sf_unlock(f);
+	for (size_t i = 0; i < f->n; i++)
+		line_free(&f->lines[i]);
+	free(f->lines);
+	free(f->path);
+	memset(f, 0, sizeof *f);
+}
+
+static int grow(struct nk_sf *f)
+{
+	if (f->n == f->cap) {
+		size_t nc = f->cap ? f->cap * 2 : 64;
+		struct nk_sf_line *l = realloc(f->lines, nc * sizeof *l);
+		if (!l)
+			return -ENOMEM;
+		f->lines = l;
+		f->cap = nc;
+	}
+	return 0;
+}
+
+int nk_sf_parse(struct nk_sf *f, const char *path, const char *buf, size_t len,
+		struct nk_err *e)
+{
+	const char *p = buf, *end = buf + len;
+	NK_AUTOFREE char *tmp = NULL;
+	size_t tmpcap = 0;
+	unsigned lineno = 0;
+
+	f->path = strdup(path);
+	if (!f->path)
+		return nk_syserr(e, ENOMEM, "cannot read %s", path);
+	f->final_newline = len == 0 || buf[len - 1] == '\n';
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t l = (size_t)((eol ? eol : end) - p);
+
+		if (l + 1 > tmpcap) {
+			char *t = realloc(tmp, l + 1);
+			if (!t)
+				return nk_syserr(e, ENOMEM, "cannot read %s", path);
+			tmp = t;
+			tmpcap = l + 1;
+		}
+		memcpy(tmp, p, l);
+		tmp[l] = '\0';
+		if (memchr(p, '\0', l))
+			return nk_errf(e, EINVAL, "cannot read %s: NUL byte on line %u",
+				       path, lineno + 1);
+		if (grow(f) < 0 || nk_sf_parse_line(tmp, &f->lines[f->n]) < 0)
+			return nk_syserr(e, ENOMEM, "cannot read %s", path);
+		f->lines[f->n].lineno = ++lineno;
+		f->n++;
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
+int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e)
+{
+	NK_AUTOCLOSE int fd = -1;
+	NK_AUTOFREE char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	memset(f, 0, sizeof *f);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			f->final_newline = 1;
+			f->path = strdup(path);
+			return f->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
+		}
+		return nk_syserr(e, errno, "cannot read %s", path);
+	}
+	if (fstat(fd, &f->st) < 0)
+		return nk_syserr(e, errno, "cannot read %s", path);
+	if (!S_ISREG(f->st.st_mode))
+		return nk_errf(e, EINVAL, "cannot read %s: not a regular file", path);
+	f->exists = 1;
+	for (;;) {
+		ssize_t r;
+		if (cap - len < 65536) {
+			size_t nc = cap ? cap * 2 : 65536 * 2;
+			char *b = realloc(buf, nc);
+			if (!b)
+				return nk_syserr(e, ENOMEM, "cannot read %s", path);
+			buf = b;
+			cap = nc;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return nk_syserr(e, errno, "cannot read %s", path);
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	return nk_sf_parse(f, path, buf ? buf : "", len, e);
+}
+
+int nk_sf_line_is(const struct nk_sf_line *l, const char *name, uint32_t uid)
+{
+	char num[16];
+
+	if (l->removed || !l->owner || l->kind == NK_SF_COMMENT || l->kind == NK_SF_BLANK)
+		return 0;
+	if (strcmp(l->owner, name) == 0)
+		return 1;
+	snprintf(num, sizeof num, "%u", uid);
+	return strcmp(l->owner, num) == 0;
+}
+
+int nk_sf_reserve(struct nk_sf *f, size_t extra)
+{
+	struct nk_sf_line *l;
+
+	if (f->cap - f->n >= extra)
+		return 0;
+	l = realloc(f->lines, (f->n + extra) * sizeof *l);
+	if (!l)
+		return -ENOMEM;
+	f->lines = l;
+	f->cap = f->n + extra;
+	return 0;
+}
+
+int nk_sf_add(struct nk_sf *f, const char *owner, uint64_t start, uint64_t count)
+{
+	struct nk_sf_line *l;
+
+	if (grow(f) < 0)
+		return -ENOMEM;
+	l = &f->lines[f->n];
+	memset(l, 0, sizeof *l);
+	l->owner = strdup(owner);
+	if (!l->owner)
+		return -ENOMEM;
+	l->start = start;
+	l->count = count;
+	l->has_range = 1;
+	l->kind = NK_SF_RANGE;
+	f->n++;
+	f->changed = 1;
+	return 0;
+}
+
+size_t nk_sf_remove_user(struct nk_sf *f, const char *name, uint32_t uid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->lines[i].has_range && nk_sf_line_is(&f->lines[i], name, uid)) {
+			f->lines[i].removed = 1;
+			n++;
+		}
+	if (n)
+		f->changed = 1;
+	return n;
+}
+
+char *nk_sf_render(const struct nk_sf *f, size_t *len)
+{
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct nk_sf_line *l = &f->lines[i];
+		if (l->removed)
+			continue;
+		if (l->text)
+			fprintf(m, "%s\n", l->text);
+		else
+			fprintf(m, "%s:%llu:%llu\n", l->owner, (unsigned long long)l->start,
+				(unsigned long long)l->count);
+	}
+	/* A last line without newline stays without one when nothing follows
+	 * it; once something is appended, it needs its newline. */
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if (!f->final_newline && *len > 0 && f->n > 0 && !f->lines[f->n - 1].removed &&
+	    f->lines[f->n - 1].text)
+		buf[--*len] = '\0';
+	return buf;
+}
+
+/* --- writing ------------------------------------------------------------- */
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t r = nk_sf_io.write(fd, buf, len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -EIO;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *path)
+{
+	NK_AUTOFREE char *d = strdup(path);
+	NK_AUTOCLOSE int fd = -1;
+
+	if (!d)
+		return -ENOMEM;
+	fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (nk_sf_io.fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int nk_sf_write(struct nk_sf *f, struct nk_err *e)
+{
+	NK_AUTOFREE char *buf = NULL, *tmp = NULL, *bak = NULL;
+	NK_AUTOCLOSE int fd = -1;
+	size_t len = 0;
+	int r;
+
+	if (!f->changed)
+		return 0;
+	buf = nk_sf_render(f, &len);
+	if (!buf || asprintf(&tmp, "%s+", f->path) < 0 || asprintf(&bak, "%s-", f->path) < 0)
+		return nk_syserr(e, ENOMEM, "cannot write %s", f->path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return nk_syserr(e, errno, "cannot write %s", tmp);
+	/* Owner and mode of the file we replace (0644 root for a new one, as
+	 * useradd creates it). */
+	if (fchown(fd, f->exists ? f->st.st_uid : 0, f->exists ? f->st.st_gid : 0) < 0 &&
+	    (f->exists || geteuid() == 0)) {
+		r = nk_syserr(e, errno, "cannot write %s: cannot set owner", tmp);
+		goto fail;
+	}
+	if (fchmod(fd, f->exists ? (f->st.st_mode & 07777) : 0644) < 0) {
+		r = nk_syserr(e, errno, "cannot write %s: cannot set mode", tmp);
+		goto fail;
+	}
+	r = write_all(fd, buf, len);
+	if (r < 0) {
+		r = nk_syserr(e, -r, "cannot write %s", tmp);
+		goto fail;
+	}
+	if (nk_sf_io.fsync(fd) < 0) {
+		r = nk_syserr(e, errno, "cannot write %s: fsync", tmp);
+		goto fail;
+	}
+	if (close(nk_steal_fd(&fd)) < 0) {
+		r = nk_syserr(e, errno, "cannot write %s", tmp);
+		goto fail;
+	}
+	/* The previous version becomes FILE- (a hard link: no copy, and the
+	 * old inode stays whole whatever happens next). */
+	if (f->exists) {
+		if (unlink(bak) < 0 && errno != ENOENT) {
+			r = nk_syserr(e, errno, "cannot replace backup %s", bak);
+			goto fail;
+		}
+		if (nk_sf_io.link(f->path, bak) < 0) {
+			r = nk_syserr(e, errno, "cannot keep backup %s", bak);
+			goto fail;
+		}
+	}
+	if (nk_sf_io.rename(tmp, f->path) < 0) {
+		r = nk_syserr(e, errno, "cannot rename %s to %s", tmp, f->path);
+		goto fail;
+	}
+	r = fsync_dir(f->path);
+	if (r < 0)
+		return nk_syserr(e, -r, "cannot sync the folder of %s", f->path);
+	f->changed = 0;
+	return 0;
+fail:
+	unlink(tmp);
+	return r;
+}
+
+/* --- locking -------------------------------------------------------------- */
+
+static void alarm_noop(int sig) { (void)sig; }
+
+int nk_pwlock(const char *root, int *fd, struct nk_err *e)
+{
+	NK_AUTOFREE char *path = NULL;
+	struct sigaction sa = { .sa_handler = alarm_noop }, old;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int r;
+
+	*fd = -1;
+	if (!root) {
+		if (lckpwdf() < 0)
+			return nk_syserr(e, errno ? errno : EAGAIN,
+					 "cannot lock the password files (/etc/.pwd.lock)");
+		return 0;
+	}
+	if (asprintf(&path, "%s/etc/.pwd.lock", root) < 0)
+		return nk_syserr(e, ENOMEM, "cannot lock the password files");
+	*fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return nk_syserr(e, errno, "cannot lock %s", path);
+	/* glibc's lckpwdf(): a blocking fcntl lock, given up after 15 s. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	alarm(15);
+	r = fcntl(*fd, F_SETLKW, &fl);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	if (r < 0) {
+		r = errno == EINTR ? EAGAIN : errno;
+		close(*fd);
+		*fd = -1;
+		return nk_syserr(e, r, "cannot lock %s", path);
+	}
+	return 0;
+}
+
+void nk_pwunlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	else
+		ulckpwdf();
+}
+
+/* One attempt of shadow's do_lock_file(): 1 taken, 0 busy (*holder set),
+ * negative errno. */
+static int lock_once(const char *file, const char *lock, pid_t *holder)
+{
+	char buf[32];
+	struct stat st;
+	int fd, len;
+	ssize_t r;
+	pid_t pid;
+
+	*holder = 0;
+	fd = open(file, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof buf, "%lu", (unsigned long)getpid());
+	if (write(fd, buf, (size_t)len) != len || close(fd) < 0) {
+		int err = errno ? errno : EIO;
+		unlink(file);
+		return -err;
+	}
+	if (link(file, lock) == 0) {
+		int ok = stat(file, &st) == 0 && st.st_nlink == 2;
+		unlink(file);
+		return ok ? 1 : -EBUSY;
+	}
+	if (errno != EEXIST) {
+		int err = errno;
+		unlink(file);
+		return -err;
+	}
+	fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		unlink(file);
+		return errno == ENOENT ? 0 : -errno;  /* just released: retry */
+	}
+	r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[r > 0 ? r : 0] = '\0';
+	while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
+		buf[--r] = '\0';
+	if (r <= 0 || nk_parse_pid(buf, &pid) < 0) {
+		unlink(file);
+		return -ENOLCK;
+	}
+	if (kill(pid, 0) == 0 || errno != ESRCH) {
+		*holder = pid;
+		unlink(file);
+		return 0;
+	}
+	/* The holder is dead: the lock is stale (shadow removes it too). */
+	if (unlink(lock) < 0 && errno != ENOENT) {
+		int err = errno;
+		unlink(file);
+		return -err;
+	}
+	if (link(file, lock) == 0) {
+		int ok = stat(file, &st) == 0 && st.st_nlink == 2;
+		unlink(file);
+		return ok ? 1 : -EBUSY;
+	}
+	unlink(file);
+	return 0;
+}
+
+int nk_sf_lock(struct nk_sf *f, const char *path, int tries, struct nk_err *e)
+{
+	NK_AUTOFREE char *file = NULL, *lock = NULL;
+	pid_t holder = 0;
+
+	if (asprintf(&file, "%s.%lu", path, (unsigned long)getpid()) < 0 ||
+	    asprintf(&lock, "%s.lock", path) < 0)
+		return nk_syserr(e, ENOMEM, "cannot lock %s", path);
+	for (int i = 0; i < tries; i++) {
+		int r = lock_once(file, lock, &holder);
+		if (r == 1) {
+			f->locked = 1;
+			if (!f->path) {
+				f->path = strdup(path);
+				if (!f->path) {
+					nk_sf_unlock(f);
+					return nk_syserr(e, ENOMEM, "cannot lock %s", path);
+				}
+			}
+			return 0;
+		}
+		if (r == -ENOLCK)
+			return nk_errf(e, ENOLCK, "cannot lock %s: %s holds no valid pid (remove it if no useradd or usermod runs)",
+				       path, lock);
+		if (r < 0)
+			return nk_syserr(e, -r, "cannot lock %s", path);
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	}
+	return nk_errf(e, EBUSY, "cannot lock %s: locked by process %ld (%s) (try again when it is done)",
+		       path, (long)holder, lock);
+}
+
+void nk_sf_unlock(struct nk_sf *f)
+{
+	NK_AUTOFREE char *lock = NULL;
+
+	if (!f->locked || !f->path)
+		return;
+	if (asprintf(&lock, "%s.lock", f->path) >= 0)
+		unlink(lock);
+	f->locked = 0;
+}
+
+/* --- allocation ----------------------------------------------------------- */
+
+void nk_space_free(struct nk_space *s)
+{
+	free(s->iv);
+	memset(s, 0, sizeof *s);
+}
+
+/* First interval with hi >= X. */
+static size_t lower(const struct nk_space *s, uint64_t x)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->iv[mid].hi < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int nk_space_add(struct nk_space *s, uint64_t lo, uint64_t hi)
+{
+	size_t i = lower(s, lo ? lo - 1 : 0), j = i;
+
+	/* [i, j) are the intervals that overlap or touch [lo, hi]. */
+	while (j < s->n && s->iv[j].lo <= (hi == UINT64_MAX ? hi : hi + 1))
+		j++;
+	if (i < j) {
+		if (s->iv[i].lo < lo)
+			lo = s->iv[i].lo;
+		if (s->iv[j - 1].hi > hi)
+			hi = s->iv[j - 1].hi;
+		s->iv[i].lo = lo;
+		s->iv[i].hi = hi;
+		memmove(&s->iv[i + 1], &s->iv[j], (s->n - j) * sizeof *s->iv);
+		s->n -= j - i - 1;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		struct nk_iv *v = realloc(s->iv, nc * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		s->iv = v;
+		s->cap = nc;
+	}
+	memmove(&s->iv[i + 1], &s->iv[i], (s->n - i) * sizeof *s->iv);
+	s->iv[i].lo = lo;
+	s->iv[i].hi = hi;
+	s->n++;
+	return 0;
+}
+
+static int cmp_iv(const void *a, const void *b)
+{
+	const struct nk_iv *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+int nk_space_build(struct nk_space *s, const struct nk_sf *f, const uint32_t *ids, size_t n)
+{
+	size_t total = n + (f ? f->n : 0), k = 0, out = 0;
+	struct nk_iv *v;
+
+	memset(s, 0, sizeof *s);
+	v = malloc((total + 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; f && i < f->n; i++) {
+		const struct nk_sf_line *l = &f->lines[i];
+		if (l->removed || !l->has_range || l->count == 0)
+			continue;
+		v[k].lo = l->start;
+		v[k].hi = l->start + l->count - 1 < l->start ? UINT64_MAX : l->start + l->count - 1;
+		k++;
+	}
+	for (size_t i = 0; i < n; i++, k++)
+		v[k].lo = v[k].hi = ids[i];
+	qsort(v, k, sizeof *v, cmp_iv);
+	for (size_t i = 0; i < k; i++) {
+		if (out > 0 && v[i].lo <= v[out - 1].hi + 1 && v[out - 1].hi != UINT64_MAX) {
+			if (v[i].hi > v[out - 1].hi)
+				v[out - 1].hi = v[i].hi;
+			continue;
+		}
+		if (out > 0 && v[out - 1].hi == UINT64_MAX)
+			break;
+		v[out++] = v[i];
+	}
+	s->iv = v;
+	s->n = out;
+	s->cap = total + 1;
+	return 0;
+}
+
+int nk_space_is_free(const struct nk_space *s, uint64_t start, uint64_t count)
+{
+	size_t i;
+
+	if (count == 0 || start + count - 1 < start)
+		return 0;
+	i = lower(s, start);
+	return i == s->n || s->iv[i].lo > start + count - 1;
+}
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+	if (a <= 1)
+		return x;
+	if (x % a == 0)
+		return x;
+	if (x > UINT64_MAX - a)
+		return UINT64_MAX;
+	return x - x % a + a;
+}
+
+int nk_space_first_fit(struct nk_space *s, uint64_t min, uint64_t max, uint64_t count,
+		       uint64_t align, uint64_t *start)
+{
+	uint64_t low = min;
+	size_t i;
+
+	if (count == 0 || max < min || max - min + 1 < count)
+		return -ENOSPC;
+	if (s->h_min == min && s->h_max == max && s->h_count == count && s->h_align == align &&
+	    s->hint > low)
+		low = s->hint;
+	low = align_up(low, align);
+	i = lower(s, low);
+	for (;;) {
+		if (low > max || max - low + 1 < count)
+			return -ENOSPC;
+		if (i == s->n || s->iv[i].lo > low + count - 1)
+			break;
+		if (s->iv[i].hi >= max)
+			return -ENOSPC;
+		low = align_up(s->iv[i].hi + 1, align);
+		i++;
+		while (i < s->n && s->iv[i].hi < low)
+			i++;
+	}
+	s->hint = low;
+	s->h_min = min;
+	s->h_max = max;
+	s->h_count = count;
+	s->h_align = align;
+	*start = low;
+	return 0;
+}
+
+int nk_alloc(struct nk_space *s, const struct nk_alloc_policy *p, uint32_t uid,
+	     uint64_t prefer, uint64_t *start)
+{
+	uint64_t st;
+	int r;
+
+	if (p->deterministic) {
+		if (uid < p->uid_min)
+			return -ERANGE;
+		st = p->min + (uint64_t)(uid - p->uid_min) * p->count;
+		if (st + p->count - 1 > p->max)
+			return -ERANGE;
+		if (!nk_space_is_free(s, st, p->count))
+			return -EBUSY;
+	} else if (prefer != UINT64_MAX && prefer >= p->min && prefer <= p->max &&
+		   p->max - prefer + 1 >= p->count &&
+		   (p->align <= 1 || prefer % p->align == 0) &&
+		   nk_space_is_free(s, prefer, p->count)) {
+		st = prefer;
+	} else {
+		r = nk_space_first_fit(s, p->min, p->max, p->count, p->align, &st);
+		if (r < 0)
+			return r;
+	}
+	r = nk_space_add(s, st, st + p->count - 1);
+	if (r < 0)
+		return r;
+	*start = st;
+	return 0;
+}
+
+/* --- sources ---------------------------------------------------------------- */
+
+int nk_sf_nss_source(const char *root, char **name, struct nk_err *e)
+{
+	NK_AUTOFREE char *path = NULL, *line = NULL;
+	NK_AUTOFCLOSE FILE *f = NULL;
+	size_t len = 0;
+
+	*name = NULL;
+	if (asprintf(&path, "%s/etc/nsswitch.conf", root ? root : "") < 0)
+		return nk_syserr(e, ENOMEM, "cannot read nsswitch.conf");
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : nk_syserr(e, errno, "cannot read %s", path);
+	while (getline(&line, &len, f) != -1) {
+		char *p, *end;
+		if (line[0] == '#' || strlen(line) < 8 || strncasecmp(line, "subid:", 6) != 0)
+			continue;
+		p = line + 6 + strspn(line + 6, " \t\n");
+		if (*p == '\0')
+			continue;
+		end = p + strcspn(p, " \t\n");
+		*end = '\0';
+		if (strcmp(p, "files") == 0)
+			return 0;
+		*name = strdup(p);
+		return *name ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
+	}
+	return 0;
+}
+
+#include <shadow/subid.h>
+
+int nk_sf_libsubid_ranges(const char *owner, int gid, struct nk_sf_range **out, size_t *n,
+			  struct nk_err *e)
+{
+	static int inited;
+	struct subid_range *r = NULL;
+	int c;
+
+	*out = NULL;
+	*n = 0;
+	if (!inited) {
+		subid_init("nskit", stderr);
+		inited = 1;
+	}
+	c = gid ? subid_get_gid_ranges(owner, &r) : subid_get_uid_ranges(owner, &r);
+	if (c < 0)
+		return nk_errf(e, EIO, "cannot read the subordinate %cids of '%s' through libsubid",
+			       gid ? 'g' : 'u', owner);
+	if (c > 0) {
+		*out = calloc((size_t)c, sizeof **out);
+		if (!*out) {
+			free(r);
+			return nk_syserr(e, ENOMEM, "cannot read subordinate ids");
+		}
+		for (int i = 0; i < c; i++) {
+			(*out)[i].start = r[i].start;
+			(*out)[i].count = r[i].count;
+		}
+	}
+	free(r);
+	*n = (size_t)c;
+	return 0;
+}

@@ -1,0 +1,156 @@
+/* subidfile.h - /etc/subuid and /etc/subgid as files: parse, allocate, write
+ *
+ * The model keeps every line as it was read: lines nskit does not understand
+ * (comments, junk) are written back verbatim and where they were, and the
+ * file is never reordered. New lines are appended, released lines dropped.
+ *
+ * Writing follows shadow-utils, so that it is safe next to a running useradd
+ * or usermod: the passwd lock (lckpwdf(), or ROOT/etc/.pwd.lock with the
+ * same fcntl lock for another root), then the FILE.lock link protocol, then
+ * FILE+ written, fsynced and renamed over FILE, the folder fsynced, and the
+ * previous version kept as FILE-. Owner and mode are kept. Any failure
+ * leaves FILE as it was.
+ *
+ * The allocator works on sorted, disjoint interval arrays ("spaces") of ids
+ * that are taken; a first-fit search starts where the previous one for the
+ * same size stopped, so allocating for N users is O(N log N) overall.
+ */
+#ifndef NSKIT_SUBIDFILE_H
+#define NSKIT_SUBIDFILE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include "err.h"
+
+enum nk_sf_kind {
+	NK_SF_RANGE,    /* owner:start:count */
+	NK_SF_COMMENT,  /* '#' ... */
+	NK_SF_BLANK,
+	NK_SF_BAD,      /* anything else; see why */
+};
+
+struct nk_sf_line {
+	char *text;           /* as read, without the newline; NULL when added */
+	char *owner;          /* the first field (may be empty on a bad line) */
+	uint64_t start;
+	uint64_t count;
+	int has_range;        /* fields 2 and 3 are numbers (even on a bad line) */
+	enum nk_sf_kind kind;
+	const char *why;      /* for NK_SF_BAD */
+	unsigned lineno;      /* 1-based as read; 0 when added */
+	int removed;
+};
+
+struct nk_sf {
+	char *path;
+	struct nk_sf_line *lines;
+	size_t n, cap;
+	int exists;
+	int final_newline;    /* the file ended with '\n' (or was empty) */
+	int changed;
+	struct stat st;
+	int locked;           /* FILE.lock is ours */
+};
+
+/* Parse one line (no newline) into L (text and owner are allocated). */
+int nk_sf_parse_line(const char *text, struct nk_sf_line *l);
+int nk_sf_parse(struct nk_sf *f, const char *path, const char *buf, size_t len,
+		struct nk_err *e);
+/* Load PATH; a missing file is an empty one (exists = 0). */
+int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e);
+void nk_sf_free(struct nk_sf *f);
+
+/* Does the line belong to the user NAME with uid UID (owner by name or uid)? */
+int nk_sf_line_is(const struct nk_sf_line *l, const char *name, uint32_t uid);
+/* Make room for EXTRA more lines, so that pointers to lines stay valid
+ * while that many are added. */
+int nk_sf_reserve(struct nk_sf *f, size_t extra);
+/* Append "owner:start:count". */
+int nk_sf_add(struct nk_sf *f, const char *owner, uint64_t start, uint64_t count);
+/* Mark every range line of the user removed; returns how many. */
+size_t nk_sf_remove_user(struct nk_sf *f, const char *name, uint32_t uid);
+/* The whole file as it would be written (malloc'd). */
+char *nk_sf_render(const struct nk_sf *f, size_t *len);
+
+/* --- writing ------------------------------------------------------------ */
+
+/* System calls the writer makes, replaceable by unit tests to inject failures. */
+struct nk_sf_io {
+	ssize_t (*write)(int fd, const void *buf, size_t len);
+	int (*fsync)(int fd);
+	int (*rename)(const char *from, const char *to);
+	int (*link)(const char *from, const char *to);
+};
+extern struct nk_sf_io nk_sf_io;
+
+/* Write F to F->path when it changed (nothing is done otherwise). */
+int nk_sf_write(struct nk_sf *f, struct nk_err *e);
+
+/* The passwd lock: lckpwdf() when ROOT is NULL, else an fcntl write lock on
+ * ROOT/etc/.pwd.lock, waiting up to 15 s as glibc does. *FD is -1 for
+ * lckpwdf. */
+int nk_pwlock(const char *root, int *fd, struct nk_err *e);
+void nk_pwunlock(int fd);
+/* shadow's FILE.lock protocol: FILE.PID linked to FILE.lock; a lock left
+ * by a dead process is removed. Retries for about TRIES x 100 ms. */
+int nk_sf_lock(struct nk_sf *f, const char *path, int tries, struct nk_err *e);
+void nk_sf_unlock(struct nk_sf *f);
+
+/* --- allocation ----------------------------------------------------------- */
+
+struct nk_iv {
+	uint64_t lo, hi;      /* inclusive */
+};
+
+struct nk_space {
+	struct nk_iv *iv;     /* sorted, disjoint, not adjacent */
+	size_t n, cap;
+	/* first-fit memo: no fitting start below hint for these parameters */
+	uint64_t hint, h_min, h_max, h_count, h_align;
+};
+
+void nk_space_free(struct nk_space *s);
+/* Mark [lo, hi] taken (merging). */
+int nk_space_add(struct nk_space *s, uint64_t lo, uint64_t hi);
+/* Every range of F that is not removed (bad lines too when their numbers
+ * parse), and the ids IDS[0..N) (real uids or gids). */
+int nk_space_build(struct nk_space *s, const struct nk_sf *f, const uint32_t *ids, size_t n);
+int nk_space_is_free(const struct nk_space *s, uint64_t start, uint64_t count);
+/* Lowest START >= MIN, multiple of ALIGN (0 or 1: any), with
+ * [START, START+COUNT) free and START+COUNT-1 <= MAX. -ENOSPC when none. */
+int nk_space_first_fit(struct nk_space *s, uint64_t min, uint64_t max, uint64_t count,
+		       uint64_t align, uint64_t *start);
+
+struct nk_alloc_policy {
+	uint64_t min, max, count, align;
+	int deterministic;
+	uint32_t uid_min;     /* UID_MIN, for --deterministic */
+};
+
+/* Allocate a start for a user of uid UID in space S. PREFER (or UINT64_MAX)
+ * is tried first: the start of the user's range in the other file, so the
+ * uid and gid ranges of one user start at the same number when both are
+ * free there. On success the range is marked taken. Errors: -ENOSPC (no
+ * room), -EBUSY (deterministic range taken), -ERANGE (deterministic range
+ * outside MIN..MAX or uid below UID_MIN). */
+int nk_alloc(struct nk_space *s, const struct nk_alloc_policy *p, uint32_t uid,
+	     uint64_t prefer, uint64_t *start);
+
+
+
+/* --- sources ---------------------------------------------------------------- */
+
+/* The `subid:` source of ROOT/etc/nsswitch.conf, read as shadow's nss_init()
+ * does: NULL when absent or "files" (the files are the truth), else the
+ * module name (malloc'd, "sss"). */
+int nk_sf_nss_source(const char *root, char **name, struct nk_err *e);
+
+struct nk_sf_range {
+	uint64_t start, count;
+};
+/* OWNER's ranges through libsubid (the system's sources, real root only). */
+int nk_sf_libsubid_ranges(const char *owner, int gid, struct nk_sf_range **out, size_t *n,
+			  struct nk_err *e);
+
+#endif

@@ -1,0 +1,314 @@
+/* subid-check - find what is wrong in /etc/subuid and /etc/subgid
+ *
+ * One finding a line, "FILE:LINE: problem", on stdout. Exit 0 clean,
+ * 1 with findings, 2 when a file could not be read.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+#include "tool.h"
+#include "num.h"
+#include "pwdb.h"
+#include "subidfile.h"
+
+#define KERNEL_MAP_LINES 340
+
+enum { OPT_JSON = 256 };
+
+static int json, nfound;
+static char **only;
+static int nonly;
+
+static void usage(void)
+{
+	printf("Usage:\n"
+	       " subid-check [options] [USER...]\n"
+	       "\n"
+	       "Check /etc/subuid and /etc/subgid for problems shadow-utils does not report.\n"
+	       "\n"
+	       "Options:\n"
+	       " -R, --root DIR         check DIR/etc instead of /etc\n"
+	       "     --json             one JSON object a finding\n"
+	       "\n"
+	       " -h, --help             display this help\n"
+	       " -V, --version          display version\n"
+	       "\n"
+	       "For more details see subid-check(1).\n");
+	exit(0);
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static int wanted(const char *owner)
+{
+	if (nonly == 0)
+		return 1;
+	for (int i = 0; owner && i < nonly; i++)
+		if (strcmp(owner, only[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void finding(const char *path, unsigned line, const char *kind, const char *fmt, ...)
+	NK_PRINTF(4, 5);
+
+static void finding(const char *path, unsigned line, const char *kind, const char *fmt, ...)
+{
+	NK_AUTOFREE char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		nk_die(2, "out of memory");
+	nfound++;
+	if (json) {
+		printf("{\"file\": ");
+		json_str(path);
+		printf(", \"line\": %u, \"problem\": ", line);
+		json_str(kind);
+		printf(", \"message\": ");
+		json_str(msg);
+		printf("}\n");
+	} else {
+		printf("%s:%u: %s\n", path, line, msg);
+	}
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct nk_sf_line *x = *(struct nk_sf_line *const *)a;
+	const struct nk_sf_line *y = *(struct nk_sf_line *const *)b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->lineno < y->lineno ? -1 : x->lineno > y->lineno;
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+	const struct nk_sf_line *x = *(struct nk_sf_line *const *)a;
+	const struct nk_sf_line *y = *(struct nk_sf_line *const *)b;
+	int c = strcmp(x->text, y->text);
+	return c ? c : (x->lineno < y->lineno ? -1 : x->lineno > y->lineno);
+}
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const struct nk_sf_line *x = *(struct nk_sf_line *const *)a;
+	const struct nk_sf_line *y = *(struct nk_sf_line *const *)b;
+	int c = strcmp(x->owner, y->owner);
+	return c ? c : (x->lineno < y->lineno ? -1 : x->lineno > y->lineno);
+}
+
+static uint64_t end_of(const struct nk_sf_line *l)
+{
+	return l->start + l->count - 1;
+}
+
+/* The checks of one file. */
+static void check_file(struct nk_sf *f, int gid, struct nk_pwdb *db)
+{
+	const char *what = gid ? "gid" : "uid";
+	struct nk_sf_line **v = malloc((f->n + 1) * sizeof *v);
+	size_t n = 0;
+
+	if (!v)
+		nk_die(2, "out of memory");
+	for (size_t i = 0; i < f->n; i++) {
+		struct nk_sf_line *l = &f->lines[i];
+		if (l->kind == NK_SF_BAD && wanted(l->owner))
+			finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow ignores it)",
+				l->text, l->why);
+		if (l->kind != NK_SF_RANGE || !wanted(l->owner))
+			continue;
+		v[n++] = l;
+		if (end_of(l) > NK_ID_MAX)
+			finding(f->path, l->lineno, "past-max", "range %llu-%llu of '%s' ends past %lu, the highest %s",
+				(unsigned long long)l->start, (unsigned long long)end_of(l), l->owner,
+				NK_ID_MAX, what);
+		if (l->count < 65536)
+			finding(f->path, l->lineno, "small", "range %llu-%llu of '%s' has %llu ids, fewer than 65536 (images with nobody 65534 need 65536)",
+				(unsigned long long)l->start, (unsigned long long)end_of(l), l->owner,
+				(unsigned long long)l->count);
+		const struct nk_pwent *p = nk_pwdb_owner(db, l->owner);
+		if (!p) {
+			finding(f->path, l->lineno, "no-owner", "owner '%s' is no user (renamed or deleted? fix or remove the line)",
+				l->owner);
+		} else {
+			uint32_t own = gid ? p->gid : p->uid;
+			if (own >= l->start && own <= end_of(l))
+				finding(f->path, l->lineno, "own-id", "range %llu-%llu of '%s' contains its own %s %u",
+					(unsigned long long)l->start, (unsigned long long)end_of(l),
+					l->owner, what, own);
+		}
+		if (!gid) {
+			const struct nk_pwent *u = nk_pwdb_uid_in(db, l->start, end_of(l));
+			if (u && (!p || u->uid != p->uid || (u = nk_pwdb_uid_in(db, (uint64_t)p->uid + 1, end_of(l)))))
+				finding(f->path, l->lineno, "real-id", "range %llu-%llu of '%s' contains uid %u of user '%s'",
+					(unsigned long long)l->start, (unsigned long long)end_of(l),
+					l->owner, u->uid, u->name);
+		} else {
+			const struct nk_grent *g = nk_pwdb_gid_in(db, l->start, end_of(l));
+			if (g && (!p || g->gid != p->gid || (g = nk_pwdb_gid_in(db, (uint64_t)p->gid + 1, end_of(l)))))
+				finding(f->path, l->lineno, "real-id", "range %llu-%llu of '%s' contains gid %u of group '%s'",
+					(unsigned long long)l->start, (unsigned long long)end_of(l),
+					l->owner, g->gid, g->name);
+		}
+	}
+	if (nonly == 0 && !f->final_newline)
+		finding(f->path, (unsigned)f->n, "no-newline", "no newline at the end of the file (shadow may join the next line added to this one)");
+
+	/* Overlaps between owners: sweep by start, against the range that
+	 * reaches furthest so far. */
+	qsort(v, n, sizeof *v, cmp_start);
+	const struct nk_sf_line *far = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (far && v[i]->start <= end_of(far) && strcmp(far->owner, v[i]->owner) != 0) {
+			const struct nk_sf_line *a = far->lineno < v[i]->lineno ? v[i] : far;
+			const struct nk_sf_line *b = a == far ? v[i] : far;
+			finding(f->path, a->lineno, "overlap", "range %llu-%llu of '%s' overlaps range %llu-%llu of '%s' (line %u)",
+				(unsigned long long)a->start, (unsigned long long)end_of(a), a->owner,
+				(unsigned long long)b->start, (unsigned long long)end_of(b), b->owner,
+				b->lineno);
+		}
+		if (!far || end_of(v[i]) > end_of(far))
+			far = v[i];
+	}
+	/* Duplicate lines. */
+	qsort(v, n, sizeof *v, cmp_text);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i]->text, v[i - 1]->text) == 0)
+			finding(f->path, v[i]->lineno, "duplicate", "duplicate of line %u", v[i - 1]->lineno);
+	/* Too many extents for one user namespace map. */
+	qsort(v, n, sizeof *v, cmp_owner);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && strcmp(v[j]->owner, v[i]->owner) == 0; j++)
+			;
+		if (j - i > KERNEL_MAP_LINES - 1)
+			finding(f->path, v[i]->lineno, "too-many", "'%s' has %zu ranges; with its own %s a map holds at most %d lines (the kernel's limit)",
+				v[i]->owner, j - i, what, KERNEL_MAP_LINES);
+	}
+	free(v);
+}
+
+/* Total ids of each owner in a file, sorted by owner. */
+struct tot {
+	const char *owner;
+	uint64_t ids;
+	unsigned line;
+};
+
+static int cmp_tot(const void *a, const void *b)
+{
+	return strcmp(((const struct tot *)a)->owner, ((const struct tot *)b)->owner);
+}
+
+static struct tot *totals(const struct nk_sf *f, size_t *n)
+{
+	struct tot *t = malloc((f->n + 1) * sizeof *t);
+	size_t k = 0, out = 0;
+
+	if (!t)
+		nk_die(2, "out of memory");
+	for (size_t i = 0; i < f->n; i++)
+		if (f->lines[i].kind == NK_SF_RANGE && wanted(f->lines[i].owner))
+			t[k++] = (struct tot){ f->lines[i].owner, f->lines[i].count, f->lines[i].lineno };
+	/* stable enough: first line kept by a merge that keeps the lowest line */
+	qsort(t, k, sizeof *t, cmp_tot);
+	for (size_t i = 0; i < k; i++) {
+		if (out && strcmp(t[out - 1].owner, t[i].owner) == 0) {
+			t[out - 1].ids += t[i].ids;
+			if (t[i].line < t[out - 1].line)
+				t[out - 1].line = t[i].line;
+			continue;
+		}
+		t[out++] = t[i];
+	}
+	*n = out;
+	return t;
+}
+
+static void check_pairs(const struct nk_sf *fu, const struct nk_sf *fg)
+{
+	size_t nu, ng, i = 0, j = 0;
+	struct tot *u = totals(fu, &nu), *g = totals(fg, &ng);
+
+	while (i < nu || j < ng) {
+		int c = i == nu ? 1 : j == ng ? -1 : strcmp(u[i].owner, g[j].owner);
+		if (c < 0) {
+			finding(fu->path, u[i].line, "no-gid", "'%s' has subordinate uids but no gids in %s (run 'subid-alloc %s')",
+				u[i].owner, fg->path, u[i].owner);
+			i++;
+		} else if (c > 0) {
+			finding(fg->path, g[j].line, "no-uid", "'%s' has subordinate gids but no uids in %s (run 'subid-alloc %s')",
+				g[j].owner, fu->path, g[j].owner);
+			j++;
+		} else {
+			if (u[i].ids != g[j].ids)
+				finding(fg->path, g[j].line, "sizes", "'%s' has %llu subordinate gids but %llu uids (%s line %u)",
+					g[j].owner, (unsigned long long)g[j].ids,
+					(unsigned long long)u[i].ids, fu->path, u[i].line);
+			i++;
+			j++;
+		}
+	}
+	free(u);
+	free(g);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *root = NULL;
+	struct nk_sf fu, fg;
+	struct nk_pwdb db;
+	struct nk_err e;
+	NK_AUTOFREE char *pu = NULL, *pg = NULL;
+	int c;
+
+	nk_tool_init("subid-check");
+	while ((c = getopt_long(argc, argv, "R:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'R': root = optarg; break;
+		case OPT_JSON: json = 1; break;
+		case 'h': usage(); break;
+		case 'V': nk_print_version(); break;
+		default: nk_usage_error();
+		}
+	}
+	only = argv + optind;
+	nonly = argc - optind;
+	if (asprintf(&pu, "%s/etc/subuid", root ? root : "") < 0 ||
+	    asprintf(&pg, "%s/etc/subgid", root ? root : "") < 0)
+		nk_die(2, "out of memory");
+	if (nk_pwdb_load(&db, root, &e) < 0 || nk_sf_load(&fu, pu, &e) < 0 ||
+	    nk_sf_load(&fg, pg, &e) < 0)
+		nk_die_err(2, &e);
+	check_file(&fu, 0, &db);
+	check_file(&fg, 1, &db);
+	check_pairs(&fu, &fg);
+	nk_sf_free(&fu);
+	nk_sf_free(&fg);
+	nk_pwdb_free(&db);
+	return nfound ? 1 : 0;
+}
