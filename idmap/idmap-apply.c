@@ -155,9 +155,9 @@ int main(int argc, char **argv)
 			if (nk_subid_ranges(user, (enum nk_idtype)t, &sub, &e) < 0)
 				nk_die_err(1, &e);
 			if (sub.n == 0)
-				nk_die(1, "no subordinate %s range for '%s' in %s (run 'subid-alloc %s' as root, "
-				       "or use --map-root)", nk_idtype_name((enum nk_idtype)t), user,
-				       nk_subid_file((enum nk_idtype)t), user);
+				nk_die(1, "no subordinate %s range for '%s' in %s (%s, or use --map-root)",
+				       nk_idtype_name((enum nk_idtype)t), user,
+				       nk_subid_where((enum nk_idtype)t), nk_subid_fix(user));
 			if ((mode == MODE_AUTO ? nk_map_build_auto(self, &sub, m, &e)
 					       : nk_map_build_keepid(self, &sub, m, &e)) < 0)
 				nk_die_err(1, &e);

@@ -159,9 +159,9 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 					return nk_errf(e, EPERM, "cannot map %s range %s: your own %s %u may only be mapped "
 						       "alone (an extent with count 1)", nk_idtype_name((enum nk_idtype)t),
 						       rt, nk_idtype_name((enum nk_idtype)t), self);
-				return nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' "
-					       "(run 'subid-alloc %s' as root)", nk_idtype_name((enum nk_idtype)t),
-					       rt, nk_subid_file((enum nk_idtype)t), user, user);
+				return nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' (%s)",
+					       nk_idtype_name((enum nk_idtype)t), rt,
+					       nk_subid_where((enum nk_idtype)t), user, nk_subid_fix(user));
 			}
 		}
 		nk_map_free(&own);
@@ -237,8 +237,7 @@ static void explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p, const 
 			return;
 		}
 		if (msg && strstr(msg, "not allowed")) {
-			snprintf(hint, len, "the range is not delegated to you in %s; run 'subid-alloc USER' as root",
-				 nk_subid_file(t));
+			snprintf(hint, len, "the range is not delegated to you in %s", nk_subid_where(t));
 			return;
 		}
 	}

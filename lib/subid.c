@@ -66,28 +66,31 @@ const char *nk_subid_file(enum nk_idtype t)
 	return t == NK_UID ? "/etc/subuid" : "/etc/subgid";
 }
 
-static int nss_read(char *name, size_t len)
+int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *e)
 {
-	NK_AUTOFCLOSE FILE *f = fopen("/etc/nsswitch.conf", "re");
+	char path[4096];
+	NK_AUTOFCLOSE FILE *f = NULL;
 	char *line = NULL;
 	size_t cap = 0;
 
 	snprintf(name, len, "files");
+	snprintf(path, sizeof path, "%s/etc/nsswitch.conf", root ? root : "");
+	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	/* As shadow's nss_init(): the first "subid:" line, its first source. */
+		return errno == ENOENT ? 0 : nk_syserr(e, errno, "cannot read %s", path);
+	/* As shadow's nss_init(): the first "subid:" line with a source, its
+	 * first source; "files" means the files. */
 	while (getline(&line, &cap, f) > 0) {
-		char *p = line, *save = NULL, *tok;
+		char *save = NULL, *tok;
 
 		if (line[0] == '#' || strncasecmp(line, "subid:", 6) != 0)
 			continue;
-		p += 6;
-		tok = strtok_r(p, " \t\n", &save);
+		tok = strtok_r(line + 6, " \t\n", &save);
 		if (!tok)
 			continue;
 		snprintf(name, len, "%s", tok);
 		free(line);
-		return strcmp(tok, "files") != 0;
+		return strcmp(name, "files") != 0;
 	}
 	free(line);
 	return 0;
@@ -98,11 +101,35 @@ int nk_subid_source(char *name, size_t len)
 	/* Read once a process: every range lookup asks. */
 	static char cached[64];
 	static int state = -1;
+	struct nk_err e;
 
 	if (state < 0)
-		state = nss_read(cached, sizeof cached);
+		state = nk_subid_source_at(NULL, cached, sizeof cached, &e) > 0;
 	snprintf(name, len, "%s", cached);
 	return state;
+}
+
+const char *nk_subid_where(enum nk_idtype t)
+{
+	static char buf[2][128];
+	char src[64];
+
+	if (!nk_subid_source(src, sizeof src))
+		return nk_subid_file(t);
+	snprintf(buf[t], sizeof buf[t], "the central 'subid: %s' source", src);
+	return buf[t];
+}
+
+const char *nk_subid_fix(const char *user)
+{
+	static char buf[512];
+	char src[64];
+
+	if (!nk_subid_source(src, sizeof src))
+		snprintf(buf, sizeof buf, "run 'subid-alloc %s' as root", user);
+	else
+		snprintf(buf, sizeof buf, "the '%s' service owns the ranges: ask its administrator", src);
+	return buf;
 }
 
 /* libsubid is loaded only when nsswitch.conf names a central source:
@@ -256,8 +283,8 @@ int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 	return 0;
 }
 
-static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
-			 struct nk_err *e)
+int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
+		       struct nk_err *e)
 {
 	struct subid_range *r = NULL;
 	char source[64];
@@ -265,13 +292,12 @@ static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *o
 
 	out->n = 0;
 	out->r = NULL;
-	if (!nk_subid_source(source, sizeof source))
-		return file_ranges(user, t, out, e);
 	n = libsubid_ranges(user, t, &r, e);
 	if (n < 0) {
 		free(r);
 		if (e->code == ENOENT && strstr(e->msg, "libsubid"))
 			return -ENOENT;
+		nk_subid_source(source, sizeof source);
 		return nk_errf(e, EIO, "cannot read the subordinate %s ranges of '%s' through libsubid "
 			       "(the 'subid: %s' source of /etc/nsswitch.conf)", nk_idtype_name(t), user, source);
 	}
@@ -282,9 +308,8 @@ static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *o
 		    r[i].start + r[i].count - 1 > NK_ID_MAX) {
 			free(r);
 			nk_ranges_free(out);
-			return nk_errf(e, ERANGE, "subordinate %s range %lu:%lu of '%s' goes past %lu (fix it in the "
-				       "'%s' source)", nk_idtype_name(t), r[i].start, r[i].count, user, NK_ID_MAX,
-				       source);
+			return nk_errf(e, ERANGE, "subordinate %s range %lu:%lu of '%s' goes past %lu",
+				       nk_idtype_name(t), r[i].start, r[i].count, user, NK_ID_MAX);
 		}
 		if (nk_ranges_add(out, (uint32_t)r[i].start, (uint32_t)r[i].count) < 0) {
 			free(r);
@@ -294,6 +319,18 @@ static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *o
 	}
 	free(r);
 	return 0;
+}
+
+static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
+			 struct nk_err *e)
+{
+	char source[64];
+
+	out->n = 0;
+	out->r = NULL;
+	if (!nk_subid_source(source, sizeof source))
+		return file_ranges(user, t, out, e);
+	return nk_libsubid_ranges(user, t, out, e);
 }
 
 int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,

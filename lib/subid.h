@@ -38,9 +38,22 @@ int nk_ranges_add(struct nk_ranges *r, uint32_t start, uint32_t count);
 int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		    struct nk_err *e);
 
-/* The "subid:" source of /etc/nsswitch.conf ("files" when there is none):
- * returns 1 when it is not "files" (a central service such as SSSD). */
+/* The "subid:" source of ROOT/etc/nsswitch.conf (ROOT NULL: the real one),
+ * read as shadow's nss_init() reads it: "files" when there is none. Returns
+ * 1 when it is not "files" (a central service such as SSSD), 0 when it is,
+ * negative when the file exists but cannot be read. */
+int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *e);
+/* The same for the real root, read once a process. */
 int nk_subid_source(char *name, size_t len);
+/* For messages: "/etc/subuid", or "the central 'subid: sss' source". */
+const char *nk_subid_where(enum nk_idtype t);
+/* For messages: how USER gets ranges ("run 'subid-alloc alice' as root",
+ * or, with a central source, who to ask). */
+const char *nk_subid_fix(const char *user);
+/* USER's ranges always through libsubid (loaded on first use), whatever the
+ * source: what newuidmap itself would be told. */
+int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
+		       struct nk_err *e);
 
 /* The file libsubid reads for t, for messages: "/etc/subuid". */
 const char *nk_subid_file(enum nk_idtype t);

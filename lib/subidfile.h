@@ -139,18 +139,4 @@ int nk_alloc(struct nk_space *s, const struct nk_alloc_policy *p, uint32_t uid,
 
 
 
-/* --- sources ---------------------------------------------------------------- */
-
-/* The `subid:` source of ROOT/etc/nsswitch.conf, read as shadow's nss_init()
- * does: NULL when absent or "files" (the files are the truth), else the
- * module name (malloc'd, "sss"). */
-int nk_sf_nss_source(const char *root, char **name, struct nk_err *e);
-
-struct nk_sf_range {
-	uint64_t start, count;
-};
-/* OWNER's ranges through libsubid (the system's sources, real root only). */
-int nk_sf_libsubid_ranges(const char *owner, int gid, struct nk_sf_range **out, size_t *n,
-			  struct nk_err *e);
-
 #endif

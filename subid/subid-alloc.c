@@ -12,6 +12,7 @@
 #include "logindefs.h"
 #include "pwdb.h"
 #include "subidfile.h"
+#include "subid.h"
 
 enum { OPT_UID_ONLY = 256, OPT_GID_ONLY, OPT_ALIGN, OPT_DET, OPT_RELEASE, OPT_JSON };
 
@@ -384,15 +385,14 @@ static int do_list(const struct opts *o, char **argv, int argc, const char *nss,
 		for (size_t i = 0; i < n; i++) {
 			const char *owner = argc > 0 ? argv[i] : db.users[i].name;
 			for (int g = 0; g < 2; g++) {
-				struct nk_sf_range *r;
-				size_t nr;
+				struct nk_ranges r;
 				if ((g && o->uid_only) || (!g && o->gid_only))
 					continue;
-				if (nk_sf_libsubid_ranges(owner, g, &r, &nr, &e) < 0)
+				if (nk_libsubid_ranges(owner, g ? NK_GID : NK_UID, &r, &e) < 0)
 					nk_die_err(1, &e);
-				for (size_t k = 0; k < nr; k++)
-					list_row(owner, g ? "gid" : "uid", r[k].start, r[k].count);
-				free(r);
+				for (size_t k = 0; k < r.n; k++)
+					list_row(owner, g ? "gid" : "uid", r.r[k].start, r.r[k].count);
+				nk_ranges_free(&r);
 			}
 		}
 		if (argc == 0)
@@ -446,7 +446,9 @@ int main(int argc, char **argv)
 	struct nk_pwdb db;
 	struct users users = { 0 };
 	struct idspace sp[2] = { { .kind = "UID" }, { .kind = "GID" } };
-	NK_AUTOFREE char *nss = NULL, *ldpath = NULL, *passwd = NULL;
+	NK_AUTOFREE char *ldpath = NULL, *passwd = NULL;
+	char nss_buf[64];
+	const char *nss;
 	uint32_t uid_min, uid_max;
 	int c, pwfd = -1;
 
@@ -500,8 +502,9 @@ int main(int argc, char **argv)
 	sp[1].path = etcpath(o.root, "subgid");
 	sp[0].on = !o.gid_only;
 	sp[1].on = !o.uid_only;
-	if (nk_sf_nss_source(o.root, &nss, &e) < 0)
+	if (nk_subid_source_at(o.root, nss_buf, sizeof nss_buf, &e) < 0)
 		nk_die_err(1, &e);
+	nss = strcmp(nss_buf, "files") != 0 ? nss_buf : NULL;
 	if (o.list) {
 		do_list(&o, argv, argc, nss, sp);
 		for (int g = 0; g < 2; g++) {
