@@ -6,6 +6,7 @@
 #include "tool.h"
 
 const char *nk_progname = "nskit";
+static int stdout_was_closed;
 
 int nk_is_secure(void)
 {
@@ -23,7 +24,8 @@ static void close_stdout(void)
 	if (fclose(stdout) != 0 && errno != EBADF && errno != EPIPE)
 		bad = errno;
 	if (bad && bad != EPIPE) {
-		fprintf(stderr, "%s: write error: %s\n", nk_progname, strerror(bad));
+		fprintf(stderr, "%s: write error: %s\n", nk_progname,
+			stdout_was_closed ? "standard output is closed" : strerror(bad));
 		_exit(1);
 	}
 	/* stderr is flushed, not closed: sanitizers report after us. */
@@ -52,10 +54,17 @@ void nk_tool_init(const char *name)
 			_exit(1);
 		_exit(1);
 	}
-	/* Keep 0, 1, 2 occupied so that no descriptor we open lands there. */
+	/* Keep 0, 1, 2 occupied so that no descriptor we open lands there
+	 * (and no file of ours is written as someone's output). A closed
+	 * stdin reads as empty; a closed stdout or stderr is /dev/full, so a
+	 * tool that has something to say there fails with a write error
+	 * instead of exiting 0 having said nothing. */
 	for (int fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-			int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+			int n = open(fd == 0 ? "/dev/null" : "/dev/full", fd == 0 ? O_RDONLY : O_WRONLY);
+
+			if (fd == 1)
+				stdout_was_closed = 1;
 			if (n < 0)
 				_exit(1);
 			if (n != fd) {
