@@ -53,10 +53,17 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(O)/tests/helpers/%)
 MANPAGES  := $(wildcard man/*.1 man/*.7)
+MAN_OUT   := $(MANPAGES:man/%=$(O)/man/%)
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)
+OPENRCDIR ?= $(SYSCONFDIR)/init.d
+WITH_SYSTEMD ?= yes
+WITH_OPENRC ?= yes
 
-.PHONY: all deps check check-only demo asan bench install uninstall clean tests fuzz fuzz-build
+.PHONY: all deps check check-only check-unit demo asan bench install uninstall clean tests fuzz fuzz-build \
+	install-bin install-man install-completions install-systemd install-openrc dist
 
-all: $(TOOL_BINS)
+all: $(TOOL_BINS) $(MAN_OUT)
 
 $(O)/lib/%.o: lib/%.c $(LIB_HDRS) VERSION
 	@mkdir -p $(dir $@)
@@ -98,6 +105,10 @@ check: deps
 check-only: tests
 	@NSKIT_BUILD=$(abspath $(O)) tests/run
 
+# Only the unit tests (no root needed; what a package build runs).
+check-unit: tests
+	@NSKIT_BUILD=$(abspath $(O)) NSKIT_UNIT_ONLY=1 tests/run
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@NSKIT_BUILD=$(abspath $(O)) scripts/demo
@@ -133,33 +144,66 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@NSKIT_BUILD=$(abspath $(O)) bench/run
 
-install: all
+# Man pages carry the version of VERSION, whatever their source says.
+$(O)/man/%: man/% VERSION
+	@mkdir -p $(dir $@)
+	sed -e '1,/^\.TH/s/^\(\.TH [^ ]* [^ ]* "[^"]*" \)"[^"]*"/\1"nskit $(VERSION)"/' $< > $@
+
+# Install: every tool (0755, never setuid or with file capabilities), every
+# man page, bash completions, and the contrib boot services for mnt-share
+# (WITH_SYSTEMD=no / WITH_OPENRC=no leave one out).
+install: install-bin install-man install-completions
+	@if [ "$(WITH_SYSTEMD)" = yes ]; then $(MAKE) --no-print-directory install-systemd; fi
+	@if [ "$(WITH_OPENRC)" = yes ]; then $(MAKE) --no-print-directory install-openrc; fi
+
+install-bin: all
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+
+install-man: $(MAN_OUT)
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	for m in $(MANPAGES); do \
+	for m in $(MAN_OUT); do \
 		s=$${m##*.}; $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
 	done
 
-uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
-	for m in $(notdir $(MANPAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
+# One completion script, installed under each tool's name (bash-completion
+# loads completions/<command> on demand).
+install-completions:
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BASHCOMPDIR)
+	for t in $(TOOLS); do $(INSTALL) -m 0644 completions/nskit.bash $(DESTDIR)$(BASHCOMPDIR)/$$t || exit 1; done
 
-clean:
-	rm -rf $(O) build-asan build-fuzz
-
-# Boot services that run mnt-share (contrib/): for packagers, not part of 'install'.
-SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)
-OPENRCDIR ?= $(SYSCONFDIR)/init.d
-.PHONY: install-systemd install-openrc
 install-systemd:
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/systemd/nskit-mnt-share.service > $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
+
 install-openrc:
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(OPENRCDIR)
 	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/openrc/nskit-mnt-share > $(DESTDIR)$(OPENRCDIR)/nskit-mnt-share
 	chmod 0755 $(DESTDIR)$(OPENRCDIR)/nskit-mnt-share
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(notdir $(MANPAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/$$t; done
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service $(DESTDIR)$(OPENRCDIR)/nskit-mnt-share
+
+# A versioned source tarball: what git tracks (or the tree, outside git),
+# with the man pages stamped with the version.
+dist: $(MAN_OUT)
+	rm -rf $(O)/dist && mkdir -p $(O)/dist/nskit-$(VERSION)
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -z | xargs -0 tar -cf - | tar -xf - -C $(O)/dist/nskit-$(VERSION); \
+	else \
+		find . -path ./$(O) -prune -o -path ./build-asan -prune -o -path ./build-fuzz -prune -o \
+			-type f -print0 | xargs -0 tar -cf - | tar -xf - -C $(O)/dist/nskit-$(VERSION); \
+	fi
+	cp $(MAN_OUT) $(O)/dist/nskit-$(VERSION)/man/
+	tar -C $(O)/dist -czf nskit-$(VERSION).tar.gz --owner=0 --group=0 --sort=name nskit-$(VERSION)
+	@echo "nskit-$(VERSION).tar.gz"
+
+clean:
+	rm -rf $(O) build-asan build-fuzz
 
 # subid-alloc's tests: a libsubid NSS module (a shared object, not a program).
 $(O)/tests/helpers/libsubid_nktest.so: tests/helpers/subid-plugin/libsubid_nktest.c

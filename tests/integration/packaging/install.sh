@@ -1,0 +1,51 @@
+#!/bin/bash
+# make install / uninstall: every tool, man page, completion and service in
+# the usual places, nothing setuid or with file capabilities, one version
+# everywhere, and nothing left after uninstall.
+. "$NSKIT_TOP/tests/integration/lib.sh"
+
+d=$NSKIT_SANDBOX/destdir
+v=$(cat "$NSKIT_TOP/VERSION")
+mk() { make --no-print-directory -C "$NSKIT_TOP" O="$NSKIT_BUILD" "$@" >"$NSKIT_SANDBOX/make.log" 2>&1; }
+tools=$(cd "$NSKIT_BUILD/bin" && ls)
+
+check "make install DESTDIR PREFIX=/usr" mk install DESTDIR="$d" PREFIX=/usr SYSTEMDUNITDIR=/usr/lib/systemd/system
+for t in $tools; do
+	is "$(stat -c '%a %U' "$d/usr/bin/$t")" "755 root" "$t installed 0755"
+	check "$t has a man page" test -s "$d/usr/share/man/man1/$t.1"
+	check "$t has a bash completion" test -s "$d/usr/share/bash-completion/completions/$t"
+	run "$d/usr/bin/$t" --version
+	is "$out" "$t from nskit $v" "$t --version says $v"
+	is "$(sed -n '1s/.*"nskit \([^"]*\)".*/\1/p' "$d/usr/share/man/man1/$t.1")" "$v" "$t(1) says $v"
+	run "$d/usr/bin/$t" --help
+	like "$out" "For more details see $t\\(1\\)\\.\$" "$t --help names its man page"
+	like "$out" "^Usage:" "$t --help starts with Usage:"
+done
+check "nskit(7) is installed" test -s "$d/usr/share/man/man7/nskit.7"
+is "$(sed -n '1s/.*"nskit \([^"]*\)".*/\1/p' "$d/usr/share/man/man7/nskit.7")" "$v" "nskit(7) says $v"
+check "systemd unit installed" test -s "$d/usr/lib/systemd/system/nskit-mnt-share.service"
+like "$(grep ExecStart "$d/usr/lib/systemd/system/nskit-mnt-share.service")" "=/usr/bin/mnt-share" "the unit runs the installed mnt-share"
+check "OpenRC service installed" test -x "$d/etc/init.d/nskit-mnt-share"
+is "$(find "$d" -perm /6000 | wc -l)" 0 "nothing setuid or setgid"
+is "$(getcap -r "$d" 2>/dev/null | wc -l)" 0 "no file capabilities"
+is "$(sed -n '1s/^nskit (\([^)]*\)).*/\1/p' "$NSKIT_TOP/debian/changelog")" "$v" "debian/changelog says $v"
+
+check "make uninstall" mk uninstall DESTDIR="$d" PREFIX=/usr SYSTEMDUNITDIR=/usr/lib/systemd/system
+is "$(find "$d" -type f | wc -l)" 0 "uninstall leaves no file"
+
+# The completions complete from each tool's own --help.
+run bash -c "source /usr/share/bash-completion/bash_completion; source '$NSKIT_TOP/completions/nskit.bash'
+	PATH=$NSKIT_BIN:\$PATH
+	comp() { COMP_WORDS=(\"\$@\"); COMP_CWORD=\$((\$# - 1)); COMP_LINE=\"\$*\"; COMP_POINT=\${#COMP_LINE}; COMPREPLY=(); _nskit; echo \"\${COMPREPLY[*]}\"; }
+	comp idmap-apply --dry
+	comp idmap-apply --setgroups ''
+	comp nsenter-user --propagation s
+	comp subid-alloc roo
+	comp mnt-share --unb"
+is "$out" "--dry-run
+allow deny
+slave shared
+root
+--unbindable" "bash completion: options, option values, user names"
+
+done_testing
