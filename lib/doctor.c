@@ -1,0 +1,1052 @@
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <cap-ng.h>
+#include <libmount.h>
+#include <linux/capability.h>
+#include "doctor.h"
+#include "helper.h"
+#include "num.h"
+#include "proc.h"
+
+/* --- findings ------------------------------------------------------------- */
+
+const char *nk_status_name(enum nk_status s)
+{
+	return s == NK_OK ? "ok" : s == NK_WARN ? "warn" : "fail";
+}
+
+int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
+		   const char *fix, const char *fmt, ...)
+{
+	struct nk_finding *f;
+	va_list ap;
+	int r;
+
+	if (fs->n == fs->cap) {
+		size_t cap = fs->cap ? fs->cap * 2 : 32;
+		struct nk_finding *x = realloc(fs->f, cap * sizeof *x);
+
+		if (!x)
+			return -ENOMEM;
+		fs->f = x;
+		fs->cap = cap;
+	}
+	f = &fs->f[fs->n];
+	f->id = id;
+	f->status = st;
+	f->fix = NULL;
+	va_start(ap, fmt);
+	r = vasprintf(&f->what, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	if (fix && st != NK_OK && !(f->fix = strdup(fix))) {
+		free(f->what);
+		return -ENOMEM;
+	}
+	fs->n++;
+	return 0;
+}
+
+void nk_findings_free(struct nk_findings *fs)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		free(fs->f[i].what);
+		free(fs->f[i].fix);
+	}
+	free(fs->f);
+	fs->f = NULL;
+	fs->n = fs->cap = 0;
+}
+
+const struct nk_finding *nk_findings_get(const struct nk_findings *fs, const char *id)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (strcmp(fs->f[i].id, id) == 0)
+			return &fs->f[i];
+	return NULL;
+}
+
+enum nk_status nk_findings_worst(const struct nk_findings *fs)
+{
+	enum nk_status w = NK_OK;
+
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->f[i].status > w)
+			w = fs->f[i].status;
+	return w;
+}
+
+/* --- subordinate id files ------------------------------------------------ */
+
+void nk_subfile_free(struct nk_subfile *sf)
+{
+	for (size_t i = 0; i < sf->n; i++)
+		free(sf->l[i].owner);
+	free(sf->l);
+	sf->l = NULL;
+	sf->n = sf->nbad = 0;
+	sf->first_bad = 0;
+}
+
+static int parse_subline(char *line, char **owner, uint64_t *start, uint64_t *count)
+{
+	char *a = strchr(line, ':'), *b;
+
+	if (!a)
+		return -EINVAL;
+	b = strchr(a + 1, ':');
+	if (!b || a == line)
+		return -EINVAL;
+	*a = *b = '\0';
+	if (nk_parse_u64(a + 1, NK_ID_MAX, start) < 0 || nk_parse_u64(b + 1, (uint64_t)NK_ID_MAX + 1, count) < 0)
+		return -EINVAL;
+	if (*count == 0 || *start + *count - 1 > NK_ID_MAX)
+		return -EINVAL;
+	*owner = line;
+	return 0;
+}
+
+int nk_subfile_parse(struct nk_subfile *sf, const char *path, const char *text)
+{
+	const char *p = text;
+	unsigned lineno = 0;
+
+	memset(sf, 0, sizeof *sf);
+	sf->path = path;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		char *line = strndup(p, len), *owner;
+		uint64_t start, count;
+		const char *q;
+
+		if (!line)
+			return -ENOMEM;
+		lineno++;
+		p += len;
+		if (*p == '\n')
+			p++;
+		q = line + strspn(line, " \t");
+		if (*q == '\0' || *q == '#') {
+			free(line);
+			continue;
+		}
+		if (parse_subline(line, &owner, &start, &count) < 0) {
+			if (sf->nbad++ == 0)
+				sf->first_bad = lineno;
+			free(line);
+			continue;
+		}
+		{
+			struct nk_subline *x = realloc(sf->l, (sf->n + 1) * sizeof *x);
+
+			if (!x) {
+				free(line);
+				return -ENOMEM;
+			}
+			sf->l = x;
+			sf->l[sf->n++] = (struct nk_subline){ lineno, line, start, count };
+		}
+	}
+	return 0;
+}
+
+int nk_subfile_load(struct nk_subfile *sf, const char *path)
+{
+	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
+	NK_AUTOFREE char *buf = NULL;
+	size_t len = 0, cap = 0, r;
+
+	memset(sf, 0, sizeof *sf);
+	sf->path = path;
+	if (!f) {
+		sf->err = errno;
+		return 0;
+	}
+	do {
+		if (cap - len < 4096) {
+			char *x = realloc(buf, cap + 65536);
+
+			if (!x)
+				return -ENOMEM;
+			buf = x;
+			cap += 65536;
+		}
+		r = fread(buf + len, 1, cap - len - 1, f);
+		len += r;
+	} while (r > 0);
+	if (ferror(f)) {
+		sf->err = errno ? errno : EIO;
+		return 0;
+	}
+	buf[len] = '\0';
+	return nk_subfile_parse(sf, path, buf);
+}
+
+/* --- the system's user database ----------------------------------------- */
+
+static int sys_owner_exists(const char *owner, void *ctx)
+{
+	uint32_t uid;
+
+	(void)ctx;
+	if (getpwnam(owner))
+		return 1;
+	return nk_parse_id(owner, &uid) == 0 && getpwuid(uid) != NULL;
+}
+
+static int sys_real_id_in(enum nk_idtype t, uint64_t lo, uint64_t hi, uint32_t skip,
+			  char *buf, size_t len, void *ctx)
+{
+	int found = 0;
+
+	(void)ctx;
+	if (t == NK_UID) {
+		struct passwd *pw;
+
+		setpwent();
+		while ((pw = getpwent()))
+			if (pw->pw_uid >= lo && pw->pw_uid <= hi && pw->pw_uid != skip) {
+				snprintf(buf, len, "%s", pw->pw_name);
+				found = 1;
+				break;
+			}
+		endpwent();
+	} else {
+		struct group *gr;
+
+		setgrent();
+		while ((gr = getgrent()))
+			if (gr->gr_gid >= lo && gr->gr_gid <= hi && gr->gr_gid != skip) {
+				snprintf(buf, len, "%s", gr->gr_name);
+				found = 1;
+				break;
+			}
+		endgrent();
+	}
+	return found;
+}
+
+const struct nk_dr_db nk_dr_system_db = { sys_owner_exists, sys_real_id_in, NULL };
+
+/* --- subordinate id checks ------------------------------------------------ */
+
+static int owner_is(const char *owner, const struct nk_dr_user *u)
+{
+	char num[16];
+
+	snprintf(num, sizeof num, "%u", u->uid);
+	return strcmp(owner, u->name) == 0 || strcmp(owner, num) == 0;
+}
+
+#define ID(t, s) ((t) == NK_UID ? "subuid-" s : "subgid-" s)
+
+void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_dr_user *u,
+		      const struct nk_ranges *ranges, const char *libmsg,
+		      const struct nk_subfile *sf, const struct nk_dr_db *db)
+{
+	const char *file = sf->path, *tn = nk_idtype_name(t);
+	const char *kind = t == NK_UID ? "subuid" : "subgid";
+	uint32_t self = t == NK_UID ? u->uid : u->gid;
+	char fix[512], name[256];
+	uint64_t total = 0;
+	int stale_done = 0;
+
+	/* The file itself. */
+	if (sf->err == ENOENT) {
+		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root (it creates the file)", u->name);
+		nk_finding_add(fs, ID(t, "file"), ranges && ranges->n ? NK_OK : NK_FAIL, fix,
+			       "%s does not exist", file);
+	}
+	else if (sf->err) {
+		snprintf(fix, sizeof fix, "make %s readable by everyone: 'chmod 0644 %s' as root", file, file);
+		nk_finding_add(fs, ID(t, "file"), NK_FAIL, fix, "cannot read %s: %s", file, strerror(sf->err));
+	} else if (sf->nbad) {
+		snprintf(fix, sizeof fix, "correct or remove line %u of %s (each line is NAME:START:COUNT; "
+			 "'subid-check' lists them)", sf->first_bad, file);
+		nk_finding_add(fs, ID(t, "file"), NK_WARN, fix, "%s has %zu malformed line%s (first: line %u)",
+			       file, sf->nbad, sf->nbad == 1 ? "" : "s", sf->first_bad);
+	} else
+		nk_finding_add(fs, ID(t, "file"), NK_OK, NULL, "%s is readable and well-formed (%zu range%s)",
+			       file, sf->n, sf->n == 1 ? "" : "s");
+
+	/* The user's ranges, as newuidmap and podman see them: through libsubid. */
+	if (!ranges) {
+		snprintf(fix, sizeof fix, "check %s and the 'subid:' line of /etc/nsswitch.conf", file);
+		nk_finding_add(fs, ID(t, "range"), NK_FAIL, fix, "%s", libmsg ? libmsg : "libsubid failed");
+		return;
+	}
+	for (size_t i = 0; i < ranges->n; i++)
+		total += ranges->r[i].count;
+	if (ranges->n == 0) {
+		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root", u->name);
+		nk_finding_add(fs, ID(t, "range"), NK_FAIL, fix,
+			       "no subordinate %s range for '%s' (uid %u) in %s", tn, u->name, u->uid, file);
+	} else
+		nk_finding_add(fs, ID(t, "range"), NK_OK, NULL, "'%s' has %zu subordinate %s range%s, %llu ids",
+			       u->name, ranges->n, tn, ranges->n == 1 ? "" : "s", (unsigned long long)total);
+
+	/* Stale lines: owners that are no user any more (a rename or a removal
+	 * that left its lines behind). */
+	for (size_t i = 0; i < sf->n && !stale_done; i++) {
+		if (owner_is(sf->l[i].owner, u) || db->owner_exists(sf->l[i].owner, db->ctx))
+			continue;
+		if (ranges->n == 0)
+			snprintf(fix, sizeof fix, "if '%s' was renamed to '%s', write '%s' on line %u of %s; "
+				 "otherwise remove the line (run 'subid-check' as root)", sf->l[i].owner, u->name,
+				 u->name, sf->l[i].lineno, file);
+		else
+			snprintf(fix, sizeof fix, "remove line %u of %s, or give it the user's new name "
+				 "(run 'subid-check' as root)", sf->l[i].lineno, file);
+		nk_finding_add(fs, ID(t, "stale"), NK_WARN, fix,
+			       "line %u of %s belongs to '%s', which is no user (renamed or removed)",
+			       sf->l[i].lineno, file, sf->l[i].owner);
+		stale_done = 1;
+	}
+	if (!stale_done)
+		nk_finding_add(fs, ID(t, "stale"), NK_OK, NULL, "every line of %s belongs to an existing user", file);
+
+	if (ranges->n == 0)
+		return;
+
+	/* Containing the user's own id: the namespace's root could own the
+	 * user's files on the host. */
+	{
+		int hit = 0;
+
+		for (size_t i = 0; i < ranges->n && !hit; i++)
+			if (self >= ranges->r[i].start && (uint64_t)self < (uint64_t)ranges->r[i].start + ranges->r[i].count) {
+				snprintf(fix, sizeof fix, "remove that line from %s and run 'subid-alloc %s' as root",
+					 file, u->name);
+				nk_finding_add(fs, ID(t, "self"), NK_WARN, fix,
+					       "subordinate %s range %u-%llu contains '%s''s own %s %u",
+					       tn, ranges->r[i].start,
+					       (unsigned long long)ranges->r[i].start + ranges->r[i].count - 1,
+					       u->name, tn, self);
+				hit = 1;
+			}
+		if (!hit)
+			nk_finding_add(fs, ID(t, "self"), NK_OK, NULL, "no subordinate %s range contains %u", tn, self);
+	}
+
+	/* Overlapping another user's lines. */
+	{
+		int hit = 0;
+
+		for (size_t i = 0; i < ranges->n && !hit; i++) {
+			uint64_t lo = ranges->r[i].start, hi = lo + ranges->r[i].count - 1;
+
+			for (size_t j = 0; j < sf->n && !hit; j++) {
+				const struct nk_subline *l = &sf->l[j];
+
+				if (owner_is(l->owner, u))
+					continue;
+				if (l->start <= hi && lo <= l->start + l->count - 1) {
+					snprintf(fix, sizeof fix, "give '%s' or '%s' another range (see 'subid-check' "
+						 "as root)", u->name, l->owner);
+					nk_finding_add(fs, ID(t, "overlap"), NK_WARN, fix,
+						       "subordinate %s range %llu-%llu of '%s' overlaps '%s' "
+						       "(line %u of %s): their namespaces share ids",
+						       tn, (unsigned long long)lo, (unsigned long long)hi, u->name,
+						       l->owner, l->lineno, file);
+					hit = 1;
+				}
+			}
+		}
+		if (!hit)
+			nk_finding_add(fs, ID(t, "overlap"), NK_OK, NULL, "no other user's %s range overlaps '%s''s",
+				       kind, u->name);
+	}
+
+	/* Overlapping real ids. */
+	{
+		int hit = 0;
+
+		for (size_t i = 0; i < ranges->n && !hit; i++) {
+			uint64_t lo = ranges->r[i].start, hi = lo + ranges->r[i].count - 1;
+
+			if (db->real_id_in(t, lo, hi, self, name, sizeof name, db->ctx)) {
+				snprintf(fix, sizeof fix, "give '%s' a range above every real %s "
+					 "(SUB_%s_MIN in /etc/login.defs)", u->name, tn, t == NK_UID ? "UID" : "GID");
+				nk_finding_add(fs, ID(t, "realid"), NK_WARN, fix,
+					       "subordinate %s range %llu-%llu of '%s' contains the real %s of '%s'",
+					       tn, (unsigned long long)lo, (unsigned long long)hi, u->name,
+					       t == NK_UID ? "uid" : "gid", name);
+				hit = 1;
+			}
+		}
+		if (!hit)
+			nk_finding_add(fs, ID(t, "realid"), NK_OK, NULL, "no real %s lies in '%s''s %s ranges",
+				       tn, u->name, kind);
+	}
+
+	/* Big enough to map 65534 (nobody) with the default map (self to 0,
+	 * ranges from 1): needs 65534 subordinate ids. */
+	if (total < 65534) {
+		snprintf(fix, sizeof fix, "give '%s' 65536 subordinate %ss: remove its line from %s and run "
+			 "'subid-alloc %s' as root", u->name, tn, file, u->name);
+		nk_finding_add(fs, ID(t, "size"), NK_FAIL, fix,
+			       "'%s' has only %llu subordinate %ss: %s 65534 (nobody) cannot be mapped",
+			       u->name, (unsigned long long)total, tn, tn);
+	} else
+		nk_finding_add(fs, ID(t, "size"), NK_OK, NULL, "%llu subordinate %ss cover 0-65535 and nobody",
+			       (unsigned long long)total, tn);
+
+	/* The kernel takes at most 340 extents, one of them the user's own id. */
+	if (ranges->n + 1 > NK_MAP_MAX_EXTENTS) {
+		snprintf(fix, sizeof fix, "merge '%s''s ranges into fewer, larger ones in %s", u->name, file);
+		nk_finding_add(fs, ID(t, "extents"), NK_FAIL, fix,
+			       "'%s' has %zu %s ranges: with its own id that is %zu extents, more than the "
+			       "kernel's limit of %d", u->name, ranges->n, kind, ranges->n + 1, NK_MAP_MAX_EXTENTS);
+	} else
+		nk_finding_add(fs, ID(t, "extents"), NK_OK, NULL, "the full %s map has %zu extents (limit %d)",
+			       tn, ranges->n + 1, NK_MAP_MAX_EXTENTS);
+}
+
+/* --- kernel and process state --------------------------------------------- */
+
+int nk_read_sysctl(const char *path, long *out)
+{
+	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
+	char buf[64];
+	uint64_t v;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof buf, f))
+		return -EIO;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (nk_parse_u64(buf, LONG_MAX, &v) < 0)
+		return -EINVAL;
+	*out = (long)v;
+	return 0;
+}
+
+static long sysctl_or(const char *path)
+{
+	long v;
+
+	return nk_read_sysctl(path, &v) == 0 ? v : -1;
+}
+
+static int root_is_shared(void)
+{
+	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	struct libmnt_fs *fs;
+	unsigned long flags = 0;
+	int r = -1;
+
+	if (!tb)
+		return -1;
+	fs = mnt_table_find_target(tb, "/", MNT_ITER_BACKWARD);
+	if (fs && mnt_fs_get_propagation(fs, &flags) == 0)
+		r = (flags & MS_SHARED) != 0;
+	mnt_unref_table(tb);
+	return r;
+}
+
+void nk_dr_sys_read(struct nk_dr_sys *s)
+{
+	NK_AUTOFCLOSE FILE *f = NULL;
+	char line[256];
+
+	s->max_userns = sysctl_or("/proc/sys/user/max_user_namespaces");
+	s->userns_clone = sysctl_or("/proc/sys/kernel/unprivileged_userns_clone");
+	s->apparmor = sysctl_or("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+	s->overflowuid = sysctl_or("/proc/sys/kernel/overflowuid");
+	s->overflowgid = sysctl_or("/proc/sys/kernel/overflowgid");
+	s->seccomp = 0;
+	s->ping_lo = s->ping_hi = -1;
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "Seccomp:", 8) == 0)
+			s->seccomp = atoi(line + 8);
+	{
+		NK_AUTOFCLOSE FILE *p = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
+		long lo, hi;
+
+		if (p && fscanf(p, "%ld %ld", &lo, &hi) == 2) {
+			s->ping_lo = lo;
+			s->ping_hi = hi;
+		}
+	}
+	s->container = access("/run/.containerenv", F_OK) == 0 || access("/.dockerenv", F_OK) == 0 ||
+		       getenv("container") != NULL;
+	s->root_shared = root_is_shared();
+	s->no_new_privs = nk_no_new_privs();
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_process() == 0) {
+		s->bound_setuid = capng_have_capability(CAPNG_BOUNDING_SET, CAP_SETUID) != 0;
+		s->bound_setgid = capng_have_capability(CAPNG_BOUNDING_SET, CAP_SETGID) != 0;
+	} else
+		s->bound_setuid = s->bound_setgid = 1;
+}
+
+int nk_file_has_cap(int fd, int cap)
+{
+	int r = 0;
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_fd(fd) == 0)
+		r = capng_have_capability(CAPNG_PERMITTED, (unsigned)cap) != 0;
+	capng_clear(CAPNG_SELECT_BOTH);
+	return r;
+}
+
+/* --- the probe ----------------------------------------------------------- */
+
+static int wr_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t r = write(fd, p, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static int rd_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t r = read(fd, p, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* How many user namespaces can still be nested below this one. Runs in a
+ * throw-away child: each level is root over the next (its own id mapped). */
+static int count_levels(int *last_errno)
+{
+	int n = 0;
+
+	*last_errno = 0;
+	while (n < 40) {
+		uid_t uid = geteuid();
+		gid_t gid = getegid();
+		char map[64];
+		int fd;
+
+		if (unshare(CLONE_NEWUSER) < 0) {
+			*last_errno = errno;
+			break;
+		}
+		n++;
+		fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "deny", 4) < 0) { /* older kernels: no file */ }
+			close(fd);
+		}
+		snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+		fd = open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, map, strlen(map)) < 0) {
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		close(fd);
+		snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+		fd = open("/proc/self/gid_map", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, map, strlen(map)) < 0) {
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		close(fd);
+	}
+	return n;
+}
+
+static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
+{
+	struct nk_maps maps = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_plan plan;
+	struct nk_err e;
+	int go[2] = { -1, -1 }, ready[2] = { -1, -1 };
+	pid_t c;
+	char b = 0;
+
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		struct nk_ranges sub;
+
+		if (nk_subid_ranges(u->name, (enum nk_idtype)t, &sub, &e) < 0) {
+			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
+			goto out;
+		}
+		if (sub.n == 0) {
+			snprintf(p->map_msg, sizeof p->map_msg, "not probed: '%s' has no subordinate %s range",
+				 u->name, nk_idtype_name((enum nk_idtype)t));
+			goto out;
+		}
+		if (nk_map_build_auto(t == NK_UID ? u->uid : u->gid, &sub,
+				      nk_maps_get(&maps, (enum nk_idtype)t), &e) < 0) {
+			nk_ranges_free(&sub);
+			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
+			goto out;
+		}
+		nk_ranges_free(&sub);
+	}
+	if (nk_plan_write(&maps, NK_SETGROUPS_DEFAULT, &plan, &e) < 0) {
+		snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
+		goto out;
+	}
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+		snprintf(p->map_msg, sizeof p->map_msg, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	c = fork();
+	if (c < 0) {
+		snprintf(p->map_msg, sizeof p->map_msg, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (c == 0) {
+		char ok = unshare(CLONE_NEWUSER) == 0 ? 1 : 0;
+
+		close(go[1]);
+		close(ready[0]);
+		if (wr_all(ready[1], &ok, 1) < 0)
+			_exit(1);
+		/* Wait until the parent is done (it closes the pipe). */
+		if (read(go[0], &b, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	go[0] = ready[1] = -1;
+	if (rd_all(ready[0], &b, 1) < 0 || !b) {
+		snprintf(p->map_msg, sizeof p->map_msg, "cannot create the user namespace to map");
+	} else {
+		p->map_tried = 1;
+		if (nk_write_maps(c, &maps, &plan, &e) < 0)
+			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
+		else {
+			struct nk_maps got = { { 0, 0, NULL }, { 0, 0, NULL } };
+
+			if (nk_maps_read_proc(c, &got, &e) == 0 && nk_map_equal(&got.uid, &maps.uid) &&
+			    nk_map_equal(&got.gid, &maps.gid)) {
+				p->map_ok = 1;
+				snprintf(p->map_msg, sizeof p->map_msg, "%zu uid and %zu gid extents, %llu uids",
+					 maps.uid.n, maps.gid.n, (unsigned long long)nk_map_total(&maps.uid));
+			} else
+				snprintf(p->map_msg, sizeof p->map_msg, "the maps read back differ from those written");
+			nk_maps_free(&got);
+		}
+	}
+	close(go[1]);
+	go[1] = -1;
+	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+		;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (ready[i] >= 0)
+			close(ready[i]);
+	}
+	nk_maps_free(&maps);
+}
+
+static void probe_child(int out, const struct nk_dr_user *u, int drop)
+{
+	struct nk_dr_probe p;
+	pid_t c;
+	int st;
+
+	memset(&p, 0, sizeof p);
+	p.ran = 1;
+	if (drop) {
+		if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)
+			_exit(2);
+		/* Dumpable again after the id change, so /proc/PID files of our
+		 * children stay ours (newuidmap opens them). */
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	}
+	/* 1. One user namespace, in a throw-away child. 2. How deep. */
+	c = fork();
+	if (c == 0)
+		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : (errno & 0x7f) + 1);
+	if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st))
+		p.create_errno = WEXITSTATUS(st) == 0 ? 0 : WEXITSTATUS(st) - 1;
+	else
+		p.create_errno = EIO;
+	if (p.create_errno == 0) {
+		int fds[2];
+
+		if (pipe2(fds, O_CLOEXEC) == 0) {
+			c = fork();
+			if (c == 0) {
+				int le, lv = count_levels(&le);
+				int v[2] = { lv, le };
+
+				close(fds[0]);
+				_exit(wr_all(fds[1], v, sizeof v) < 0);
+			}
+			close(fds[1]);
+			if (c > 0) {
+				int v[2];
+
+				if (rd_all(fds[0], v, sizeof v) == 0) {
+					p.levels = v[0];
+					p.nest_errno = v[1];
+				}
+				waitpid(c, NULL, 0);
+			}
+			close(fds[0]);
+		}
+		/* 3. The full map, as podman would write it. */
+		probe_map(&p, u);
+	}
+	_exit(wr_all(out, &p, sizeof p) < 0);
+}
+
+int nk_doctor_probe(struct nk_dr_probe *p, const struct nk_dr_user *u, int drop,
+		    struct nk_err *e)
+{
+	int fds[2];
+	pid_t c;
+	int st;
+
+	memset(p, 0, sizeof *p);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return nk_syserr(e, errno, "cannot create a pipe");
+	fflush(NULL);
+	c = fork();
+	if (c < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return nk_syserr(e, errno, "cannot fork the probe");
+	}
+	if (c == 0) {
+		close(fds[0]);
+		probe_child(fds[1], u, drop);
+	}
+	close(fds[1]);
+	if (rd_all(fds[0], p, sizeof *p) < 0) {
+		memset(p, 0, sizeof *p);
+		close(fds[0]);
+		waitpid(c, &st, 0);
+		return nk_errf(e, EIO, "the probe as '%s' failed", u->name);
+	}
+	close(fds[0]);
+	while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* --- kernel findings -------------------------------------------------------- */
+
+void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
+		      const struct nk_dr_probe *p, const struct nk_dr_user *u)
+{
+	if (s->max_userns == 0)
+		nk_finding_add(fs, "userns-max", NK_FAIL,
+			       "as root: 'sysctl -w user.max_user_namespaces=15000' (and in /etc/sysctl.d/)",
+			       "user.max_user_namespaces is 0: no user namespace may be created");
+	else if (s->max_userns < 0)
+		nk_finding_add(fs, "userns-max", NK_WARN, "use a kernel with CONFIG_USER_NS",
+			       "/proc/sys/user/max_user_namespaces does not exist");
+	else
+		nk_finding_add(fs, "userns-max", NK_OK, NULL, "user.max_user_namespaces is %ld", s->max_userns);
+
+	if (s->userns_clone == 0)
+		nk_finding_add(fs, "userns-clone", NK_FAIL,
+			       "as root: 'sysctl -w kernel.unprivileged_userns_clone=1' (and in /etc/sysctl.d/)",
+			       "kernel.unprivileged_userns_clone is 0: only root may create user namespaces");
+	else if (s->userns_clone < 0)
+		nk_finding_add(fs, "userns-clone", NK_OK, NULL, "kernel.unprivileged_userns_clone is not present");
+	else
+		nk_finding_add(fs, "userns-clone", NK_OK, NULL, "kernel.unprivileged_userns_clone is %ld",
+			       s->userns_clone);
+
+	if (s->apparmor > 0)
+		nk_finding_add(fs, "userns-apparmor", NK_WARN,
+			       "give the program an AppArmor profile with 'userns,' or, as root, "
+			       "'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'",
+			       "kernel.apparmor_restrict_unprivileged_userns is %ld: unconfined programs get "
+			       "user namespaces without capabilities", s->apparmor);
+	else if (s->apparmor < 0)
+		nk_finding_add(fs, "userns-apparmor", NK_OK, NULL,
+			       "kernel.apparmor_restrict_unprivileged_userns is not present");
+	else
+		nk_finding_add(fs, "userns-apparmor", NK_OK, NULL, "kernel.apparmor_restrict_unprivileged_userns is 0");
+
+	if (s->seccomp == 2)
+		nk_finding_add(fs, "userns-seccomp", (p && p->ran && p->create_errno == EPERM) ? NK_FAIL : NK_WARN,
+			       "run outside the container or sandbox, or allow unshare(CLONE_NEWUSER) in its "
+			       "seccomp profile",
+			       "a seccomp filter is active on this process%s", s->container ? " (inside a container)" : "");
+	else
+		nk_finding_add(fs, "userns-seccomp", NK_OK, NULL, "no seccomp filter on this process");
+
+	if (!p || !p->ran) {
+		nk_finding_add(fs, "userns-create", NK_WARN, "run nskit-doctor as the user, or as root",
+			       "not probed: only '%s' or root can create a user namespace as '%s'", u->name, u->name);
+		return;
+	}
+	if (p->create_errno) {
+		const char *why, *fix;
+
+		switch (p->create_errno) {
+		case ENOSPC:
+			why = s->max_userns == 0 ? "user.max_user_namespaces is 0" :
+			      "the max_user_namespaces limit of this or a parent namespace, or the nesting "
+			      "limit of 32 levels, is reached";
+			fix = "raise user.max_user_namespaces (in the namespace that set it, or on the host), "
+			      "or run from a less deeply nested namespace";
+			break;
+		case EUSERS:    /* Linux 3.11 to 4.8; ENOSPC since */
+			why = "the nesting limit of 32 user namespaces is reached";
+			fix = "run from a less deeply nested namespace";
+			break;
+		case EPERM:
+			why = s->userns_clone == 0 ? "kernel.unprivileged_userns_clone forbids it" :
+			      s->seccomp == 2 ? "a seccomp filter (a container or sandbox) refuses it" :
+			      s->container ? "the container this runs in refuses it" :
+			      "a security module, seccomp filter or chroot refuses it";
+			fix = s->userns_clone == 0 ? "as root: 'sysctl -w kernel.unprivileged_userns_clone=1'" :
+			      "run outside the container or sandbox, or allow user namespaces in its profile";
+			break;
+		case EINVAL:
+		case ENOSYS:
+			why = "the kernel has no user namespaces";
+			fix = "use a kernel built with CONFIG_USER_NS";
+			break;
+		default:
+			why = "unexpected error";
+			fix = "see unshare(2)";
+		}
+		nk_finding_add(fs, "userns-create", NK_FAIL, fix, "cannot create a user namespace: %s (%s)",
+			       strerror(p->create_errno), why);
+		return;
+	}
+	nk_finding_add(fs, "userns-create", NK_OK, NULL, "'%s' can create a user namespace", u->name);
+	if (p->levels == 0)
+		nk_finding_add(fs, "userns-nesting", NK_FAIL, "run from a less deeply nested namespace",
+			       "no user namespace can be nested inside a new one (%s)", strerror(p->nest_errno));
+	else if (p->levels < 3)
+		nk_finding_add(fs, "userns-nesting", NK_WARN,
+			       "run from a less deeply nested namespace (the kernel allows 32 levels)",
+			       "only %d more level%s of user namespaces can be nested here (%s)", p->levels,
+			       p->levels == 1 ? "" : "s", strerror(p->nest_errno));
+	else
+		nk_finding_add(fs, "userns-nesting", NK_OK, NULL, "%d%s more levels of user namespaces can be nested",
+			       p->levels, p->nest_errno ? "" : " or");
+	if (p->map_ok)
+		nk_finding_add(fs, "userns-map", NK_OK, NULL, "a full map was written: %s", p->map_msg);
+	else
+		nk_finding_add(fs, "userns-map", NK_FAIL, "see the other failed findings",
+			       "cannot write a full map for '%s': %s", u->name, p->map_msg);
+}
+
+void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *path, const char *why,
+		      const struct stat *st, int filecap, int nosuid)
+{
+	const char *id = t == NK_UID ? "newuidmap" : "newgidmap";
+	const char *nid = t == NK_UID ? "newuidmap-nosuid" : "newgidmap-nosuid";
+	const char *cap = t == NK_UID ? "cap_setuid" : "cap_setgid";
+	char fix[512];
+
+	if (!path) {
+		nk_finding_add(fs, id, NK_FAIL, "install shadow-utils' helpers (Debian: 'apt install uidmap'), "
+			       "or correct $NEWUIDMAP/$NEWGIDMAP",
+			       "%s", why ? why : "not found in PATH, /usr/bin, /usr/sbin, /bin or /sbin");
+		return;
+	}
+	if (st->st_uid == 0 && (st->st_mode & S_ISUID))
+		nk_finding_add(fs, id, NK_OK, NULL, "%s is setuid root", path);
+	else if (filecap)
+		nk_finding_add(fs, id, NK_OK, NULL, "%s has the file capability %s", path, cap);
+	else {
+		snprintf(fix, sizeof fix, "as root: 'chmod u+s %s' (owner root) or 'setcap %s+ep %s', or reinstall it",
+			 path, cap, path);
+		nk_finding_add(fs, id, NK_FAIL, fix, "%s is neither setuid root nor has the file capability %s "
+			       "(owner %u, mode %04o)", path, cap, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+	}
+	if (nosuid) {
+		snprintf(fix, sizeof fix, "install %s on a file system mounted without nosuid", id);
+		nk_finding_add(fs, nid, NK_FAIL, fix, "%s is on a nosuid mount: its setuid bit and file "
+			       "capabilities are ignored", path);
+	} else
+		nk_finding_add(fs, nid, NK_OK, NULL, "the mount of %s allows setuid", path);
+}
+
+void nk_doctor_privs(struct nk_findings *fs, const struct nk_dr_sys *s)
+{
+	if (s->no_new_privs)
+		nk_finding_add(fs, "no-new-privs", NK_FAIL,
+			       "run without no_new_privs (e.g. not under 'setpriv --no-new-privs', systemd "
+			       "NoNewPrivileges= or a container with no-new-privileges)",
+			       "no_new_privs is set: newuidmap and newgidmap get no privileges");
+	else
+		nk_finding_add(fs, "no-new-privs", NK_OK, NULL, "no_new_privs is not set");
+	if (!s->bound_setuid || !s->bound_setgid)
+		nk_finding_add(fs, "cap-bounding", NK_FAIL,
+			       "run from a session whose capability bounding set keeps cap_setuid and cap_setgid",
+			       "the capability bounding set lacks %s: newuidmap/newgidmap cannot use them",
+			       !s->bound_setuid && !s->bound_setgid ? "cap_setuid and cap_setgid" :
+			       !s->bound_setuid ? "cap_setuid" : "cap_setgid");
+	else
+		nk_finding_add(fs, "cap-bounding", NK_OK, NULL,
+			       "the capability bounding set has cap_setuid and cap_setgid");
+}
+
+static int map_is_identity(const struct nk_map *m)
+{
+	return m->n == 1 && m->ext[0].inner == 0 && m->ext[0].outer == 0 && m->ext[0].count == 4294967295U;
+}
+
+void nk_doctor_parent_map(struct nk_findings *fs, const struct nk_maps *own,
+			  const struct nk_ranges *sub[2], const struct nk_dr_user *u)
+{
+	if (map_is_identity(&own->uid) && map_is_identity(&own->gid)) {
+		nk_finding_add(fs, "parent-map", NK_OK, NULL, "not in a nested user namespace");
+		return;
+	}
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		const struct nk_map *m = t == NK_UID ? &own->uid : &own->gid;
+
+		if (!sub[t])
+			continue;
+		for (size_t i = 0; i < sub[t]->n; i++) {
+			uint32_t s = sub[t]->r[i].start, c = sub[t]->r[i].count;
+
+			if (nk_map_find_inner_range(m, s, c) < 0) {
+				char fix[512];
+
+				snprintf(fix, sizeof fix, "map %u-%llu into this namespace when it is created, or give "
+					 "'%s' ranges inside its map (/proc/self/%s_map)", s,
+					 (unsigned long long)s + c - 1, u->name, nk_idtype_name((enum nk_idtype)t));
+				nk_finding_add(fs, "parent-map", NK_FAIL, fix,
+					       "nested user namespace: subordinate %s range %u-%llu of '%s' is not "
+					       "inside one extent of this namespace's %s map",
+					       nk_idtype_name((enum nk_idtype)t), s, (unsigned long long)s + c - 1,
+					       u->name, nk_idtype_name((enum nk_idtype)t));
+				return;
+			}
+		}
+	}
+	nk_finding_add(fs, "parent-map", NK_OK, NULL,
+		       "nested user namespace: its map contains every subordinate range of '%s'", u->name);
+}
+
+void nk_doctor_xdg(struct nk_findings *fs, const char *val, const struct stat *st, int err,
+		   const struct nk_dr_user *u)
+{
+	char fix[512];
+
+	if (!val || !*val) {
+		snprintf(fix, sizeof fix, "log in as '%s' (not 'su'), or 'loginctl enable-linger %s' and set "
+			 "XDG_RUNTIME_DIR=/run/user/%u", u->name, u->name, u->uid);
+		nk_finding_add(fs, "xdg-runtime-dir", NK_WARN, fix,
+			       "XDG_RUNTIME_DIR is not set: podman falls back to /tmp/podman-run-%u", u->uid);
+		return;
+	}
+	snprintf(fix, sizeof fix, "log in as '%s' (not 'su', which keeps the old session's variable), or set "
+		 "XDG_RUNTIME_DIR=/run/user/%u", u->name, u->uid);
+	if (!st)
+		nk_finding_add(fs, "xdg-runtime-dir", NK_FAIL, fix, "XDG_RUNTIME_DIR %s: %s", val, strerror(err));
+	else if (!S_ISDIR(st->st_mode))
+		nk_finding_add(fs, "xdg-runtime-dir", NK_FAIL, fix, "XDG_RUNTIME_DIR %s is not a folder", val);
+	else if (st->st_uid != u->uid)
+		nk_finding_add(fs, "xdg-runtime-dir", NK_FAIL, fix,
+			       "XDG_RUNTIME_DIR %s belongs to uid %u, not to '%s' (uid %u)", val,
+			       (unsigned)st->st_uid, u->name, u->uid);
+	else if ((st->st_mode & 07777) != 0700) {
+		snprintf(fix, sizeof fix, "'chmod 0700 %s'", val);
+		nk_finding_add(fs, "xdg-runtime-dir", NK_FAIL, fix,
+			       "XDG_RUNTIME_DIR %s has mode %04o, not 0700", val, (unsigned)(st->st_mode & 07777));
+	} else
+		nk_finding_add(fs, "xdg-runtime-dir", NK_OK, NULL, "XDG_RUNTIME_DIR %s is '%s''s, mode 0700",
+			       val, u->name);
+}
+
+void nk_doctor_user_env(struct nk_findings *fs, const char *env_user, const char *env_logname,
+			const struct nk_dr_user *u)
+{
+	const char *bad = NULL, *var = NULL;
+	char fix[512];
+
+	if (env_user && strcmp(env_user, u->name) != 0) {
+		bad = env_user;
+		var = "USER";
+	} else if (env_logname && strcmp(env_logname, u->name) != 0) {
+		bad = env_logname;
+		var = "LOGNAME";
+	}
+	if (bad) {
+		snprintf(fix, sizeof fix, "log in as '%s' ('su - %s' or 'machinectl shell %s@'), or set %s=%s",
+			 u->name, u->name, u->name, var, u->name);
+		nk_finding_add(fs, "user-env", NK_WARN, fix, "%s is '%s' but the caller is '%s' (uid %u)",
+			       var, bad, u->name, u->uid);
+	} else if (!env_user)
+		nk_finding_add(fs, "user-env", NK_WARN, "set USER to the login name, as a login does",
+			       "USER is not set");
+	else
+		nk_finding_add(fs, "user-env", NK_OK, NULL, "USER is '%s', the caller", env_user);
+}
+
+void nk_doctor_mounts(struct nk_findings *fs, const struct nk_dr_sys *s,
+		      const uint32_t *gids, size_t ngids, const struct nk_dr_user *u)
+{
+	int in = 0;
+
+	if (s->root_shared == 1)
+		nk_finding_add(fs, "root-shared", NK_OK, NULL, "/ is a shared mount");
+	else if (s->root_shared == 0)
+		nk_finding_add(fs, "root-shared", NK_WARN,
+			       "as root: 'mnt-share' (or 'mount --make-rshared /'; systemd does it at boot)",
+			       "/ is not a shared mount: mounts made in containers do not propagate "
+			       "(podman warns \"'/' is not a shared mount\")");
+	else
+		nk_finding_add(fs, "root-shared", NK_WARN, "check /proc/self/mountinfo",
+			       "cannot read the propagation of / from /proc/self/mountinfo");
+
+	for (size_t i = 0; i < ngids; i++)
+		if ((long)gids[i] >= s->ping_lo && (long)gids[i] <= s->ping_hi)
+			in = 1;
+	if (s->ping_lo < 0)
+		nk_finding_add(fs, "ping-group-range", NK_OK, NULL, "net.ipv4.ping_group_range is not present");
+	else if (in)
+		nk_finding_add(fs, "ping-group-range", NK_OK, NULL,
+			       "net.ipv4.ping_group_range %ld-%ld contains a group of '%s'", s->ping_lo, s->ping_hi, u->name);
+	else {
+		char fix[256];
+
+		snprintf(fix, sizeof fix, "as root: 'sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"'");
+		nk_finding_add(fs, "ping-group-range", NK_WARN, fix,
+			       "net.ipv4.ping_group_range (%ld %ld) excludes every group of '%s': ping without "
+			       "privileges fails", s->ping_lo, s->ping_hi, u->name);
+	}
+
+	if (s->overflowuid == 65534 && s->overflowgid == 65534)
+		nk_finding_add(fs, "overflow-ids", NK_OK, NULL,
+			       "unmapped ids show as 65534 (kernel.overflowuid and overflowgid)");
+	else
+		nk_finding_add(fs, "overflow-ids", NK_WARN,
+			       "as root: 'sysctl -w kernel.overflowuid=65534 kernel.overflowgid=65534'",
+			       "unmapped ids show as uid %ld and gid %ld, not 65534 (nobody): images expect 65534",
+			       s->overflowuid, s->overflowgid);
+}

@@ -1,0 +1,161 @@
+/* doctor.h - findings about a machine's rootless user namespace setup
+ *
+ * A finding has a stable id ("subuid-range"), a status (ok, warn, fail), a
+ * sentence saying what was found and, unless ok, the fix. The checks are
+ * pure functions of what was read (sysctl values, stat results, the
+ * subordinate id file, the user's ranges through libsubid), so that every
+ * broken state can be unit-tested; the gathering and the probes (a real
+ * user namespace made in a child, with a full map written through
+ * newuidmap/newgidmap) are separate.
+ */
+#ifndef NSKIT_DOCTOR_H
+#define NSKIT_DOCTOR_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include "err.h"
+#include "idmap.h"
+#include "subid.h"
+
+enum nk_status { NK_OK = 0, NK_WARN = 1, NK_FAIL = 2 };
+
+struct nk_finding {
+	const char *id;        /* static string */
+	enum nk_status status;
+	char *what;
+	char *fix;             /* NULL when ok */
+};
+
+struct nk_findings {
+	size_t n, cap;
+	struct nk_finding *f;
+};
+
+const char *nk_status_name(enum nk_status s);       /* "ok" "warn" "fail" */
+/* Add a finding; FIX may be NULL. Returns -ENOMEM on failure. */
+int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
+		   const char *fix, const char *fmt, ...) NK_PRINTF(5, 6);
+void nk_findings_free(struct nk_findings *fs);
+const struct nk_finding *nk_findings_get(const struct nk_findings *fs, const char *id);
+enum nk_status nk_findings_worst(const struct nk_findings *fs);
+
+/* --- /etc/subuid, /etc/subgid as a file ------------------------------- */
+
+struct nk_subline {
+	unsigned lineno;
+	char *owner;
+	uint64_t start, count;
+};
+
+struct nk_subfile {
+	const char *path;
+	int err;               /* errno of open/read; 0 when read */
+	size_t n;
+	struct nk_subline *l;  /* the range lines */
+	size_t nbad;           /* malformed lines */
+	unsigned first_bad;    /* line number of the first one */
+};
+
+/* Parse "owner:start:count" lines; '#' comments and blank lines skipped. */
+int nk_subfile_parse(struct nk_subfile *sf, const char *path, const char *text);
+/* Load PATH (a missing or unreadable file sets err, not an error). */
+int nk_subfile_load(struct nk_subfile *sf, const char *path);
+void nk_subfile_free(struct nk_subfile *sf);
+
+/* --- the user checked ------------------------------------------------- */
+
+struct nk_dr_user {
+	const char *name;
+	uint32_t uid, gid;
+};
+
+/* Callbacks into the user and group databases (replaced in unit tests). */
+struct nk_dr_db {
+	/* Does a subuid owner field name an existing user (name or uid)? */
+	int (*owner_exists)(const char *owner, void *ctx);
+	/* A real uid (t == NK_UID) or gid in [lo, hi] other than SKIP: its
+	 * name in BUF and 1, or 0 when none. */
+	int (*real_id_in)(enum nk_idtype t, uint64_t lo, uint64_t hi, uint32_t skip,
+			  char *buf, size_t len, void *ctx);
+	void *ctx;
+};
+extern const struct nk_dr_db nk_dr_system_db;   /* getpwent/getgrent */
+
+/* subXid-range, -file, -self, -overlap, -realid, -size, -extents, -stale.
+ * RANGES: the user's ranges through libsubid (NULL when libsubid failed,
+ * LIBMSG its message). */
+void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_dr_user *u,
+		      const struct nk_ranges *ranges, const char *libmsg,
+		      const struct nk_subfile *sf, const struct nk_dr_db *db);
+
+/* --- kernel and process state ----------------------------------------- */
+
+/* Values of sysctls; -1 when the file does not exist. */
+struct nk_dr_sys {
+	long max_userns;       /* /proc/sys/user/max_user_namespaces */
+	long userns_clone;     /* /proc/sys/kernel/unprivileged_userns_clone (Debian) */
+	long apparmor;         /* /proc/sys/kernel/apparmor_restrict_unprivileged_userns */
+	int seccomp;           /* Seccomp: of /proc/self/status (0 none, 1 strict, 2 filter) */
+	int container;         /* a container manager's marker was found */
+	long ping_lo, ping_hi; /* net.ipv4.ping_group_range; -1 unknown */
+	long overflowuid, overflowgid;
+	int root_shared;       /* 1 shared, 0 not, -1 unknown */
+	int no_new_privs;
+	int bound_setuid, bound_setgid;  /* in the capability bounding set */
+};
+/* Read them all (never fails: what cannot be read stays -1). */
+void nk_dr_sys_read(struct nk_dr_sys *s);
+/* One number from a /proc/sys file: 0, or -errno. */
+int nk_read_sysctl(const char *path, long *out);
+
+/* What the probe child found, running as the user. */
+struct nk_dr_probe {
+	int ran;               /* 0: not probed (another user, not root) */
+	int create_errno;      /* unshare(CLONE_NEWUSER): 0 or errno */
+	int levels;            /* nested user namespaces that could still be made */
+	int nest_errno;        /* why the last one failed */
+	int map_tried;         /* a full map was written */
+	int map_ok;
+	char map_msg[NK_ERR_MAX];
+};
+
+/* Fork a child that (as U when DROP, after initgroups/setgid/setuid) makes
+ * a user namespace, counts how deep it can nest, and writes the default
+ * rootless map (U to 0 and every subordinate range) to a grandchild's new
+ * namespace through nk_write_maps. */
+int nk_doctor_probe(struct nk_dr_probe *p, const struct nk_dr_user *u, int drop,
+		    struct nk_err *e);
+
+/* userns-max, userns-clone, userns-apparmor, userns-seccomp, userns-create,
+ * userns-nesting, userns-map. */
+void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
+		      const struct nk_dr_probe *p, const struct nk_dr_user *u);
+
+/* newuidmap / newgidmap: PATH NULL when not found (WHY says why); ST its stat; FILECAP
+ * whether it has cap_setuid (cap_setgid) in its file capabilities; NOSUID
+ * its mount has nosuid. Id "newuidmap"/"newgidmap" and "-nosuid". */
+void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *path, const char *why,
+		      const struct stat *st, int filecap, int nosuid);
+/* no-new-privs, cap-bounding. */
+void nk_doctor_privs(struct nk_findings *fs, const struct nk_dr_sys *s);
+/* parent-map: OWN is this process's map (identity: not nested); the
+ * user's ranges must lie inside it. */
+void nk_doctor_parent_map(struct nk_findings *fs, const struct nk_maps *own,
+			  const struct nk_ranges *sub[2], const struct nk_dr_user *u);
+/* xdg-runtime-dir: VAL the variable (NULL unset); ST its lstat or NULL
+ * with ERR the errno. */
+void nk_doctor_xdg(struct nk_findings *fs, const char *val, const struct stat *st, int err,
+		   const struct nk_dr_user *u);
+/* user-env: $USER / $LOGNAME against the caller. */
+void nk_doctor_user_env(struct nk_findings *fs, const char *env_user, const char *env_logname,
+			const struct nk_dr_user *u);
+/* root-shared, ping-group-range, overflow-ids. GIDS: the user's groups. */
+void nk_doctor_mounts(struct nk_findings *fs, const struct nk_dr_sys *s,
+		      const uint32_t *gids, size_t ngids, const struct nk_dr_user *u);
+
+/* Does the file at FD have CAP (CAP_SETUID...) permitted in its file
+ * capabilities (read with libcap-ng)? */
+int nk_file_has_cap(int fd, int cap);
+
+#endif
