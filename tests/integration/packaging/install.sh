@@ -6,7 +6,8 @@
 
 d=$NSKIT_SANDBOX/destdir
 v=$(cat "$NSKIT_TOP/VERSION")
-mk() { make --no-print-directory -C "$NSKIT_TOP" O="$NSKIT_BUILD" "$@" >"$NSKIT_SANDBOX/make.log" 2>&1; }
+# Install what the run built ('-o all': never rebuild it here, with other flags).
+mk() { make --no-print-directory -C "$NSKIT_TOP" O="$NSKIT_BUILD" -o all "$@" >"$NSKIT_SANDBOX/make.log" 2>&1; }
 tools=$(cd "$NSKIT_BUILD/bin" && ls)
 
 check "make install DESTDIR PREFIX=/usr" mk install DESTDIR="$d" PREFIX=/usr SYSTEMDUNITDIR=/usr/lib/systemd/system
