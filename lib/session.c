@@ -1,0 +1,458 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "num.h"
+#include "proc.h"
+#include "session.h"
+#include "userns.h"
+
+int nk_session_name_valid(const char *name, struct nk_err *e)
+{
+	size_t n = strlen(name);
+	int digits = 1;
+
+	if (n == 0)
+		return nk_errf(e, EINVAL, "empty session name");
+	if (n > NK_SESSION_NAME_MAX)
+		return nk_errf(e, EINVAL, "session name '%.20s...' is longer than %d characters",
+			       name, NK_SESSION_NAME_MAX);
+	if (name[0] == '.' || name[0] == '-')
+		return nk_errf(e, EINVAL, "invalid session name '%s': it may not start with '%c'",
+			       name, name[0]);
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return nk_errf(e, EINVAL, "invalid session name '%s': use letters, digits, '_', '.' "
+				       "and '-'", name);
+		if (c < '0' || c > '9')
+			digits = 0;
+	}
+	if (digits)
+		return nk_errf(e, EINVAL, "invalid session name '%s': a number names a process", name);
+	return 0;
+}
+
+int nk_session_dir_path(const char *xdg, uid_t uid, char *out, size_t len, struct nk_err *e)
+{
+	int n;
+
+	if (xdg && *xdg) {
+		if (xdg[0] != '/')
+			return nk_errf(e, EINVAL, "XDG_RUNTIME_DIR '%s' is not an absolute path", xdg);
+		n = snprintf(out, len, "%s/nskit", xdg);
+	} else {
+		n = snprintf(out, len, "/tmp/nskit-%u", (unsigned)uid);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return nk_errf(e, ENAMETOOLONG, "the session folder path is too long");
+	return 0;
+}
+
+static int check_dir(const char *path, const struct stat *st, uid_t uid, struct nk_err *e)
+{
+	if (!S_ISDIR(st->st_mode))
+		return nk_errf(e, ENOTDIR, "session folder '%s' is not a folder (remove it)", path);
+	if (st->st_uid != uid)
+		return nk_errf(e, EPERM, "session folder '%s' belongs to uid %u, not to you (uid %u) "
+			       "(set XDG_RUNTIME_DIR to your own runtime folder)", path,
+			       (unsigned)st->st_uid, (unsigned)uid);
+	if (st->st_mode & 077)
+		return nk_errf(e, EPERM, "session folder '%s' is open to others (mode %04o) (run 'chmod 700 %s')",
+			       path, (unsigned)(st->st_mode & 07777), path);
+	return 0;
+}
+
+int nk_session_dir_open(const char *path, uid_t uid, int create, struct nk_err *e)
+{
+	struct stat st, st2;
+	int fd;
+
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
+		return nk_syserr(e, errno, "cannot create the session folder '%s'", path);
+	/* lstat first, for a message that names the owner when we may not
+	 * even open it; then the checks again on what was opened. */
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return nk_errf(e, ENOENT, "no session folder '%s'", path);
+		return nk_syserr(e, errno, "cannot open the session folder '%s'", path);
+	}
+	if (check_dir(path, &st, uid, e) < 0)
+		return -e->code;
+	/* O_NOFOLLOW: in /tmp someone else could have put a symlink there. */
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			return nk_errf(e, ENOTDIR, "session folder '%s' is not a folder (remove it)", path);
+		return nk_syserr(e, errno, "cannot open the session folder '%s'", path);
+	}
+	if (fstat(fd, &st2) < 0) {
+		int err = errno;
+
+		close(fd);
+		return nk_syserr(e, err, "cannot stat the session folder '%s'", path);
+	}
+	if (check_dir(path, &st2, uid, e) < 0) {
+		close(fd);
+		return -e->code;
+	}
+	return fd;
+}
+
+int nk_session_format(const struct nk_session *s, char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+			 "nskit-session 1\nname=%s\npid=%d\nstart=%llu\nuid=%u\nuserns=%llu\nmntns=%llu\ncreated=%lld\n",
+			 s->name, (int)s->pid, (unsigned long long)s->start, s->uid,
+			 (unsigned long long)s->userns, (unsigned long long)s->mntns, (long long)s->created);
+
+	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+}
+
+int nk_session_parse(const char *text, const char *name, struct nk_session *s, struct nk_err *e)
+{
+	const char *p = text;
+	unsigned lineno = 0;
+	enum { F_NAME = 1, F_PID = 2, F_START = 4, F_UID = 8, F_USERNS = 16, F_MNTNS = 32, F_CREATED = 64 };
+	int seen = 0;
+
+	memset(s, 0, sizeof *s);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char line[256], *eq;
+		uint64_t v;
+
+		lineno++;
+		if (n >= sizeof line)
+			return nk_errf(e, EINVAL, "session '%s': line %u is too long", name, lineno);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (nl ? 1 : 0);
+		if (lineno == 1) {
+			if (strcmp(line, "nskit-session 1") != 0)
+				return nk_errf(e, EINVAL, "session '%s': not a session record (first line '%s')",
+					       name, line);
+			continue;
+		}
+		if (line[0] == '\0')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq)
+			return nk_errf(e, EINVAL, "session '%s': line %u: no '='", name, lineno);
+		*eq++ = '\0';
+		if (strcmp(line, "name") == 0) {
+			if (strcmp(eq, name) != 0)
+				return nk_errf(e, EINVAL, "session '%s': the record names session '%s'", name, eq);
+			snprintf(s->name, sizeof s->name, "%s", eq);
+			seen |= F_NAME;
+			continue;
+		}
+		if (strcmp(line, "pid") == 0) {
+			if (nk_parse_pid(eq, &s->pid) < 0)
+				goto bad;
+			seen |= F_PID;
+		} else if (strcmp(line, "start") == 0) {
+			if (nk_parse_u64(eq, UINT64_MAX, &s->start) < 0)
+				goto bad;
+			seen |= F_START;
+		} else if (strcmp(line, "uid") == 0) {
+			if (nk_parse_id(eq, &s->uid) < 0)
+				goto bad;
+			seen |= F_UID;
+		} else if (strcmp(line, "userns") == 0) {
+			if (nk_parse_u64(eq, UINT64_MAX, &s->userns) < 0)
+				goto bad;
+			seen |= F_USERNS;
+		} else if (strcmp(line, "mntns") == 0) {
+			if (nk_parse_u64(eq, UINT64_MAX, &s->mntns) < 0)
+				goto bad;
+			seen |= F_MNTNS;
+		} else if (strcmp(line, "created") == 0) {
+			if (nk_parse_u64(eq, INT64_MAX, &v) < 0)
+				goto bad;
+			s->created = (int64_t)v;
+			seen |= F_CREATED;
+		}
+		continue;
+bad:
+		return nk_errf(e, EINVAL, "session '%s': line %u: invalid %s '%s'", name, lineno, line, eq);
+	}
+	if (lineno == 0)
+		return nk_errf(e, EINVAL, "session '%s': empty record", name);
+	if ((seen & (F_NAME | F_PID | F_START | F_UID | F_USERNS)) != (F_NAME | F_PID | F_START | F_UID | F_USERNS))
+		return nk_errf(e, EINVAL, "session '%s': incomplete record (needs name, pid, start, uid, userns)",
+			       name);
+	return 0;
+}
+
+int nk_session_load(int dirfd, const char *name, struct nk_session *s, struct nk_err *e)
+{
+	char buf[1024];
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	if (nk_session_name_valid(name, e) < 0)
+		return -e->code;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return nk_errf(e, ENOENT, "no session '%s' (see 'nsenter-user --list')", name);
+		return nk_syserr(e, errno, "cannot open the record of session '%s'", name);
+	}
+	while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno;
+
+			close(fd);
+			return nk_syserr(e, err, "cannot read the record of session '%s'", name);
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return nk_session_parse(buf, name, s, e);
+}
+
+int nk_session_save(int dirfd, const struct nk_session *s, struct nk_err *e)
+{
+	char buf[1024], tmp[NK_SESSION_NAME_MAX + 32];
+	int n = nk_session_format(s, buf, sizeof buf), fd, err;
+
+	if (n < 0)
+		return nk_errf(e, ENOSPC, "session record too long");
+	snprintf(tmp, sizeof tmp, ".%s.%d.tmp", s->name, (int)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return nk_syserr(e, errno, "cannot write the record of session '%s'", s->name);
+	if (write(fd, buf, (size_t)n) != n) {
+		err = errno ? errno : EIO;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return nk_syserr(e, err, "cannot write the record of session '%s'", s->name);
+	}
+	close(fd);
+	/* link(2) fails when the name exists: two --keep of one name cannot both win. */
+	if (linkat(dirfd, tmp, dirfd, s->name, 0) < 0) {
+		err = errno;
+		unlinkat(dirfd, tmp, 0);
+		if (err == EEXIST)
+			return nk_errf(e, EEXIST, "session '%s' already exists", s->name);
+		return nk_syserr(e, err, "cannot write the record of session '%s'", s->name);
+	}
+	unlinkat(dirfd, tmp, 0);
+	return 0;
+}
+
+int nk_session_remove(int dirfd, const char *name, struct nk_err *e)
+{
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return nk_syserr(e, errno, "cannot remove the record of session '%s'", name);
+	return 0;
+}
+
+static int cmp_session(const void *a, const void *b)
+{
+	return strcmp(((const struct nk_session *)a)->name, ((const struct nk_session *)b)->name);
+}
+
+int nk_session_list(int dirfd, struct nk_session **out, size_t *n, struct nk_err *e)
+{
+	int fd = dup(dirfd);
+	DIR *d;
+	struct dirent *de;
+	struct nk_session *v = NULL;
+	size_t cnt = 0;
+	struct nk_err e2;
+
+	*out = NULL;
+	*n = 0;
+	if (fd < 0)
+		return nk_syserr(e, errno, "cannot read the session folder");
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	d = fdopendir(fd);
+	if (!d) {
+		int err = errno;
+
+		close(fd);
+		return nk_syserr(e, err, "cannot read the session folder");
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		struct nk_session s, *nv;
+
+		if (nk_session_name_valid(de->d_name, &e2) < 0)
+			continue;        /* ".", "..", temporary files */
+		if (nk_session_load(dirfd, de->d_name, &s, &e2) < 0)
+			continue;        /* unreadable or not a record: not ours to show */
+		nv = realloc(v, (cnt + 1) * sizeof *v);
+		if (!nv) {
+			free(v);
+			closedir(d);
+			return nk_errf(e, ENOMEM, "out of memory");
+		}
+		v = nv;
+		v[cnt++] = s;
+	}
+	closedir(d);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof *v, cmp_session);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int nk_session_open(const struct nk_session *s, uid_t uid, int *pidfd, struct nk_err *e)
+{
+	uint64_t start, ino;
+	uid_t owner;
+	int fd;
+
+	*pidfd = -1;
+	if (s->uid != uid)
+		return nk_errf(e, EPERM, "session '%s' belongs to uid %u, not to you (uid %u)", s->name,
+			       s->uid, (unsigned)uid);
+	fd = nk_pidfd_open(s->pid, 0);
+	if (fd < 0) {
+		if (fd == -ESRCH)
+			return nk_errf(e, ESTALE, "session '%s' has ended (its holder, process %d, is gone)",
+				       s->name, (int)s->pid);
+		return nk_syserr(e, -fd, "cannot open process %d of session '%s'", (int)s->pid, s->name);
+	}
+	/* The pidfd pins one process; its start time says whether it is the
+	 * one the record names or a later process that got the same pid. */
+	if (nk_proc_starttime(s->pid, &start, e) < 0 || start != s->start)
+		goto stale;
+	if (nk_proc_ns_ino(s->pid, "user", &ino, e) < 0) {
+		uid_t euid;
+
+		if (e->code == EACCES && nk_proc_ids(s->pid, NULL, &euid, NULL, NULL, e) == 0) {
+			close(fd);
+			return nk_errf(e, EPERM, "session '%s' belongs to uid %u, not to you (uid %u)", s->name,
+				       (unsigned)euid, (unsigned)uid);
+		}
+		goto stale;
+	}
+	if (ino != s->userns)
+		goto stale;
+	if (nk_userns_owner(s->pid, &owner, e) < 0) {
+		close(fd);
+		return -e->code;
+	}
+	if (owner != uid) {
+		close(fd);
+		return nk_errf(e, EPERM, "session '%s' belongs to uid %u, not to you (uid %u)", s->name,
+			       (unsigned)owner, (unsigned)uid);
+	}
+	*pidfd = fd;
+	return 0;
+stale:
+	close(fd);
+	return nk_errf(e, ESTALE, "session '%s' has ended (process %d is not its holder any more)",
+		       s->name, (int)s->pid);
+}
+
+static void __attribute__((noreturn)) holder(void)
+{
+	static const int ignore[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU,
+				      SIGUSR1, SIGUSR2, SIGALRM };
+	sigset_t none;
+	int fd;
+
+	setsid();
+	for (size_t i = 0; i < NK_ARRAY_SIZE(ignore); i++)
+		signal(ignore[i], SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (chdir("/") < 0)
+		_exit(1);
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	syscall(SYS_close_range, 3U, ~0U, 0U);
+	prctl(PR_SET_NAME, "nskit-holder", 0, 0, 0);
+	for (;;)
+		pause();
+}
+
+int nk_session_spawn_holder(pid_t *pid, struct nk_err *e)
+{
+	int p[2], st, err;
+	pid_t mid, h = 0;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return nk_syserr(e, errno, "cannot create a pipe");
+	mid = fork();
+	if (mid < 0) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
+		return nk_syserr(e, err, "cannot fork the session holder");
+	}
+	if (mid == 0) {
+		pid_t g;
+
+		close(p[0]);
+		g = fork();
+		if (g == 0)
+			holder();
+		if (write(p[1], &g, sizeof g) != (ssize_t)sizeof g)
+			_exit(1);
+		_exit(g < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &h, sizeof h);
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof h || h <= 0)
+		return nk_errf(e, EIO, "cannot fork the session holder");
+	*pid = h;
+	return 0;
+}
+
+int nk_session_describe(struct nk_session *s, const char *name, pid_t pid, uid_t uid,
+			struct nk_err *e)
+{
+	memset(s, 0, sizeof *s);
+	snprintf(s->name, sizeof s->name, "%s", name);
+	s->pid = pid;
+	s->uid = uid;
+	s->created = (int64_t)time(NULL);
+	if (nk_proc_starttime(pid, &s->start, e) < 0 || nk_proc_ns_ino(pid, "user", &s->userns, e) < 0 ||
+	    nk_proc_ns_ino(pid, "mnt", &s->mntns, e) < 0)
+		return nk_err_prefix(e, "cannot describe the holder of session '%s'", name);
+	return 0;
+}
+
+int nk_session_kill(int pidfd, struct nk_err *e)
+{
+	struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+	int r = nk_pidfd_send_signal(pidfd, SIGKILL);
+
+	if (r < 0 && r != -ESRCH)
+		return nk_syserr(e, -r, "cannot stop the session holder");
+	/* A pidfd becomes readable when its process has exited. */
+	while ((r = poll(&pf, 1, 5000)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		return nk_errf(e, ETIMEDOUT, "the session holder did not end within 5 seconds");
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* userns.h - create and join user namespaces, and become someone inside
+ *
+ * Creating (DESIGN.md, "nsenter-user process model"): a helper is forked
+ * first and waits on a pipe; this process unshares and wakes it; the helper,
+ * still in the parent namespace, writes the maps (newuidmap and newgidmap at
+ * the same time where they are needed) and reports on a second pipe. When
+ * both maps are just the caller's own ids and no privilege is involved, the
+ * kernel lets the process write its own maps and no helper is forked at all
+ * (what `unshare -r` does).
+ *
+ * Joining is one pidfd setns(2) (Linux 5.8) into the user namespace and,
+ * when it differs from ours, the mount namespace of a process: both or
+ * neither, with no window where only one is entered.
+ */
+#ifndef NSKIT_USERNS_H
+#define NSKIT_USERNS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "err.h"
+#include "helper.h"
+#include "idmap.h"
+
+/* Does creating with these maps need the helper process (newuidmap,
+ * newgidmap or privilege in the parent namespace), or can the process
+ * write its own maps? */
+int nk_userns_needs_helper(const struct nk_plan *p);
+
+/* unshare(FLAGS) (CLONE_NEWUSER plus optionally CLONE_NEWNS, CLONE_NEWPID)
+ * for this process and write its maps as planned. M NULL: no maps are
+ * written (the caller leaves that to someone else). */
+int nk_userns_create(int flags, const struct nk_maps *m, const struct nk_plan *p,
+		     struct nk_err *e);
+
+/* Owner uid of the user namespace of PID (ioctl NS_GET_OWNER_UID). */
+int nk_userns_owner(pid_t pid, uid_t *owner, struct nk_err *e);
+
+/* Enter the user namespace of the process behind PIDFD (pid PID, for
+ * messages and /proc), and its mount namespace when that is not ours.
+ * The working directory is kept by path when it exists there, else "/". */
+int nk_userns_join(int pidfd, pid_t pid, struct nk_err *e);
+
+/* Become UID/GID (both mapped) in the namespace we are in. KEEP_CAPS: the
+ * capabilities survive the change and the exec (ambient set). */
+int nk_become(uid_t uid, gid_t gid, int keep_caps, struct nk_err *e);
+
+/* Set the propagation of every mount (MS_PRIVATE, MS_SLAVE, MS_SHARED). */
+int nk_set_propagation_all(unsigned long type, struct nk_err *e);
+
+/* Mount a fresh /proc (for a new pid namespace). */
+int nk_mount_proc(struct nk_err *e);
+
+/* {"pid":P,"userns":INODE}\n, as written to --info-fd. */
+int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,882 @@
+/* nsenter-user - create, keep and join rootless user namespaces
+ *
+ * Process model (DESIGN.md): maps are computed and checked before the
+ * kernel is touched; a helper forked early writes them (newuidmap and
+ * newgidmap at the same time) while this process unshares; then this very
+ * process becomes root inside and execs the command in place, so signals,
+ * job control and exit status are the command's own. --fork puts a
+ * forwarding parent above the command; --keep leaves a holder process so
+ * that later --join commands share one user and mount namespace.
+ */
+#include <dlfcn.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <libsmartcols.h>
+#include <shadow/subid.h>
+#include "helper.h"
+#include "idmap.h"
+#include "num.h"
+#include "proc.h"
+#include "session.h"
+#include "subid.h"
+#include "tool.h"
+#include "userns.h"
+
+/* Subordinate ranges without the cost of loading libsubid where it would
+ * only read the files: libsubid pulls in PAM, SELinux, audit and seven more
+ * libraries, about half a millisecond of dynamic linking per run, which
+ * --join, --map-root and --list never need and which would put the create
+ * path over its goal (0.75x `unshare --map-auto`). These definitions take
+ * the place of libsubid's for this executable only (lib/subid.c calls
+ * them):
+ *  - /etc/nsswitch.conf names a "subid:" source (SSSD, FreeIPA): libsubid
+ *    is loaded with dlopen and asked, exactly as newuidmap asks it;
+ *  - otherwise libsubid would read /etc/subuid and /etc/subgid itself, and
+ *    so do we, the same way: "owner:start:count" lines owned by the user's
+ *    name or numeric uid, in file order, lines that do not parse skipped. */
+static int use_libsubid(void)
+{
+	static int cached = -1;
+	FILE *f;
+	char line[512];
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	f = fopen("/etc/nsswitch.conf", "re");
+	if (!f)
+		return cached;
+	while (fgets(line, sizeof line, f)) {
+		char *p = line + strspn(line, " \t");
+
+		if (strncmp(p, "subid", 5) == 0 && p[5 + strspn(p + 5, " \t")] == ':') {
+			cached = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return cached;
+}
+
+static void *subid_handle(void)
+{
+	static void *h;
+
+	if (!h)
+		h = dlopen("libsubid.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		h = dlopen("libsubid.so", RTLD_NOW | RTLD_LOCAL);
+	return h;
+}
+
+static int files_ranges(const char *path, const char *owner, struct subid_range **out)
+{
+	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
+	struct passwd *pw = getpwnam(owner);
+	char uidstr[16] = "", line[512];
+	struct subid_range *v = NULL;
+	int n = 0;
+
+	*out = NULL;
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	if (pw)
+		snprintf(uidstr, sizeof uidstr, "%u", (unsigned)pw->pw_uid);
+	while (fgets(line, sizeof line, f)) {
+		char *c1, *c2;
+		uint64_t start, count;
+		struct subid_range *nv;
+
+		line[strcspn(line, "\n")] = '\0';
+		c1 = strchr(line, ':');
+		if (!c1)
+			continue;
+		*c1++ = '\0';
+		c2 = strchr(c1, ':');
+		if (!c2)
+			continue;
+		*c2++ = '\0';
+		if (strcmp(line, owner) != 0 && (!uidstr[0] || strcmp(line, uidstr) != 0))
+			continue;
+		if (nk_parse_u64(c1, UINT32_MAX, &start) < 0 || nk_parse_u64(c2, UINT32_MAX, &count) < 0)
+			continue;
+		nv = realloc(v, (size_t)(n + 1) * sizeof *v);
+		if (!nv) {
+			free(v);
+			return -1;
+		}
+		v = nv;
+		v[n].start = (unsigned long)start;
+		v[n].count = (unsigned long)count;
+		n++;
+	}
+	*out = v;
+	return n;
+}
+
+bool subid_init(const char *progname, FILE *logfd)
+{
+	void *h;
+	bool (*f)(const char *, FILE *);
+
+	if (!use_libsubid())
+		return true;
+	h = subid_handle();
+	f = h ? (bool (*)(const char *, FILE *))dlsym(h, "subid_init") : NULL;
+	return f ? f(progname, logfd) : false;
+}
+
+static int lib_ranges(const char *sym, const char *owner, struct subid_range **ranges)
+{
+	void *h = subid_handle();
+	int (*f)(const char *, struct subid_range **) =
+		h ? (int (*)(const char *, struct subid_range **))dlsym(h, sym) : NULL;
+
+	return f ? f(owner, ranges) : -1;
+}
+
+int subid_get_uid_ranges(const char *owner, struct subid_range **ranges)
+{
+	if (!use_libsubid())
+		return files_ranges("/etc/subuid", owner, ranges);
+	return lib_ranges("subid_get_uid_ranges", owner, ranges);
+}
+
+int subid_get_gid_ranges(const char *owner, struct subid_range **ranges)
+{
+	if (!use_libsubid())
+		return files_ranges("/etc/subgid", owner, ranges);
+	return lib_ranges("subid_get_gid_ranges", owner, ranges);
+}
+
+enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM, MODE_NOMAP };
+enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
+
+enum {
+	OPT_NO_MAP = 256, OPT_INFO_FD, OPT_BLOCK_FD, OPT_NO_MOUNT, OPT_PROPAGATION, OPT_SETGROUPS,
+	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE
+};
+
+static void __attribute__((noreturn)) usage(void)
+{
+	printf("Usage:\n"
+	       " %s [options] [--] [COMMAND [ARG...]]\n"
+	       "\n"
+	       "Run a command as root in a new user and mount namespace, with all your\n"
+	       "subordinate ids mapped; keep such a namespace as a session and join it.\n"
+	       "\n"
+	       "Options:\n"
+	       " -a, --auto                  you to 0, then all your subordinate ids (default)\n"
+	       " -r, --map-root              only your uid and gid, to 0\n"
+	       " -k, --keep-id               you to your own ids, subordinate ids around them\n"
+	       " -u, --uid-map INNER:OUTER:COUNT  a uid extent (repeatable)\n"
+	       " -g, --gid-map INNER:OUTER:COUNT  a gid extent (repeatable)\n"
+	       " -m, --map INNER:OUTER:COUNT a uid and gid extent (repeatable)\n"
+	       "     --map-file FILE|-       read the maps as a map stream\n"
+	       "     --no-map                write no maps (leave them to the caller)\n"
+	       "     --info-fd N             with --no-map: write {\"pid\":P,\"userns\":INODE} to fd N\n"
+	       "     --block-fd M            with --no-map: wait until fd M is closed, then go on\n"
+	       "     --no-mount              a user namespace only (default: user + mount)\n"
+	       "     --propagation slave|shared|private|unchanged\n"
+	       "                             propagation of the new mount namespace (default private)\n"
+	       " -f, --fork                  run COMMAND as a child, forward every signal\n"
+	       " -p, --pid                   also a pid namespace with a fresh /proc (implies --fork)\n"
+	       " -U, --uid ID                become this uid inside (default 0)\n"
+	       " -G, --gid ID                become this gid inside (default 0)\n"
+	       "     --setgroups allow|deny  whether setgroups(2) is allowed inside\n"
+	       "     --keep-caps             keep the capabilities for COMMAND (ambient set)\n"
+	       "     --no-new-privs          set no_new_privs before running COMMAND\n"
+	       "     --keep NAME             keep the namespace as session NAME (holder process)\n"
+	       " -j, --join NAME|PID         run COMMAND in the namespaces of a session or process\n"
+	       "     --stop NAME             end session NAME\n"
+	       "     --list                  list your sessions\n"
+	       "     --json                  with --list: JSON output\n"
+	       "\n"
+	       " -h, --help                  display this help\n"
+	       " -V, --version               display version\n"
+	       "\n"
+	       "For more details see nsenter-user(1).\n", nk_progname);
+	exit(0);
+}
+
+static void set_mode(enum mode *m, enum mode want)
+{
+	if (*m != MODE_NONE && *m != want)
+		nk_usage_errorx("--auto, --map-root, --keep-id, --uid-map/--gid-map/--map, --map-file and "
+				"--no-map are mutually exclusive");
+	*m = want;
+}
+
+static int parse_fd_opt(const char *s, const char *opt)
+{
+	int fd;
+
+	if (nk_parse_fd(s, &fd) < 0)
+		nk_usage_errorx("invalid %s '%s': not a file descriptor number", opt, s);
+	if (fcntl(fd, F_GETFD) < 0)
+		nk_die(1, "invalid %s '%s': file descriptor %d is not open", opt, s, fd);
+	return fd;
+}
+
+static const char *session_dir(char *path, size_t len)
+{
+	struct nk_err e;
+
+	if (nk_session_dir_path(getenv("XDG_RUNTIME_DIR"), getuid(), path, len, &e) < 0)
+		nk_die_err(1, &e);
+	return path;
+}
+
+static void fmt_age(char *buf, size_t len, int64_t secs, int json)
+{
+	if (json)
+		snprintf(buf, len, "%lld", (long long)secs);
+	else if (secs < 120)
+		snprintf(buf, len, "%llds", (long long)secs);
+	else if (secs < 7200)
+		snprintf(buf, len, "%lldm", (long long)secs / 60);
+	else if (secs < 172800)
+		snprintf(buf, len, "%lldh", (long long)secs / 3600);
+	else
+		snprintf(buf, len, "%lldd", (long long)secs / 86400);
+}
+
+static void fmt_map(char *buf, size_t len, pid_t pid, enum nk_idtype t)
+{
+	struct nk_map m;
+	struct nk_err e;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	nk_map_init(&m);
+	if (nk_map_read_proc(pid, t, &m, &e) < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	for (size_t i = 0; i < m.n && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%u:%u:%u", i ? "," : "", m.ext[i].inner,
+				 m.ext[i].outer, m.ext[i].count);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	nk_map_free(&m);
+}
+
+static int do_list(int json)
+{
+	char path[4096], buf[4096];
+	struct nk_session *v = NULL;
+	size_t n = 0;
+	struct nk_err e;
+	struct libscols_table *tb;
+	struct libscols_column *cl;
+	int dirfd;
+	time_t now = time(NULL);
+	static const struct { const char *name; double w; int num; } cols[] = {
+		{ "NAME", 0.1, 0 }, { "PID", 0.1, 1 }, { "UIDMAP", 0.3, 0 }, { "GIDMAP", 0.3, 0 },
+		{ "AGE", 0.05, 1 }, { "STATE", 0.05, 0 },
+	};
+
+	dirfd = nk_session_dir_open(session_dir(path, sizeof path), getuid(), 0, &e);
+	if (dirfd < 0 && dirfd != -ENOENT)
+		nk_die_err(1, &e);
+	if (dirfd >= 0 && nk_session_list(dirfd, &v, &n, &e) < 0)
+		nk_die_err(1, &e);
+	tb = scols_new_table();
+	if (!tb)
+		nk_die(1, "out of memory");
+	scols_table_enable_json(tb, json);
+	scols_table_set_name(tb, "sessions");
+	for (size_t i = 0; i < NK_ARRAY_SIZE(cols); i++) {
+		cl = scols_table_new_column(tb, cols[i].name, cols[i].w, 0);
+		if (!cl)
+			nk_die(1, "out of memory");
+		if (json)
+			scols_column_set_json_type(cl, cols[i].num ? SCOLS_JSON_NUMBER : SCOLS_JSON_STRING);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		int pidfd, live;
+
+		if (!ln)
+			nk_die(1, "out of memory");
+		live = nk_session_open(&v[i], getuid(), &pidfd, &e) == 0;
+		if (pidfd >= 0)
+			close(pidfd);
+		scols_line_set_data(ln, 0, v[i].name);
+		snprintf(buf, sizeof buf, "%d", (int)v[i].pid);
+		scols_line_set_data(ln, 1, buf);
+		if (live)
+			fmt_map(buf, sizeof buf, v[i].pid, NK_UID);
+		else
+			snprintf(buf, sizeof buf, "-");
+		scols_line_set_data(ln, 2, buf);
+		if (live)
+			fmt_map(buf, sizeof buf, v[i].pid, NK_GID);
+		scols_line_set_data(ln, 3, buf);
+		fmt_age(buf, sizeof buf, (int64_t)now - v[i].created, json);
+		scols_line_set_data(ln, 4, buf);
+		scols_line_set_data(ln, 5, live ? "running" : "stale");
+	}
+	scols_print_table(tb);
+	scols_unref_table(tb);
+	free(v);
+	if (dirfd >= 0)
+		close(dirfd);
+	return 0;
+}
+
+static int do_stop(const char *name)
+{
+	char path[4096];
+	struct nk_session s;
+	struct nk_err e;
+	int dirfd, pidfd, r;
+
+	if (nk_session_name_valid(name, &e) < 0)
+		nk_die_err(1, &e);
+	dirfd = nk_session_dir_open(session_dir(path, sizeof path), getuid(), 0, &e);
+	if (dirfd == -ENOENT)
+		nk_die(1, "no session '%s' (see 'nsenter-user --list')", name);
+	if (dirfd < 0)
+		nk_die_err(1, &e);
+	if (nk_session_load(dirfd, name, &s, &e) < 0)
+		nk_die_err(1, &e);
+	r = nk_session_open(&s, getuid(), &pidfd, &e);
+	if (r == -ESTALE) {
+		/* Nothing to stop: the record is all that is left of it. */
+		if (nk_session_remove(dirfd, name, &e) < 0)
+			nk_die_err(1, &e);
+		close(dirfd);
+		return 0;
+	}
+	if (r < 0)
+		nk_die_err(1, &e);
+	if (nk_session_kill(pidfd, &e) < 0)
+		nk_die_err(1, &e);
+	close(pidfd);
+	if (nk_session_remove(dirfd, name, &e) < 0)
+		nk_die_err(1, &e);
+	close(dirfd);
+	return 0;
+}
+
+/* Open the namespaces to join: session NAME or process PID. */
+static int join_target(const char *arg, pid_t *pid, const char **session)
+{
+	struct nk_err e;
+	int pidfd;
+
+	*session = NULL;
+	if (arg[0] >= '0' && arg[0] <= '9') {
+		uid_t owner;
+
+		if (nk_parse_pid_e(arg, pid, &e) < 0)
+			nk_die_err(1, &e);
+		pidfd = nk_pidfd_open(*pid, 0);
+		if (pidfd < 0) {
+			if (pidfd == -ESRCH)
+				nk_die(1, "no process with pid %d", (int)*pid);
+			nk_die(1, "cannot open process %d: %s", (int)*pid, strerror(-pidfd));
+		}
+		if (nk_userns_owner(*pid, &owner, &e) < 0)
+			nk_die_err(1, &e);
+		if (owner != getuid())
+			nk_die(1, "process %d is not in a user namespace of yours (its namespace belongs to uid %u)",
+			       (int)*pid, (unsigned)owner);
+		return pidfd;
+	} else {
+		static struct nk_session s;
+		char path[4096];
+		int dirfd;
+
+		if (nk_session_name_valid(arg, &e) < 0)
+			nk_die_err(1, &e);
+		dirfd = nk_session_dir_open(session_dir(path, sizeof path), getuid(), 0, &e);
+		if (dirfd == -ENOENT)
+			nk_die(1, "no session '%s' (see 'nsenter-user --list')", arg);
+		if (dirfd < 0)
+			nk_die_err(1, &e);
+		if (nk_session_load(dirfd, arg, &s, &e) < 0)
+			nk_die_err(1, &e);
+		close(dirfd);
+		if (nk_session_open(&s, getuid(), &pidfd, &e) < 0) {
+			if (e.code == ESTALE)
+				nk_err_hint(&e, "run 'nsenter-user --stop %s' to remove it, then '--keep %s' again",
+					    arg, arg);
+			nk_die_err(1, &e);
+		}
+		*pid = s.pid;
+		*session = s.name;
+		return pidfd;
+	}
+}
+
+static void set_env(uid_t ruid, gid_t rgid, const char *session)
+{
+	char b[16];
+
+	/* What buildah's and podman's own unshare set (containers/storage
+	 * pkg/unshare): with them, podman and buildah know they already run in
+	 * their rootless user namespace and do not try to make another. */
+	if (ruid != 0) {
+		setenv("_CONTAINERS_USERNS_CONFIGURED", "done", 1);
+		snprintf(b, sizeof b, "%u", (unsigned)ruid);
+		setenv("_CONTAINERS_ROOTLESS_UID", b, 1);
+		snprintf(b, sizeof b, "%u", (unsigned)rgid);
+		setenv("_CONTAINERS_ROOTLESS_GID", b, 1);
+		setenv("BUILDAH_ISOLATION", "rootless", 0);
+	}
+	if (session)
+		setenv("NSKIT_SESSION", session, 1);
+}
+
+static void __attribute__((noreturn)) exec_command(char **argv)
+{
+	char *shell_argv[2];
+
+	if (!argv[0]) {
+		const char *sh = getenv("SHELL");
+
+		shell_argv[0] = (char *)(sh && *sh ? sh : "/bin/sh");
+		shell_argv[1] = NULL;
+		argv = shell_argv;
+	}
+	execvp(argv[0], argv);
+	nk_die(errno == ENOENT ? 127 : 126, "cannot run '%s': %s", argv[0], strerror(errno));
+}
+
+/* --fork: the parent forwards every signal to the child and returns its
+ * status; a child stopped by job control stops the parent too. */
+static void __attribute__((noreturn)) forward_until_exit(pid_t child)
+{
+	sigset_t all;
+	siginfo_t si;
+	int st;
+
+	sigfillset(&all);
+	for (;;) {
+		if (sigwaitinfo(&all, &si) < 0)
+			continue;
+		if (si.si_signo == SIGCHLD) {
+			pid_t r;
+
+			while ((r = waitpid(child, &st, WNOHANG | WUNTRACED)) == child) {
+				/* _exit: this parent wrote nothing to flush, and after
+				 * unshare(CLONE_NEWPID) with its pid 1 gone it cannot
+				 * create a process any more (which at-exit code such as
+				 * LeakSanitizer's would try). */
+				if (WIFEXITED(st))
+					_exit(WEXITSTATUS(st));
+				if (WIFSIGNALED(st))
+					_exit(128 + WTERMSIG(st));
+				if (WIFSTOPPED(st))
+					kill(getpid(), SIGSTOP);
+			}
+			continue;
+		}
+		/* Signals the terminal sends (SI_KERNEL) already reach the child:
+		 * it is in our process group. Everything sent to us is passed on. */
+		if (si.si_code == SI_KERNEL && si.si_signo != SIGCONT)
+			continue;
+		kill(child, si.si_signo);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "auto", no_argument, NULL, 'a' },
+		{ "map-root", no_argument, NULL, 'r' },
+		{ "keep-id", no_argument, NULL, 'k' },
+		{ "uid-map", required_argument, NULL, 'u' },
+		{ "gid-map", required_argument, NULL, 'g' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "map-file", required_argument, NULL, OPT_MAP_FILE },
+		{ "no-map", no_argument, NULL, OPT_NO_MAP },
+		{ "info-fd", required_argument, NULL, OPT_INFO_FD },
+		{ "block-fd", required_argument, NULL, OPT_BLOCK_FD },
+		{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
+		{ "propagation", required_argument, NULL, OPT_PROPAGATION },
+		{ "fork", no_argument, NULL, 'f' },
+		{ "pid", no_argument, NULL, 'p' },
+		{ "uid", required_argument, NULL, 'U' },
+		{ "gid", required_argument, NULL, 'G' },
+		{ "setgroups", required_argument, NULL, OPT_SETGROUPS },
+		{ "keep-caps", no_argument, NULL, OPT_KEEP_CAPS },
+		{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "join", required_argument, NULL, 'j' },
+		{ "stop", required_argument, NULL, OPT_STOP },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	enum mode mode = MODE_NONE;
+	enum action act = ACT_RUN;
+	enum nk_setgroups sg = NK_SETGROUPS_DEFAULT;
+	struct nk_maps maps = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_plan plan;
+	struct nk_err e;
+	const char *map_file = NULL, *keep = NULL, *join = NULL, *stop = NULL, *session = NULL;
+	const char *prop_name = NULL;
+	unsigned long prop = MS_PRIVATE;
+	int info_fd = -1, block_fd = -1, no_mount = 0, do_fork = 0, pidns = 0, keep_caps = 0;
+	int nnp = 0, json = 0, set_uid = 0, set_gid = 0, c, flags, dirfd = -1;
+	uint32_t in_uid = 0, in_gid = 0;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char **cmd;
+
+	nk_tool_init("nsenter-user");
+	while ((c = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			set_mode(&mode, MODE_AUTO);
+			break;
+		case 'r':
+			set_mode(&mode, MODE_ROOT);
+			break;
+		case 'k':
+			set_mode(&mode, MODE_KEEPID);
+			break;
+		case 'u':
+		case 'g':
+		case 'm':
+			set_mode(&mode, MODE_EXPLICIT);
+			if (nk_maps_add_spec(&maps, c == 'm' ? 'b' : (char)c, optarg, &e) < 0)
+				nk_die_err(1, &e);
+			break;
+		case OPT_MAP_FILE:
+			set_mode(&mode, MODE_FROM);
+			map_file = optarg;
+			break;
+		case OPT_NO_MAP:
+			set_mode(&mode, MODE_NOMAP);
+			break;
+		case OPT_INFO_FD:
+			info_fd = parse_fd_opt(optarg, "--info-fd");
+			break;
+		case OPT_BLOCK_FD:
+			block_fd = parse_fd_opt(optarg, "--block-fd");
+			break;
+		case OPT_NO_MOUNT:
+			no_mount = 1;
+			break;
+		case OPT_PROPAGATION:
+			prop_name = optarg;
+			if (strcmp(optarg, "private") == 0)
+				prop = MS_PRIVATE;
+			else if (strcmp(optarg, "slave") == 0)
+				prop = MS_SLAVE;
+			else if (strcmp(optarg, "shared") == 0)
+				prop = MS_SHARED;
+			else if (strcmp(optarg, "unchanged") == 0)
+				prop = 0;
+			else
+				nk_usage_errorx("invalid --propagation '%s': use slave, shared, private or unchanged",
+						optarg);
+			break;
+		case 'f':
+			do_fork = 1;
+			break;
+		case 'p':
+			pidns = 1;
+			break;
+		case 'U':
+			if (nk_parse_id_e(optarg, &in_uid, "uid", &e) < 0)
+				nk_die_err(1, &e);
+			set_uid = 1;
+			break;
+		case 'G':
+			if (nk_parse_id_e(optarg, &in_gid, "gid", &e) < 0)
+				nk_die_err(1, &e);
+			set_gid = 1;
+			break;
+		case OPT_SETGROUPS:
+			if (strcmp(optarg, "allow") == 0)
+				sg = NK_SETGROUPS_ALLOW;
+			else if (strcmp(optarg, "deny") == 0)
+				sg = NK_SETGROUPS_DENY;
+			else
+				nk_usage_errorx("invalid --setgroups '%s': use allow or deny", optarg);
+			break;
+		case OPT_KEEP_CAPS:
+			keep_caps = 1;
+			break;
+		case OPT_NO_NEW_PRIVS:
+			nnp = 1;
+			break;
+		case OPT_KEEP:
+			keep = optarg;
+			break;
+		case 'j':
+			join = optarg;
+			break;
+		case OPT_STOP:
+			stop = optarg;
+			break;
+		case OPT_LIST:
+			act = ACT_LIST;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			nk_print_version();
+		default:
+			nk_usage_error();
+		}
+	}
+	cmd = argv + optind;
+
+	/* --- conflicting options ------------------------------------------ */
+	if ((act == ACT_LIST) + !!stop + !!join + !!keep > 1)
+		nk_usage_errorx("--keep, --join, --stop and --list are mutually exclusive");
+	if (stop)
+		act = ACT_STOP;
+	if (join)
+		act = ACT_JOIN;
+	if (act == ACT_LIST || act == ACT_STOP) {
+		if (*cmd)
+			nk_usage_errorx("%s takes no command", act == ACT_LIST ? "--list" : "--stop");
+		if (mode != MODE_NONE || info_fd >= 0 || block_fd >= 0 || no_mount || prop_name || do_fork ||
+		    pidns || set_uid || set_gid || sg || keep_caps || nnp)
+			nk_usage_errorx("%s takes no other options", act == ACT_LIST ? "--list" : "--stop");
+		if (json && act != ACT_LIST)
+			nk_usage_errorx("--json goes with --list");
+		return act == ACT_LIST ? do_list(json) : do_stop(stop);
+	}
+	if (json)
+		nk_usage_errorx("--json goes with --list");
+	if (act == ACT_JOIN && (mode != MODE_NONE || info_fd >= 0 || block_fd >= 0 || no_mount || prop_name ||
+				pidns || sg))
+		nk_usage_errorx("--join enters existing namespaces: no mapping, namespace or --setgroups options");
+	if ((info_fd >= 0 || block_fd >= 0) && mode != MODE_NOMAP)
+		nk_usage_errorx("--info-fd and --block-fd go with --no-map");
+	if (info_fd >= 0 && info_fd == block_fd)
+		nk_usage_errorx("--info-fd and --block-fd must be different descriptors");
+	if (pidns && no_mount)
+		nk_usage_errorx("--pid needs a mount namespace for its /proc (drop --no-mount)");
+	if (prop_name && no_mount)
+		nk_usage_errorx("--propagation needs a mount namespace (drop --no-mount)");
+	if (pidns && keep)
+		nk_usage_errorx("--keep and --pid are mutually exclusive (a session has no pid namespace)");
+	if (pidns)
+		do_fork = 1;
+
+	/* --- join ------------------------------------------------------------ */
+	if (act == ACT_JOIN) {
+		pid_t tpid;
+		int pidfd = join_target(join, &tpid, &session);
+
+		if (nk_userns_join(pidfd, tpid, &e) < 0)
+			nk_die_err(1, &e);
+		close(pidfd);
+		goto run;
+	}
+
+	/* --- create: maps first, checked before the kernel is touched ------ */
+	if (mode == MODE_NONE)
+		mode = MODE_AUTO;
+	if (keep) {
+		char path[4096];
+		struct nk_session old;
+		int pidfd;
+
+		if (nk_session_name_valid(keep, &e) < 0)
+			nk_die_err(1, &e);
+		dirfd = nk_session_dir_open(session_dir(path, sizeof path), uid, 1, &e);
+		if (dirfd < 0)
+			nk_die_err(1, &e);
+		if (nk_session_load(dirfd, keep, &old, &e) == 0) {
+			if (nk_session_open(&old, uid, &pidfd, &e) == 0) {
+				close(pidfd);
+				nk_die(1, "session '%s' already exists (process %d; join it with '--join %s' or end it "
+				       "with '--stop %s')", keep, (int)old.pid, keep, keep);
+			}
+			if (e.code != ESTALE)
+				nk_die_err(1, &e);
+			if (nk_session_remove(dirfd, keep, &e) < 0)
+				nk_die_err(1, &e);
+		} else if (e.code != ENOENT) {
+			nk_die_err(1, &e);
+		}
+		session = keep;
+	}
+	if (mode != MODE_NOMAP) {
+		char user[256];
+		struct passwd *pw = NULL;
+
+		if (mode == MODE_AUTO || mode == MODE_KEEPID || mode == MODE_EXPLICIT || mode == MODE_FROM)
+			pw = getpwuid(uid);
+		if (pw)
+			snprintf(user, sizeof user, "%s", pw->pw_name);
+		else
+			snprintf(user, sizeof user, "%u", (unsigned)uid);
+
+		if (mode == MODE_FROM) {
+			if (nk_mapstream_read(map_file, &maps, &e) < 0)
+				nk_die_err(1, &e);
+		} else if (mode == MODE_ROOT) {
+			nk_map_add(&maps.uid, 0, uid, 1);
+			nk_map_add(&maps.gid, 0, gid, 1);
+			if (sg == NK_SETGROUPS_DEFAULT)
+				sg = NK_SETGROUPS_DENY;     /* as unshare -r: no helper needed */
+		} else if (mode == MODE_AUTO || mode == MODE_KEEPID) {
+			for (int t = NK_UID; t <= NK_GID; t++) {
+				struct nk_ranges sub;
+				uint32_t self = t == NK_UID ? uid : gid;
+				struct nk_map *m = nk_maps_get(&maps, (enum nk_idtype)t);
+
+				if (nk_subid_ranges(user, (enum nk_idtype)t, &sub, &e) < 0)
+					nk_die_err(1, &e);
+				if (sub.n == 0)
+					nk_die(1, "no subordinate %s range for '%s' in %s (run 'subid-alloc %s' as root, "
+					       "or use --map-root)", nk_idtype_name((enum nk_idtype)t), user,
+					       nk_subid_file((enum nk_idtype)t), user);
+				if ((mode == MODE_AUTO ? nk_map_build_auto(self, &sub, m, &e)
+						       : nk_map_build_keepid(self, &sub, m, &e)) < 0)
+					nk_die_err(1, &e);
+				nk_ranges_free(&sub);
+			}
+			if (mode == MODE_KEEPID) {
+				if (!set_uid)
+					in_uid = uid;
+				if (!set_gid)
+					in_gid = gid;
+			}
+		}
+		if (maps.uid.n == 0 || maps.gid.n == 0)
+			nk_die(1, "the %s map is empty (give %s)", maps.uid.n == 0 ? "uid" : "gid",
+			       mode == MODE_FROM ? (maps.uid.n == 0 ? "'u' or 'b' lines" : "'g' or 'b' lines")
+						 : (maps.uid.n == 0 ? "--uid-map or --map" : "--gid-map or --map"));
+		if (nk_plan_write(&maps, sg, &plan, &e) < 0)
+			nk_die_err(1, &e);
+		if (nk_maps_check_allowed(&maps, &plan, user, uid, gid, &e) < 0)
+			nk_die_err(1, &e);
+		/* newgidmap writes "deny" itself when the map is only the
+		 * caller's gid (CVE-2018-7169): say so instead of silently
+		 * running with setgroups denied. */
+		if (sg == NK_SETGROUPS_ALLOW && !plan.privileged[NK_GID] && maps.gid.n == 1 &&
+		    maps.gid.ext[0].outer == gid && maps.gid.ext[0].count == 1)
+			nk_die(1, "cannot allow setgroups with only your own gid mapped: newgidmap denies it then "
+			       "(CVE-2018-7169) (map subordinate gids too, or use --setgroups deny)");
+		for (int t = NK_UID; t <= NK_GID; t++) {
+			uint32_t want = t == NK_UID ? in_uid : in_gid, dummy;
+
+			if (nk_map_to_outer(t == NK_UID ? &maps.uid : &maps.gid, want, &dummy) < 0)
+				nk_die(1, "cannot become %s %u inside: the %s map does not map it (see --%s)",
+				       nk_idtype_name((enum nk_idtype)t), want, nk_idtype_name((enum nk_idtype)t),
+				       t == NK_UID ? "uid" : "gid");
+		}
+	} else if (sg != NK_SETGROUPS_DEFAULT) {
+		nk_usage_errorx("--setgroups goes with a map (with --no-map the caller writes setgroups)");
+	}
+
+	flags = CLONE_NEWUSER | (no_mount ? 0 : CLONE_NEWNS) | (pidns ? CLONE_NEWPID : 0);
+	if (nk_userns_create(flags, mode == MODE_NOMAP ? NULL : &maps, &plan, &e) < 0)
+		nk_die_err(1, &e);
+	nk_maps_free(&maps);
+	/* setgroups "allow" asked for with a map written by the helper: the
+	 * kernel's default is allow, so nothing to do; "deny" was written first. */
+
+	if (mode == MODE_NOMAP) {
+		if (info_fd >= 0) {
+			char buf[128];
+			uint64_t ino;
+			int n;
+
+			if (nk_proc_ns_ino(0, "user", &ino, &e) < 0)
+				nk_die_err(1, &e);
+			n = nk_userns_info_json(getpid(), ino, buf, sizeof buf);
+			if (n < 0 || write(info_fd, buf, (size_t)n) != n)
+				nk_die(1, "cannot write to --info-fd %d: %s", info_fd, strerror(errno));
+			close(info_fd);
+		}
+		if (block_fd >= 0) {
+			char buf[256];
+			ssize_t n;
+
+			while ((n = read(block_fd, buf, sizeof buf)) != 0)
+				if (n < 0 && errno != EINTR)
+					nk_die(1, "cannot read --block-fd %d: %s", block_fd, strerror(errno));
+			close(block_fd);
+		}
+		/* Become root (or -U/-G) only where the caller mapped it. */
+		if (!set_uid && !set_gid) {
+			struct nk_map um, gm;
+			uint32_t dummy;
+
+			nk_map_init(&um);
+			nk_map_init(&gm);
+			if (nk_map_read_proc(0, NK_UID, &um, &e) < 0 || nk_map_read_proc(0, NK_GID, &gm, &e) < 0)
+				nk_die_err(1, &e);
+			if (nk_map_to_outer(&um, 0, &dummy) < 0 || nk_map_to_outer(&gm, 0, &dummy) < 0)
+				set_uid = set_gid = -1;   /* not mapped: stay who we are */
+			nk_map_free(&um);
+			nk_map_free(&gm);
+		}
+	}
+	if (!no_mount && prop && nk_set_propagation_all(prop, &e) < 0)
+		nk_die_err(1, &e);
+
+	if (keep) {
+		struct nk_session s;
+		pid_t hp;
+
+		if (nk_session_spawn_holder(&hp, &e) < 0)
+			nk_die_err(1, &e);
+		if (nk_session_describe(&s, keep, hp, uid, &e) < 0 || nk_session_save(dirfd, &s, &e) < 0) {
+			kill(hp, SIGKILL);
+			nk_die_err(1, &e);
+		}
+		close(dirfd);
+		if (!*cmd)
+			return 0;
+	}
+
+run:
+	set_env(uid, gid, session);
+	if (do_fork) {
+		sigset_t all, old;
+		pid_t child, parent = getpid();
+
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, &old);
+		child = fork();
+		if (child < 0)
+			nk_die(1, "cannot fork: %s", strerror(errno));
+		if (child > 0) {
+			/* The parent keeps its ids: it only waits and forwards. */
+			forward_until_exit(child);
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (pidns && nk_mount_proc(&e) < 0)
+			nk_die_err(1, &e);
+		if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, &e) < 0)
+			nk_die_err(1, &e);
+		/* Set after the id change, which clears it; end with the parent. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent && !pidns)
+			_exit(1);
+	} else if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, &e) < 0) {
+		nk_die_err(1, &e);
+	}
+	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		nk_die(1, "cannot set no_new_privs: %s", strerror(errno));
+	exec_command(cmd);
+}
