@@ -76,7 +76,6 @@ int main(int argc, char **argv)
 	pid_t pid;
 	uid_t uid = getuid(), euid;
 	gid_t gid = getgid();
-	struct passwd *pw;
 	char user[256];
 	uint64_t ns_self, ns_target;
 
@@ -131,38 +130,18 @@ int main(int argc, char **argv)
 	if (mode == MODE_NONE)
 		mode = MODE_AUTO;
 
-	pw = getpwuid(uid);
-	if (pw)
-		snprintf(user, sizeof user, "%s", pw->pw_name);
-	else
-		snprintf(user, sizeof user, "%u", uid);
+	nk_user_name(uid, user, sizeof user);
 
 	/* Build the maps. */
 	if (mode == MODE_FROM) {
 		if (nk_mapstream_read(from, &maps, &e) < 0)
 			nk_die_err(1, &e);
-	} else if (mode == MODE_ROOT) {
-		nk_map_add(&maps.uid, 0, uid, 1);
-		nk_map_add(&maps.gid, 0, gid, 1);
-		if (sg == NK_SETGROUPS_DEFAULT)
+	} else if (mode != MODE_EXPLICIT) {
+		if (nk_maps_build(mode == MODE_ROOT ? NK_MAPS_ROOT : mode == MODE_KEEPID ? NK_MAPS_KEEPID : NK_MAPS_AUTO,
+				  user, uid, gid, ", or use --map-root", &maps, &e) < 0)
+			nk_die_err(1, &e);
+		if (mode == MODE_ROOT && sg == NK_SETGROUPS_DEFAULT)
 			sg = NK_SETGROUPS_DENY;     /* as unshare -r does: no helper needed */
-	} else if (mode == MODE_AUTO || mode == MODE_KEEPID) {
-		for (int t = NK_UID; t <= NK_GID; t++) {
-			struct nk_ranges sub;
-			uint32_t self = t == NK_UID ? uid : gid;
-			struct nk_map *m = nk_maps_get(&maps, (enum nk_idtype)t);
-
-			if (nk_subid_ranges(user, (enum nk_idtype)t, &sub, &e) < 0)
-				nk_die_err(1, &e);
-			if (sub.n == 0)
-				nk_die(1, "no subordinate %s range for '%s' in %s (%s, or use --map-root)",
-				       nk_idtype_name((enum nk_idtype)t), user,
-				       nk_subid_where((enum nk_idtype)t), nk_subid_fix(user));
-			if ((mode == MODE_AUTO ? nk_map_build_auto(self, &sub, m, &e)
-					       : nk_map_build_keepid(self, &sub, m, &e)) < 0)
-				nk_die_err(1, &e);
-			nk_ranges_free(&sub);
-		}
 	}
 	if (maps.uid.n == 0 || maps.gid.n == 0)
 		nk_die(1, "the %s map is empty (give %s)", maps.uid.n == 0 ? "uid" : "gid",

@@ -379,19 +379,8 @@ static int show_auto(const char *user)
 			nk_die(1, "your uid %u has no name in the passwd database", getuid());
 	}
 	snprintf(name, sizeof name, "%s", pw->pw_name);
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		struct nk_ranges sub;
-
-		if (nk_subid_ranges(name, (enum nk_idtype)t, &sub, &e) < 0)
-			nk_die_err(1, &e);
-		if (sub.n == 0)
-			nk_die(1, "no subordinate %s range for '%s' in %s (run 'subid-alloc %s' as root)",
-			       nk_idtype_name((enum nk_idtype)t), name, nk_subid_file((enum nk_idtype)t), name);
-		if (nk_map_build_auto(t == NK_UID ? pw->pw_uid : pw->pw_gid, &sub,
-				      nk_maps_get(&maps, (enum nk_idtype)t), &e) < 0)
-			nk_die_err(1, &e);
-		nk_ranges_free(&sub);
-	}
+	if (nk_maps_build(NK_MAPS_AUTO, name, pw->pw_uid, pw->pw_gid, NULL, &maps, &e) < 0)
+		nk_die_err(1, &e);
 	if (json) {
 		static const struct col cols[] = {
 			{ "TYPE", SCOLS_JSON_STRING, 0 }, { "INSIDE", SCOLS_JSON_NUMBER, 1 },

@@ -588,25 +588,12 @@ static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 	pid_t c;
 	char b = 0;
 
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		struct nk_ranges sub;
-
-		if (nk_subid_ranges(u->name, (enum nk_idtype)t, &sub, &e) < 0) {
+	if (nk_maps_build(NK_MAPS_AUTO, u->name, u->uid, u->gid, NULL, &maps, &e) < 0) {
+		if (e.code == ENOENT)
+			snprintf(p->map_msg, sizeof p->map_msg, "not probed: %.900s", e.msg);
+		else
 			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
-			goto out;
-		}
-		if (sub.n == 0) {
-			snprintf(p->map_msg, sizeof p->map_msg, "not probed: '%s' has no subordinate %s range",
-				 u->name, nk_idtype_name((enum nk_idtype)t));
-			goto out;
-		}
-		if (nk_map_build_auto(t == NK_UID ? u->uid : u->gid, &sub,
-				      nk_maps_get(&maps, (enum nk_idtype)t), &e) < 0) {
-			nk_ranges_free(&sub);
-			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
-			goto out;
-		}
-		nk_ranges_free(&sub);
+		goto out;
 	}
 	if (nk_plan_write(&maps, NK_SETGROUPS_DEFAULT, &plan, &e) < 0) {
 		snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);

@@ -420,3 +420,49 @@ int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_ma
 	qsort(out->ext, out->n, sizeof *out->ext, cmp_ext_inner);
 	return 0;
 }
+
+int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,
+		  const char *alt, struct nk_maps *out, struct nk_err *e)
+{
+	if (kind == NK_MAPS_ROOT) {
+		if (nk_map_add(&out->uid, 0, uid, 1) < 0 || nk_map_add(&out->gid, 0, gid, 1) < 0)
+			return nk_errf(e, ENOMEM, "out of memory");
+		return 0;
+	}
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		struct nk_ranges sub;
+		struct nk_map built;
+		int r;
+
+		if (nk_subid_ranges(user, (enum nk_idtype)t, &sub, e) < 0)
+			return -e->code;
+		if (sub.n == 0)
+			return nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s (%s%s)",
+				       nk_idtype_name((enum nk_idtype)t), user, nk_subid_where((enum nk_idtype)t),
+				       nk_subid_fix(user), alt ? alt : "");
+		r = kind == NK_MAPS_AUTO ? nk_map_build_auto(t == NK_UID ? uid : gid, &sub, &built, e)
+					 : nk_map_build_keepid(t == NK_UID ? uid : gid, &sub, &built, e);
+		nk_ranges_free(&sub);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < built.n; i++)
+			if (nk_map_add(nk_maps_get(out, (enum nk_idtype)t), built.ext[i].inner,
+				       built.ext[i].outer, built.ext[i].count) < 0) {
+				nk_map_free(&built);
+				return nk_errf(e, ENOMEM, "out of memory");
+			}
+		nk_map_free(&built);
+	}
+	return 0;
+}
+
+const char *nk_user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+	return buf;
+}

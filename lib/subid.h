@@ -67,4 +67,15 @@ int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map 
 int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
 			struct nk_err *e);
 
+/* The standard maps for a user with uid/gid, the same in every tool:
+ * AUTO and KEEPID from USER's subordinate ranges (none is an error naming
+ * the file and the fix, then ALT when given: ", or use --map-root"), ROOT
+ * only uid and gid to 0. Appends to *out. */
+enum nk_mapkind { NK_MAPS_AUTO, NK_MAPS_KEEPID, NK_MAPS_ROOT };
+int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,
+		  const char *alt, struct nk_maps *out, struct nk_err *e);
+
+/* The login name of uid, or the number when it has none. */
+const char *nk_user_name(uid_t uid, char *buf, size_t len);
+
 #endif

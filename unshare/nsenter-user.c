@@ -8,7 +8,6 @@
  * forwarding parent above the command; --keep leaves a holder process so
  * that later --join commands share one user and mount namespace.
  */
-#include <dlfcn.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pwd.h>
@@ -20,7 +19,6 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <libsmartcols.h>
-#include <shadow/subid.h>
 #include "helper.h"
 #include "idmap.h"
 #include "num.h"
@@ -29,133 +27,6 @@
 #include "subid.h"
 #include "tool.h"
 #include "userns.h"
-
-/* Subordinate ranges without the cost of loading libsubid where it would
- * only read the files: libsubid pulls in PAM, SELinux, audit and seven more
- * libraries, about half a millisecond of dynamic linking per run, which
- * --join, --map-root and --list never need and which would put the create
- * path over its goal (0.75x `unshare --map-auto`). These definitions take
- * the place of libsubid's for this executable only (lib/subid.c calls
- * them):
- *  - /etc/nsswitch.conf names a "subid:" source (SSSD, FreeIPA): libsubid
- *    is loaded with dlopen and asked, exactly as newuidmap asks it;
- *  - otherwise libsubid would read /etc/subuid and /etc/subgid itself, and
- *    so do we, the same way: "owner:start:count" lines owned by the user's
- *    name or numeric uid, in file order, lines that do not parse skipped. */
-static int use_libsubid(void)
-{
-	static int cached = -1;
-	FILE *f;
-	char line[512];
-
-	if (cached >= 0)
-		return cached;
-	cached = 0;
-	f = fopen("/etc/nsswitch.conf", "re");
-	if (!f)
-		return cached;
-	while (fgets(line, sizeof line, f)) {
-		char *p = line + strspn(line, " \t");
-
-		if (strncmp(p, "subid", 5) == 0 && p[5 + strspn(p + 5, " \t")] == ':') {
-			cached = 1;
-			break;
-		}
-	}
-	fclose(f);
-	return cached;
-}
-
-static void *subid_handle(void)
-{
-	static void *h;
-
-	if (!h)
-		h = dlopen("libsubid.so.4", RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		h = dlopen("libsubid.so", RTLD_NOW | RTLD_LOCAL);
-	return h;
-}
-
-static int files_ranges(const char *path, const char *owner, struct subid_range **out)
-{
-	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
-	struct passwd *pw = getpwnam(owner);
-	char uidstr[16] = "", line[512];
-	struct subid_range *v = NULL;
-	int n = 0;
-
-	*out = NULL;
-	if (!f)
-		return errno == ENOENT ? 0 : -1;
-	if (pw)
-		snprintf(uidstr, sizeof uidstr, "%u", (unsigned)pw->pw_uid);
-	while (fgets(line, sizeof line, f)) {
-		char *c1, *c2;
-		uint64_t start, count;
-		struct subid_range *nv;
-
-		line[strcspn(line, "\n")] = '\0';
-		c1 = strchr(line, ':');
-		if (!c1)
-			continue;
-		*c1++ = '\0';
-		c2 = strchr(c1, ':');
-		if (!c2)
-			continue;
-		*c2++ = '\0';
-		if (strcmp(line, owner) != 0 && (!uidstr[0] || strcmp(line, uidstr) != 0))
-			continue;
-		if (nk_parse_u64(c1, UINT32_MAX, &start) < 0 || nk_parse_u64(c2, UINT32_MAX, &count) < 0)
-			continue;
-		nv = realloc(v, (size_t)(n + 1) * sizeof *v);
-		if (!nv) {
-			free(v);
-			return -1;
-		}
-		v = nv;
-		v[n].start = (unsigned long)start;
-		v[n].count = (unsigned long)count;
-		n++;
-	}
-	*out = v;
-	return n;
-}
-
-bool subid_init(const char *progname, FILE *logfd)
-{
-	void *h;
-	bool (*f)(const char *, FILE *);
-
-	if (!use_libsubid())
-		return true;
-	h = subid_handle();
-	f = h ? (bool (*)(const char *, FILE *))dlsym(h, "subid_init") : NULL;
-	return f ? f(progname, logfd) : false;
-}
-
-static int lib_ranges(const char *sym, const char *owner, struct subid_range **ranges)
-{
-	void *h = subid_handle();
-	int (*f)(const char *, struct subid_range **) =
-		h ? (int (*)(const char *, struct subid_range **))dlsym(h, sym) : NULL;
-
-	return f ? f(owner, ranges) : -1;
-}
-
-int subid_get_uid_ranges(const char *owner, struct subid_range **ranges)
-{
-	if (!use_libsubid())
-		return files_ranges("/etc/subuid", owner, ranges);
-	return lib_ranges("subid_get_uid_ranges", owner, ranges);
-}
-
-int subid_get_gid_ranges(const char *owner, struct subid_range **ranges)
-{
-	if (!use_libsubid())
-		return files_ranges("/etc/subgid", owner, ranges);
-	return lib_ranges("subid_get_gid_ranges", owner, ranges);
-}
 
 enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM, MODE_NOMAP };
 enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
@@ -719,40 +590,18 @@ int main(int argc, char **argv)
 	}
 	if (mode != MODE_NOMAP) {
 		char user[256];
-		struct passwd *pw = NULL;
 
-		if (mode == MODE_AUTO || mode == MODE_KEEPID || mode == MODE_EXPLICIT || mode == MODE_FROM)
-			pw = getpwuid(uid);
-		if (pw)
-			snprintf(user, sizeof user, "%s", pw->pw_name);
-		else
-			snprintf(user, sizeof user, "%u", (unsigned)uid);
-
+		nk_user_name(uid, user, sizeof user);
 		if (mode == MODE_FROM) {
 			if (nk_mapstream_read(map_file, &maps, &e) < 0)
 				nk_die_err(1, &e);
-		} else if (mode == MODE_ROOT) {
-			nk_map_add(&maps.uid, 0, uid, 1);
-			nk_map_add(&maps.gid, 0, gid, 1);
-			if (sg == NK_SETGROUPS_DEFAULT)
+		} else if (mode != MODE_EXPLICIT) {
+			if (nk_maps_build(mode == MODE_ROOT ? NK_MAPS_ROOT :
+					  mode == MODE_KEEPID ? NK_MAPS_KEEPID : NK_MAPS_AUTO,
+					  user, uid, gid, ", or use --map-root", &maps, &e) < 0)
+				nk_die_err(1, &e);
+			if (mode == MODE_ROOT && sg == NK_SETGROUPS_DEFAULT)
 				sg = NK_SETGROUPS_DENY;     /* as unshare -r: no helper needed */
-		} else if (mode == MODE_AUTO || mode == MODE_KEEPID) {
-			for (int t = NK_UID; t <= NK_GID; t++) {
-				struct nk_ranges sub;
-				uint32_t self = t == NK_UID ? uid : gid;
-				struct nk_map *m = nk_maps_get(&maps, (enum nk_idtype)t);
-
-				if (nk_subid_ranges(user, (enum nk_idtype)t, &sub, &e) < 0)
-					nk_die_err(1, &e);
-				if (sub.n == 0)
-					nk_die(1, "no subordinate %s range for '%s' in %s (run 'subid-alloc %s' as root, "
-					       "or use --map-root)", nk_idtype_name((enum nk_idtype)t), user,
-					       nk_subid_file((enum nk_idtype)t), user);
-				if ((mode == MODE_AUTO ? nk_map_build_auto(self, &sub, m, &e)
-						       : nk_map_build_keepid(self, &sub, m, &e)) < 0)
-					nk_die_err(1, &e);
-				nk_ranges_free(&sub);
-			}
 			if (mode == MODE_KEEPID) {
 				if (!set_uid)
 					in_uid = uid;
