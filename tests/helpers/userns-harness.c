@@ -1,11 +1,12 @@
 /* userns-harness - run commands that map a fresh user namespace
  *
- *   userns-harness [-i] CMD [ARG...] [';' CMD [ARG...]]...
+ *   userns-harness [-i] [-p] CMD [ARG...] [';' CMD [ARG...]]...
  *
  * Forks a child that unshares a user namespace and waits, then runs each
  * CMD in turn (one after the other), with every argument "{}" replaced by
  * the child's pid. Exits 0 when every command exited 0 and the child saw
- * its uid_map written (-i: whatever the child saw). Used by bench/idmap-apply so that idmap-apply and a
+ * its uid_map written (-i: whatever the child saw; -p: start the commands
+ * all at once, then wait for them). Used by bench/idmap-apply so that idmap-apply and a
  * sequential newuidmap + newgidmap pay exactly the same set-up cost.
  */
 #include <fcntl.h>
@@ -25,10 +26,17 @@ int main(int argc, char **argv)
 	int ready[2], go[2], st, rc = 0;
 	char c, pidbuf[16];
 	pid_t child;
-	int ignore_map = 0;
+	int ignore_map = 0, parallel = 0;
+	pid_t running[16];
+	int nrunning = 0;
 
-	if (argc > 1 && strcmp(argv[1], "-i") == 0) {
-		ignore_map = 1;
+	while (argc > 1 && argv[1][0] == '-' && argv[1][2] == '\0') {
+		if (argv[1][1] == 'i')
+			ignore_map = 1;
+		else if (argv[1][1] == 'p')
+			parallel = 1;
+		else
+			break;
 		argv++;
 		argc--;
 	}
@@ -75,13 +83,19 @@ int main(int argc, char **argv)
 		{
 			pid_t p;
 
-			if (posix_spawnp(&p, av[0], NULL, NULL, av, environ) != 0 ||
-			    waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			if (posix_spawnp(&p, av[0], NULL, NULL, av, environ) != 0)
+				rc = 1;
+			else if (parallel && nrunning < 16)
+				running[nrunning++] = p;
+			else if (waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 				rc = 1;
 		}
 		free(av);
 		i = j + 1;
 	}
+	for (int k = 0; k < nrunning; k++)
+		if (waitpid(running[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = 1;
 	close(go[1]);
 	if (waitpid(child, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		rc = rc ? rc : 1;
