@@ -7,10 +7,12 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <cap-ng.h>
 #include <linux/capability.h>
 #include <linux/nsfs.h>
+#include "num.h"
 #include "proc.h"
 #include "userns.h"
 
@@ -30,63 +32,76 @@ int nk_userns_needs_helper(const struct nk_plan *p)
 	return 0;
 }
 
-static ssize_t read_full(int fd, void *buf, size_t len)
+/* Creating with maps that need privilege in the parent namespace (the
+ * setuid helpers, or root writing any map): a child is cloned straight into
+ * the new user (and mount) namespace and only holds it; from out here,
+ * where newuidmap, newgidmap and our own privilege still count, the maps of
+ * the child's namespace are written (both helpers at once); then this
+ * process joins the namespaces with one pidfd setns(2) and lets the child
+ * go. No handshake is needed before the helpers start, and no process
+ * stands between them and us: one fork and one round trip fewer than
+ * unshare(2) plus a helper process. */
+static int create_with_holder(int flags, const struct nk_maps *m, const struct nk_plan *p,
+			      struct nk_err *e)
 {
-	size_t got = 0;
+	int nsflags = flags & (CLONE_NEWUSER | CLONE_NEWNS);
+	int hold[2], pidfd, r = 0, err;
+	char cwd[PATH_MAX];
+	int have_cwd = getcwd(cwd, sizeof cwd) != NULL;
+	pid_t c;
 
-	while (got < len) {
-		ssize_t r = read(fd, (char *)buf + got, len - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		got += (size_t)r;
+	if (pipe2(hold, O_CLOEXEC) < 0)
+		return nk_syserr(e, errno, "cannot create a pipe");
+	/* Raw clone: fork semantics, born in the new namespaces. The child
+	 * only makes async-signal-safe calls. */
+	c = (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, NULL, NULL, NULL, 0);
+	if (c < 0) {
+		err = errno;
+		close(hold[0]);
+		close(hold[1]);
+		return nk_syserr(e, err, "cannot create a user namespace");
 	}
-	return (ssize_t)got;
-}
+	if (c == 0) {
+		char b;
 
-static int wait_child(pid_t pid)
-{
-	int st;
-
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return st;
-}
-
-/* The helper: wait for the go byte, write the maps of TARGET, report. */
-static void __attribute__((noreturn))
-run_helper(pid_t target, int go, int report, const struct nk_maps *m, const struct nk_plan *p)
-{
-	struct nk_err e;
-	char c;
-
-	memset(&e, 0, sizeof e);
-	/* If the parent dies, so does the helper: it has nobody to work for. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() != target)
-		_exit(1);
-	if (read_full(go, &c, 1) != 1)
-		_exit(1);          /* parent gave up before unsharing */
-	if (nk_write_maps(target, m, p, &e) < 0 && e.code == 0)
-		e.code = EIO;
-	/* One write below PIPE_BUF: atomic. */
-	if (write(report, &e, sizeof e) != (ssize_t)sizeof e)
-		_exit(1);
-	_exit(0);
+		close(hold[1]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		while (read(hold[0], &b, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(hold[0]);
+	pidfd = nk_pidfd_open(c, 0);
+	if (pidfd < 0)
+		r = nk_syserr(e, -pidfd, "cannot open the process holding the new namespace");
+	if (r == 0 && nk_write_maps(c, m, p, e) < 0)
+		r = nk_err_prefix(e, "cannot write the maps of the new namespace");
+	if (r == 0 && setns(pidfd, nsflags) < 0)
+		r = nk_syserr(e, errno, "cannot enter the new namespace");
+	close(hold[1]);          /* the holder reads EOF and exits */
+	if (pidfd >= 0)
+		close(pidfd);
+	/* Reap it here, so that the command we become never sees a child it
+	 * did not make. */
+	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return r;
+	/* Entering a mount namespace puts us at its root: back to where we
+	 * were, by path (the new namespace is a copy of ours). */
+	if ((nsflags & CLONE_NEWNS) && (!have_cwd || chdir(cwd) < 0) && chdir("/") < 0)
+		return nk_syserr(e, errno, "cannot change to '/' in the new namespace");
+	/* A pid namespace is for our children only: unshare it now that we
+	 * are privileged in the new user namespace. */
+	if ((flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
+		return nk_syserr(e, errno, "cannot create a pid namespace");
+	return 0;
 }
 
 int nk_userns_create(int flags, const struct nk_maps *m, const struct nk_plan *p,
 		     struct nk_err *e)
 {
-	int go[2], rep[2], st, r;
-	pid_t self = getpid(), helper;
-	struct nk_err he;
-	ssize_t n;
+	int r;
 
 	if (!m) {
 		if (unshare(flags) < 0)
@@ -96,67 +111,12 @@ int nk_userns_create(int flags, const struct nk_maps *m, const struct nk_plan *p
 	if (!nk_userns_needs_helper(p)) {
 		if (unshare(flags) < 0)
 			return nk_syserr(e, errno, "cannot create a user namespace");
-		r = nk_write_maps(self, m, p, e);
+		r = nk_write_maps(getpid(), m, p, e);
 		if (r < 0)
 			return nk_err_prefix(e, "cannot write the maps of the new namespace");
 		return 0;
 	}
-
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return nk_syserr(e, errno, "cannot create a pipe");
-	if (pipe2(rep, O_CLOEXEC) < 0) {
-		r = errno;
-		close(go[0]);
-		close(go[1]);
-		return nk_syserr(e, r, "cannot create a pipe");
-	}
-	helper = fork();
-	if (helper < 0) {
-		r = errno;
-		close(go[0]);
-		close(go[1]);
-		close(rep[0]);
-		close(rep[1]);
-		return nk_syserr(e, r, "cannot fork the helper that writes the maps");
-	}
-	if (helper == 0) {
-		close(go[1]);
-		close(rep[0]);
-		run_helper(self, go[0], rep[1], m, p);
-	}
-	close(go[0]);
-	close(rep[1]);
-	if (unshare(flags) < 0) {
-		r = errno;
-		close(go[1]);      /* the helper reads EOF and exits */
-		close(rep[0]);
-		wait_child(helper);
-		return nk_syserr(e, r, "cannot create a user namespace");
-	}
-	if (write(go[1], "g", 1) != 1) {
-		r = errno;
-		close(go[1]);
-		close(rep[0]);
-		kill(helper, SIGKILL);
-		wait_child(helper);
-		return nk_syserr(e, r, "cannot wake the helper that writes the maps");
-	}
-	close(go[1]);
-	n = read_full(rep[0], &he, sizeof he);
-	close(rep[0]);
-	st = wait_child(helper);
-	if (n != (ssize_t)sizeof he) {
-		if (st != -1 && WIFSIGNALED(st))
-			return nk_errf(e, EIO, "the helper that writes the maps was killed by signal %d",
-				       WTERMSIG(st));
-		return nk_errf(e, EIO, "the helper that writes the maps ended without a report");
-	}
-	if (he.code) {
-		he.msg[sizeof he.msg - 1] = '\0';
-		*e = he;
-		return nk_err_prefix(e, "cannot write the maps of the new namespace");
-	}
-	return 0;
+	return create_with_holder(flags, m, p, e);
 }
 
 int nk_userns_owner(pid_t pid, uid_t *owner, struct nk_err *e)
@@ -241,9 +201,13 @@ int nk_become(uid_t uid, gid_t gid, int keep_caps, struct nk_err *e)
 			char buf[16];
 			ssize_t n = read(fd, buf, sizeof buf - 1);
 
+			uint32_t v;
+
 			if (n > 0) {
 				buf[n] = '\0';
-				last = (unsigned)strtoul(buf, NULL, 10);
+				buf[strcspn(buf, "\n")] = '\0';
+				if (nk_parse_u32(buf, 63, &v) == 0)
+					last = v;
 			}
 			close(fd);
 		}

@@ -1,12 +1,14 @@
 /* userns.h - create and join user namespaces, and become someone inside
  *
- * Creating (DESIGN.md, "nsenter-user process model"): a helper is forked
- * first and waits on a pipe; this process unshares and wakes it; the helper,
- * still in the parent namespace, writes the maps (newuidmap and newgidmap at
- * the same time where they are needed) and reports on a second pipe. When
- * both maps are just the caller's own ids and no privilege is involved, the
- * kernel lets the process write its own maps and no helper is forked at all
- * (what `unshare -r` does).
+ * Creating: when the maps need newuidmap/newgidmap or privilege in the
+ * parent namespace, a child is cloned straight into the new namespaces and
+ * holds them while this process, still outside, writes their maps (both
+ * helpers at the same time), then joins them with one pidfd setns(2). This
+ * turns DESIGN.md's "helper waits on a pipe, parent unshares and wakes it"
+ * around: the helpers start at once, with no handshake and no process
+ * between them and us. When both maps are just the caller's own ids and no
+ * privilege is involved, the kernel lets the process write its own maps and
+ * no child is made at all (what `unshare -r` does).
  *
  * Joining is one pidfd setns(2) (Linux 5.8) into the user namespace and,
  * when it differs from ours, the mount namespace of a process: both or
