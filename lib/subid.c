@@ -333,6 +333,15 @@ static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *o
 	return nk_libsubid_ranges(user, t, out, e);
 }
 
+/* The ranges in order of start (the order podman maps them in). */
+static int sorted_copy(const struct nk_ranges *sub, struct nk_ranges *sorted)
+{
+	if (copy_ranges(sorted, sub) < 0)
+		return -ENOMEM;
+	nk_ranges_sort(sorted);
+	return 0;
+}
+
 int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
 		      struct nk_err *e)
 {
@@ -342,13 +351,9 @@ int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map 
 	nk_map_init(out);
 	if (nk_map_add(out, 0, self, 1) < 0)
 		return nk_errf(e, ENOMEM, "out of memory");
-	if (sub->n) {
-		sorted.r = malloc(sub->n * sizeof *sorted.r);
-		if (!sorted.r)
-			return nk_errf(e, ENOMEM, "out of memory");
-		memcpy(sorted.r, sub->r, sub->n * sizeof *sorted.r);
-		sorted.n = sub->n;
-		nk_ranges_sort(&sorted);
+	if (sorted_copy(sub, &sorted) < 0) {
+		nk_map_free(out);
+		return nk_errf(e, ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < sorted.n; i++) {
 		if (next + sorted.r[i].count - 1 > NK_ID_MAX) {
@@ -383,13 +388,9 @@ int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_ma
 	nk_map_init(out);
 	if (nk_map_add(out, self, self, 1) < 0)
 		return nk_errf(e, ENOMEM, "out of memory");
-	if (sub->n) {
-		sorted.r = malloc(sub->n * sizeof *sorted.r);
-		if (!sorted.r)
-			return nk_errf(e, ENOMEM, "out of memory");
-		memcpy(sorted.r, sub->r, sub->n * sizeof *sorted.r);
-		sorted.n = sub->n;
-		nk_ranges_sort(&sorted);
+	if (sorted_copy(sub, &sorted) < 0) {
+		nk_map_free(out);
+		return nk_errf(e, ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < sorted.n; i++) {
 		uint64_t start = sorted.r[i].start, left = sorted.r[i].count;
