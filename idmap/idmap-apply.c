@@ -12,10 +12,14 @@
 #include "idmap.h"
 #include "num.h"
 #include "proc.h"
+#include "session.h"
+#include "slice.h"
 #include "subid.h"
 #include "tool.h"
 
-enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM };
+enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM, MODE_ISOLATE };
+
+enum { OPT_ISOLATE = 256 };
 
 static void __attribute__((noreturn)) usage(void)
 {
@@ -32,6 +36,8 @@ static void __attribute__((noreturn)) usage(void)
 	       " -g, --gid INNER:OUTER:COUNT a gid extent (repeatable)\n"
 	       " -m, --map INNER:OUTER:COUNT a uid and gid extent (repeatable)\n"
 	       " -f, --from FILE|-           read the maps as a map stream\n"
+	       "     --isolate[=SIZE]        a slice of SIZE of your subordinate ids (default 65536)\n"
+	       "                             that no other namespace of yours has, to 0..SIZE-1\n"
 	       "     --setgroups allow|deny  what /proc/PID/setgroups is set to\n"
 	       " -n, --dry-run               print the maps and how they would be written\n"
 	       "\n"
@@ -42,11 +48,30 @@ static void __attribute__((noreturn)) usage(void)
 	exit(0);
 }
 
+/* --isolate: the slice reserved under this process until the maps are
+ * written; a failure on the way releases it at once (it would be reclaimed
+ * anyway, but a refused command should leave nothing behind). */
+static int pending_dirfd = -1;
+static pid_t pending_pid;
+static uint64_t pending_start;
+
+static void release_pending(void)
+{
+	struct nk_err e;
+
+	if (pending_dirfd >= 0 && getpid() == pending_pid)
+		nk_slice_release(pending_dirfd, pending_pid, pending_start, &e);
+}
+
 static void set_mode(enum mode *m, enum mode want)
 {
-	if (*m != MODE_NONE && *m != want)
+	if (*m != MODE_NONE && *m != want) {
+		if (*m == MODE_ISOLATE || want == MODE_ISOLATE)
+			nk_usage_errorx("--isolate makes its own maps: no --auto, --map-root, --keep-id, --uid/--gid/--map or "
+					"--from");
 		nk_usage_errorx("--auto, --map-root, --keep-id, --uid/--gid/--map and --from "
 				"are mutually exclusive");
+	}
 	*m = want;
 }
 
@@ -60,6 +85,7 @@ int main(int argc, char **argv)
 		{ "gid", required_argument, NULL, 'g' },
 		{ "map", required_argument, NULL, 'm' },
 		{ "from", required_argument, NULL, 'f' },
+		{ "isolate", optional_argument, NULL, OPT_ISOLATE },
 		{ "setgroups", required_argument, NULL, 'S' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -77,7 +103,9 @@ int main(int argc, char **argv)
 	uid_t uid = getuid(), euid;
 	gid_t gid = getgid();
 	char user[256];
-	uint64_t ns_self, ns_target;
+	uint64_t ns_self, ns_target, my_start = 0, pid_start = 0;
+	uint32_t slice_size = NK_SLICE_DEFAULT;
+	int dirfd = -1;
 
 	nk_tool_init("idmap-apply");
 	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
@@ -101,6 +129,13 @@ int main(int argc, char **argv)
 		case 'f':
 			set_mode(&mode, MODE_FROM);
 			from = optarg;
+			break;
+		case OPT_ISOLATE:
+			set_mode(&mode, MODE_ISOLATE);
+			if (optarg && nk_parse_u32_e(optarg, UINT32_MAX, &slice_size, "--isolate size", &e) < 0)
+				nk_die_err(1, &e);
+			if (slice_size == 0)
+				nk_die(1, "invalid --isolate size '0': a slice needs at least 1 id");
 			break;
 		case 'S':
 			if (strcmp(optarg, "allow") == 0)
@@ -136,6 +171,21 @@ int main(int argc, char **argv)
 	if (mode == MODE_FROM) {
 		if (nk_mapstream_read(from, &maps, &e) < 0)
 			nk_die_err(1, &e);
+	} else if (mode == MODE_ISOLATE) {
+		char path[4096];
+
+		/* Recorded under this process first: if anything fails before the
+		 * maps are written, it ends and the slice is free again. Once they
+		 * are, the record names PID. */
+		if (nk_session_dir_path(getenv("XDG_RUNTIME_DIR"), uid, path, sizeof path, &e) < 0 ||
+		    (dirfd = nk_session_dir_open(path, uid, 1, &e)) < 0 ||
+		    nk_proc_starttime(pid, &pid_start, &e) < 0 || nk_proc_starttime(0, &my_start, &e) < 0 ||
+		    nk_slice_maps(dirfd, user, slice_size, getpid(), my_start, NULL, &maps, NULL, &e) < 0)
+			nk_die_err(1, &e);
+		pending_dirfd = dirfd;
+		pending_pid = getpid();
+		pending_start = my_start;
+		atexit(release_pending);
 	} else if (mode != MODE_EXPLICIT) {
 		if (nk_maps_build(mode == MODE_ROOT ? NK_MAPS_ROOT : mode == MODE_KEEPID ? NK_MAPS_KEEPID : NK_MAPS_AUTO,
 				  user, uid, gid, ", or use --map-root", &maps, &e) < 0)
@@ -186,12 +236,18 @@ int main(int argc, char **argv)
 		}
 		nk_mapstream_print(stdout, &maps);
 		nk_maps_free(&maps);
-		return 0;
+		return 0;       /* the slice is released at exit */
 	}
 	if (nk_write_maps(pid, &maps, &plan, &e) < 0) {
 		nk_err_prefix(&e, "cannot apply the maps to process %d", (int)pid);
 		nk_die_err(1, &e);
 	}
 	nk_maps_free(&maps);
+	if (dirfd >= 0) {
+		if (nk_slice_move(dirfd, getpid(), my_start, pid, pid_start, NULL, &e) < 0)
+			nk_die_err(1, &e);
+		pending_dirfd = -1;
+		close(dirfd);
+	}
 	return 0;
 }

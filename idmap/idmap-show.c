@@ -16,12 +16,34 @@
 #include "nsinfo.h"
 #include "num.h"
 #include "proc.h"
+#include "session.h"
+#include "slice.h"
 #include "subid.h"
 #include "tool.h"
 
 enum mode { MODE_TABLE, MODE_MAP, MODE_AUTO, MODE_TO_HOST, MODE_TO_NS, MODE_PS, MODE_FILE };
 
 static int json;
+static struct nk_slices slices;     /* the caller's live isolated slices */
+
+/* The caller's slices (nsenter-user --isolate, idmap-apply --isolate), so
+ * that an extent can name the session or process it belongs to. Nothing to
+ * read (no folder, not the caller's) is not an error here: no names. */
+static void load_slices(void)
+{
+	char path[4096];
+	struct nk_err e;
+	int dirfd;
+
+	if (nk_session_dir_path(getenv("XDG_RUNTIME_DIR"), getuid(), path, sizeof path, &e) < 0)
+		return;
+	dirfd = nk_session_dir_open(path, getuid(), 0, &e);
+	if (dirfd < 0)
+		return;
+	if (nk_slices_load_live(dirfd, &slices, &e) < 0)
+		slices.n = 0;
+	close(dirfd);
+}
 
 static void __attribute__((noreturn)) usage(void)
 {
@@ -198,6 +220,18 @@ static void show_table(const struct nk_nschain *c)
 								    (enum nk_idtype)t), &sub) < 0)
 					nk_map_copy(&sub, &one);
 				nk_range_owner((enum nk_idtype)t, h->outer, h->count, owner, sizeof owner);
+				if (!c->self) {
+					const struct nk_slice *sl = nk_slice_lookup(&slices, (enum nk_idtype)t,
+										    h->outer, h->count);
+
+					if (sl) {
+						char who[NK_SESSION_NAME_MAX + 16];
+						size_t ol = strlen(owner);
+
+						nk_slice_owner(sl, who, sizeof who);
+						snprintf(owner + ol, sizeof owner - ol, ", slice of %s", who);
+					}
+				}
 				for (size_t y = 0; y < sub.n; y++) {
 					const struct nk_extent *s = &sub.ext[y];
 					uint32_t hf = h->outer + (s->inner - h->inner);
@@ -508,7 +542,9 @@ int main(int argc, char **argv)
 		r = show_file(&chain, pid, path);
 		break;
 	default:
+		load_slices();
 		show_table(&chain);
+		nk_slices_free(&slices);
 	}
 	nk_nschain_free(&chain);
 	return r;

@@ -24,16 +24,17 @@
 #include "num.h"
 #include "proc.h"
 #include "session.h"
+#include "slice.h"
 #include "subid.h"
 #include "tool.h"
 #include "userns.h"
 
-enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM, MODE_NOMAP };
+enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM, MODE_NOMAP, MODE_ISOLATE };
 enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
 
 enum {
 	OPT_NO_MAP = 256, OPT_INFO_FD, OPT_BLOCK_FD, OPT_NO_MOUNT, OPT_PROPAGATION, OPT_SETGROUPS,
-	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE
+	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE, OPT_ISOLATE
 };
 
 static void __attribute__((noreturn)) usage(void)
@@ -52,6 +53,8 @@ static void __attribute__((noreturn)) usage(void)
 	       " -g, --gid-map INNER:OUTER:COUNT  a gid extent (repeatable)\n"
 	       " -m, --map INNER:OUTER:COUNT a uid and gid extent (repeatable)\n"
 	       "     --map-file FILE|-       read the maps as a map stream\n"
+	       "     --isolate[=SIZE]        a slice of SIZE of your subordinate ids (default 65536)\n"
+	       "                             that no other namespace of yours has, to 0..SIZE-1\n"
 	       "     --no-map                write no maps (leave them to the caller)\n"
 	       "     --info-fd N             with --no-map: write {\"pid\":P,\"userns\":INODE} to fd N\n"
 	       "     --block-fd M            with --no-map: wait until fd M is closed, then go on\n"
@@ -80,9 +83,13 @@ static void __attribute__((noreturn)) usage(void)
 
 static void set_mode(enum mode *m, enum mode want)
 {
-	if (*m != MODE_NONE && *m != want)
+	if (*m != MODE_NONE && *m != want) {
+		if (*m == MODE_ISOLATE || want == MODE_ISOLATE)
+			nk_usage_errorx("--isolate makes its own maps: no --auto, --map-root, --keep-id, --uid-map/--gid-map/--map, "
+					"--map-file or --no-map");
 		nk_usage_errorx("--auto, --map-root, --keep-id, --uid-map/--gid-map/--map, --map-file and "
 				"--no-map are mutually exclusive");
+	}
 	*m = want;
 }
 
@@ -146,7 +153,8 @@ static int do_list(int json)
 {
 	char path[4096], buf[4096];
 	struct nk_session *v = NULL;
-	size_t n = 0;
+	struct nk_slices sl = { 0, NULL };
+	size_t n = 0, ncols = 6;
 	struct nk_err e;
 	struct libscols_table *tb;
 	struct libscols_column *cl;
@@ -154,7 +162,7 @@ static int do_list(int json)
 	time_t now = time(NULL);
 	static const struct { const char *name; double w; int num; } cols[] = {
 		{ "NAME", 0.1, 0 }, { "PID", 0.1, 1 }, { "UIDMAP", 0.3, 0 }, { "GIDMAP", 0.3, 0 },
-		{ "AGE", 0.05, 1 }, { "STATE", 0.05, 0 },
+		{ "AGE", 0.05, 1 }, { "STATE", 0.05, 0 }, { "SLICE", 0.1, 0 },
 	};
 
 	dirfd = nk_session_dir_open(session_dir(path, sizeof path), getuid(), 0, &e);
@@ -162,12 +170,20 @@ static int do_list(int json)
 		nk_die_err(1, &e);
 	if (dirfd >= 0 && nk_session_list(dirfd, &v, &n, &e) < 0)
 		nk_die_err(1, &e);
+	if (dirfd >= 0 && nk_slices_load_live(dirfd, &sl, &e) < 0)
+		nk_die_err(1, &e);
+	/* The SLICE column only when a session has one (--isolate): the
+	 * table of sessions without is what it always was. */
+	for (size_t i = 0; i < n && ncols == 6; i++)
+		for (size_t k = 0; k < sl.n; k++)
+			if (sl.v[k].pid == v[i].pid && sl.v[k].start == v[i].start)
+				ncols = 7;
 	tb = scols_new_table();
 	if (!tb)
 		nk_die(1, "out of memory");
 	scols_table_enable_json(tb, json);
 	scols_table_set_name(tb, "sessions");
-	for (size_t i = 0; i < NK_ARRAY_SIZE(cols); i++) {
+	for (size_t i = 0; i < ncols; i++) {
 		cl = scols_table_new_column(tb, cols[i].name, cols[i].w, 0);
 		if (!cl)
 			nk_die(1, "out of memory");
@@ -197,7 +213,27 @@ static int do_list(int json)
 		fmt_age(buf, sizeof buf, (int64_t)now - v[i].created, json);
 		scols_line_set_data(ln, 4, buf);
 		scols_line_set_data(ln, 5, live ? "running" : "stale");
+		if (ncols > 6) {
+			const struct nk_slice *x = NULL;
+
+			for (size_t k = 0; k < sl.n && live; k++)
+				if (sl.v[k].pid == v[i].pid && sl.v[k].start == v[i].start)
+					x = &sl.v[k];
+			if (!x)
+				snprintf(buf, sizeof buf, "-");
+			else if (x->uid == x->gid)
+				snprintf(buf, sizeof buf, "%u-%llu", x->uid, (unsigned long long)x->uid + x->count - 1);
+			else
+				snprintf(buf, sizeof buf, "%u-%llu/%u-%llu", x->uid,
+					 (unsigned long long)x->uid + x->count - 1, x->gid,
+					 (unsigned long long)x->gid + x->count - 1);
+			if (json && !x)
+				scols_line_set_data(ln, 6, NULL);
+			else
+				scols_line_set_data(ln, 6, buf);
+		}
 	}
+	nk_slices_free(&sl);
 	scols_print_table(tb);
 	scols_unref_table(tb);
 	free(v);
@@ -225,7 +261,7 @@ static int do_stop(const char *name)
 	r = nk_session_open(&s, getuid(), &pidfd, &e);
 	if (r == -ESTALE) {
 		/* Nothing to stop: the record is all that is left of it. */
-		if (nk_session_remove(dirfd, name, &e) < 0)
+		if (nk_slice_release(dirfd, s.pid, s.start, &e) < 0 || nk_session_remove(dirfd, name, &e) < 0)
 			nk_die_err(1, &e);
 		close(dirfd);
 		return 0;
@@ -235,6 +271,9 @@ static int do_stop(const char *name)
 	if (nk_session_kill(pidfd, &e) < 0)
 		nk_die_err(1, &e);
 	close(pidfd);
+	/* Its slice is free now (it would be reclaimed anyway: say so at once). */
+	if (nk_slice_release(dirfd, s.pid, s.start, &e) < 0)
+		nk_die_err(1, &e);
 	if (nk_session_remove(dirfd, name, &e) < 0)
 		nk_die_err(1, &e);
 	close(dirfd);
@@ -374,6 +413,7 @@ int main(int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },
 		{ "map-file", required_argument, NULL, OPT_MAP_FILE },
 		{ "no-map", no_argument, NULL, OPT_NO_MAP },
+		{ "isolate", optional_argument, NULL, OPT_ISOLATE },
 		{ "info-fd", required_argument, NULL, OPT_INFO_FD },
 		{ "block-fd", required_argument, NULL, OPT_BLOCK_FD },
 		{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
@@ -405,7 +445,8 @@ int main(int argc, char **argv)
 	unsigned long prop = MS_PRIVATE;
 	int info_fd = -1, block_fd = -1, no_mount = 0, do_fork = 0, pidns = 0, keep_caps = 0;
 	int nnp = 0, json = 0, set_uid = 0, set_gid = 0, c, flags, dirfd = -1;
-	uint32_t in_uid = 0, in_gid = 0;
+	uint32_t in_uid = 0, in_gid = 0, slice_size = NK_SLICE_DEFAULT;
+	uint64_t my_start = 0;
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	char **cmd;
@@ -435,6 +476,13 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_MAP:
 			set_mode(&mode, MODE_NOMAP);
+			break;
+		case OPT_ISOLATE:
+			set_mode(&mode, MODE_ISOLATE);
+			if (optarg && nk_parse_u32_e(optarg, UINT32_MAX, &slice_size, "--isolate size", &e) < 0)
+				nk_die_err(1, &e);
+			if (slice_size == 0)
+				nk_die(1, "invalid --isolate size '0': a slice needs at least 1 id");
 			break;
 		case OPT_INFO_FD:
 			info_fd = parse_fd_opt(optarg, "--info-fd");
@@ -595,6 +643,20 @@ int main(int argc, char **argv)
 		if (mode == MODE_FROM) {
 			if (nk_mapstream_read(map_file, &maps, &e) < 0)
 				nk_die_err(1, &e);
+		} else if (mode == MODE_ISOLATE) {
+			if (dirfd < 0) {
+				char path[4096];
+
+				dirfd = nk_session_dir_open(session_dir(path, sizeof path), uid, 1, &e);
+				if (dirfd < 0)
+					nk_die_err(1, &e);
+			}
+			/* Recorded under this very process: the command is exec'd in
+			 * place (same pid, same start time), and a failure before that
+			 * ends it, which frees the slice. --keep hands it to the holder. */
+			if (nk_proc_starttime(0, &my_start, &e) < 0 ||
+			    nk_slice_maps(dirfd, user, slice_size, getpid(), my_start, keep, &maps, NULL, &e) < 0)
+				nk_die_err(1, &e);
 		} else if (mode != MODE_EXPLICIT) {
 			if (nk_maps_build(mode == MODE_ROOT ? NK_MAPS_ROOT :
 					  mode == MODE_KEEPID ? NK_MAPS_KEEPID : NK_MAPS_AUTO,
@@ -683,13 +745,19 @@ int main(int argc, char **argv)
 	if (!no_mount && prop && nk_set_propagation_all(prop, &e) < 0)
 		nk_die_err(1, &e);
 
+	if (dirfd >= 0 && !keep) {
+		close(dirfd);
+		dirfd = -1;
+	}
 	if (keep) {
 		struct nk_session s;
 		pid_t hp;
 
 		if (nk_session_spawn_holder(&hp, &e) < 0)
 			nk_die_err(1, &e);
-		if (nk_session_describe(&s, keep, hp, uid, &e) < 0 || nk_session_save(dirfd, &s, &e) < 0) {
+		if (nk_session_describe(&s, keep, hp, uid, &e) < 0 ||
+		    (mode == MODE_ISOLATE && nk_slice_move(dirfd, getpid(), my_start, hp, s.start, keep, &e) < 0) ||
+		    nk_session_save(dirfd, &s, &e) < 0) {
 			kill(hp, SIGKILL);
 			nk_die_err(1, &e);
 		}

@@ -1,0 +1,514 @@
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include "num.h"
+#include "proc.h"
+#include "slice.h"
+
+void nk_slices_free(struct nk_slices *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+int nk_slices_add(struct nk_slices *s, const struct nk_slice *one)
+{
+	struct nk_slice *nv = realloc(s->v, (s->n + 1) * sizeof *nv);
+
+	if (!nv)
+		return -ENOMEM;
+	s->v = nv;
+	s->v[s->n++] = *one;
+	return 0;
+}
+
+uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t)
+{
+	return t == NK_UID ? s->uid : s->gid;
+}
+
+/* --- the record text ------------------------------------------------------- */
+
+int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
+{
+	const char *p = text;
+	unsigned lineno = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char line[512], *save = NULL, *w;
+		struct nk_slice s;
+		enum { F_UID = 1, F_GID = 2, F_COUNT = 4, F_PID = 8, F_START = 16, F_ALL = 31 };
+		int seen = 0;
+
+		lineno++;
+		if (n >= sizeof line)
+			return nk_errf(e, EINVAL, "slice records: line %u is too long", lineno);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (nl ? 1 : 0);
+		if (lineno == 1) {
+			if (strcmp(line, "nskit-slices 1") != 0)
+				return nk_errf(e, EINVAL, "slice records: not a slice file (first line '%s')", line);
+			continue;
+		}
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		memset(&s, 0, sizeof s);
+		for (w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+			char *eq = strchr(w, '=');
+			uint64_t v;
+
+			if (!eq)
+				return nk_errf(e, EINVAL, "slice records: line %u: no '=' in '%s'", lineno, w);
+			*eq++ = '\0';
+			if (strcmp(w, "uid") == 0) {
+				if (nk_parse_id(eq, &s.uid) < 0)
+					goto bad;
+				seen |= F_UID;
+			} else if (strcmp(w, "gid") == 0) {
+				if (nk_parse_id(eq, &s.gid) < 0)
+					goto bad;
+				seen |= F_GID;
+			} else if (strcmp(w, "count") == 0) {
+				if (nk_parse_u64(eq, UINT32_MAX, &v) < 0 || v == 0)
+					goto bad;
+				s.count = (uint32_t)v;
+				seen |= F_COUNT;
+			} else if (strcmp(w, "pid") == 0) {
+				if (nk_parse_pid(eq, &s.pid) < 0)
+					goto bad;
+				seen |= F_PID;
+			} else if (strcmp(w, "start") == 0) {
+				if (nk_parse_u64(eq, UINT64_MAX, &s.start) < 0)
+					goto bad;
+				seen |= F_START;
+			} else if (strcmp(w, "session") == 0) {
+				struct nk_err e2;
+
+				if (nk_session_name_valid(eq, &e2) < 0)
+					goto bad;
+				snprintf(s.session, sizeof s.session, "%s", eq);
+			}
+			continue;
+bad:
+			return nk_errf(e, EINVAL, "slice records: line %u: invalid %s '%s'", lineno, w, eq);
+		}
+		if (seen != F_ALL)
+			return nk_errf(e, EINVAL, "slice records: line %u: incomplete (needs uid, gid, count, pid, "
+				       "start)", lineno);
+		if ((uint64_t)s.uid + s.count - 1 > NK_ID_MAX || (uint64_t)s.gid + s.count - 1 > NK_ID_MAX)
+			return nk_errf(e, EINVAL, "slice records: line %u: the slice goes past id %lu", lineno,
+				       NK_ID_MAX);
+		if (nk_slices_add(out, &s) < 0)
+			return nk_errf(e, ENOMEM, "out of memory");
+	}
+	if (lineno == 0)
+		return nk_errf(e, EINVAL, "slice records: empty file");
+	return 0;
+}
+
+int nk_slices_format(const struct nk_slices *s, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n = snprintf(buf, len, "nskit-slices 1\n");
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	off = (size_t)n;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct nk_slice *x = &s->v[i];
+
+		n = snprintf(buf + off, len - off, "uid=%u gid=%u count=%u pid=%d start=%llu%s%s\n", x->uid,
+			     x->gid, x->count, (int)x->pid, (unsigned long long)x->start,
+			     x->session[0] ? " session=" : "", x->session);
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENOSPC;
+		off += (size_t)n;
+	}
+	return (int)off;
+}
+
+/* --- liveness -------------------------------------------------------------- */
+
+int nk_slice_alive(pid_t pid, uint64_t start)
+{
+	struct nk_err e;
+	uint64_t now;
+
+	/* The start time names one process for good: a pid reused since has
+	 * another one. A process that cannot be read is gone. */
+	return nk_proc_starttime(pid, &now, &e) == 0 && now == start;
+}
+
+size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive)
+{
+	size_t j = 0, dropped;
+
+	if (!alive)
+		alive = nk_slice_alive;
+	for (size_t i = 0; i < s->n; i++)
+		if (alive(s->v[i].pid, s->v[i].start))
+			s->v[j++] = s->v[i];
+	dropped = s->n - j;
+	s->n = j;
+	return dropped;
+}
+
+/* --- picking --------------------------------------------------------------- */
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct nk_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int nk_slice_pick(const struct nk_ranges *r, const struct nk_slices *used, enum nk_idtype t,
+		  uint32_t size, uint32_t *start)
+{
+	struct nk_range *v;
+	int found = 0;
+
+	if (size == 0 || r->n == 0)
+		return -ENOSPC;
+	v = malloc(r->n * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, r->r, r->n * sizeof *v);
+	qsort(v, r->n, sizeof *v, cmp_range);
+	for (size_t i = 0; i < r->n && !found; i++) {
+		uint64_t end = (uint64_t)v[i].start + v[i].count, cand = v[i].start;
+
+		while (cand + size <= end) {
+			uint64_t next = 0;
+
+			for (size_t k = 0; k < used->n; k++) {
+				uint64_t us = nk_slice_first(&used->v[k], t), ue = us + used->v[k].count;
+
+				if (us < cand + size && cand < ue && ue > next)
+					next = ue;
+			}
+			if (!next) {
+				*start = (uint32_t)cand;
+				found = 1;
+				break;
+			}
+			cand = next;
+		}
+	}
+	free(v);
+	return found ? 0 : -ENOSPC;
+}
+
+void nk_slice_usage(const struct nk_ranges *r, const struct nk_slices *used, enum nk_idtype t,
+		    uint64_t *total, uint64_t *inuse)
+{
+	*total = 0;
+	*inuse = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t rs = r->r[i].start, re = rs + r->r[i].count;
+
+		*total += r->r[i].count;
+		for (size_t k = 0; k < used->n; k++) {
+			uint64_t us = nk_slice_first(&used->v[k], t), ue = us + used->v[k].count;
+			uint64_t a = us > rs ? us : rs, b = ue < re ? ue : re;
+
+			if (a < b)
+				*inuse += b - a;
+		}
+	}
+}
+
+void nk_slice_owner(const struct nk_slice *s, char *buf, size_t len)
+{
+	if (s->session[0])
+		snprintf(buf, len, "session '%s'", s->session);
+	else
+		snprintf(buf, len, "pid %d", (int)s->pid);
+}
+
+int nk_slice_exhausted(struct nk_err *e, enum nk_idtype t, uint32_t size, const struct nk_ranges *r,
+		       const struct nk_slices *used, const char *user, const char *fix)
+{
+	uint64_t total, inuse, want = 65536;
+	char owners[600] = "", fixbuf[600];
+	size_t off = 0;
+
+	nk_slice_usage(r, used, t, &total, &inuse);
+	for (size_t k = 0; k < used->n; k++) {
+		char who[NK_SESSION_NAME_MAX + 40];
+		nk_slice_owner(&used->v[k], who, sizeof who);
+		snprintf(who + strlen(who), sizeof who - strlen(who), ": %u", used->v[k].count);
+		if (off + strlen(who) + 8 >= sizeof owners) {
+			/* Too many to name them all: the message stays one line. */
+			off += (size_t)snprintf(owners + off, sizeof owners - off, ", ...");
+			break;
+		}
+		off += (size_t)snprintf(owners + off, sizeof owners - off, "%s%s", k ? ", " : " (", who);
+	}
+	if (used->n)
+		snprintf(owners + off, sizeof owners - off, ")");
+	/* subid-alloc --count N adds a range of N only when the user has none
+	 * that large: ask for one that holds all of today's ids and the new slice. */
+	while (want < total + size)
+		want *= 2;
+	if (fix)
+		snprintf(fixbuf, sizeof fixbuf, "%s", fix);
+	else
+		snprintf(fixbuf, sizeof fixbuf, "run 'subid-alloc --count %llu %s' as root", (unsigned long long)want,
+			 user);
+	return nk_errf(e, ENOSPC, "no free slice of %u ids: %llu of %llu subordinate %ss free, %llu in use%s "
+		       "(%s, or use a smaller --isolate=SIZE)", size,
+		       (unsigned long long)(total > inuse ? total - inuse : 0), (unsigned long long)total,
+		       nk_idtype_name(t), (unsigned long long)inuse, owners, fixbuf);
+}
+
+const struct nk_slice *nk_slice_lookup(const struct nk_slices *s, enum nk_idtype t, uint32_t first,
+				       uint32_t count)
+{
+	for (size_t k = 0; k < s->n; k++) {
+		uint64_t us = nk_slice_first(&s->v[k], t), ue = us + s->v[k].count;
+
+		if (first >= us && (uint64_t)first + count <= ue)
+			return &s->v[k];
+	}
+	return NULL;
+}
+
+/* --- the file -------------------------------------------------------------- */
+
+int nk_slices_load(int dirfd, struct nk_slices *out, struct nk_err *e)
+{
+	NK_AUTOCLOSE int fd = -1;
+	NK_AUTOFREE char *buf = NULL;
+	size_t got = 0, cap = 0;
+	ssize_t n;
+
+	out->n = 0;
+	out->v = NULL;
+	fd = openat(dirfd, NK_SLICE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return nk_syserr(e, errno, "cannot open the slice records");
+	}
+	for (;;) {
+		if (got + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap + 65536);
+
+			if (!nb)
+				return nk_errf(e, ENOMEM, "out of memory");
+			buf = nb;
+			cap += 65536;
+		}
+		n = read(fd, buf + got, cap - got - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nk_syserr(e, errno, "cannot read the slice records");
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (nk_slices_parse(buf, out, e) < 0) {
+		nk_slices_free(out);
+		return -e->code;
+	}
+	return 0;
+}
+
+int nk_slices_load_live(int dirfd, struct nk_slices *out, struct nk_err *e)
+{
+	if (nk_slices_load(dirfd, out, e) < 0)
+		return -e->code;
+	nk_slices_reclaim(out, NULL);
+	return 0;
+}
+
+static int cmp_slice(const void *a, const void *b)
+{
+	const struct nk_slice *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+int nk_slices_store(int dirfd, const struct nk_slices *s, struct nk_err *e)
+{
+	size_t len = 64 + s->n * (100 + NK_SESSION_NAME_MAX);
+	NK_AUTOFREE char *buf = malloc(len);
+	char tmp[64];
+	int n, fd, err;
+
+	if (!buf)
+		return nk_errf(e, ENOMEM, "out of memory");
+	n = nk_slices_format(s, buf, len);
+	if (n < 0)
+		return nk_errf(e, ENOSPC, "slice records too long");
+	snprintf(tmp, sizeof tmp, NK_SLICE_FILE ".%d.tmp", (int)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return nk_syserr(e, errno, "cannot write the slice records");
+	if (write(fd, buf, (size_t)n) != n) {
+		err = errno ? errno : EIO;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return nk_syserr(e, err, "cannot write the slice records");
+	}
+	close(fd);
+	/* rename: readers without the lock (idmap-show, --list) see the old
+	 * records or the new ones, never half of them. */
+	if (renameat(dirfd, tmp, dirfd, NK_SLICE_FILE) < 0) {
+		err = errno;
+		unlinkat(dirfd, tmp, 0);
+		return nk_syserr(e, err, "cannot write the slice records");
+	}
+	return 0;
+}
+
+int nk_slices_lock(int dirfd, struct nk_err *e)
+{
+	int fd = openat(dirfd, NK_SLICE_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return nk_syserr(e, errno, "cannot open the slice lock");
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int err = errno;
+
+			close(fd);
+			return nk_syserr(e, err, "cannot lock the slice records");
+		}
+	}
+	return fd;
+}
+
+int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, const struct nk_ranges *gr,
+		     uint32_t size, pid_t pid, uint64_t start, const char *session,
+		     struct nk_slice *out, struct nk_err *e)
+{
+	NK_AUTOCLOSE int lock = -1;
+	struct nk_slices s = { 0, NULL };
+	struct nk_slice one;
+	char src[64];
+	int r;
+
+	memset(&one, 0, sizeof one);
+	lock = nk_slices_lock(dirfd, e);
+	if (lock < 0)
+		return lock;
+	if (nk_slices_load(dirfd, &s, e) < 0)
+		return -e->code;
+	nk_slices_reclaim(&s, NULL);
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		uint32_t *first = t == NK_UID ? &one.uid : &one.gid;
+		const struct nk_ranges *rr = t == NK_UID ? ur : gr;
+
+		r = nk_slice_pick(rr, &s, (enum nk_idtype)t, size, first);
+		if (r == -ENOMEM) {
+			nk_slices_free(&s);
+			return nk_errf(e, ENOMEM, "out of memory");
+		}
+		if (r < 0) {
+			r = nk_slice_exhausted(e, (enum nk_idtype)t, size, rr, &s, user,
+					       nk_subid_source(src, sizeof src) ? nk_subid_fix(user) : NULL);
+			nk_slices_free(&s);
+			return r;
+		}
+	}
+	one.count = size;
+	one.pid = pid;
+	one.start = start;
+	if (session)
+		snprintf(one.session, sizeof one.session, "%s", session);
+	if (nk_slices_add(&s, &one) < 0) {
+		nk_slices_free(&s);
+		return nk_errf(e, ENOMEM, "out of memory");
+	}
+	qsort(s.v, s.n, sizeof *s.v, cmp_slice);
+	r = nk_slices_store(dirfd, &s, e);
+	nk_slices_free(&s);
+	if (r < 0)
+		return r;
+	*out = one;
+	return 0;
+}
+
+int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_t start,
+		  const char *session, struct nk_maps *m, struct nk_slice *out, struct nk_err *e)
+{
+	struct nk_ranges r[2] = { { 0, NULL }, { 0, NULL } };
+	struct nk_slice sl;
+	int ret = 0;
+
+	for (int t = NK_UID; t <= NK_GID && ret == 0; t++) {
+		if (nk_subid_ranges(user, (enum nk_idtype)t, &r[t], e) < 0)
+			ret = -e->code;
+		else if (r[t].n == 0)
+			ret = nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s (%s, or drop --isolate)",
+				      nk_idtype_name((enum nk_idtype)t), user, nk_subid_where((enum nk_idtype)t),
+				      nk_subid_fix(user));
+	}
+	if (ret == 0)
+		ret = nk_slice_reserve(dirfd, user, &r[0], &r[1], size, pid, start, session, &sl, e);
+	if (ret == 0 && (nk_map_add(&m->uid, 0, sl.uid, size) < 0 || nk_map_add(&m->gid, 0, sl.gid, size) < 0))
+		ret = nk_errf(e, ENOMEM, "out of memory");
+	if (ret == 0 && out)
+		*out = sl;
+	nk_ranges_free(&r[0]);
+	nk_ranges_free(&r[1]);
+	return ret;
+}
+
+/* Under the lock: find pid/start; move it to npid (npid 0: drop it). */
+static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart, const char *session,
+		  struct nk_err *e)
+{
+	NK_AUTOCLOSE int lock = -1;
+	struct nk_slices s = { 0, NULL };
+	size_t k;
+	int r;
+
+	lock = nk_slices_lock(dirfd, e);
+	if (lock < 0)
+		return lock;
+	if (nk_slices_load(dirfd, &s, e) < 0)
+		return -e->code;
+	for (k = 0; k < s.n; k++)
+		if (s.v[k].pid == pid && s.v[k].start == start)
+			break;
+	if (k == s.n && npid) {
+		nk_slices_free(&s);
+		return nk_errf(e, ENOENT, "no slice recorded for process %d", (int)pid);
+	}
+	if (k == s.n) {
+		/* Nothing to release: still drop what has ended meanwhile. */
+	} else if (npid) {
+		s.v[k].pid = npid;
+		s.v[k].start = nstart;
+		snprintf(s.v[k].session, sizeof s.v[k].session, "%s", session ? session : "");
+	} else {
+		memmove(&s.v[k], &s.v[k + 1], (s.n - k - 1) * sizeof *s.v);
+		s.n--;
+	}
+	/* Reclaim here too: every write leaves only live records behind. */
+	nk_slices_reclaim(&s, NULL);
+	r = nk_slices_store(dirfd, &s, e);
+	nk_slices_free(&s);
+	return r;
+}
+
+int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart,
+		  const char *session, struct nk_err *e)
+{
+	return update(dirfd, pid, start, npid, nstart, session, e);
+}
+
+int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e)
+{
+	return update(dirfd, pid, start, 0, 0, NULL, e);
+}

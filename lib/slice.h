@@ -1,0 +1,114 @@
+/* slice.h - isolated namespaces: a unique slice of the caller's subordinate
+ * ids per namespace (what podman's --userns=auto does for containers)
+ *
+ * A slice is COUNT uids starting at UID and COUNT gids starting at GID, each
+ * inside one of the caller's subordinate ranges. Inside the namespace ids
+ * 0..COUNT-1 map onto it; the caller's own id is not mapped, so root inside
+ * one isolated namespace is nobody in another one, nor the caller.
+ *
+ * Slices in use are recorded in the session folder (session.h), in the file
+ * ".slices" (a leading dot: never a session name), rewritten atomically
+ * (temporary file + rename) while an flock(2) on ".slices.lock" is held, so
+ * that concurrent starts never get the same slice. A record names its owner
+ * by pid AND start time (and the session when there is one): a record whose
+ * process is gone, or whose pid now names a process with another start time,
+ * is reclaimed, never trusted.
+ *
+ * File format (one slice a line, key=value words, unknown keys ignored):
+ *     nskit-slices 1
+ *     uid=100000 gid=100000 count=65536 pid=4242 start=1234567 session=build
+ */
+#ifndef NSKIT_SLICE_H
+#define NSKIT_SLICE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "err.h"
+#include "idmap.h"
+#include "session.h"
+#include "subid.h"
+
+#define NK_SLICE_DEFAULT 65536u
+#define NK_SLICE_FILE ".slices"
+#define NK_SLICE_LOCK ".slices.lock"
+
+struct nk_slice {
+	uint32_t uid, gid, count;       /* first host uid and gid, size */
+	pid_t pid;                      /* the owner: holder or command */
+	uint64_t start;                 /* its start time (/proc/PID/stat field 22) */
+	char session[NK_SESSION_NAME_MAX + 1];   /* "" when none */
+};
+
+struct nk_slices {
+	size_t n;
+	struct nk_slice *v;
+};
+
+void nk_slices_free(struct nk_slices *s);
+int nk_slices_add(struct nk_slices *s, const struct nk_slice *one);
+/* First host id of the slice for uids or gids. */
+uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t);
+
+/* Record text: parse (appends to *out) and format (returns the length or
+ * -ENOSPC). */
+int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e);
+int nk_slices_format(const struct nk_slices *s, char *buf, size_t len);
+
+/* Is the process pid/start alive? (Tests pass their own.) */
+typedef int (*nk_slice_alive_fn)(pid_t pid, uint64_t start);
+int nk_slice_alive(pid_t pid, uint64_t start);
+/* Drop every record whose owner is not alive; returns how many. */
+size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive);
+
+/* First fit: the lowest START, in order of range start, such that
+ * [START, START+SIZE) lies inside one range of R and overlaps no slice of
+ * USED (their uid or gid side, by T). -ENOSPC when there is none. */
+int nk_slice_pick(const struct nk_ranges *r, const struct nk_slices *used, enum nk_idtype t,
+		  uint32_t size, uint32_t *start);
+
+/* Ids of R in total and in use by USED. */
+void nk_slice_usage(const struct nk_ranges *r, const struct nk_slices *used, enum nk_idtype t,
+		    uint64_t *total, uint64_t *inuse);
+
+/* The exhaustion message, for T when no slice of SIZE fits:
+ * "no free slice of 65536 ids: 0 of 131072 subordinate uids free, 131072 in use
+ * (session 'a': 65536, pid 4242: 65536) (run 'subid-alloc --count 262144 alice'
+ * as root, or use a smaller --isolate=SIZE)". FIX NULL: the files source
+ * (subid-alloc); otherwise the text that says who to ask. Returns -ENOSPC. */
+int nk_slice_exhausted(struct nk_err *e, enum nk_idtype t, uint32_t size, const struct nk_ranges *r,
+		       const struct nk_slices *used, const char *user, const char *fix);
+
+/* The records in DIRFD (no file: none), as they are; no lock needed (the
+ * file is replaced by rename). */
+int nk_slices_load(int dirfd, struct nk_slices *out, struct nk_err *e);
+/* Only the live ones. */
+int nk_slices_load_live(int dirfd, struct nk_slices *out, struct nk_err *e);
+int nk_slices_store(int dirfd, const struct nk_slices *s, struct nk_err *e);
+/* flock(LOCK_EX) on the lock file; returns its fd (close to unlock). */
+int nk_slices_lock(int dirfd, struct nk_err *e);
+
+/* Reserve a slice of SIZE for USER (ranges UR, GR) owned by pid/start
+ * (and SESSION, NULL for none): lock, reclaim, pick the uid and gid sides,
+ * record, unlock. */
+int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, const struct nk_ranges *gr,
+		     uint32_t size, pid_t pid, uint64_t start, const char *session,
+		     struct nk_slice *out, struct nk_err *e);
+/* --isolate: USER's subordinate ranges (none: an error with the fix), a
+ * slice of SIZE reserved for pid/start (and SESSION), and "0 START SIZE" added
+ * to the uid and gid maps of M. OUT (may be NULL) gets the slice. */
+int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_t start,
+		  const char *session, struct nk_maps *m, struct nk_slice *out, struct nk_err *e);
+/* Give the slice of pid/start to a new owner (the session holder, or the
+ * process whose maps were written). -ENOENT when it has no record. */
+int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart,
+		  const char *session, struct nk_err *e);
+/* Forget the slice of pid/start (none: not an error). */
+int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e);
+
+/* The slice of S whose T side covers [first, first+count), or NULL. */
+const struct nk_slice *nk_slice_lookup(const struct nk_slices *s, enum nk_idtype t, uint32_t first,
+				       uint32_t count);
+/* "session 'a'" or "pid 4242". */
+void nk_slice_owner(const struct nk_slice *s, char *buf, size_t len);
+
+#endif

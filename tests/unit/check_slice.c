@@ -1,0 +1,351 @@
+/* check_slice - isolated slices: picking, reuse, exhaustion, records */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "nkcheck.h"
+#include "proc.h"
+#include "slice.h"
+
+#define MAXR 4
+#define MAXS 6
+
+/* A slice at uid=gid=FIRST of COUNT ids, owned by a session or a pid. */
+struct sl { uint32_t first, count; pid_t pid; const char *session; };
+#define S(first, count) { (first), (count), 0, NULL }
+
+static void fill(const struct nk_range *rv, struct nk_ranges *r, struct nk_range *buf,
+		 const struct sl *sv, struct nk_slices *s, struct nk_slice *sbuf)
+{
+	r->n = 0;
+	r->r = buf;
+	for (size_t i = 0; i < MAXR && rv[i].count; i++)
+		buf[r->n++] = rv[i];
+	s->n = 0;
+	s->v = sbuf;
+	for (size_t i = 0; i < MAXS && sv[i].count; i++) {
+		memset(&sbuf[s->n], 0, sizeof sbuf[0]);
+		sbuf[s->n].uid = sbuf[s->n].gid = sv[i].first;
+		sbuf[s->n].count = sv[i].count;
+		sbuf[s->n].pid = sv[i].pid ? sv[i].pid : 4242;
+		sbuf[s->n].start = 7;
+		if (sv[i].session)
+			snprintf(sbuf[s->n].session, sizeof sbuf[0].session, "%s", sv[i].session);
+		s->n++;
+	}
+}
+
+static const struct {
+	const char *what;
+	struct nk_range r[MAXR];
+	struct sl used[MAXS];
+	uint32_t size;
+	int64_t want;           /* -1: none */
+} picks[] = {
+	{ "empty range: its start", { { 100000, 65536 } }, { { 0 } }, 65536, 100000 },
+	{ "after a used slice", { { 100000, 65536 } }, { S(100000, 4096) }, 4096, 104096 },
+	{ "a hole left by a released slice", { { 100000, 65536 } },
+	  { S(100000, 4096), S(108192, 4096) }, 4096, 104096 },
+	{ "a hole too small is skipped", { { 100000, 65536 } },
+	  { S(100000, 4096), S(106000, 4096) }, 4096, 110096 },
+	{ "full range", { { 100000, 65536 } }, { S(100000, 65536) }, 1, -1 },
+	{ "larger than the range", { { 100000, 65536 } }, { { 0 } }, 65537, -1 },
+	{ "first full: the second range", { { 100000, 65536 }, { 1000000, 65536 } },
+	  { S(100000, 65536) }, 65536, 1000000 },
+	{ "ranges in order of start, not of the file", { { 1000000, 65536 }, { 100000, 65536 } },
+	  { { 0 } }, 1000, 100000 },
+	{ "never across two adjacent ranges", { { 100000, 1000 }, { 101000, 1000 } },
+	  { { 0 } }, 1500, -1 },
+	{ "the smaller range when it fits", { { 100000, 65536 }, { 200000, 1000 } },
+	  { S(100000, 65536) }, 1000, 200000 },
+	{ "a slice that overlaps the range start", { { 100000, 10000 } }, { S(99000, 2000) }, 100, 101000 },
+	{ "the top of the id space", { { 4294901759u, 65536 } }, { { 0 } }, 65536, 4294901759u },
+	{ "no ranges", { { 0 } }, { { 0 } }, 1, -1 },
+	{ "size 0", { { 100000, 65536 } }, { { 0 } }, 0, -1 },
+};
+
+START_TEST(test_pick)
+{
+	struct nk_range rb[MAXR];
+	struct nk_slice sb[MAXS];
+	struct nk_ranges r;
+	struct nk_slices s;
+	uint32_t got = 0;
+	int ret;
+
+	fill(picks[_i].r, &r, rb, picks[_i].used, &s, sb);
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		ret = nk_slice_pick(&r, &s, (enum nk_idtype)t, picks[_i].size, &got);
+		if (picks[_i].want < 0) {
+			ck_assert_msg(ret == -ENOSPC, "%s: got %d (start %u)", picks[_i].what, ret, got);
+		} else {
+			ck_assert_msg(ret == 0, "%s: %d", picks[_i].what, ret);
+			ck_assert_msg(got == (uint32_t)picks[_i].want, "%s: got %u, want %lld", picks[_i].what, got,
+				      (long long)picks[_i].want);
+		}
+	}
+}
+END_TEST
+
+static const struct {
+	struct nk_range r[MAXR];
+	struct sl used[MAXS];
+	uint32_t size;
+	const char *fix;
+	const char *msg;
+} exhausted[] = {
+	{ { { 100000, 65536 }, { 1000000, 65536 } }, { { 100000, 65536, 0, "a" }, { 1000000, 65536, 4242, NULL } },
+	  65536, NULL,
+	  "no free slice of 65536 ids: 0 of 131072 subordinate uids free, 131072 in use (session 'a': 65536, "
+	  "pid 4242: 65536) (run 'subid-alloc --count 262144 alice' as root, or use a smaller --isolate=SIZE)" },
+	{ { { 100000, 65536 } }, { { 0 } }, 100000, NULL,
+	  "no free slice of 100000 ids: 65536 of 65536 subordinate uids free, 0 in use "
+	  "(run 'subid-alloc --count 262144 alice' as root, or use a smaller --isolate=SIZE)" },
+	{ { { 100000, 10000 } }, { { 100000, 4000, 17, NULL }, { 106000, 4000, 18, NULL } }, 3000, NULL,
+	  "no free slice of 3000 ids: 2000 of 10000 subordinate uids free, 8000 in use (pid 17: 4000, "
+	  "pid 18: 4000) (run 'subid-alloc --count 65536 alice' as root, or use a smaller --isolate=SIZE)" },
+	{ { { 100000, 65536 } }, { { 100000, 65536, 0, "build" } }, 65536,
+	  "the 'sss' service owns the ranges: ask its administrator",
+	  "no free slice of 65536 ids: 0 of 65536 subordinate uids free, 65536 in use (session 'build': 65536) "
+	  "(the 'sss' service owns the ranges: ask its administrator, or use a smaller --isolate=SIZE)" },
+};
+
+START_TEST(test_exhausted)
+{
+	struct nk_range rb[MAXR];
+	struct nk_slice sb[MAXS];
+	struct nk_ranges r;
+	struct nk_slices s;
+	struct nk_err e;
+	uint32_t got;
+
+	fill(exhausted[_i].r, &r, rb, exhausted[_i].used, &s, sb);
+	ck_assert_int_eq(nk_slice_pick(&r, &s, NK_UID, exhausted[_i].size, &got), -ENOSPC);
+	ck_assert_int_eq(nk_slice_exhausted(&e, NK_UID, exhausted[_i].size, &r, &s, "alice", exhausted[_i].fix),
+			 -ENOSPC);
+	ck_assert_str_eq(e.msg, exhausted[_i].msg);
+}
+END_TEST
+
+START_TEST(test_exhausted_many)
+{
+	/* Too many owners to name: the line ends with "..." and stays short. */
+	struct nk_range rb[1] = { { 100000, 65536 } };
+	struct nk_ranges r = { 1, rb };
+	struct nk_slice sb[65];
+	struct nk_slices s = { 64, sb };
+	struct nk_err e;
+
+	memset(sb, 0, sizeof sb);
+	for (int i = 0; i < 64; i++) {
+		sb[i].uid = sb[i].gid = 100000 + (uint32_t)i * 1024;
+		sb[i].count = 1024;
+		sb[i].pid = 1000000 + i;
+		sb[i].start = 1;
+	}
+	nk_slice_exhausted(&e, NK_UID, 1024, &r, &s, "alice", NULL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "pid 1000000: 1024, pid 1000001: 1024"));
+	ck_assert_ptr_nonnull(strstr(e.msg, ", ...) (run 'subid-alloc --count 131072 alice' as root, or use a "
+				     "smaller --isolate=SIZE)"));
+	ck_assert_uint_lt(strlen(e.msg), NK_ERR_MAX - 1);
+}
+END_TEST
+
+/* Reuse: a slice whose owner has ended is free for the next pick. */
+static pid_t dead_pid;
+static int fake_alive(pid_t pid, uint64_t start)
+{
+	(void)start;
+	return pid != dead_pid;
+}
+
+START_TEST(test_reuse)
+{
+	struct nk_range rb[1] = { { 100000, 65536 } };
+	struct nk_ranges r = { 1, rb };
+	struct nk_slices s = { 0, NULL };
+	struct nk_slice one;
+	uint32_t got;
+
+	memset(&one, 0, sizeof one);
+	for (int i = 0; i < 16; i++) {
+		ck_assert_int_eq(nk_slice_pick(&r, &s, NK_UID, 4096, &got), 0);
+		ck_assert_uint_eq(got, 100000 + (uint32_t)i * 4096);
+		one.uid = one.gid = got;
+		one.count = 4096;
+		one.pid = 100 + i;
+		one.start = 1;
+		ck_assert_int_eq(nk_slices_add(&s, &one), 0);
+	}
+	ck_assert_int_eq(nk_slice_pick(&r, &s, NK_UID, 4096, &got), -ENOSPC);
+	dead_pid = 105;
+	ck_assert_uint_eq(nk_slices_reclaim(&s, fake_alive), 1);
+	ck_assert_uint_eq(s.n, 15);
+	ck_assert_int_eq(nk_slice_pick(&r, &s, NK_GID, 4096, &got), 0);
+	ck_assert_uint_eq(got, 100000 + 5 * 4096);
+	ck_assert_int_eq(nk_slice_pick(&r, &s, NK_UID, 4097, &got), -ENOSPC);
+	nk_slices_free(&s);
+}
+END_TEST
+
+START_TEST(test_alive)
+{
+	uint64_t start;
+	struct nk_err e;
+	pid_t child;
+
+	ck_assert_int_eq(nk_proc_starttime(0, &start, &e), 0);
+	ck_assert_int_eq(nk_slice_alive(getpid(), start), 1);
+	ck_assert_int_eq(nk_slice_alive(getpid(), start + 1), 0);     /* a reused pid */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	ck_assert_int_eq(nk_slice_alive(child, start), 0);            /* gone */
+}
+END_TEST
+
+static const char good[] = "nskit-slices 1\n"
+			   "uid=100000 gid=200000 count=65536 pid=42 start=777 session=build\n"
+			   "uid=165536 gid=265536 count=10 pid=43 start=778\n";
+
+START_TEST(test_parse_roundtrip)
+{
+	struct nk_slices s = { 0, NULL };
+	struct nk_err e;
+	char buf[1024];
+
+	ck_assert_int_eq(nk_slices_parse(good, &s, &e), 0);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_uint_eq(s.v[0].uid, 100000);
+	ck_assert_uint_eq(s.v[0].gid, 200000);
+	ck_assert_uint_eq(s.v[0].count, 65536);
+	ck_assert_int_eq(s.v[0].pid, 42);
+	ck_assert_uint_eq(s.v[0].start, 777);
+	ck_assert_str_eq(s.v[0].session, "build");
+	ck_assert_str_eq(s.v[1].session, "");
+	ck_assert_int_eq(nk_slices_format(&s, buf, sizeof buf), (int)strlen(good));
+	ck_assert_str_eq(buf, good);
+	ck_assert_int_eq(nk_slices_format(&s, buf, 20), -ENOSPC);
+	ck_assert_ptr_eq(nk_slice_lookup(&s, NK_UID, 100000, 65536), &s.v[0]);
+	ck_assert_ptr_eq(nk_slice_lookup(&s, NK_GID, 265540, 2), &s.v[1]);
+	ck_assert_ptr_null(nk_slice_lookup(&s, NK_UID, 165530, 10));
+	ck_assert_ptr_null(nk_slice_lookup(&s, NK_GID, 100000, 1));
+	nk_slice_owner(&s.v[0], buf, sizeof buf);
+	ck_assert_str_eq(buf, "session 'build'");
+	nk_slice_owner(&s.v[1], buf, sizeof buf);
+	ck_assert_str_eq(buf, "pid 43");
+	nk_slices_free(&s);
+	/* Unknown keys and comments are ignored. */
+	ck_assert_int_eq(nk_slices_parse("nskit-slices 1\n# x\n\nuid=1 gid=2 count=3 pid=4 start=5 new=x\n",
+					 &s, &e), 0);
+	ck_assert_uint_eq(s.n, 1);
+	nk_slices_free(&s);
+	ck_assert_int_eq(nk_slices_parse("nskit-slices 1\n", &s, &e), 0);
+	ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
+static const struct { const char *text; const char *msg; } bad[] = {
+	{ "", "slice records: empty file" },
+	{ "nskit-slices 2\n", "slice records: not a slice file (first line 'nskit-slices 2')" },
+	{ "nskit-slices 1\nuid=1 gid=2 count=3 pid=4\n",
+	  "slice records: line 2: incomplete (needs uid, gid, count, pid, start)" },
+	{ "nskit-slices 1\nuid=1 gid=2 count=0 pid=4 start=5\n", "slice records: line 2: invalid count '0'" },
+	{ "nskit-slices 1\nuid=x gid=2 count=1 pid=4 start=5\n", "slice records: line 2: invalid uid 'x'" },
+	{ "nskit-slices 1\nuid=1 gid=2 count=1 pid=0 start=5\n", "slice records: line 2: invalid pid '0'" },
+	{ "nskit-slices 1\nuid=1 gid=2 count=1 pid=4 start=-5\n", "slice records: line 2: invalid start '-5'" },
+	{ "nskit-slices 1\nuid=1 gid=2 count=1 pid=4 start=5 session=../x\n",
+	  "slice records: line 2: invalid session '../x'" },
+	{ "nskit-slices 1\nuid=1 junk\n", "slice records: line 2: no '=' in 'junk'" },
+	{ "nskit-slices 1\nuid=4294967294 gid=2 count=2 pid=4 start=5\n",
+	  "slice records: line 2: the slice goes past id 4294967294" },
+};
+
+START_TEST(test_parse_bad)
+{
+	struct nk_slices s = { 0, NULL };
+	struct nk_err e;
+
+	ck_assert_int_lt(nk_slices_parse(bad[_i].text, &s, &e), 0);
+	ck_assert_str_eq(e.msg, bad[_i].msg);
+	nk_slices_free(&s);
+}
+END_TEST
+
+/* The file: reserve, move, release in a private folder; the records of
+ * processes that have ended are dropped on the next write. */
+START_TEST(test_file)
+{
+	char dir[] = "/tmp/check_slice.XXXXXX";
+	struct nk_range ub[1] = { { 100000, 65536 } }, gb[1] = { { 200000, 65536 } };
+	struct nk_ranges ur = { 1, ub }, gr = { 1, gb };
+	struct nk_slices s = { 0, NULL };
+	struct nk_slice a, b;
+	struct nk_err e;
+	uint64_t me;
+	struct stat st;
+	int dfd, lk;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(nk_slices_load(dfd, &s, &e), 0);             /* no file: none */
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert_int_eq(nk_proc_starttime(0, &me, &e), 0);
+	ck_assert_int_eq(nk_slice_reserve(dfd, "alice", &ur, &gr, 4096, getpid(), me, NULL, &a, &e), 0);
+	ck_assert_uint_eq(a.uid, 100000);
+	ck_assert_uint_eq(a.gid, 200000);
+	/* A record of a process that is gone (start time 1) does not block. */
+	ck_assert_int_eq(nk_slice_reserve(dfd, "alice", &ur, &gr, 4096, getpid(), 1, "old", &b, &e), 0);
+	ck_assert_uint_eq(b.uid, 104096);
+	ck_assert_int_eq(nk_slice_reserve(dfd, "alice", &ur, &gr, 4096, getpid(), me, "x", &b, &e), 0);
+	ck_assert_uint_eq(b.uid, 104096);
+	ck_assert_int_eq(nk_slices_load_live(dfd, &s, &e), 0);
+	ck_assert_uint_eq(s.n, 2);
+	nk_slices_free(&s);
+	ck_assert_int_eq(nk_slice_reserve(dfd, "alice", &ur, &gr, 65536, getpid(), me, NULL, &b, &e), -ENOSPC);
+	{
+		char want[512];
+
+		snprintf(want, sizeof want, "no free slice of 65536 ids: 57344 of 65536 subordinate uids free, "
+			 "8192 in use (pid %d: 4096, session 'x': 4096) (run 'subid-alloc --count 131072 alice' "
+			 "as root, or use a smaller --isolate=SIZE)", (int)getpid());
+		ck_assert_str_eq(e.msg, want);
+	}
+	ck_assert_int_eq(nk_slice_move(dfd, 999999999, 1, getpid(), me, "y", &e), -ENOENT);
+	ck_assert_int_eq(nk_slice_release(dfd, getpid(), me, &e), 0);
+	ck_assert_int_eq(nk_slices_load(dfd, &s, &e), 0);
+	ck_assert_uint_eq(s.n, 1);                                    /* one of the two with pid+start */
+	nk_slices_free(&s);
+	ck_assert_int_eq(fstatat(dfd, NK_SLICE_FILE, &st, 0), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	lk = nk_slices_lock(dfd, &e);
+	ck_assert_int_ge(lk, 0);
+	ck_assert_int_ne(fcntl(lk, F_GETFD) & FD_CLOEXEC, 0);
+	close(lk);
+	unlinkat(dfd, NK_SLICE_FILE, 0);
+	unlinkat(dfd, NK_SLICE_LOCK, 0);
+	close(dfd);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+static Suite *slice_suite(void)
+{
+	Suite *s = suite_create("slice");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, test_pick, 0, NK_ARRAY_SIZE(picks));
+	tcase_add_loop_test(tc, test_exhausted, 0, NK_ARRAY_SIZE(exhausted));
+	tcase_add_test(tc, test_exhausted_many);
+	tcase_add_test(tc, test_reuse);
+	tcase_add_test(tc, test_alive);
+	tcase_add_test(tc, test_parse_roundtrip);
+	tcase_add_loop_test(tc, test_parse_bad, 0, NK_ARRAY_SIZE(bad));
+	tcase_add_test(tc, test_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+NK_CHECK_MAIN(slice_suite)
