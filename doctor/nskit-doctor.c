@@ -182,16 +182,19 @@ int main(int argc, char **argv)
 	nk_doctor_userns(&fs, &sys, &probe, &u);
 
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		struct nk_subfile sf;
+		const char *path = nk_subid_file((enum nk_idtype)t);
+		struct nk_sf sf;
+		struct nk_err fe;
 		int r = nk_subid_ranges(name, (enum nk_idtype)t, &ranges[t], &e);
+		int lr = nk_sf_load(&sf, path, &fe);
 
 		if (r == 0)
 			got[t] = &ranges[t];
-		if (nk_subfile_load(&sf, nk_subid_file((enum nk_idtype)t)) < 0)
+		if (lr == -ENOMEM)
 			nk_die(1, "out of memory");
-		nk_doctor_subids(&fs, (enum nk_idtype)t, &u, got[t], r < 0 ? e.msg : NULL, &sf,
-				 &nk_dr_system_db);
-		nk_subfile_free(&sf);
+		nk_doctor_subids(&fs, (enum nk_idtype)t, &u, got[t], r < 0 ? e.msg : NULL, path, &sf,
+				 lr < 0 ? &fe : NULL, &nk_dr_system_db);
+		nk_sf_free(&sf);
 	}
 
 	check_helper(&fs, NK_UID);

@@ -86,108 +86,23 @@ enum nk_status nk_findings_worst(const struct nk_findings *fs)
 
 /* --- subordinate id files ------------------------------------------------ */
 
-void nk_subfile_free(struct nk_subfile *sf)
+struct nk_dr_sfsum nk_dr_sf_sum(const struct nk_sf *sf)
 {
-	for (size_t i = 0; i < sf->n; i++)
-		free(sf->l[i].owner);
-	free(sf->l);
-	sf->l = NULL;
-	sf->n = sf->nbad = 0;
-	sf->first_bad = 0;
-}
+	struct nk_dr_sfsum sum = { 0, 0, 0 };
 
-static int parse_subline(char *line, char **owner, uint64_t *start, uint64_t *count)
-{
-	char *a = strchr(line, ':'), *b;
+	for (size_t i = 0; i < sf->n; i++) {
+		const struct nk_sf_line *l = &sf->lines[i];
+		/* A range past the last id is of no use to newuidmap (the
+		 * kernel refuses it): malformed, for the doctor. */
+		int past = l->kind == NK_SF_RANGE && (l->count == 0 || l->start > NK_ID_MAX ||
+						      l->count - 1 > NK_ID_MAX - l->start);
 
-	if (!a)
-		return -EINVAL;
-	b = strchr(a + 1, ':');
-	if (!b || a == line)
-		return -EINVAL;
-	*a = *b = '\0';
-	if (nk_parse_u64(a + 1, NK_ID_MAX, start) < 0 || nk_parse_u64(b + 1, (uint64_t)NK_ID_MAX + 1, count) < 0)
-		return -EINVAL;
-	if (*count == 0 || *start + *count - 1 > NK_ID_MAX)
-		return -EINVAL;
-	*owner = line;
-	return 0;
-}
-
-int nk_subfile_parse(struct nk_subfile *sf, const char *path, const char *text)
-{
-	const char *p = text;
-	unsigned lineno = 0;
-
-	memset(sf, 0, sizeof *sf);
-	sf->path = path;
-	while (*p) {
-		size_t len = strcspn(p, "\n");
-		char *line = strndup(p, len), *owner;
-		uint64_t start, count;
-		const char *q;
-
-		if (!line)
-			return -ENOMEM;
-		lineno++;
-		p += len;
-		if (*p == '\n')
-			p++;
-		q = line + strspn(line, " \t");
-		if (*q == '\0' || *q == '#') {
-			free(line);
-			continue;
-		}
-		if (parse_subline(line, &owner, &start, &count) < 0) {
-			if (sf->nbad++ == 0)
-				sf->first_bad = lineno;
-			free(line);
-			continue;
-		}
-		{
-			struct nk_subline *x = realloc(sf->l, (sf->n + 1) * sizeof *x);
-
-			if (!x) {
-				free(line);
-				return -ENOMEM;
-			}
-			sf->l = x;
-			sf->l[sf->n++] = (struct nk_subline){ lineno, line, start, count };
-		}
+		if (l->kind == NK_SF_RANGE && !past)
+			sum.ranges++;
+		else if ((l->kind == NK_SF_BAD || past) && sum.bad++ == 0)
+			sum.first_bad = l->lineno;
 	}
-	return 0;
-}
-
-int nk_subfile_load(struct nk_subfile *sf, const char *path)
-{
-	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
-	NK_AUTOFREE char *buf = NULL;
-	size_t len = 0, cap = 0, r;
-
-	memset(sf, 0, sizeof *sf);
-	sf->path = path;
-	if (!f) {
-		sf->err = errno;
-		return 0;
-	}
-	do {
-		if (cap - len < 4096) {
-			char *x = realloc(buf, cap + 65536);
-
-			if (!x)
-				return -ENOMEM;
-			buf = x;
-			cap += 65536;
-		}
-		r = fread(buf + len, 1, cap - len - 1, f);
-		len += r;
-	} while (r > 0);
-	if (ferror(f)) {
-		sf->err = errno ? errno : EIO;
-		return 0;
-	}
-	buf[len] = '\0';
-	return nk_subfile_parse(sf, path, buf);
+	return sum;
 }
 
 /* --- the system's user database ----------------------------------------- */
@@ -238,44 +153,41 @@ const struct nk_dr_db nk_dr_system_db = { sys_owner_exists, sys_real_id_in, NULL
 
 /* --- subordinate id checks ------------------------------------------------ */
 
-static int owner_is(const char *owner, const struct nk_dr_user *u)
-{
-	char num[16];
-
-	snprintf(num, sizeof num, "%u", u->uid);
-	return strcmp(owner, u->name) == 0 || strcmp(owner, num) == 0;
-}
-
 #define ID(t, s) ((t) == NK_UID ? "subuid-" s : "subgid-" s)
 
 void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_dr_user *u,
-		      const struct nk_ranges *ranges, const char *libmsg,
-		      const struct nk_subfile *sf, const struct nk_dr_db *db)
+		      const struct nk_ranges *ranges, const char *libmsg, const char *path,
+		      const struct nk_sf *sf, const struct nk_err *readerr, const struct nk_dr_db *db)
 {
-	const char *file = sf->path, *tn = nk_idtype_name(t);
+	const char *file = path, *tn = nk_idtype_name(t);
 	const char *kind = t == NK_UID ? "subuid" : "subgid";
 	uint32_t self = t == NK_UID ? u->uid : u->gid;
 	char fix[512], name[256];
 	uint64_t total = 0;
 	int stale_done = 0;
+	struct nk_dr_sfsum sum = { 0, 0, 0 };
+	size_t nlines = 0;
 
 	/* The file itself. */
-	if (sf->err == ENOENT) {
+	if (readerr) {
+		snprintf(fix, sizeof fix, "make %s readable by everyone: 'chmod 0644 %s' as root", file, file);
+		nk_finding_add(fs, ID(t, "file"), NK_FAIL, fix, "%s", readerr->msg);
+	} else if (!sf->exists) {
 		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root (it creates the file)", u->name);
 		nk_finding_add(fs, ID(t, "file"), ranges && ranges->n ? NK_OK : NK_FAIL, fix,
 			       "%s does not exist", file);
+	} else {
+		sum = nk_dr_sf_sum(sf);
+		nlines = sf->n;
+		if (sum.bad) {
+			snprintf(fix, sizeof fix, "correct or remove line %u of %s (each line is NAME:START:COUNT; "
+				 "'subid-check' lists them)", sum.first_bad, file);
+			nk_finding_add(fs, ID(t, "file"), NK_WARN, fix, "%s has %zu malformed line%s (first: line %u)",
+				       file, sum.bad, sum.bad == 1 ? "" : "s", sum.first_bad);
+		} else
+			nk_finding_add(fs, ID(t, "file"), NK_OK, NULL, "%s is readable and well-formed (%zu range%s)",
+				       file, sum.ranges, sum.ranges == 1 ? "" : "s");
 	}
-	else if (sf->err) {
-		snprintf(fix, sizeof fix, "make %s readable by everyone: 'chmod 0644 %s' as root", file, file);
-		nk_finding_add(fs, ID(t, "file"), NK_FAIL, fix, "cannot read %s: %s", file, strerror(sf->err));
-	} else if (sf->nbad) {
-		snprintf(fix, sizeof fix, "correct or remove line %u of %s (each line is NAME:START:COUNT; "
-			 "'subid-check' lists them)", sf->first_bad, file);
-		nk_finding_add(fs, ID(t, "file"), NK_WARN, fix, "%s has %zu malformed line%s (first: line %u)",
-			       file, sf->nbad, sf->nbad == 1 ? "" : "s", sf->first_bad);
-	} else
-		nk_finding_add(fs, ID(t, "file"), NK_OK, NULL, "%s is readable and well-formed (%zu range%s)",
-			       file, sf->n, sf->n == 1 ? "" : "s");
 
 	/* The user's ranges, as newuidmap and podman see them: through libsubid. */
 	if (!ranges) {
@@ -295,19 +207,22 @@ void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_
 
 	/* Stale lines: owners that are no user any more (a rename or a removal
 	 * that left its lines behind). */
-	for (size_t i = 0; i < sf->n && !stale_done; i++) {
-		if (owner_is(sf->l[i].owner, u) || db->owner_exists(sf->l[i].owner, db->ctx))
+	for (size_t i = 0; i < nlines && !stale_done; i++) {
+		const struct nk_sf_line *l = &sf->lines[i];
+
+		if (l->kind != NK_SF_RANGE || nk_sf_line_is(l, u->name, u->uid) ||
+		    db->owner_exists(l->owner, db->ctx))
 			continue;
 		if (ranges->n == 0)
 			snprintf(fix, sizeof fix, "if '%s' was renamed to '%s', write '%s' on line %u of %s; "
-				 "otherwise remove the line (run 'subid-check' as root)", sf->l[i].owner, u->name,
-				 u->name, sf->l[i].lineno, file);
+				 "otherwise remove the line (run 'subid-check' as root)", l->owner, u->name,
+				 u->name, l->lineno, file);
 		else
 			snprintf(fix, sizeof fix, "remove line %u of %s, or give it the user's new name "
-				 "(run 'subid-check' as root)", sf->l[i].lineno, file);
+				 "(run 'subid-check' as root)", l->lineno, file);
 		nk_finding_add(fs, ID(t, "stale"), NK_WARN, fix,
 			       "line %u of %s belongs to '%s', which is no user (renamed or removed)",
-			       sf->l[i].lineno, file, sf->l[i].owner);
+			       l->lineno, file, l->owner);
 		stale_done = 1;
 	}
 	if (!stale_done)
@@ -343,12 +258,13 @@ void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_
 		for (size_t i = 0; i < ranges->n && !hit; i++) {
 			uint64_t lo = ranges->r[i].start, hi = lo + ranges->r[i].count - 1;
 
-			for (size_t j = 0; j < sf->n && !hit; j++) {
-				const struct nk_subline *l = &sf->l[j];
+			for (size_t j = 0; j < nlines && !hit; j++) {
+				const struct nk_sf_line *l = &sf->lines[j];
 
-				if (owner_is(l->owner, u))
+				if (l->kind != NK_SF_RANGE || nk_sf_line_is(l, u->name, u->uid))
 					continue;
-				if (l->start <= hi && lo <= l->start + l->count - 1) {
+				/* Written so that a line past the last id cannot wrap. */
+				if (l->start <= hi && (lo < l->start || lo - l->start < l->count)) {
 					snprintf(fix, sizeof fix, "give '%s' or '%s' another range (see 'subid-check' "
 						 "as root)", u->name, l->owner);
 					nk_finding_add(fs, ID(t, "overlap"), NK_WARN, fix,

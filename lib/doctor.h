@@ -17,6 +17,7 @@
 #include "err.h"
 #include "idmap.h"
 #include "subid.h"
+#include "subidfile.h"
 
 enum nk_status { NK_OK = 0, NK_WARN = 1, NK_FAIL = 2 };
 
@@ -42,26 +43,14 @@ enum nk_status nk_findings_worst(const struct nk_findings *fs);
 
 /* --- /etc/subuid, /etc/subgid as a file ------------------------------- */
 
-struct nk_subline {
-	unsigned lineno;
-	char *owner;
-	uint64_t start, count;
+/* The files are read by lib/subidfile (nk_sf_load), the reading subid-check
+ * makes: a malformed line is an NK_SF_BAD line. */
+struct nk_dr_sfsum {
+	size_t ranges;         /* NK_SF_RANGE lines */
+	size_t bad;            /* NK_SF_BAD lines */
+	unsigned first_bad;    /* line number of the first one; 0 when none */
 };
-
-struct nk_subfile {
-	const char *path;
-	int err;               /* errno of open/read; 0 when read */
-	size_t n;
-	struct nk_subline *l;  /* the range lines */
-	size_t nbad;           /* malformed lines */
-	unsigned first_bad;    /* line number of the first one */
-};
-
-/* Parse "owner:start:count" lines; '#' comments and blank lines skipped. */
-int nk_subfile_parse(struct nk_subfile *sf, const char *path, const char *text);
-/* Load PATH (a missing or unreadable file sets err, not an error). */
-int nk_subfile_load(struct nk_subfile *sf, const char *path);
-void nk_subfile_free(struct nk_subfile *sf);
+struct nk_dr_sfsum nk_dr_sf_sum(const struct nk_sf *sf);
 
 /* --- the user checked ------------------------------------------------- */
 
@@ -84,10 +73,12 @@ extern const struct nk_dr_db nk_dr_system_db;   /* getpwent/getgrent */
 
 /* subXid-range, -file, -self, -overlap, -realid, -size, -extents, -stale.
  * RANGES: the user's ranges through libsubid (NULL when libsubid failed,
- * LIBMSG its message). */
+ * LIBMSG its message). SF: the file PATH as nk_sf_load read it (missing
+ * when !SF->exists); READERR: nk_sf_load's error when it failed (SF is then
+ * not looked at), else NULL. */
 void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_dr_user *u,
-		      const struct nk_ranges *ranges, const char *libmsg,
-		      const struct nk_subfile *sf, const struct nk_dr_db *db);
+		      const struct nk_ranges *ranges, const char *libmsg, const char *path,
+		      const struct nk_sf *sf, const struct nk_err *readerr, const struct nk_dr_db *db);
 
 /* --- kernel and process state ----------------------------------------- */
 

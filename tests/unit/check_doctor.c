@@ -23,25 +23,38 @@ static const struct {
 	{ "a:-1:10\nb:1:10 \n", 0, 2, 1 },
 };
 
+/* TEXT as nk_sf_load would have read it from PATH. */
+static void sf_text(struct nk_sf *sf, const char *path, const char *text)
+{
+	struct nk_err e;
+
+	memset(sf, 0, sizeof *sf);
+	ck_assert_int_eq(nk_sf_parse(sf, path, text, strlen(text), &e), 0);
+	sf->exists = 1;
+}
+
 START_TEST(test_parse)
 {
-	struct nk_subfile sf;
+	struct nk_sf sf;
+	struct nk_dr_sfsum sum;
 
-	ck_assert_int_eq(nk_subfile_parse(&sf, "/etc/subuid", parse_cases[_i].text), 0);
-	ck_assert_msg(sf.n == parse_cases[_i].n, "'%s': n %zu", parse_cases[_i].text, sf.n);
-	ck_assert_uint_eq(sf.nbad, parse_cases[_i].nbad);
-	ck_assert_uint_eq(sf.first_bad, parse_cases[_i].first_bad);
-	nk_subfile_free(&sf);
+	sf_text(&sf, "/etc/subuid", parse_cases[_i].text);
+	sum = nk_dr_sf_sum(&sf);
+	ck_assert_msg(sum.ranges == parse_cases[_i].n, "'%s': n %zu", parse_cases[_i].text, sum.ranges);
+	ck_assert_uint_eq(sum.bad, parse_cases[_i].nbad);
+	ck_assert_uint_eq(sum.first_bad, parse_cases[_i].first_bad);
+	nk_sf_free(&sf);
 }
 END_TEST
 
 START_TEST(test_load_missing)
 {
-	struct nk_subfile sf;
+	struct nk_sf sf;
+	struct nk_err e;
 
-	ck_assert_int_eq(nk_subfile_load(&sf, "/nonexistent/subuid"), 0);
-	ck_assert_int_eq(sf.err, ENOENT);
-	nk_subfile_free(&sf);
+	ck_assert_int_eq(nk_sf_load(&sf, "/nonexistent/subuid", &e), 0);
+	ck_assert_int_eq(sf.exists, 0);
+	nk_sf_free(&sf);
 }
 END_TEST
 
@@ -124,15 +137,16 @@ START_TEST(test_subids)
 {
 	struct nk_dr_user u = { "alice", 1001, 1001 };
 	struct nk_findings fs = { 0, 0, NULL };
-	struct nk_subfile sf;
+	struct nk_sf sf;
 	struct nk_ranges r;
 	const struct nk_finding *f;
 	int failed = strcmp(sub_cases[_i].ranges, "-") == 0;
 
-	ck_assert_int_eq(nk_subfile_parse(&sf, "/etc/subuid", sub_cases[_i].file), 0);
+	sf_text(&sf, "/etc/subuid", sub_cases[_i].file);
 	if (!failed)
 		parse_ranges(sub_cases[_i].ranges, &r);
-	nk_doctor_subids(&fs, NK_UID, &u, failed ? NULL : &r, failed ? "libsubid broke" : NULL, &sf, &fake_db);
+	nk_doctor_subids(&fs, NK_UID, &u, failed ? NULL : &r, failed ? "libsubid broke" : NULL, "/etc/subuid",
+			 &sf, NULL, &fake_db);
 	f = nk_findings_get(&fs, sub_cases[_i].id);
 	if (!sub_cases[_i].status) {
 		ck_assert_msg(f == NULL, "case %d: %s present", _i, sub_cases[_i].id);
@@ -146,7 +160,7 @@ START_TEST(test_subids)
 	}
 	if (!failed)
 		nk_ranges_free(&r);
-	nk_subfile_free(&sf);
+	nk_sf_free(&sf);
 	nk_findings_free(&fs);
 }
 END_TEST
@@ -155,20 +169,20 @@ START_TEST(test_extents_limit)
 {
 	struct nk_dr_user u = { "frank", 2000, 2000 };
 	struct nk_findings fs = { 0, 0, NULL };
-	struct nk_subfile sf;
+	struct nk_sf sf;
 	struct nk_ranges r = { 0, NULL };
 	const struct nk_finding *f;
 
-	ck_assert_int_eq(nk_subfile_parse(&sf, "/etc/subgid", ""), 0);
+	sf_text(&sf, "/etc/subgid", "");
 	for (uint32_t i = 0; i < 339; i++)
 		nk_ranges_add(&r, 1000000 + i * 1000, 200);
-	nk_doctor_subids(&fs, NK_GID, &u, &r, NULL, &sf, &fake_db);
+	nk_doctor_subids(&fs, NK_GID, &u, &r, NULL, "/etc/subgid", &sf, NULL, &fake_db);
 	f = nk_findings_get(&fs, "subgid-extents");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(f->status, NK_OK);             /* 339 + own id = 340 */
 	nk_findings_free(&fs);
 	nk_ranges_add(&r, 5000000, 200);
-	nk_doctor_subids(&fs, NK_GID, &u, &r, NULL, &sf, &fake_db);
+	nk_doctor_subids(&fs, NK_GID, &u, &r, NULL, "/etc/subgid", &sf, NULL, &fake_db);
 	f = nk_findings_get(&fs, "subgid-extents");
 	ck_assert_int_eq(f->status, NK_FAIL);
 	ck_assert_ptr_nonnull(strstr(f->what, "341 extents"));
@@ -176,7 +190,7 @@ START_TEST(test_extents_limit)
 	ck_assert_ptr_null(nk_findings_get(&fs, "subuid-file"));
 	nk_findings_free(&fs);
 	nk_ranges_free(&r);
-	nk_subfile_free(&sf);
+	nk_sf_free(&sf);
 }
 END_TEST
 
@@ -184,23 +198,23 @@ START_TEST(test_file_errors)
 {
 	struct nk_dr_user u = { "alice", 1001, 1001 };
 	struct nk_findings fs = { 0, 0, NULL };
-	struct nk_subfile sf;
+	struct nk_sf sf;
+	struct nk_err readerr;
 	struct nk_ranges r = { 0, NULL };
 
 	memset(&sf, 0, sizeof sf);
-	sf.path = "/etc/subuid";
-	sf.err = EACCES;
-	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, &sf, &fake_db);
+	nk_syserr(&readerr, EACCES, "cannot read %s", "/etc/subuid");   /* as nk_sf_load says it */
+	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, &readerr, &fake_db);
 	ck_assert_int_eq(nk_findings_get(&fs, "subuid-file")->status, NK_FAIL);
 	ck_assert_ptr_nonnull(strstr(nk_findings_get(&fs, "subuid-file")->what, "Permission denied"));
 	nk_findings_free(&fs);
-	sf.err = ENOENT;
-	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, &sf, &fake_db);
+	sf.exists = 0;                  /* what nk_sf_load makes of a missing file */
+	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, NULL, &fake_db);
 	ck_assert_int_eq(nk_findings_get(&fs, "subuid-file")->status, NK_FAIL);
 	nk_findings_free(&fs);
 	/* Ranges from a central source (SSSD): no file is fine. */
 	nk_ranges_add(&r, 100000, 65536);
-	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, &sf, &fake_db);
+	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, NULL, &fake_db);
 	ck_assert_int_eq(nk_findings_get(&fs, "subuid-file")->status, NK_OK);
 	nk_findings_free(&fs);
 	nk_ranges_free(&r);
