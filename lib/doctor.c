@@ -382,13 +382,23 @@ void nk_dr_sys_read(struct nk_dr_sys *s)
 	s->ping_lo = s->ping_hi = -1;
 	f = fopen("/proc/self/status", "re");
 	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, "Seccomp:", 8) == 0)
-			s->seccomp = atoi(line + 8);
-	{
-		NK_AUTOFCLOSE FILE *p = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
-		long lo, hi;
+		if (strncmp(line, "Seccomp:", 8) == 0) {
+			uint32_t v;
+			char *p = line + 8 + strspn(line + 8, " \t");
 
-		if (p && fscanf(p, "%ld %ld", &lo, &hi) == 2) {
+			p[strcspn(p, "\n")] = '\0';
+			if (nk_parse_u32(p, 2, &v) == 0)
+				s->seccomp = (int)v;
+		}
+	{
+		/* "LO\tHI\n", each 0..2147483647. */
+		NK_AUTOFCLOSE FILE *p = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
+		char buf[64], *save = NULL, *a, *b;
+		uint32_t lo, hi;
+
+		if (p && fgets(buf, sizeof buf, p) && (a = strtok_r(buf, " \t\n", &save)) &&
+		    (b = strtok_r(NULL, " \t\n", &save)) && nk_parse_u32(a, INT32_MAX, &lo) == 0 &&
+		    nk_parse_u32(b, INT32_MAX, &hi) == 0) {
 			s->ping_lo = lo;
 			s->ping_hi = hi;
 		}

@@ -24,6 +24,9 @@ int nk_find_helper(enum nk_idtype t, char *out, size_t len, struct nk_err *e)
 	static const char *fallback[] = { "/usr/bin", "/usr/sbin", "/bin", "/sbin" };
 
 	if (env && *env) {
+		if (strlen(env) >= len)
+			return nk_errf(e, ENAMETOOLONG, "%s path from $%s is too long", name,
+				       t == NK_UID ? "NEWUIDMAP" : "NEWGIDMAP");
 		if (access(env, X_OK) < 0)
 			return nk_syserr(e, errno, "%s '%s' (from $%s) cannot be run",
 					 name, env, t == NK_UID ? "NEWUIDMAP" : "NEWGIDMAP");
@@ -37,9 +40,13 @@ int nk_find_helper(enum nk_idtype t, char *out, size_t len, struct nk_err *e)
 		if (!dup)
 			return nk_errf(e, ENOMEM, "out of memory");
 		for (char *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+			int w;
+
 			if (*d != '/')
 				continue;       /* never a relative PATH entry */
-			snprintf(out, len, "%s/%s", d, name);
+			w = snprintf(out, len, "%s/%s", d, name);
+			if (w < 0 || (size_t)w >= len)
+				continue;       /* never a truncated path */
 			if (access(out, X_OK) == 0)
 				return 0;
 		}
@@ -123,13 +130,13 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 
 			range_text(rt, sizeof rt, x);
 			if (!identity && nk_map_find_inner_range(&own, x->outer, x->count) < 0) {
+				/* Does some extent of ours meet the range at all? */
 				int partly = 0;
+				uint64_t lo = x->outer, hi = (uint64_t)x->outer + x->count - 1;
 
-				for (uint64_t id = x->outer; id < (uint64_t)x->outer + x->count && !partly; id++) {
-					uint32_t dummy;
-
-					partly = nk_map_to_outer(&own, (uint32_t)id, &dummy) == 0;
-				}
+				for (size_t k = 0; k < own.n && !partly; k++)
+					partly = own.ext[k].inner <= hi &&
+						 lo <= (uint64_t)own.ext[k].inner + own.ext[k].count - 1;
 				nk_map_free(&own);
 				nk_ranges_free(&sub);
 				if (partly)
@@ -414,14 +421,20 @@ int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
 		}
 	}
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		int st;
+		int st = -1;
 		struct spawned *s = &sp[t];
+		pid_t w;
 
 		if (s->pid <= 0)
 			continue;
-		while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+		while ((w = waitpid(s->pid, &st, 0)) < 0 && errno == EINTR)
 			;
 		s->out[s->len] = '\0';
+		if (w < 0) {
+			if (!first_err)
+				first_err = nk_syserr(e, errno, "cannot wait for %s", helper_name((enum nk_idtype)t));
+			continue;
+		}
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !first_err) {
 			char hint[512];
 			const char *line = last_line(s->out);

@@ -269,7 +269,7 @@ static int cmp_session(const void *a, const void *b)
 
 int nk_session_list(int dirfd, struct nk_session **out, size_t *n, struct nk_err *e)
 {
-	int fd = dup(dirfd);
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	DIR *d;
 	struct dirent *de;
 	struct nk_session *v = NULL;
@@ -280,7 +280,6 @@ int nk_session_list(int dirfd, struct nk_session **out, size_t *n, struct nk_err
 	*n = 0;
 	if (fd < 0)
 		return nk_syserr(e, errno, "cannot read the session folder");
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	d = fdopendir(fd);
 	if (!d) {
 		int err = errno;
@@ -383,7 +382,10 @@ static void __attribute__((noreturn)) holder(void)
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
-	syscall(SYS_close_range, 3U, ~0U, 0U);
+	/* Keep nothing else open (close_range: Linux 5.9; before it, one by one). */
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+		for (int i = 3; i < 1024; i++)
+			close(i);
 	prctl(PR_SET_NAME, "nskit-holder", 0, 0, 0);
 	for (;;)
 		pause();

@@ -1,12 +1,15 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include "tool.h"
 
 const char *nk_progname = "nskit";
 static int stdout_was_closed;
+static struct sigaction caller_sigchld;
+static int have_caller_sigchld;
 
 int nk_is_secure(void)
 {
@@ -73,7 +76,25 @@ void nk_tool_init(const char *name)
 			}
 		}
 	}
+	/* A caller that ignores SIGCHLD would have our children reaped behind
+	 * our back (waitpid fails with ECHILD, exit statuses are lost): take
+	 * the default for ourselves; nk_tool_restore_signals() gives the
+	 * caller's setting back to a command we exec. */
+	{
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		sigemptyset(&dfl.sa_mask);
+		have_caller_sigchld = sigaction(SIGCHLD, &dfl, &caller_sigchld) == 0;
+	}
 	atexit(close_stdout);
+}
+
+void nk_tool_restore_signals(void)
+{
+	if (have_caller_sigchld)
+		sigaction(SIGCHLD, &caller_sigchld, NULL);
 }
 
 static void vwarn(int with_errno, const char *fmt, va_list ap)

@@ -19,6 +19,9 @@
 extern const char *nk_progname;
 
 void nk_tool_init(const char *name);
+/* Give back the caller's SIGCHLD disposition (before exec'ing a command
+ * that should run as the caller started us). */
+void nk_tool_restore_signals(void);
 /* "tool: message\n" on stderr. */
 void nk_warnx(const char *fmt, ...) NK_PRINTF(1, 2);
 /* "tool: message: strerror(errno)\n" on stderr. */

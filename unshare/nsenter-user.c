@@ -99,6 +99,10 @@ static int parse_fd_opt(const char *s, const char *opt)
 
 	if (nk_parse_fd(s, &fd) < 0)
 		nk_usage_errorx("invalid %s '%s': not a file descriptor number", opt, s);
+	/* It is closed once used: never the command's stdin, stdout or stderr. */
+	if (fd < 3)
+		nk_usage_errorx("invalid %s '%s': use a descriptor above 2 (0-2 are the command's stdin, "
+				"stdout and stderr)", opt, s);
 	if (fcntl(fd, F_GETFD) < 0)
 		nk_die(1, "invalid %s '%s': file descriptor %d is not open", opt, s, fd);
 	return fd;
@@ -361,6 +365,7 @@ static void __attribute__((noreturn)) exec_command(char **argv)
 		shell_argv[1] = NULL;
 		argv = shell_argv;
 	}
+	nk_tool_restore_signals();
 	execvp(argv[0], argv);
 	nk_die(errno == ENOENT ? 127 : 126, "cannot run '%s': %s", argv[0], strerror(errno));
 }

@@ -118,6 +118,6 @@ rm -f "$info" "$block"
 run as nsone nsenter-user --no-map id -u
 is "$rc:$out" "0:65534" "--no-map alone: unmapped, the overflow uid"
 expect_fail 1 "nsenter-user: --info-fd and --block-fd go with --no-map
-Try 'nsenter-user --help' for more information." "--block-fd without --no-map" as nsone nsenter-user --block-fd 0 true
+Try 'nsenter-user --help' for more information." "--block-fd without --no-map" as nsone sh -c "exec nsenter-user --block-fd 3 true 3</dev/null"
 
 done_testing
