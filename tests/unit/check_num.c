@@ -86,22 +86,6 @@ START_TEST(test_messages)
 }
 END_TEST
 
-START_TEST(test_err_chain)
-{
-	struct nk_err e;
-
-	ck_assert_int_eq(nk_errf(&e, EPERM, "uid range %d-%d not allowed", 1, 2), -EPERM);
-	ck_assert_int_eq(nk_err_prefix(&e, "cannot apply map to pid %d", 42), -EPERM);
-	ck_assert_str_eq(e.msg, "cannot apply map to pid 42: uid range 1-2 not allowed");
-	nk_err_hint(&e, "run 'subid-alloc %s' as root", "alice");
-	ck_assert_str_eq(e.msg, "cannot apply map to pid 42: uid range 1-2 not allowed "
-			 "(run 'subid-alloc alice' as root)");
-	nk_syserr(&e, ENOENT, "cannot open '%s'", "/x");
-	ck_assert_str_eq(e.msg, "cannot open '/x': No such file or directory");
-	ck_assert_int_eq(e.code, ENOENT);
-}
-END_TEST
-
 static Suite *num_suite(void)
 {
 	Suite *s = suite_create("num");
@@ -111,7 +95,6 @@ static Suite *num_suite(void)
 	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_pid_fd);
 	tcase_add_test(tc, test_messages);
-	tcase_add_test(tc, test_err_chain);
 	suite_add_tcase(s, tc);
 	return s;
 }

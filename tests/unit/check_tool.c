@@ -1,0 +1,134 @@
+#include <fcntl.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "nkcheck.h"
+#include "tool.h"
+
+/* Run FN in a child with stdout and stderr to pipes; return its status and
+ * what it wrote. */
+static int in_child(void (*fn)(void), char *out, size_t outlen, char *err, size_t errlen)
+{
+	int po[2], pe[2], st;
+	pid_t c;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(po), 0);
+	ck_assert_int_eq(pipe(pe), 0);
+	c = fork();
+	if (c == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		fn();
+		exit(0);
+	}
+	close(po[1]);
+	close(pe[1]);
+	n = read(po[0], out, outlen - 1);
+	out[n > 0 ? n : 0] = '\0';
+	n = read(pe[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(po[0]);
+	close(pe[0]);
+	waitpid(c, &st, 0);
+	return st;
+}
+
+static void do_version(void)
+{
+	nk_tool_init("check-tool");
+	nk_print_version();
+}
+
+static void do_usage(void)
+{
+	nk_tool_init("check-tool");
+	nk_usage_errorx("bad %s", "thing");
+}
+
+static void do_die(void)
+{
+	nk_tool_init("check-tool");
+	nk_die(3, "cannot %s", "go on");
+}
+
+static void do_closed(void)
+{
+	close(0);
+	close(1);
+	nk_tool_init("check-tool");
+	/* fd 0 reads as empty, fd 1 fails: nothing we open lands on them */
+	{
+		char c;
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 3 || read(0, &c, 1) != 0)
+			_exit(9);
+	}
+	printf("lost\n");
+}
+
+START_TEST(test_version)
+{
+	char out[256], err[256];
+	int st = in_child(do_version, out, sizeof out, err, sizeof err);
+
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_str_eq(out, "check-tool from nskit " NSKIT_VERSION "\n");
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
+START_TEST(test_usage)
+{
+	char out[256], err[256];
+	int st = in_child(do_usage, out, sizeof out, err, sizeof err);
+
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	ck_assert_str_eq(err, "check-tool: bad thing\nTry 'check-tool --help' for more information.\n");
+}
+END_TEST
+
+START_TEST(test_die)
+{
+	char out[256], err[256];
+	int st = in_child(do_die, out, sizeof out, err, sizeof err);
+
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	ck_assert_str_eq(err, "check-tool: cannot go on\n");
+}
+END_TEST
+
+START_TEST(test_closed_streams)
+{
+	char out[256], err[256];
+	int st = in_child(do_closed, out, sizeof out, err, sizeof err);
+
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	ck_assert_str_eq(err, "check-tool: write error: standard output is closed\n");
+}
+END_TEST
+
+START_TEST(test_not_secure)
+{
+	/* The test runs without setuid or file capabilities. */
+	ck_assert_int_eq(nk_is_secure(), 0);
+}
+END_TEST
+
+static Suite *tool_suite(void)
+{
+	Suite *s = suite_create("tool");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_version);
+	tcase_add_test(tc, test_usage);
+	tcase_add_test(tc, test_die);
+	tcase_add_test(tc, test_closed_streams);
+	tcase_add_test(tc, test_not_secure);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+NK_CHECK_MAIN(tool_suite)
