@@ -2,9 +2,9 @@
 # --ps: the processes of a namespace with their user inside and on the host,
 # compared with the kernel's view and with podman's own user namespace.
 #
-# podman top (USER/HUSER) needs a running container; this machine's podman
-# cannot start one (crun refuses the hybrid cgroup setup), so the processes
-# compared are those of `podman unshare`, podman's rootless namespace.
+# The processes compared here are those of `podman unshare`, podman's
+# rootless namespace; podman-top.sh compares with `podman top` of a running
+# container.
 . "$NSKIT_TOP/tests/integration/lib.sh"
 
 mkuser alice
