@@ -1,7 +1,11 @@
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include "mount.h"
 #include "num.h"
 
@@ -229,43 +233,212 @@ int nk_mount_canonicalize(const char *path, char **out, struct nk_err *e)
 	return 0;
 }
 
-int nk_mount_set_propagation(const char *target, unsigned long type,
-			     bool recursive, struct nk_err *e)
+void (*nk_mount_target_test_hook)(const char *path);
+
+/* Why a target is refused when what was opened is not what was checked. */
+static int replaced(struct nk_err *e, const char *path)
+{
+	return nk_errf(e, EAGAIN, "'%s' was replaced while it was being checked "
+		       "(run the command again)", path);
+}
+
+/* Open a canonical path with no symbolic link anywhere on the way:
+ * realpath() resolved them all, so one found now was put there since.
+ * O_NOFOLLOW: a trailing symbolic link is opened itself, and refused by the
+ * caller. */
+static int open_resolved(const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+
+	if (fd < 0 && errno == ENOSYS)  /* before Linux 5.6: the checks below still hold */
+		fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+static struct libmnt_fs *find_id(struct libmnt_table *tb, uint64_t id)
+{
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_BACKWARD);
+	struct libmnt_fs *fs, *found = NULL;
+
+	if (!it)
+		return NULL;
+	while (!found && mnt_table_next_fs(tb, it, &fs) == 0)
+		if (mnt_fs_get_id(fs) > 0 && (uint64_t)mnt_fs_get_id(fs) == id)
+			found = fs;
+	mnt_free_iter(it);
+	return found;
+}
+
+/* Is the mount with id the table entry fs, or one stacked at the same mount
+ * point (the lookups take the last one listed as the top one; the kernel's
+ * path walk, which opened fd, always lands on the top one)? */
+static bool same_mount(struct libmnt_table *tb, struct libmnt_fs *fs, uint64_t id,
+		       struct libmnt_fs **match)
+{
+	struct libmnt_fs *other;
+
+	if (mnt_fs_get_id(fs) > 0 && (uint64_t)mnt_fs_get_id(fs) == id) {
+		*match = fs;
+		return true;
+	}
+	other = find_id(tb, id);
+	if (!other || !mnt_fs_get_target(other) || !mnt_fs_get_target(fs) ||
+	    strcmp(mnt_fs_get_target(other), mnt_fs_get_target(fs)) != 0)
+		return false;
+	*match = other;
+	return true;
+}
+
+int nk_mount_target_open(struct libmnt_table *tb, const char *arg,
+			 struct nk_mount_target *t, struct nk_err *e)
+{
+	struct nk_mount_target r = NK_MOUNT_TARGET_INIT;
+	struct libmnt_fs *fs;
+	struct statx sx;
+	bool root;
+	int rc;
+
+	rc = nk_mount_canonicalize(arg, &r.path, e);
+	if (rc < 0)
+		return rc;
+	if (nk_mount_target_test_hook)
+		nk_mount_target_test_hook(r.path);
+	r.fd = open_resolved(r.path);
+	if (r.fd < 0) {
+		int err = errno;
+
+		if (err == ELOOP)
+			rc = replaced(e, r.path);
+		else if (err == ENOENT || err == ENOTDIR)
+			rc = nk_errf(e, ENOENT, "'%s' does not exist", arg);
+		else
+			rc = nk_syserr(e, err, "cannot open '%s'", r.path);
+		goto fail;
+	}
+	if (statx(r.fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+		  STATX_TYPE | STATX_MNT_ID, &sx) < 0) {
+		rc = nk_syserr(e, errno, "cannot check '%s'", r.path);
+		goto fail;
+	}
+	if (!(sx.stx_mask & STATX_MNT_ID) ||
+	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+		rc = nk_errf(e, ENOSYS, "cannot check '%s': the kernel does not say which "
+			     "mount it is on (Linux 5.8 or later is needed)", r.path);
+		goto fail;
+	}
+	if (S_ISLNK(sx.stx_mode)) {
+		rc = replaced(e, r.path);
+		goto fail;
+	}
+	root = sx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+	fs = nk_mount_find_target(tb, r.path);
+	if (fs) {
+		/* the root of the mount the table lists at path */
+		if (!root || !same_mount(tb, fs, sx.stx_mnt_id, &r.fs)) {
+			rc = replaced(e, r.path);
+			goto fail;
+		}
+		r.mount_point = true;
+	} else {
+		/* not a mount point: an object on the mount that holds path */
+		fs = nk_mount_find_containing(tb, r.path);
+		if (!fs) {
+			rc = nk_errf(e, ENOENT, "'%s' is not on any mount of this mount namespace",
+				     arg);
+			goto fail;
+		}
+		if (root || !same_mount(tb, fs, sx.stx_mnt_id, &r.fs)) {
+			rc = replaced(e, r.path);
+			goto fail;
+		}
+	}
+	*t = r;
+	return 0;
+fail:
+	nk_mount_target_close(&r);
+	return rc;
+}
+
+void nk_mount_target_close(struct nk_mount_target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->path);
+	t->fd = -1;
+	t->path = NULL;
+	t->fs = NULL;
+}
+
+int nk_mount_target_set_propagation(const struct nk_mount_target *t,
+				    unsigned long type, bool recursive,
+				    struct nk_err *e)
 {
 	const char *name = nk_prop_type_name(type);
+	struct mount_attr attr = { .propagation = type };
 
 	if (!name)
 		return nk_errf(e, EINVAL, "bad propagation type %#lx", type);
-	if (mount("none", target, NULL, type | (recursive ? MS_REC : 0), NULL) == 0)
+	if (t->fd < 0 || !t->path)
+		return nk_errf(e, EBADF, "no target");
+	if (mount_setattr(t->fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+			  &attr, sizeof attr) == 0)
 		return 0;
 	switch (errno) {
 	case EPERM:
 		return nk_syserr(e, EPERM, "cannot make '%s' %s: " NK_NOPRIV_HINT,
-				 target, name);
+				 t->path, name);
 	case EINVAL:
-		/* do_change_type(): not the root of a mount, or a mount of
-		 * another mount namespace. */
+		/* do_mount_setattr(): not the root of a mount, or a mount of
+		 * another mount namespace (or no longer mounted). */
 		return nk_syserr(e, EINVAL, "cannot make '%s' %s: not a mount point "
-				 "of this mount namespace", target, name);
+				 "of this mount namespace", t->path, name);
 	default:
-		return nk_syserr(e, errno, "cannot make '%s' %s", target, name);
+		return nk_syserr(e, errno, "cannot make '%s' %s", t->path, name);
 	}
 }
 
-int nk_mount_bind_self(const char *target, struct nk_err *e)
+static int bind_error(const char *path, int err, struct nk_err *e)
 {
-	if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) == 0)
-		return 0;
-	switch (errno) {
+	switch (err) {
 	case EPERM:
 		return nk_syserr(e, EPERM, "cannot bind '%s' onto itself: " NK_NOPRIV_HINT,
-				 target);
+				 path);
 	case EINVAL:
-		/* do_loopback(): the source's mount is unbindable, or not in
+		/* __do_loopback(): the source's mount is unbindable, or not in
 		 * our mount namespace. */
 		return nk_syserr(e, EINVAL, "cannot bind '%s' onto itself: its mount is "
-				 "unbindable or not in this mount namespace", target);
+				 "unbindable or not in this mount namespace", path);
 	default:
-		return nk_syserr(e, errno, "cannot bind '%s' onto itself", target);
+		return nk_syserr(e, err, "cannot bind '%s' onto itself", path);
 	}
+}
+
+int nk_mount_target_bind_self(struct nk_mount_target *t, struct nk_err *e)
+{
+	int tree;
+
+	if (t->fd < 0 || !t->path)
+		return nk_errf(e, EBADF, "no target");
+	/* A detached recursive copy of what fd refers to (mount --rbind's
+	 * source), attached on fd itself: both ends are the object checked. */
+	tree = open_tree(t->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+			 AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		return bind_error(t->path, errno, e);
+	if (move_mount(tree, "", t->fd, "", MOVE_MOUNT_F_EMPTY_PATH |
+		       MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int err = errno;
+
+		close(tree);
+		return bind_error(t->path, err, e);
+	}
+	/* tree now refers to the root of the new mount, attached at path */
+	close(t->fd);
+	t->fd = tree;
+	t->mount_point = true;
+	return 0;
 }

@@ -2,8 +2,9 @@
  *
  * The mount table is read with libmount's table API (mountinfo parsing,
  * escaping, propagation flags from the optional fields); propagation is
- * changed with mount(2) MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, the
- * call `mount --make-rshared` makes. Paths handed to the lookups must be
+ * changed with mount_setattr(2) (MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE,
+ * what `mount --make-rshared` sets) on a descriptor of the object that was
+ * checked, never on a path looked up again. Paths handed to the lookups must be
  * canonical (nk_mount_canonicalize): mountinfo lists canonical paths and the
  * lookups compare strings, they never touch the file system.
  */
@@ -51,13 +52,45 @@ char *nk_mount_source(struct libmnt_fs *fs);
 
 /* realpath() with a message: "'/x' does not exist". */
 int nk_mount_canonicalize(const char *path, char **out, struct nk_err *e);
+
+/* A TARGET pinned for a change. nk_mount_target_open() resolves the path
+ * once, opens what it resolved to and checks that object against the mount
+ * table; every change is then made through fd (mount_setattr(2),
+ * open_tree(2) and move_mount(2) on the descriptor), never through the path
+ * again. A path swapped for a symbolic link or another mount after the
+ * check cannot redirect the change: the object checked is the object
+ * changed. */
+struct nk_mount_target {
+	char *path;              /* canonical, for messages */
+	int fd;                  /* O_PATH; after nk_mount_target_bind_self() the new mount's root */
+	bool mount_point;        /* fd is the root of the mount the table lists at path */
+	struct libmnt_fs *fs;    /* that mount, or the mount that holds path; owned by the table */
+};
+#define NK_MOUNT_TARGET_INIT { NULL, -1, false, NULL }
+
+/* Resolve arg (realpath), open the result with O_PATH|O_NOFOLLOW and no
+ * symbolic link on the way, and check with statx(2) (the mount id and
+ * STATX_ATTR_MOUNT_ROOT) that the object opened is the one tb lists at that
+ * path: the root of the mount at path, or, when tb lists no mount there, an
+ * object on the mount that holds path. Anything else was replaced after the
+ * table was read: an error, nothing is changed. */
+int nk_mount_target_open(struct libmnt_table *tb, const char *arg,
+			 struct nk_mount_target *t, struct nk_err *e);
+/* Close fd and free path; t may be closed again. */
+void nk_mount_target_close(struct nk_mount_target *t);
+/* Bind the target onto itself (recursively, so mounts below it stay
+ * visible), which makes it a mount point whose propagation can be set; fd
+ * then refers to the root of the new mount. */
+int nk_mount_target_bind_self(struct nk_mount_target *t, struct nk_err *e);
 /* Set the propagation (one of MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE)
- * of the mount at target, and of every mount below it when recursive. The
- * message says why the kernel refused and what to do. */
-int nk_mount_set_propagation(const char *target, unsigned long type,
-			     bool recursive, struct nk_err *e);
-/* Bind target onto itself (recursively, so mounts below it stay visible),
- * which makes it a mount point whose propagation can be set. */
-int nk_mount_bind_self(const char *target, struct nk_err *e);
+ * of the mount t->fd is the root of, and of every mount below it when
+ * recursive. The message says why the kernel refused and what to do. */
+int nk_mount_target_set_propagation(const struct nk_mount_target *t,
+				    unsigned long type, bool recursive,
+				    struct nk_err *e);
+/* For tests only (tests/helpers/mnt-race.c), NULL in the tools: called by
+ * nk_mount_target_open() with the resolved path, after realpath() and
+ * before the path is opened. */
+extern void (*nk_mount_target_test_hook)(const char *path);
 
 #endif

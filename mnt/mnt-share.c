@@ -3,8 +3,9 @@
  * The step rootless container docs tell admins to do by hand
  * (`mount --make-rshared /`, podman's '"/" is not a shared mount'), and the
  * step a rootless script needs inside its own mount namespace. Mounts are
- * read through libmount (lib/mount.c) and changed with mount(2); nothing
- * runs mount(8).
+ * read through libmount (lib/mount.c) and changed with mount_setattr(2),
+ * open_tree(2) and move_mount(2) on a descriptor of each checked target;
+ * nothing runs mount(8).
  */
 #include <getopt.h>
 #include <string.h>
@@ -81,9 +82,8 @@ static unsigned long opt_type(int opt)
 /* --- set ------------------------------------------------------------------ */
 
 struct target {
-	const char *arg;        /* as given, for messages */
-	char *path;             /* canonical */
-	bool bind;              /* bind onto itself first */
+	struct nk_mount_target mt;  /* resolved once, opened, checked */
+	bool bind;                  /* bind onto itself first */
 };
 
 static int do_set(char **args, int n, unsigned long type, bool recursive,
@@ -102,20 +102,24 @@ static int do_set(char **args, int n, unsigned long type, bool recursive,
 	t = calloc(n, sizeof *t);
 	if (!t)
 		nk_die(1, "out of memory");
+	for (i = 0; i < n; i++)
+		t[i].mt = (struct nk_mount_target)NK_MOUNT_TARGET_INIT;
 	if (nk_mount_table_read(NULL, &tb, &e) < 0)
 		nk_die_err(1, &e);
 
-	/* Check every target before the first change: fail closed. */
+	/* Check every target before the first change: fail closed. Each is
+	 * opened once and changed through its descriptor only, so what is
+	 * changed is what was checked, whatever happens to the path since. */
 	for (i = 0; i < n; i++) {
 		struct libmnt_fs *fs;
+		struct nk_prop p;
 
-		t[i].arg = args[i];
-		if (nk_mount_canonicalize(args[i], &t[i].path, &e) < 0) {
+		if (nk_mount_target_open(tb, args[i], &t[i].mt, &e) < 0) {
 			nk_err_print(&e);
 			rc = 1;
 			goto out;
 		}
-		if (nk_mount_find_target(tb, t[i].path))
+		if (t[i].mt.mount_point)
 			continue;
 		if (!bind_self) {
 			nk_warnx("'%s' is not a mount point (use --bind-self to bind it onto itself first)",
@@ -123,33 +127,29 @@ static int do_set(char **args, int n, unsigned long type, bool recursive,
 			rc = 1;
 			goto out;
 		}
-		fs = nk_mount_find_containing(tb, t[i].path);
-		if (fs) {
-			struct nk_prop p;
-
-			if (nk_prop_of_fs(fs, &p, &e) < 0) {
-				nk_err_print(&e);
-				rc = 1;
-				goto out;
-			}
-			if (p.flags & MS_UNBINDABLE) {
-				nk_warnx("cannot bind '%s' onto itself: the mount at '%s' that holds it is unbindable "
-					 "(make it bindable first: 'mnt-share --private --no-recursive %s')",
-					 args[i], mnt_fs_get_target(fs), mnt_fs_get_target(fs));
-				rc = 1;
-				goto out;
-			}
+		fs = t[i].mt.fs;  /* the mount that holds it, the one it is on */
+		if (nk_prop_of_fs(fs, &p, &e) < 0) {
+			nk_err_print(&e);
+			rc = 1;
+			goto out;
+		}
+		if (p.flags & MS_UNBINDABLE) {
+			nk_warnx("cannot bind '%s' onto itself: the mount at '%s' that holds it is unbindable "
+				 "(make it bindable first: 'mnt-share --private --no-recursive %s')",
+				 args[i], mnt_fs_get_target(fs), mnt_fs_get_target(fs));
+			rc = 1;
+			goto out;
 		}
 		t[i].bind = true;
 	}
 
 	for (i = 0; i < n; i++) {
-		if (t[i].bind && nk_mount_bind_self(t[i].path, &e) < 0) {
+		if (t[i].bind && nk_mount_target_bind_self(&t[i].mt, &e) < 0) {
 			nk_err_print(&e);
 			rc = 1;
 			goto out;
 		}
-		if (nk_mount_set_propagation(t[i].path, type, recursive, &e) < 0) {
+		if (nk_mount_target_set_propagation(&t[i].mt, type, recursive, &e) < 0) {
 			nk_err_print(&e);
 			rc = 1;
 			goto out;
@@ -157,7 +157,7 @@ static int do_set(char **args, int n, unsigned long type, bool recursive,
 	}
 out:
 	for (i = 0; i < n; i++)
-		free(t[i].path);
+		nk_mount_target_close(&t[i].mt);
 	free(t);
 	mnt_unref_table(tb);
 	return rc;

@@ -1,5 +1,9 @@
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include "nkcheck.h"
 #include "mount.h"
 #include "err.h"
@@ -266,11 +270,246 @@ END_TEST
 
 START_TEST(test_bad_type)
 {
+	struct nk_mount_target t = { (char *)"/", -1, true, NULL };
 	struct nk_err e;
 
 	/* refused before the kernel is asked */
-	ck_assert_int_eq(nk_mount_set_propagation("/", MS_SHARED | MS_SLAVE, true, &e), -EINVAL);
-	ck_assert_int_eq(nk_mount_set_propagation("/", MS_BIND, false, &e), -EINVAL);
+	ck_assert_int_eq(nk_mount_target_set_propagation(&t, MS_SHARED | MS_SLAVE, true, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "bad propagation type 0x180000");
+	ck_assert_int_eq(nk_mount_target_set_propagation(&t, MS_BIND, false, &e), -EINVAL);
+	ck_assert_int_eq(nk_mount_target_set_propagation(&t, MS_PRIVATE, false, &e), -EBADF);
+	ck_assert_int_eq(nk_mount_target_bind_self(&t, &e), -EBADF);
+}
+END_TEST
+
+/* --- targets: the object checked is the object changed -------------------
+ *
+ * nk_mount_target_open() only reads (realpath, an O_PATH open, statx): these
+ * run unprivileged and change no mount. The change itself, through the
+ * descriptor, is tested as root in tests/integration/mnt-share/race.sh. */
+
+static char tdir[64];      /* a temporary folder: tdir/d, tdir/x/d */
+
+static void tdir_setup(void)
+{
+	char p[128];
+
+	strcpy(tdir, "/tmp/check_mount.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	snprintf(p, sizeof p, "%s/d", tdir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/x", tdir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/x/d", tdir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/y", tdir);   /* what a swapped x points to */
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	snprintf(p, sizeof p, "%s/y/d", tdir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+}
+
+static void tdir_teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static uint64_t mnt_id_of(const char *path)
+{
+	struct statx sx;
+
+	ck_assert_int_eq(statx(AT_FDCWD, path, 0, STATX_MNT_ID, &sx), 0);
+	ck_assert(sx.stx_mask & STATX_MNT_ID);
+	return sx.stx_mnt_id;
+}
+
+static void same_inode(int fd, const char *path)
+{
+	struct stat a, b;
+
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(stat(path, &b), 0);
+	ck_assert_msg(a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+		      "the descriptor is not '%s'", path);
+}
+
+START_TEST(test_target_real)
+{
+	struct nk_mount_target t = NK_MOUNT_TARGET_INIT;
+	struct libmnt_table *tb = NULL;
+	struct nk_err e;
+	char d[128], link[128], real[PATH_MAX], old[PATH_MAX + 8];
+
+	ck_assert_int_eq(nk_mount_table_read(NULL, &tb, &e), 0);
+	ck_assert_msg(nk_mount_target_open(tb, "/", &t, &e) == 0, "/: %s", e.msg);
+	ck_assert(t.mount_point);
+	ck_assert_str_eq(t.path, "/");
+	ck_assert_str_eq(mnt_fs_get_target(t.fs), "/");
+	ck_assert_uint_eq((uint64_t)mnt_fs_get_id(t.fs), mnt_id_of("/"));
+	nk_mount_target_close(&t);
+	ck_assert_int_eq(t.fd, -1);
+	nk_mount_target_close(&t);  /* twice is fine */
+
+	/* a folder: not a mount point, on the mount that holds it */
+	snprintf(d, sizeof d, "%s/d", tdir);
+	ck_assert_ptr_nonnull(realpath(d, real));
+	ck_assert_msg(nk_mount_target_open(tb, d, &t, &e) == 0, "%s: %s", d, e.msg);
+	ck_assert(!t.mount_point);
+	ck_assert_ptr_eq(t.fs, nk_mount_find_containing(tb, real));
+	ck_assert_uint_eq((uint64_t)mnt_fs_get_id(t.fs), mnt_id_of(real));
+	same_inode(t.fd, real);
+	nk_mount_target_close(&t);
+
+	/* a symbolic link TARGET: the folder it resolves to is opened; once
+	 * open, the link pointing elsewhere changes nothing */
+	snprintf(link, sizeof link, "%s/link", tdir);
+	ck_assert_int_eq(symlink(d, link), 0);
+	ck_assert_msg(nk_mount_target_open(tb, link, &t, &e) == 0, "%s: %s", link, e.msg);
+	ck_assert_str_eq(t.path, real);
+	ck_assert(!t.mount_point);
+	same_inode(t.fd, real);
+	/* alice swaps the folder for a link to / after the check */
+	snprintf(old, sizeof old, "%s.old", real);
+	ck_assert_int_eq(rename(real, old), 0);
+	ck_assert_int_eq(symlink("/", real), 0);
+	same_inode(t.fd, old);      /* still the folder that was checked */
+	nk_mount_target_close(&t);
+	mnt_unref_table(tb);
+}
+END_TEST
+
+/* The hook runs between realpath() and the open: what it does there is
+ * what a user racing the tool could do. */
+static int hook_case;
+
+static void swap_hook(const char *path)
+{
+	char p[160], q[160];
+
+	switch (hook_case) {
+	case 0:  /* the folder becomes a link to / */
+		snprintf(p, sizeof p, "%s.old", path);
+		ck_assert_int_eq(rename(path, p), 0);
+		ck_assert_int_eq(symlink("/", path), 0);
+		break;
+	case 1:  /* a folder on the way becomes a link to another folder with a 'd' */
+		snprintf(p, sizeof p, "%s/x", tdir);
+		snprintf(q, sizeof q, "%s/x.old", tdir);
+		ck_assert_int_eq(rename(p, q), 0);
+		snprintf(q, sizeof q, "%s/y", tdir);
+		ck_assert_int_eq(symlink(q, p), 0);
+		break;
+	case 2:  /* the folder is gone */
+		snprintf(p, sizeof p, "%s.old", path);
+		ck_assert_int_eq(rename(path, p), 0);
+		break;
+	}
+}
+
+static const struct {
+	const char *sub;     /* below tdir */
+	int ret;
+	const char *msg;     /* %s: the resolved path, then the argument */
+} hook_cases[] = {
+	{ "d", -EAGAIN, "'%s' was replaced while it was being checked (run the command again)" },
+	{ "x/d", -EAGAIN, "'%s' was replaced while it was being checked (run the command again)" },
+	{ "d", -ENOENT, "'%2$s' does not exist" },
+};
+
+START_TEST(test_target_hook)
+{
+	struct nk_mount_target t = NK_MOUNT_TARGET_INIT;
+	struct libmnt_table *tb = NULL;
+	struct nk_err e;
+	char arg[128], real[PATH_MAX], want[NK_ERR_MAX];
+
+	ck_assert_int_eq(nk_mount_table_read(NULL, &tb, &e), 0);
+	snprintf(arg, sizeof arg, "%s/%s", tdir, hook_cases[_i].sub);
+	ck_assert_ptr_nonnull(realpath(arg, real));
+	hook_case = _i;
+	nk_mount_target_test_hook = swap_hook;
+	ck_assert_int_eq(nk_mount_target_open(tb, arg, &t, &e), hook_cases[_i].ret);
+	nk_mount_target_test_hook = NULL;
+	snprintf(want, sizeof want, hook_cases[_i].msg, real, arg);
+	ck_assert_str_eq(e.msg, want);
+	ck_assert_int_eq(t.fd, -1);
+	ck_assert_ptr_null(t.path);
+	mnt_unref_table(tb);
+}
+END_TEST
+
+/* A table that does not list what is opened: the object was replaced (or
+ * a mount added or removed) after the table was read. */
+enum { T_ROOT, T_ROOT_FAKE_ID, T_ROOT_STACKED, T_DIR_AS_MOUNT, T_NOWHERE };
+
+static const struct {
+	int table;
+	const char *sub;     /* NULL: "/", else below tdir */
+	int ret;
+	const char *msg;
+} table_cases[] = {
+	{ T_ROOT, NULL, 0, NULL },
+	{ T_ROOT_FAKE_ID, NULL, -EAGAIN, "'/' was replaced while it was being checked (run the command again)" },
+	{ T_ROOT_STACKED, NULL, 0, NULL },
+	{ T_DIR_AS_MOUNT, "d", -EAGAIN, "'%s' was replaced while it was being checked (run the command again)" },
+	{ T_NOWHERE, "d", -ENOENT, "'%s' is not on any mount of this mount namespace" },
+};
+
+START_TEST(test_target_table)
+{
+	struct nk_mount_target t = NK_MOUNT_TARGET_INIT;
+	struct libmnt_table *tb = NULL;
+	struct nk_err e;
+	char arg[128], real[PATH_MAX], text[PATH_MAX + 512], want[NK_ERR_MAX], *path;
+	unsigned long long root = mnt_id_of("/"), fake = root + 100000;
+	int r;
+
+	if (table_cases[_i].sub)
+		snprintf(arg, sizeof arg, "%s/%s", tdir, table_cases[_i].sub);
+	else
+		strcpy(arg, "/");
+	ck_assert_ptr_nonnull(realpath(arg, real));
+	switch (table_cases[_i].table) {
+	case T_ROOT:
+		snprintf(text, sizeof text, "%llu 1 0:1 / / rw shared:1 - ext4 /dev/r rw\n", root);
+		break;
+	case T_ROOT_FAKE_ID:
+		snprintf(text, sizeof text, "%llu 1 0:1 / / rw shared:1 - ext4 /dev/r rw\n", fake);
+		break;
+	case T_ROOT_STACKED:  /* the lookup takes the last listed, a stale one */
+		snprintf(text, sizeof text, "%llu 1 0:1 / / rw shared:1 - ext4 /dev/r rw\n"
+			 "%llu 1 0:2 / / rw - tmpfs stale rw\n", root, fake);
+		break;
+	case T_DIR_AS_MOUNT:
+		snprintf(text, sizeof text, "%llu 1 0:1 / / rw - ext4 /dev/r rw\n"
+			 "%llu %llu 0:1 / %s rw - tmpfs gone rw\n", root,
+			 (unsigned long long)mnt_id_of(real), root, real);
+		break;
+	case T_NOWHERE:
+		snprintf(text, sizeof text, "%llu 1 0:1 / /nowhere rw - ext4 /dev/r rw\n", fake);
+		break;
+	}
+	path = write_tmp(text);
+	r = nk_mount_table_read(path, &tb, &e);
+	unlink(path);
+	free(path);
+	ck_assert_msg(r == 0, "read: %s", e.msg);
+
+	r = nk_mount_target_open(tb, arg, &t, &e);
+	ck_assert_msg(r == table_cases[_i].ret, "%s: got %d want %d (%s)", arg, r,
+		      table_cases[_i].ret, r < 0 ? e.msg : "");
+	if (r == 0) {
+		ck_assert(t.mount_point);
+		ck_assert_uint_eq((uint64_t)mnt_fs_get_id(t.fs), root);
+		ck_assert_str_eq(mnt_fs_get_target(t.fs), "/");
+		nk_mount_target_close(&t);
+	} else {
+		snprintf(want, sizeof want, table_cases[_i].msg, real);
+		ck_assert_str_eq(e.msg, want);
+	}
+	mnt_unref_table(tb);
 }
 END_TEST
 
@@ -288,6 +527,13 @@ static Suite *mount_suite(void)
 	tcase_add_test(tc, test_self);
 	tcase_add_test(tc, test_canonicalize);
 	tcase_add_test(tc, test_bad_type);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("target");
+	tcase_add_checked_fixture(tc, tdir_setup, tdir_teardown);
+	tcase_add_test(tc, test_target_real);
+	tcase_add_loop_test(tc, test_target_hook, 0, NK_ARRAY_SIZE(hook_cases));
+	tcase_add_loop_test(tc, test_target_table, 0, NK_ARRAY_SIZE(table_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
