@@ -66,19 +66,44 @@ static int add_group(struct nk_pwdb *db, size_t *cap, const char *name, uint32_t
 	return 0;
 }
 
-/* Split a colon line in place into at most MAX fields; returns the count. */
+/* Split a colon line in place into fields, empty ones included; returns
+ * the count, or MAX + 1 when there are more than MAX. */
 static int split_colons(char *s, char **f, int max)
 {
 	int n = 0;
 
-	while (n < max) {
+	for (;;) {
+		if (n == max)
+			return max + 1;
 		f[n++] = s;
 		s = strchr(s, ':');
 		if (!s)
-			break;
+			return n;
 		*s++ = '\0';
 	}
-	return n;
+}
+
+int nk_pwdb_parse_line(char *line, int is_group, struct nk_pwent *out)
+{
+	char *fld[7];
+	int n;
+
+	/* passwd: name:passwd:uid:gid:gecos:dir:shell; group: name:passwd:gid:members.
+	 * Exactly that many fields, a non-empty name and decimal ids, as
+	 * glibc's files parser (an empty id field makes the line invalid). */
+	if (line[0] == '#' || line[0] == '\0' || line[0] == '+' || line[0] == '-')
+		return -EINVAL;
+	n = split_colons(line, fld, is_group ? 4 : 7);
+	if (n != (is_group ? 4 : 7) || fld[0][0] == '\0')
+		return -EINVAL;
+	out->name = fld[0];
+	if (nk_parse_id(fld[2], is_group ? &out->gid : &out->uid) < 0)
+		return -EINVAL;
+	if (is_group) {
+		out->uid = out->gid;
+		return 0;
+	}
+	return nk_parse_id(fld[3], &out->gid) < 0 ? -EINVAL : 0;
 }
 
 static int read_file(struct nk_pwdb *db, const char *path, int is_group, int must_exist,
@@ -95,25 +120,14 @@ static int read_file(struct nk_pwdb *db, const char *path, int is_group, int mus
 		return nk_syserr(e, errno, "cannot read %s", path);
 	}
 	while ((r = getline(&line, &len, f)) > 0) {
-		char *fld[4];
-		uint32_t a, b = 0;
-		int n;
+		struct nk_pwent ent;
 
 		if (line[r - 1] == '\n')
 			line[r - 1] = '\0';
-		if (line[0] == '#' || line[0] == '\0' || line[0] == '+' || line[0] == '-')
+		if (nk_pwdb_parse_line(line, is_group, &ent) < 0)
 			continue;
-		n = split_colons(line, fld, 4);
-		if (n < 3 || nk_parse_id(fld[2], &a) < 0)
-			continue;
-		if (is_group) {
-			if (add_group(db, &cap, fld[0], a) < 0)
-				return nk_syserr(e, ENOMEM, "cannot read %s", path);
-			continue;
-		}
-		if (n < 4 || nk_parse_id(strtok(fld[3], ":"), &b) < 0)
-			b = a;
-		if (add_user(db, &cap, fld[0], a, b) < 0)
+		if (is_group ? add_group(db, &cap, ent.name, ent.gid) < 0
+			     : add_user(db, &cap, ent.name, ent.uid, ent.gid) < 0)
 			return nk_syserr(e, ENOMEM, "cannot read %s", path);
 	}
 	if (ferror(f))

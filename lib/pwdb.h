@@ -35,6 +35,11 @@ struct nk_pwdb {
 	struct nk_pw_extra *extra;  /* on-demand NSS lookups */
 };
 
+/* Parse one passwd (IS_GROUP 0) or group line in place, field by field:
+ * exactly 7 (4) fields, a name, decimal uid and gid (gid). OUT->name points
+ * into LINE; for a group OUT->uid = OUT->gid. -EINVAL for a line to skip. */
+int nk_pwdb_parse_line(char *line, int is_group, struct nk_pwent *out);
+
 /* ROOT NULL: the system's databases. Otherwise ROOT/etc/passwd, ROOT/etc/group
  * (a missing group file is empty; a missing passwd file is an error). */
 int nk_pwdb_load(struct nk_pwdb *db, const char *root, struct nk_err *e);

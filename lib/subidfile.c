@@ -10,10 +10,10 @@
 
 static ssize_t io_write(int fd, const void *buf, size_t len) { return write(fd, buf, len); }
 static int io_fsync(int fd) { return fsync(fd); }
-static int io_rename(const char *a, const char *b) { return rename(a, b); }
-static int io_link(const char *a, const char *b) { return link(a, b); }
+static int io_renameat(int d, const char *a, int d2, const char *b) { return renameat(d, a, d2, b); }
+static int io_linkat(int d, const char *a, int d2, const char *b, int fl) { return linkat(d, a, d2, b, fl); }
 
-struct nk_sf_io nk_sf_io = { io_write, io_fsync, io_rename, io_link };
+struct nk_sf_io nk_sf_io = { io_write, io_fsync, io_renameat, io_linkat };
 
 /* --- parsing -------------------------------------------------------------- */
 
@@ -28,6 +28,74 @@ static int parse_num(const char *s, size_t len, uint64_t *out)
 	return nk_parse_u64(buf, UINT64_MAX, out);
 }
 
+static void add_how(char *how, size_t howlen, const char *what)
+{
+	size_t n = strlen(how);
+
+	snprintf(how + n, howlen - n, "%s%s", n ? ", " : "", what);
+}
+
+int nk_sf_shadow_num(const char *s, size_t len, uint64_t *v, char *how, size_t howlen)
+{
+	char buf[1024], *end;
+	const char *p;
+	unsigned long val;
+
+	if (howlen)
+		how[0] = '\0';
+	/* shadow's getulong(): strtoul(s, &end, 0), the whole field, no error.
+	 * strtoul is used on purpose here: it is what shadow runs. */
+	if (len == 0 || len >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	val = strtoul(buf, &end, 0);
+	if (*end != '\0' || errno != 0 || end == buf)
+		return -EINVAL;
+	*v = val;
+	p = buf;
+	if (*p == ' ' || (*p >= '\t' && *p <= '\r')) {
+		add_how(how, howlen, "leading blank");
+		while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			p++;
+	}
+	if (*p == '+')
+		add_how(how, howlen, "plus sign");
+	else if (*p == '-')
+		add_how(how, howlen, "minus sign");
+	if (*p == '+' || *p == '-')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		add_how(how, howlen, "hexadecimal");
+	else if (p[0] == '0' && p[1] != '\0')
+		add_how(how, howlen, "octal");
+	return 0;
+}
+
+/* subordinate_parse() of shadow 4.13 after commonio's NIS check: lines
+ * under 1024 bytes, not starting with '+' or '-', split at the first two
+ * colons, the third field ending at the next colon, no field empty. */
+static void shadow_parse(const char *text, struct nk_sf_line *l)
+{
+	const char *c1, *c2, *c3, *end;
+	char how[64];
+
+	l->sh_ok = 0;
+	if (strlen(text) >= 1024 || text[0] == '+' || text[0] == '-')
+		return;
+	c1 = strchr(text, ':');
+	c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (!c2 || c1 == text)
+		return;
+	c3 = strchr(c2 + 1, ':');
+	end = c3 ? c3 : c2 + 1 + strlen(c2 + 1);
+	if (nk_sf_shadow_num(c1 + 1, (size_t)(c2 - c1 - 1), &l->sh_start, how, sizeof how) < 0 ||
+	    nk_sf_shadow_num(c2 + 1, (size_t)(end - c2 - 1), &l->sh_count, how, sizeof how) < 0)
+		return;
+	l->sh_ok = 1;
+}
+
 int nk_sf_parse_line(const char *text, struct nk_sf_line *l)
 {
 	const char *c1, *c2, *c3, *end = text + strlen(text);
@@ -37,6 +105,7 @@ int nk_sf_parse_line(const char *text, struct nk_sf_line *l)
 	l->text = strdup(text);
 	if (!l->text)
 		return -ENOMEM;
+	shadow_parse(text, l);
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p == '\0') {
@@ -99,6 +168,9 @@ void nk_sf_free(struct nk_sf *f)
 		line_free(&f->lines[i]);
 	free(f->lines);
 	free(f->path);
+	free(f->name);
+	if (f->have_dfd)
+		close(f->dfd);
 	memset(f, 0, sizeof *f);
 }
 
@@ -123,7 +195,8 @@ int nk_sf_parse(struct nk_sf *f, const char *path, const char *buf, size_t len,
 	size_t tmpcap = 0;
 	unsigned lineno = 0;
 
-	f->path = strdup(path);
+	if (!f->path)
+		f->path = strdup(path);
 	if (!f->path)
 		return nk_syserr(e, ENOMEM, "cannot read %s", path);
 	f->final_newline = len == 0 || buf[len - 1] == '\n';
@@ -152,20 +225,73 @@ int nk_sf_parse(struct nk_sf *f, const char *path, const char *buf, size_t len,
 	return 0;
 }
 
-int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e)
+int nk_sf_opendir(const char *root, int *fd, struct nk_err *e)
+{
+	NK_AUTOCLOSE int rfd = -1;
+	struct stat st;
+
+	*fd = -1;
+	if (!root) {
+		*fd = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return *fd < 0 ? nk_syserr(e, errno, "cannot open /etc") : 0;
+	}
+	rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return nk_syserr(e, errno, "cannot open %s", root);
+	*fd = openat(rfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	if ((errno == ELOOP || errno == ENOTDIR) &&
+	    fstatat(rfd, "etc", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return nk_errf(e, ELOOP, "cannot use %s/etc: it is a symbolic link (--root follows no links below DIR)",
+			       root);
+	return nk_syserr(e, errno, "cannot open %s/etc", root);
+}
+
+int nk_sf_init_at(struct nk_sf *f, int dfd, const char *name, const char *path,
+		  struct nk_err *e)
+{
+	memset(f, 0, sizeof *f);
+	f->final_newline = 1;
+	f->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	if (f->dfd < 0)
+		return nk_syserr(e, errno, "cannot open the folder of %s", path);
+	f->have_dfd = 1;
+	f->name = strdup(name);
+	f->path = strdup(path);
+	if (!f->name || !f->path)
+		return nk_syserr(e, ENOMEM, "cannot read %s", path);
+	return 0;
+}
+
+static void lines_free(struct nk_sf *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		line_free(&f->lines[i]);
+	free(f->lines);
+	f->lines = NULL;
+	f->n = f->cap = 0;
+}
+
+int nk_sf_read(struct nk_sf *f, struct nk_err *e)
 {
 	NK_AUTOCLOSE int fd = -1;
 	NK_AUTOFREE char *buf = NULL;
 	size_t len = 0, cap = 0;
+	const char *path = f->path;
 
-	memset(f, 0, sizeof *f);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	lines_free(f);
+	f->exists = 0;
+	f->final_newline = 1;
+	f->changed = 0;
+	/* O_NONBLOCK: a FIFO planted there must not hang us. */
+	fd = openat(f->dfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT) {
-			f->final_newline = 1;
-			f->path = strdup(path);
-			return f->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
-		}
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return nk_errf(e, ELOOP, "cannot read %s: it is a symbolic link (replace it with the file)",
+				       path);
 		return nk_syserr(e, errno, "cannot read %s", path);
 	}
 	if (fstat(fd, &f->st) < 0)
@@ -194,6 +320,28 @@ int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e)
 		len += (size_t)r;
 	}
 	return nk_sf_parse(f, path, buf ? buf : "", len, e);
+}
+
+int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e)
+{
+	NK_AUTOFREE char *d = strdup(path), *b = strdup(path);
+	NK_AUTOCLOSE int dfd = -1;
+
+	memset(f, 0, sizeof *f);
+	if (!d || !b)
+		return nk_syserr(e, ENOMEM, "cannot read %s", path);
+	dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		if (errno == ENOENT) {
+			f->final_newline = 1;
+			f->path = strdup(path);
+			return f->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
+		}
+		return nk_syserr(e, errno, "cannot read %s", path);
+	}
+	if (nk_sf_init_at(f, dfd, basename(b), path, e) < 0)
+		return -e->code;
+	return nk_sf_read(f, e);
 }
 
 int nk_sf_line_is(const struct nk_sf_line *l, const char *name, uint32_t uid)
@@ -304,93 +452,181 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int fsync_dir(const char *path)
+static int sibling(const struct nk_sf *f, const char *suffix, char **out)
 {
-	NK_AUTOFREE char *d = strdup(path);
-	NK_AUTOCLOSE int fd = -1;
+	return asprintf(out, "%s%s", f->name, suffix) < 0 ? -ENOMEM : 0;
+}
 
-	if (!d)
-		return -ENOMEM;
-	fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+/* Write FILE+ (a new file: a stale one is removed first), fsynced. */
+static int prepare(struct nk_sf *f, struct nk_err *e)
+{
+	NK_AUTOFREE char *buf = NULL, *tmp = NULL, *tpath = NULL;
+	NK_AUTOCLOSE int fd = -1;
+	size_t len = 0;
+	int r;
+
+	if (!f->have_dfd)
+		return nk_syserr(e, ENOENT, "cannot write %s", f->path);
+	buf = nk_sf_render(f, &len);
+	if (!buf || sibling(f, "+", &tmp) < 0 || asprintf(&tpath, "%s+", f->path) < 0)
+		return nk_syserr(e, ENOMEM, "cannot write %s", f->path);
+	if (unlinkat(f->dfd, tmp, 0) < 0 && errno != ENOENT)
+		return nk_syserr(e, errno, "cannot remove the stale %s", tpath);
+	fd = openat(f->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return -errno;
-	if (nk_sf_io.fsync(fd) < 0)
-		return -errno;
+		return nk_syserr(e, errno, "cannot write %s", tpath);
+	/* Owner and mode of the file we replace (0644 root for a new one, as
+	 * useradd creates it). */
+	if (fchown(fd, f->exists ? f->st.st_uid : 0, f->exists ? f->st.st_gid : 0) < 0 &&
+	    (f->exists || geteuid() == 0)) {
+		r = nk_syserr(e, errno, "cannot write %s: cannot set owner", tpath);
+		goto fail;
+	}
+	if (fchmod(fd, f->exists ? (f->st.st_mode & 07777) : 0644) < 0) {
+		r = nk_syserr(e, errno, "cannot write %s: cannot set mode", tpath);
+		goto fail;
+	}
+	r = write_all(fd, buf, len);
+	if (r < 0) {
+		r = nk_syserr(e, -r, "cannot write %s", tpath);
+		goto fail;
+	}
+	if (nk_sf_io.fsync(fd) < 0) {
+		r = nk_syserr(e, errno, "cannot write %s: fsync", tpath);
+		goto fail;
+	}
+	if (close(nk_steal_fd(&fd)) < 0) {
+		r = nk_syserr(e, errno, "cannot write %s", tpath);
+		goto fail;
+	}
+	f->prepared = 1;
+	return 0;
+fail:
+	unlinkat(f->dfd, tmp, 0);
+	return r;
+}
+
+static void unprepare(struct nk_sf *f)
+{
+	NK_AUTOFREE char *tmp = NULL;
+
+	if (f->prepared && sibling(f, "+", &tmp) == 0)
+		unlinkat(f->dfd, tmp, 0);
+	f->prepared = 0;
+}
+
+/* The previous version becomes FILE- (a hard link: no copy, and the old
+ * inode stays whole whatever happens next), FILE+ becomes FILE. */
+static int commit(struct nk_sf *f, struct nk_err *e)
+{
+	NK_AUTOFREE char *tmp = NULL, *bak = NULL;
+
+	if (sibling(f, "+", &tmp) < 0 || sibling(f, "-", &bak) < 0)
+		return nk_syserr(e, ENOMEM, "cannot write %s", f->path);
+	if (f->exists) {
+		if (unlinkat(f->dfd, bak, 0) < 0 && errno != ENOENT)
+			return nk_syserr(e, errno, "cannot replace backup %s-", f->path);
+		if (nk_sf_io.linkat(f->dfd, f->name, f->dfd, bak, 0) < 0)
+			return nk_syserr(e, errno, "cannot keep backup %s-", f->path);
+	}
+	if (nk_sf_io.renameat(f->dfd, tmp, f->dfd, f->name) < 0)
+		return nk_syserr(e, errno, "cannot rename %s+ to %s", f->path, f->path);
+	f->prepared = 0;
+	f->replaced = 1;
+	if (nk_sf_io.fsync(f->dfd) < 0)
+		return nk_syserr(e, errno, "cannot sync the folder of %s", f->path);
+	return 0;
+}
+
+/* Undo a commit: FILE- linked to FILE+ and renamed over FILE (FILE- stays),
+ * or FILE removed when there was none. */
+static void restore(struct nk_sf *f)
+{
+	NK_AUTOFREE char *tmp = NULL, *bak = NULL;
+
+	if (!f->replaced || sibling(f, "+", &tmp) < 0 || sibling(f, "-", &bak) < 0)
+		return;
+	if (!f->exists) {
+		unlinkat(f->dfd, f->name, 0);
+	} else {
+		unlinkat(f->dfd, tmp, 0);
+		if (linkat(f->dfd, bak, f->dfd, tmp, 0) < 0)
+			return;
+		if (renameat(f->dfd, tmp, f->dfd, f->name) < 0) {
+			unlinkat(f->dfd, tmp, 0);
+			return;
+		}
+	}
+	fsync(f->dfd);
+	f->replaced = 0;
+}
+
+int nk_sf_write2(struct nk_sf *a, struct nk_sf *b, struct nk_err *e)
+{
+	struct nk_sf *v[2] = { a && a->changed ? a : NULL, b && b->changed ? b : NULL };
+	int r = 0;
+
+	for (int i = 0; i < 2 && r == 0; i++)
+		if (v[i])
+			r = prepare(v[i], e);
+	for (int i = 0; i < 2 && r == 0; i++)
+		if (v[i]) {
+			v[i]->replaced = 0;
+			r = commit(v[i], e);
+		}
+	if (r < 0) {
+		for (int i = 0; i < 2; i++)
+			if (v[i]) {
+				unprepare(v[i]);
+				restore(v[i]);
+			}
+		return r;
+	}
+	for (int i = 0; i < 2; i++)
+		if (v[i]) {
+			v[i]->changed = 0;
+			v[i]->replaced = 0;
+		}
 	return 0;
 }
 
 int nk_sf_write(struct nk_sf *f, struct nk_err *e)
 {
-	NK_AUTOFREE char *buf = NULL, *tmp = NULL, *bak = NULL;
-	NK_AUTOCLOSE int fd = -1;
-	size_t len = 0;
-	int r;
-
-	if (!f->changed)
-		return 0;
-	buf = nk_sf_render(f, &len);
-	if (!buf || asprintf(&tmp, "%s+", f->path) < 0 || asprintf(&bak, "%s-", f->path) < 0)
-		return nk_syserr(e, ENOMEM, "cannot write %s", f->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return nk_syserr(e, errno, "cannot write %s", tmp);
-	/* Owner and mode of the file we replace (0644 root for a new one, as
-	 * useradd creates it). */
-	if (fchown(fd, f->exists ? f->st.st_uid : 0, f->exists ? f->st.st_gid : 0) < 0 &&
-	    (f->exists || geteuid() == 0)) {
-		r = nk_syserr(e, errno, "cannot write %s: cannot set owner", tmp);
-		goto fail;
-	}
-	if (fchmod(fd, f->exists ? (f->st.st_mode & 07777) : 0644) < 0) {
-		r = nk_syserr(e, errno, "cannot write %s: cannot set mode", tmp);
-		goto fail;
-	}
-	r = write_all(fd, buf, len);
-	if (r < 0) {
-		r = nk_syserr(e, -r, "cannot write %s", tmp);
-		goto fail;
-	}
-	if (nk_sf_io.fsync(fd) < 0) {
-		r = nk_syserr(e, errno, "cannot write %s: fsync", tmp);
-		goto fail;
-	}
-	if (close(nk_steal_fd(&fd)) < 0) {
-		r = nk_syserr(e, errno, "cannot write %s", tmp);
-		goto fail;
-	}
-	/* The previous version becomes FILE- (a hard link: no copy, and the
-	 * old inode stays whole whatever happens next). */
-	if (f->exists) {
-		if (unlink(bak) < 0 && errno != ENOENT) {
-			r = nk_syserr(e, errno, "cannot replace backup %s", bak);
-			goto fail;
-		}
-		if (nk_sf_io.link(f->path, bak) < 0) {
-			r = nk_syserr(e, errno, "cannot keep backup %s", bak);
-			goto fail;
-		}
-	}
-	if (nk_sf_io.rename(tmp, f->path) < 0) {
-		r = nk_syserr(e, errno, "cannot rename %s to %s", tmp, f->path);
-		goto fail;
-	}
-	r = fsync_dir(f->path);
-	if (r < 0)
-		return nk_syserr(e, -r, "cannot sync the folder of %s", f->path);
-	f->changed = 0;
-	return 0;
-fail:
-	unlink(tmp);
-	return r;
+	return nk_sf_write2(f, NULL, e);
 }
 
 /* --- locking -------------------------------------------------------------- */
 
 static void alarm_noop(int sig) { (void)sig; }
 
-int nk_pwlock(const char *root, int *fd, struct nk_err *e)
+/* ROOT/etc/.pwd.lock: an existing regular file, or a new one (O_EXCL);
+ * never a link. It is not removed afterwards: others lock the same inode. */
+static int open_pwlock(int etcfd)
 {
-	NK_AUTOFREE char *path = NULL;
+	struct stat st;
+
+	for (int i = 0; i < 10; i++) {
+		int fd = openat(etcfd, ".pwd.lock",
+				O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			fd = openat(etcfd, ".pwd.lock",
+				    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+				    0600);
+		if (fd < 0 && errno == EEXIST)
+			continue;   /* created by someone else meanwhile */
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return -EINVAL;
+		}
+		return fd;
+	}
+	return -EEXIST;
+}
+
+int nk_pwlock(const char *root, int etcfd, int *fd, struct nk_err *e)
+{
 	struct sigaction sa = { .sa_handler = alarm_noop }, old;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	int r;
@@ -402,11 +638,16 @@ int nk_pwlock(const char *root, int *fd, struct nk_err *e)
 					 "cannot lock the password files (/etc/.pwd.lock)");
 		return 0;
 	}
-	if (asprintf(&path, "%s/etc/.pwd.lock", root) < 0)
-		return nk_syserr(e, ENOMEM, "cannot lock the password files");
-	*fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0)
-		return nk_syserr(e, errno, "cannot lock %s", path);
+	r = open_pwlock(etcfd);
+	if (r == -ELOOP)
+		return nk_errf(e, ELOOP, "cannot lock %s/etc/.pwd.lock: it is a symbolic link (remove it)",
+			       root);
+	if (r == -EINVAL)
+		return nk_errf(e, EINVAL, "cannot lock %s/etc/.pwd.lock: not a regular file (remove it)",
+			       root);
+	if (r < 0)
+		return nk_syserr(e, -r, "cannot lock %s/etc/.pwd.lock", root);
+	*fd = r;
 	/* glibc's lckpwdf(): a blocking fcntl lock, given up after 15 s. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, &old);
@@ -418,7 +659,7 @@ int nk_pwlock(const char *root, int *fd, struct nk_err *e)
 		r = errno == EINTR ? EAGAIN : errno;
 		close(*fd);
 		*fd = -1;
-		return nk_syserr(e, r, "cannot lock %s", path);
+		return nk_syserr(e, r, "cannot lock %s/etc/.pwd.lock", root);
 	}
 	return 0;
 }
@@ -431,9 +672,10 @@ void nk_pwunlock(int fd)
 		ulckpwdf();
 }
 
-/* One attempt of shadow's do_lock_file(): 1 taken, 0 busy (*holder set),
- * negative errno. */
-static int lock_once(const char *file, const char *lock, pid_t *holder)
+/* One attempt of shadow's do_lock_file() in the folder DFD: 1 taken, 0 busy
+ * (*holder set), negative errno. FILE (FILE.PID) is created new: a stale
+ * one (a dead process with our pid) is removed first. */
+static int lock_once(int dfd, const char *file, const char *lock, pid_t *holder)
 {
 	char buf[32];
 	struct stat st;
@@ -442,99 +684,103 @@ static int lock_once(const char *file, const char *lock, pid_t *holder)
 	pid_t pid;
 
 	*holder = 0;
-	fd = open(file, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (unlinkat(dfd, file, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fd = openat(dfd, file, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	len = snprintf(buf, sizeof buf, "%lu", (unsigned long)getpid());
 	if (write(fd, buf, (size_t)len) != len || close(fd) < 0) {
 		int err = errno ? errno : EIO;
-		unlink(file);
+		unlinkat(dfd, file, 0);
 		return -err;
 	}
-	if (link(file, lock) == 0) {
-		int ok = stat(file, &st) == 0 && st.st_nlink == 2;
-		unlink(file);
+	if (linkat(dfd, file, dfd, lock, 0) == 0) {
+		int ok = fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink == 2;
+		unlinkat(dfd, file, 0);
 		return ok ? 1 : -EBUSY;
 	}
 	if (errno != EEXIST) {
 		int err = errno;
-		unlink(file);
+		unlinkat(dfd, file, 0);
 		return -err;
 	}
-	fd = open(lock, O_RDONLY | O_CLOEXEC);
+	fd = openat(dfd, lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		unlink(file);
-		return errno == ENOENT ? 0 : -errno;  /* just released: retry */
+		int err = errno;
+		unlinkat(dfd, file, 0);
+		if (err == ELOOP)
+			return -ENOLCK;
+		return err == ENOENT ? 0 : -err;  /* just released: retry */
 	}
-	r = read(fd, buf, sizeof buf - 1);
+	r = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, buf, sizeof buf - 1) : -1;
 	close(fd);
 	buf[r > 0 ? r : 0] = '\0';
 	while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
 		buf[--r] = '\0';
 	if (r <= 0 || nk_parse_pid(buf, &pid) < 0) {
-		unlink(file);
+		unlinkat(dfd, file, 0);
 		return -ENOLCK;
 	}
 	if (kill(pid, 0) == 0 || errno != ESRCH) {
 		*holder = pid;
-		unlink(file);
+		unlinkat(dfd, file, 0);
 		return 0;
 	}
 	/* The holder is dead: the lock is stale (shadow removes it too). */
-	if (unlink(lock) < 0 && errno != ENOENT) {
+	if (unlinkat(dfd, lock, 0) < 0 && errno != ENOENT) {
 		int err = errno;
-		unlink(file);
+		unlinkat(dfd, file, 0);
 		return -err;
 	}
-	if (link(file, lock) == 0) {
-		int ok = stat(file, &st) == 0 && st.st_nlink == 2;
-		unlink(file);
+	if (linkat(dfd, file, dfd, lock, 0) == 0) {
+		int ok = fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink == 2;
+		unlinkat(dfd, file, 0);
 		return ok ? 1 : -EBUSY;
 	}
-	unlink(file);
+	unlinkat(dfd, file, 0);
 	return 0;
 }
 
-int nk_sf_lock(struct nk_sf *f, const char *path, int tries, struct nk_err *e)
+int nk_sf_lock(struct nk_sf *f, int tries, struct nk_err *e)
 {
 	NK_AUTOFREE char *file = NULL, *lock = NULL;
+	const char *path = f->path;
 	pid_t holder = 0;
 
-	if (asprintf(&file, "%s.%lu", path, (unsigned long)getpid()) < 0 ||
-	    asprintf(&lock, "%s.lock", path) < 0)
+	if (!f->have_dfd)
+		return nk_syserr(e, ENOENT, "cannot lock %s", path);
+	if (asprintf(&file, "%s.%lu", f->name, (unsigned long)getpid()) < 0 ||
+	    asprintf(&lock, "%s.lock", f->name) < 0)
 		return nk_syserr(e, ENOMEM, "cannot lock %s", path);
 	for (int i = 0; i < tries; i++) {
-		int r = lock_once(file, lock, &holder);
+		int r = lock_once(f->dfd, file, lock, &holder);
 		if (r == 1) {
 			f->locked = 1;
-			if (!f->path) {
-				f->path = strdup(path);
-				if (!f->path) {
-					nk_sf_unlock(f);
-					return nk_syserr(e, ENOMEM, "cannot lock %s", path);
-				}
-			}
 			return 0;
 		}
 		if (r == -ENOLCK)
-			return nk_errf(e, ENOLCK, "cannot lock %s: %s holds no valid pid (remove it if no useradd or usermod runs)",
-				       path, lock);
+			return nk_errf(e, ENOLCK, "cannot lock %s: %s.lock holds no valid pid (remove it if no useradd or usermod runs)",
+				       path, path);
+		if (r == -ELOOP)
+			return nk_errf(e, ELOOP, "cannot lock %s: %s.%lu is a symbolic link (remove it)",
+				       path, path, (unsigned long)getpid());
 		if (r < 0)
 			return nk_syserr(e, -r, "cannot lock %s", path);
 		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
 	}
-	return nk_errf(e, EBUSY, "cannot lock %s: locked by process %ld (%s) (try again when it is done)",
-		       path, (long)holder, lock);
+	return nk_errf(e, EBUSY, "cannot lock %s: locked by process %ld (%s.lock) (try again when it is done)",
+		       path, (long)holder, path);
 }
 
 void nk_sf_unlock(struct nk_sf *f)
 {
 	NK_AUTOFREE char *lock = NULL;
 
-	if (!f->locked || !f->path)
+	if (!f->locked || !f->have_dfd)
 		return;
-	if (asprintf(&lock, "%s.lock", f->path) >= 0)
-		unlink(lock);
+	if (asprintf(&lock, "%s.lock", f->name) >= 0)
+		unlinkat(f->dfd, lock, 0);
 	f->locked = 0;
 }
 
@@ -602,7 +848,7 @@ static int cmp_iv(const void *a, const void *b)
 
 int nk_space_build(struct nk_space *s, const struct nk_sf *f, const uint32_t *ids, size_t n)
 {
-	size_t total = n + (f ? f->n : 0), k = 0, out = 0;
+	size_t total = n + (f ? 2 * f->n : 0), k = 0, out = 0;
 	struct nk_iv *v;
 
 	memset(s, 0, sizeof *s);
@@ -611,11 +857,21 @@ int nk_space_build(struct nk_space *s, const struct nk_sf *f, const uint32_t *id
 		return -ENOMEM;
 	for (size_t i = 0; f && i < f->n; i++) {
 		const struct nk_sf_line *l = &f->lines[i];
-		if (l->removed || !l->has_range || l->count == 0)
+		if (l->removed)
 			continue;
-		v[k].lo = l->start;
-		v[k].hi = l->start + l->count - 1 < l->start ? UINT64_MAX : l->start + l->count - 1;
-		k++;
+		if (l->has_range && l->count > 0) {
+			v[k].lo = l->start;
+			v[k].hi = l->start + l->count - 1 < l->start ? UINT64_MAX : l->start + l->count - 1;
+			k++;
+		}
+		/* What shadow grants: [first, first + count - 1] in unsigned
+		 * long arithmetic, nothing when that wraps below first (so
+		 * "x:0:0" is everything, as find_range() sees it). */
+		if (l->sh_ok && l->sh_start + l->sh_count - 1 >= l->sh_start) {
+			v[k].lo = l->sh_start;
+			v[k].hi = l->sh_start + l->sh_count - 1;
+			k++;
+		}
 	}
 	for (size_t i = 0; i < n; i++, k++)
 		v[k].lo = v[k].hi = ids[i];
@@ -694,24 +950,26 @@ int nk_space_first_fit(struct nk_space *s, uint64_t min, uint64_t max, uint64_t 
 int nk_alloc(struct nk_space *s, const struct nk_alloc_policy *p, uint32_t uid,
 	     uint64_t prefer, uint64_t *start)
 {
-	uint64_t st;
+	uint64_t st, max = p->max > NK_ID_MAX ? NK_ID_MAX : p->max;
 	int r;
 
+	if (p->count == 0)
+		return -ERANGE;
 	if (p->deterministic) {
 		if (uid < p->uid_min)
 			return -ERANGE;
 		st = p->min + (uint64_t)(uid - p->uid_min) * p->count;
-		if (st + p->count - 1 > p->max)
+		if (st + p->count - 1 > max)
 			return -ERANGE;
 		if (!nk_space_is_free(s, st, p->count))
 			return -EBUSY;
-	} else if (prefer != UINT64_MAX && prefer >= p->min && prefer <= p->max &&
-		   p->max - prefer + 1 >= p->count &&
+	} else if (prefer != UINT64_MAX && prefer >= p->min && prefer <= max &&
+		   max - prefer + 1 >= p->count &&
 		   (p->align <= 1 || prefer % p->align == 0) &&
 		   nk_space_is_free(s, prefer, p->count)) {
 		st = prefer;
 	} else {
-		r = nk_space_first_fit(s, p->min, p->max, p->count, p->align, &st);
+		r = nk_space_first_fit(s, p->min, max, p->count, p->align, &st);
 		if (r < 0)
 			return r;
 	}

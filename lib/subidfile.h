@@ -9,7 +9,17 @@
  * same fcntl lock for another root), then the FILE.lock link protocol, then
  * FILE+ written, fsynced and renamed over FILE, the folder fsynced, and the
  * previous version kept as FILE-. Owner and mode are kept. Any failure
- * leaves FILE as it was.
+ * leaves FILE as it was; nk_sf_write2() replaces two files or neither.
+ *
+ * Every file is reached from an fd of its folder: nothing below the folder
+ * is followed when it is a symbolic link, and every file nskit creates
+ * (FILE+, FILE.PID, .pwd.lock) is created with O_EXCL|O_NOFOLLOW. With
+ * --root, DIR/etc itself must not be a link either (nk_sf_opendir()).
+ *
+ * shadow-utils reads the numbers with strtoul(base 0): "0200000" is octal
+ * 65536, "0x10" hex, leading blanks and a sign are accepted, and only the
+ * first three fields count. Each line also carries shadow's reading
+ * (sh_ok, sh_start, sh_count), and the allocator keeps clear of both.
  *
  * The allocator works on sorted, disjoint interval arrays ("spaces") of ids
  * that are taken; a first-fit search starts where the previous one for the
@@ -40,10 +50,18 @@ struct nk_sf_line {
 	const char *why;      /* for NK_SF_BAD */
 	unsigned lineno;      /* 1-based as read; 0 when added */
 	int removed;
+	/* How shadow-utils reads the line (subordinate_parse()): sh_ok when it
+	 * accepts it at all; then it grants the owner (the first field, as
+	 * owner above) [sh_start, sh_start + sh_count - 1] unless that wraps. */
+	int sh_ok;
+	uint64_t sh_start, sh_count;
 };
 
 struct nk_sf {
-	char *path;
+	char *path;           /* for messages */
+	char *name;           /* the file's name in its folder */
+	int dfd;              /* the folder, when have_dfd */
+	int have_dfd;
 	struct nk_sf_line *lines;
 	size_t n, cap;
 	int exists;
@@ -51,13 +69,33 @@ struct nk_sf {
 	int changed;
 	struct stat st;
 	int locked;           /* FILE.lock is ours */
+	int prepared;         /* FILE+ is written (nk_sf_write2 internals) */
+	int replaced;         /* FILE was replaced, FILE- is the old one */
 };
 
 /* Parse one line (no newline) into L (text and owner are allocated). */
 int nk_sf_parse_line(const char *text, struct nk_sf_line *l);
 int nk_sf_parse(struct nk_sf *f, const char *path, const char *buf, size_t len,
 		struct nk_err *e);
-/* Load PATH; a missing file is an empty one (exists = 0). */
+/* Read a number field (LEN bytes at S) as shadow's getulong() does
+ * (strtoul base 0, whole field). 0 and *V set when shadow accepts it; HOW
+ * (HOWLEN bytes) then says how it differs from a plain decimal number
+ * ("octal", "hexadecimal", "leading blank", "plus sign", "minus sign"),
+ * or is "" when it is one. -EINVAL when shadow rejects it. */
+int nk_sf_shadow_num(const char *s, size_t len, uint64_t *v, char *how, size_t howlen);
+
+/* The folder of /etc/subuid and /etc/subgid: /etc when ROOT is NULL, else
+ * ROOT/etc, which must be a folder and not a symbolic link. */
+int nk_sf_opendir(const char *root, int *fd, struct nk_err *e);
+/* An empty, unread F for the file NAME in the folder DFD (duplicated);
+ * PATH is what messages call it. */
+int nk_sf_init_at(struct nk_sf *f, int dfd, const char *name, const char *path,
+		  struct nk_err *e);
+/* (Re)read F's file: a missing file is an empty one (exists = 0); a
+ * symbolic link or anything but a regular file is an error. */
+int nk_sf_read(struct nk_sf *f, struct nk_err *e);
+/* nk_sf_init_at() on PATH's folder and nk_sf_read(); a missing folder is a
+ * missing file. */
 int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e);
 void nk_sf_free(struct nk_sf *f);
 
@@ -79,22 +117,27 @@ char *nk_sf_render(const struct nk_sf *f, size_t *len);
 struct nk_sf_io {
 	ssize_t (*write)(int fd, const void *buf, size_t len);
 	int (*fsync)(int fd);
-	int (*rename)(const char *from, const char *to);
-	int (*link)(const char *from, const char *to);
+	int (*renameat)(int dfd, const char *from, int dfd2, const char *to);
+	int (*linkat)(int dfd, const char *from, int dfd2, const char *to, int flags);
 };
 extern struct nk_sf_io nk_sf_io;
 
-/* Write F to F->path when it changed (nothing is done otherwise). */
+/* Write F to its file when it changed (nothing is done otherwise). */
 int nk_sf_write(struct nk_sf *f, struct nk_err *e);
+/* Write A and B (either may be NULL): both FILE+ first, then both renames;
+ * when the second rename fails, the first file is put back from its FILE-,
+ * so the two files never disagree. */
+int nk_sf_write2(struct nk_sf *a, struct nk_sf *b, struct nk_err *e);
 
 /* The passwd lock: lckpwdf() when ROOT is NULL, else an fcntl write lock on
- * ROOT/etc/.pwd.lock, waiting up to 15 s as glibc does. *FD is -1 for
- * lckpwdf. */
-int nk_pwlock(const char *root, int *fd, struct nk_err *e);
+ * .pwd.lock in the folder ETCFD (ROOT/etc), waiting up to 15 s as glibc
+ * does. *FD is -1 for lckpwdf. */
+int nk_pwlock(const char *root, int etcfd, int *fd, struct nk_err *e);
 void nk_pwunlock(int fd);
-/* shadow's FILE.lock protocol: FILE.PID linked to FILE.lock; a lock left
- * by a dead process is removed. Retries for about TRIES x 100 ms. */
-int nk_sf_lock(struct nk_sf *f, const char *path, int tries, struct nk_err *e);
+/* shadow's FILE.lock protocol on F (nk_sf_init_at() done): FILE.PID linked
+ * to FILE.lock; a lock left by a dead process is removed. Retries for about
+ * TRIES x 100 ms. */
+int nk_sf_lock(struct nk_sf *f, int tries, struct nk_err *e);
 void nk_sf_unlock(struct nk_sf *f);
 
 /* --- allocation ----------------------------------------------------------- */
@@ -114,7 +157,8 @@ void nk_space_free(struct nk_space *s);
 /* Mark [lo, hi] taken (merging). */
 int nk_space_add(struct nk_space *s, uint64_t lo, uint64_t hi);
 /* Every range of F that is not removed (bad lines too when their numbers
- * parse), and the ids IDS[0..N) (real uids or gids). */
+ * parse), every range shadow reads in a line that is not removed, and the
+ * ids IDS[0..N) (real uids or gids). */
 int nk_space_build(struct nk_space *s, const struct nk_sf *f, const uint32_t *ids, size_t n);
 int nk_space_is_free(const struct nk_space *s, uint64_t start, uint64_t count);
 /* Lowest START >= MIN, multiple of ALIGN (0 or 1: any), with
@@ -128,7 +172,8 @@ struct nk_alloc_policy {
 	uint32_t uid_min;     /* UID_MIN, for --deterministic */
 };
 
-/* Allocate a start for a user of uid UID in space S. PREFER (or UINT64_MAX)
+/* Allocate a start for a user of uid UID in space S; never past NK_ID_MAX
+ * (4294967294: (uid_t)-1 is no id), whatever P->max. PREFER (or UINT64_MAX)
  * is tried first: the start of the user's range in the other file, so the
  * uid and gid ranges of one user start at the same number when both are
  * free there. On success the range is marked taken. Errors: -ENOSPC (no

@@ -241,7 +241,7 @@ static void load_policy(struct idspace *s, const struct nk_logindefs *ld, const 
 {
 	char kmin[32], kmax[32], kcnt[32];
 	struct nk_err e;
-	uint32_t min, max, count;
+	uint32_t min, max, cmax, count;
 
 	snprintf(kmin, sizeof kmin, "SUB_%s_MIN", s->kind);
 	snprintf(kmax, sizeof kmax, "SUB_%s_MAX", s->kind);
@@ -254,12 +254,14 @@ static void load_policy(struct idspace *s, const struct nk_logindefs *ld, const 
 		count = o->count;
 	else if (count == 0)
 		nk_die(1, "%s is 0 in %s (use --count N)", kcnt, ld->path);
-	/* useradd's own sanity check (find_new_sub_uids.c). */
-	if (min > max || count > max || (uint64_t)min + count - 1 > max)
+	/* useradd's own sanity check (find_new_sub_uids.c), with the top
+	 * capped at NK_ID_MAX: 4294967295 is (uid_t)-1, no id. */
+	cmax = max > NK_ID_MAX ? (uint32_t)NK_ID_MAX : max;
+	if (min > cmax || count > cmax || (uint64_t)min + count - 1 > cmax)
 		nk_die(1, "cannot allocate: %s %u, %s %u and count %u leave no room (fix %s or use a smaller --count)",
 		       kmin, min, kmax, max, count, ld->path);
 	s->pol.min = min;
-	s->pol.max = max;
+	s->pol.max = cmax;
 	s->pol.count = count;
 	s->pol.align = o->align;
 	s->pol.deterministic = o->det;
@@ -272,6 +274,22 @@ struct change {
 	uint64_t start, count;
 	int add;
 };
+
+/* Every exit once locked (nk_die included) releases the locks. */
+static struct idspace *locked_sp;
+static int locked_pw, locked_pwfd = -1;
+
+static void release_locks(void)
+{
+	for (int g = 0; locked_sp && g < 2; g++)
+		nk_sf_unlock(&locked_sp[g].file);
+	if (locked_pw)
+		nk_pwunlock(locked_pwfd);
+	locked_pw = 0;
+	locked_pwfd = -1;
+}
+
+static const char *const file_names[2] = { "subuid", "subgid" };
 
 static struct change *changes;
 static size_t nchanges, capchanges;
@@ -398,11 +416,15 @@ static int do_list(const struct opts *o, char **argv, int argc, const char *nss,
 		if (argc == 0)
 			nk_pwdb_free(&db);
 	} else {
+		NK_AUTOCLOSE int etcfd = -1;
+		if (nk_sf_opendir(o->root, &etcfd, &e) < 0)
+			nk_die_err(1, &e);
 		for (int g = 0; g < 2; g++) {
 			struct nk_sf *f = &sp[g].file;
 			if (!sp[g].on)
 				continue;
-			if (nk_sf_load(f, sp[g].path, &e) < 0)
+			if (nk_sf_init_at(f, etcfd, file_names[g], sp[g].path, &e) < 0 ||
+			    nk_sf_read(f, &e) < 0)
 				nk_die_err(1, &e);
 			for (size_t i = 0; i < f->n; i++) {
 				const struct nk_sf_line *l = &f->lines[i];
@@ -450,7 +472,7 @@ int main(int argc, char **argv)
 	char nss_buf[64];
 	const char *nss;
 	uint32_t uid_min, uid_max;
-	int c, pwfd = -1;
+	int c, pwfd = -1, etcfd = -1;
 
 	nk_tool_init("subid-alloc");
 	while ((c = getopt_long(argc, argv, "c:Af:lnR:hV", longopts, NULL)) != -1) {
@@ -541,34 +563,31 @@ int main(int argc, char **argv)
 				users_add(&users, &db.users[i]);
 
 	dedup(&users);
-	/* Locks first, then read: what we allocate from is what we replace. */
-	if (!o.dry) {
-		if (nk_pwlock(o.root, &pwfd, &e) < 0)
+	/* Locks first, then read: what we allocate from is what we replace.
+	 * Everything is reached from an fd of the folder, following no link. */
+	if (nk_sf_opendir(o.root, &etcfd, &e) < 0)
+		nk_die_err(1, &e);
+	for (int g = 0; g < 2; g++)
+		if (sp[g].on && nk_sf_init_at(&sp[g].file, etcfd, file_names[g], sp[g].path, &e) < 0)
 			nk_die_err(1, &e);
+	locked_sp = sp;
+	atexit(release_locks);
+	if (!o.dry) {
+		if (nk_pwlock(o.root, etcfd, &pwfd, &e) < 0)
+			nk_die_err(1, &e);
+		locked_pw = 1;
+		locked_pwfd = pwfd;
 		for (int g = 0; g < 2; g++)
-			if (sp[g].on && nk_sf_lock(&sp[g].file, sp[g].path, 20, &e) < 0) {
-				nk_sf_unlock(&sp[0].file);
-				nk_pwunlock(pwfd);
+			if (sp[g].on && nk_sf_lock(&sp[g].file, 20, &e) < 0)
 				nk_die_err(1, &e);
-			}
 	}
 	for (int g = 0; g < 2; g++) {
-		struct nk_sf tmp;
 		uint32_t *ids;
 		size_t nids;
 		if (!sp[g].on)
 			continue;
-		if (nk_sf_load(&tmp, sp[g].path, &e) < 0) {
-			nk_sf_unlock(&sp[0].file);
-			nk_sf_unlock(&sp[1].file);
-			if (pwfd >= 0 || !o.dry)
-				nk_pwunlock(pwfd);
+		if (nk_sf_read(&sp[g].file, &e) < 0)
 			nk_die_err(1, &e);
-		}
-		tmp.locked = sp[g].file.locked;
-		sp[g].file.locked = 0;
-		nk_sf_free(&sp[g].file);
-		sp[g].file = tmp;
 		/* The owner index points into the lines: no realloc after it. */
 		if (nk_sf_reserve(&sp[g].file, users.n) < 0)
 			nk_die(1, "out of memory");
@@ -632,16 +651,11 @@ int main(int argc, char **argv)
 					     sp[g].file.lines[k].start, sp[g].file.lines[k].count, 0);
 
 	if (!o.dry) {
-		for (int g = 0; g < 2; g++)
-			if (sp[g].on && nk_sf_write(&sp[g].file, &e) < 0) {
-				nk_sf_unlock(&sp[0].file);
-				nk_sf_unlock(&sp[1].file);
-				nk_pwunlock(pwfd);
-				nk_die_err(1, &e);
-			}
-		nk_sf_unlock(&sp[0].file);
-		nk_sf_unlock(&sp[1].file);
-		nk_pwunlock(pwfd);
+		/* Both files or neither. */
+		if (nk_sf_write2(sp[0].on ? &sp[0].file : NULL, sp[1].on ? &sp[1].file : NULL,
+				 &e) < 0)
+			nk_die_err(1, &e);
+		release_locks();
 	}
 	print_changes(&o);
 	for (int g = 0; g < 2; g++) {
@@ -652,6 +666,8 @@ int main(int argc, char **argv)
 	}
 	free(users.v);
 	free(changes);
+	locked_sp = NULL;
+	close(etcfd);
 	nk_pwdb_free(&db);
 	nk_logindefs_free(&ld);
 	return 0;

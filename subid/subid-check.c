@@ -114,25 +114,81 @@ static int cmp_owner(const void *a, const void *b)
 	return c ? c : (x->lineno < y->lineno ? -1 : x->lineno > y->lineno);
 }
 
+/* The last id of a range, in 64 bits without wrapping (a range that would
+ * end past 2^64 - 1 ends there). */
 static uint64_t end_of(const struct nk_sf_line *l)
 {
-	return l->start + l->count - 1;
+	if (l->count == 0)
+		return l->start;
+	if (l->start > UINT64_MAX - (l->count - 1))
+		return UINT64_MAX;
+	return l->start + (l->count - 1);
+}
+
+/* Number fields that shadow reads otherwise than as plain decimal numbers
+ * (strtoul base 0): one finding each. Returns how many. */
+static int shadow_numbers(const struct nk_sf *f, const struct nk_sf_line *l)
+{
+	const char *c1 = strchr(l->text, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *c3;
+	const char *fld[2], *end[2];
+	int n = 0;
+
+	if (!c2)
+		return 0;
+	c3 = strchr(c2 + 1, ':');
+	fld[0] = c1 + 1;
+	end[0] = c2;
+	fld[1] = c2 + 1;
+	end[1] = c3 ? c3 : c2 + 1 + strlen(c2 + 1);
+	for (int i = 0; i < 2; i++) {
+		char how[64];
+		uint64_t v;
+		int len = (int)(end[i] - fld[i]);
+		if (nk_sf_shadow_num(fld[i], (size_t)len, &v, how, sizeof how) < 0 || !how[0])
+			continue;
+		finding(f->path, l->lineno, "shadow-reads", "shadow reads '%.*s' as %llu (%s); write the decimal number",
+			len, fld[i], (unsigned long long)v, how);
+		n++;
+	}
+	return n;
 }
 
 /* The checks of one file. */
 static void check_file(struct nk_sf *f, int gid, struct nk_pwdb *db)
 {
 	const char *what = gid ? "gid" : "uid";
-	struct nk_sf_line **v = malloc((f->n + 1) * sizeof *v);
-	size_t n = 0;
+	struct nk_sf_line **v = malloc((2 * f->n + 1) * sizeof *v);
+	struct nk_sf_line *syn = malloc((f->n + 1) * sizeof *syn);
+	size_t n = 0, nsyn = 0, nall;
 
-	if (!v)
+	if (!v || !syn)
 		nk_die(2, "out of memory");
 	for (size_t i = 0; i < f->n; i++) {
 		struct nk_sf_line *l = &f->lines[i];
-		if (l->kind == NK_SF_BAD && wanted(l->owner))
-			finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow ignores it)",
-				l->text, l->why);
+		int odd = 0;
+		if (l->sh_ok && wanted(l->owner))
+			odd = shadow_numbers(f, l);
+		if (l->kind == NK_SF_BAD && wanted(l->owner)) {
+			if (!l->sh_ok)
+				finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow ignores it)",
+					l->text, l->why);
+			else if (l->sh_start + l->sh_count - 1 < l->sh_start)
+				finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow reads it but grants no ids)",
+					l->text, l->why);
+			else if (!odd || l->has_range)
+				finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow reads it as range %llu-%llu of '%s')",
+					l->text, l->why, (unsigned long long)l->sh_start,
+					(unsigned long long)(l->sh_start + l->sh_count - 1), l->owner);
+		}
+		/* What shadow grants, when it differs from what we read: in
+		 * the overlap sweep below too. */
+		if (l->sh_ok && wanted(l->owner) && l->sh_start + l->sh_count - 1 >= l->sh_start &&
+		    (l->kind != NK_SF_RANGE || l->sh_start != l->start || l->sh_count != l->count)) {
+			syn[nsyn] = *l;
+			syn[nsyn].start = l->sh_start;
+			syn[nsyn].count = l->sh_count;
+			nsyn++;
+		}
 		if (l->kind != NK_SF_RANGE || !wanted(l->owner))
 			continue;
 		v[n++] = l;
@@ -172,11 +228,14 @@ static void check_file(struct nk_sf *f, int gid, struct nk_pwdb *db)
 	if (nonly == 0 && !f->final_newline)
 		finding(f->path, (unsigned)f->n, "no-newline", "no newline at the end of the file (shadow may join the next line added to this one)");
 
-	/* Overlaps between owners: sweep by start, against the range that
-	 * reaches furthest so far. */
-	qsort(v, n, sizeof *v, cmp_start);
+	/* Overlaps between owners, as we read the ranges and as shadow does:
+	 * sweep by start, against the range that reaches furthest so far. */
+	nall = n;
+	for (size_t i = 0; i < nsyn; i++)
+		v[nall++] = &syn[i];
+	qsort(v, nall, sizeof *v, cmp_start);
 	const struct nk_sf_line *far = NULL;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < nall; i++) {
 		if (far && v[i]->start <= end_of(far) && strcmp(far->owner, v[i]->owner) != 0) {
 			const struct nk_sf_line *a = far->lineno < v[i]->lineno ? v[i] : far;
 			const struct nk_sf_line *b = a == far ? v[i] : far;
@@ -188,7 +247,11 @@ static void check_file(struct nk_sf *f, int gid, struct nk_pwdb *db)
 		if (!far || end_of(v[i]) > end_of(far))
 			far = v[i];
 	}
-	/* Duplicate lines. */
+	/* Duplicate lines (not the shadow readings). */
+	n = 0;
+	for (size_t i = 0; i < nall; i++)
+		if (v[i] < syn || v[i] >= syn + nsyn)
+			v[n++] = v[i];
 	qsort(v, n, sizeof *v, cmp_text);
 	for (size_t i = 1; i < n; i++)
 		if (strcmp(v[i]->text, v[i - 1]->text) == 0)
@@ -203,6 +266,7 @@ static void check_file(struct nk_sf *f, int gid, struct nk_pwdb *db)
 				v[i]->owner, j - i, what, KERNEL_MAP_LINES);
 	}
 	free(v);
+	free(syn);
 }
 
 /* Total ids of each owner in a file, sorted by owner. */
