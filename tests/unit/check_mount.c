@@ -411,11 +411,12 @@ static void swap_hook(const char *path)
 static const struct {
 	const char *sub;     /* below tdir */
 	int ret;
-	const char *msg;     /* %s: the resolved path, then the argument */
+	const char *msg;     /* %1$s: the resolved path, %2$s: the argument (both
+			      * positional: _FORTIFY_SOURCE refuses a mix) */
 } hook_cases[] = {
-	{ "d", -EAGAIN, "'%s' was replaced while it was being checked (run the command again)" },
-	{ "x/d", -EAGAIN, "'%s' was replaced while it was being checked (run the command again)" },
-	{ "d", -ENOENT, "'%2$s' does not exist" },
+	{ "d", -EAGAIN, "'%1$s' was replaced while it was being checked (run the command again)%2$.0s" },
+	{ "x/d", -EAGAIN, "'%1$s' was replaced while it was being checked (run the command again)%2$.0s" },
+	{ "d", -ENOENT, "%1$.0s'%2$s' does not exist" },
 };
 
 START_TEST(test_target_hook)
