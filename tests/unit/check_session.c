@@ -1,5 +1,6 @@
 /* check_session - session records: names, parsing, stale detection */
 #include <signal.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -104,15 +105,26 @@ START_TEST(test_open_stale)
 {
 	struct nk_session s;
 	struct nk_err e;
-	pid_t child = fork();
-	int fd, st;
-	char msg[256];
+	int fd, st, ready[2];
+	char msg[256], c;
+	pid_t child;
 
+	/* A holder lives in a user namespace of the session's owner: so does
+	 * this child, for root and for anyone else running the tests. */
+	ck_assert_int_eq(pipe(ready), 0);
+	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
 		pause();
 		_exit(0);
 	}
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	close(ready[1]);
 	ck_assert_int_eq(nk_session_describe(&s, "t", child, getuid(), &e), 0);
 	ck_assert_int_eq(nk_session_open(&s, getuid(), &fd, &e), 0);
 	ck_assert_int_ge(fd, 0);
