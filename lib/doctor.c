@@ -428,40 +428,6 @@ int nk_file_has_cap(int fd, int cap)
 
 /* --- the probe ----------------------------------------------------------- */
 
-static int wr_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t r = write(fd, p, len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-static int rd_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t r = read(fd, p, len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 /* How many user namespaces can still be nested below this one. Runs in a
  * throw-away child: each level is root over the next (its own id mapped). */
 static int count_levels(int *last_errno)
@@ -539,7 +505,7 @@ static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 
 		close(go[1]);
 		close(ready[0]);
-		if (wr_all(ready[1], &ok, 1) < 0)
+		if (nk_write_full(ready[1], &ok, 1) < 0)
 			_exit(1);
 		/* Wait until the parent is done (it closes the pipe). */
 		if (read(go[0], &b, 1) < 0)
@@ -549,7 +515,7 @@ static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 	close(go[0]);
 	close(ready[1]);
 	go[0] = ready[1] = -1;
-	if (rd_all(ready[0], &b, 1) < 0 || !b) {
+	if (nk_read_full(ready[0], &b, 1) < 0 || !b) {
 		snprintf(p->map_msg, sizeof p->map_msg, "cannot create the user namespace to map");
 	} else {
 		p->map_tried = 1;
@@ -615,13 +581,13 @@ static void probe_child(int out, const struct nk_dr_user *u, int drop)
 				int v[2] = { lv, le };
 
 				close(fds[0]);
-				_exit(wr_all(fds[1], v, sizeof v) < 0);
+				_exit(nk_write_full(fds[1], v, sizeof v) < 0);
 			}
 			close(fds[1]);
 			if (c > 0) {
 				int v[2];
 
-				if (rd_all(fds[0], v, sizeof v) == 0) {
+				if (nk_read_full(fds[0], v, sizeof v) == 0) {
 					p.levels = v[0];
 					p.nest_errno = v[1];
 				}
@@ -632,7 +598,7 @@ static void probe_child(int out, const struct nk_dr_user *u, int drop)
 		/* 3. The full map, as podman would write it. */
 		probe_map(&p, u);
 	}
-	_exit(wr_all(out, &p, sizeof p) < 0);
+	_exit(nk_write_full(out, &p, sizeof p) < 0);
 }
 
 int nk_doctor_probe(struct nk_dr_probe *p, const struct nk_dr_user *u, int drop,
@@ -657,7 +623,7 @@ int nk_doctor_probe(struct nk_dr_probe *p, const struct nk_dr_user *u, int drop,
 		probe_child(fds[1], u, drop);
 	}
 	close(fds[1]);
-	if (rd_all(fds[0], p, sizeof *p) < 0) {
+	if (nk_read_full(fds[0], p, sizeof *p) < 0) {
 		memset(p, 0, sizeof *p);
 		close(fds[0]);
 		waitpid(c, &st, 0);

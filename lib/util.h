@@ -54,6 +54,45 @@ static inline int nk_steal_fd(int *fd)
 	return r;
 }
 
+/* write(2)/read(2) of exactly LEN bytes, across short transfers and
+ * EINTR: 0, or -1 (errno set; a read that meets end of file first is -1
+ * with errno 0). */
+static inline int nk_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t r = write(fd, p, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static inline int nk_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t r = read(fd, p, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			errno = 0;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
 #define NK_UNUSED __attribute__((unused))
 #define NK_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
