@@ -106,11 +106,11 @@ static const char fixture[] =
 
 static char *write_tmp(const char *text)
 {
-	char *path = strdup("/tmp/check_mount.XXXXXX");
+	char *path = malloc(64);
 	int fd;
 
 	ck_assert_ptr_nonnull(path);
-	fd = mkstemp(path);
+	fd = nk_test_mkstemp(path, 64, "check_mount");
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
@@ -294,8 +294,7 @@ static void tdir_setup(void)
 {
 	char p[128];
 
-	strcpy(tdir, "/tmp/check_mount.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(tdir, sizeof tdir, "check_mount"));
 	snprintf(p, sizeof p, "%s/d", tdir);
 	ck_assert_int_eq(mkdir(p, 0700), 0);
 	snprintf(p, sizeof p, "%s/x", tdir);

@@ -50,8 +50,8 @@ END_TEST
 
 START_TEST(test_name_in_file)
 {
-	char path[] = "/tmp/nk-nsinfo-XXXXXX", buf[64];
-	int fd = mkstemp(path);
+	char path[64], buf[64];
+	int fd = nk_test_mkstemp(path, sizeof path, "nk-nsinfo");
 	static const char text[] = "root:x:0:0:root:/root:/bin/sh\n"
 				   "bad line\n"
 				   "daemon:x:1:1::/:/bin/false\n"

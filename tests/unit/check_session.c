@@ -152,8 +152,8 @@ END_TEST
 /* Save is exclusive, load reads it back, list finds it, remove removes it. */
 START_TEST(test_save_load_list)
 {
-	char tmpl[] = "/tmp/check_session.XXXXXX";
-	char *d = mkdtemp(tmpl);
+	char tmpl[64];
+	char *d = nk_test_mkdtemp(tmpl, sizeof tmpl, "check_session");
 	struct nk_session s, t, *v;
 	struct nk_err e;
 	size_t n;

@@ -277,7 +277,7 @@ END_TEST
  * processes that have ended are dropped on the next write. */
 START_TEST(test_file)
 {
-	char dir[] = "/tmp/check_slice.XXXXXX";
+	char dir[64];
 	struct nk_range ub[1] = { { 100000, 65536 } }, gb[1] = { { 200000, 65536 } };
 	struct nk_ranges ur = { 1, ub }, gr = { 1, gb };
 	struct nk_slices s = { 0, NULL };
@@ -287,7 +287,7 @@ START_TEST(test_file)
 	struct stat st;
 	int dfd, lk;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "check_slice"));
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(dfd, 0);
 	ck_assert_int_eq(nk_slices_load(dfd, &s, &e), 0);             /* no file: none */

@@ -368,8 +368,7 @@ static char tmpdir[64];
 
 static void setup(void)
 {
-	strcpy(tmpdir, "/tmp/nk-subidfile.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(tmpdir, sizeof tmpdir, "nk-subidfile"));
 }
 
 static void teardown(void)

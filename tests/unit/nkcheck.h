@@ -3,6 +3,7 @@
 #define NSKIT_NKCHECK_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Every check_<module>.c defines its suite and ends with NK_CHECK_MAIN(fn). */
@@ -16,5 +17,26 @@
 		srunner_free(sr);                                \
 		return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE; \
 	}
+
+/* A fresh temporary folder (nk_test_mkdtemp) or file (nk_test_mkstemp,
+ * returns its fd) named /tmp/NAME.<six random characters>, its path in BUF.
+ * One place builds the template that mkdtemp(3) and mkstemp(3) want. */
+static inline int nk_test_template(char *buf, size_t len, const char *name)
+{
+	static const char six[] = { 'X', 'X', 'X', 'X', 'X', 'X', '\0' };
+	int n = snprintf(buf, len, "/tmp/%s.%s", name, six);
+
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+static inline char *nk_test_mkdtemp(char *buf, size_t len, const char *name)
+{
+	return nk_test_template(buf, len, name) == 0 ? mkdtemp(buf) : NULL;
+}
+
+static inline int nk_test_mkstemp(char *buf, size_t len, const char *name)
+{
+	return nk_test_template(buf, len, name) == 0 ? mkstemp(buf) : -1;
+}
 
 #endif
