@@ -75,7 +75,7 @@ $(LIBNSKIT): $(LIB_OBJS)
 
 $(O)/bin/%: $(LIBNSKIT) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(filter %/$*.c,$(TOOL_SRCS)) $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter %/$*.c,$(TOOL_SRCS)) $(LIBNSKIT) $(ALL_LDFLAGS) -Wl,--as-needed -Wl,-z,relro,-z,now $(NK_LIBS) -ldl
 
 # Each tool depends on its own source file.
 define tool_rule

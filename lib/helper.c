@@ -1,11 +1,13 @@
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
-#include <cap-ng.h>
+#include "caps.h"
 #include <linux/capability.h>
 #include "helper.h"
 #include "proc.h"
@@ -72,12 +74,8 @@ int nk_plan_write(const struct nk_maps *m, enum nk_setgroups sg, struct nk_plan 
 
 	memset(p, 0, sizeof *p);
 	p->setgroups = sg == NK_SETGROUPS_DENY ? NK_SETGROUPS_DENY : NK_SETGROUPS_DEFAULT;
-	/* One read of our capabilities for both questions. */
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_get_caps_process() == 0) {
-		p->privileged[NK_UID] = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) != 0;
-		p->privileged[NK_GID] = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID) != 0;
-	}
+	p->privileged[NK_UID] = nk_cap_effective(CAP_SETUID);
+	p->privileged[NK_GID] = nk_cap_effective(CAP_SETGID);
 	for (int t = NK_UID; t <= NK_GID; t++) {
 		uint32_t self = t == NK_UID ? geteuid() : getegid();
 
@@ -218,6 +216,7 @@ static void explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p, const 
 		const char *h = p->helper[t];
 		struct stat st;
 		struct statvfs vfs;
+		struct nk_err e3;
 		int has_cap = 0, fd;
 
 		if (nk_no_new_privs()) {
@@ -227,10 +226,7 @@ static void explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p, const 
 		}
 		fd = open(h, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			capng_clear(CAPNG_SELECT_BOTH);
-			if (capng_get_caps_fd(fd) == 0)
-				has_cap = capng_have_capability(CAPNG_PERMITTED,
-								t == NK_UID ? CAP_SETUID : CAP_SETGID);
+			has_cap = nk_cap_file_permitted(fd, t == NK_UID ? CAP_SETUID : CAP_SETGID, &e3) > 0;
 			close(fd);
 		}
 		if (stat(h, &st) == 0 && !(st.st_uid == 0 && (st.st_mode & S_ISUID)) && !has_cap) {
@@ -256,7 +252,7 @@ static void explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p, const 
 	}
 }
 
-static int write_direct(pid_t pid, enum nk_idtype t, const struct nk_map *m,
+int nk_write_map_direct(pid_t pid, enum nk_idtype t, const struct nk_map *m,
 			const struct nk_plan *p, struct nk_err *e)
 {
 	char path[64], buf[8192], hint[512];
@@ -286,61 +282,262 @@ static int write_direct(pid_t pid, enum nk_idtype t, const struct nk_map *m,
 	return -err;
 }
 
-struct spawned {
+/* --- writer children --------------------------------------------------- */
+
+/* A map that must be written from this namespace is written by a child:
+ * newuidmap or newgidmap exec'd by it, or (when the caller is about to
+ * leave the namespace, see nk_userns_create) a privileged direct write.
+ *
+ * The children are clone(CLONE_VM) with stacks of their own: no page
+ * tables are copied, and unlike posix_spawn(3) nothing walks all 64
+ * signal dispositions (libnskit installs no signal handlers, so none can
+ * run in a child that shares our memory). Each waits on the "go" pipe, so
+ * they can be started before the target namespace exists; once released
+ * they only dup2, read, open/write or execve. They read only fields of
+ * their struct nk_writer that we never change while they run, and write
+ * nothing of ours but its err; errno, which they share with us, is
+ * touched only when one of those calls fails. The tools are linked with
+ * -z now, so no call of theirs goes through the lazy binding of ld.so. */
+enum { WR_NONE, WR_HELPER, WR_DIRECT };
+
+#define WR_STACK (64 * 1024)
+
+struct nk_writer {
+	int kind;
 	pid_t pid;
-	int fd;             /* read end of the helper's stdout+stderr */
-	char out[2048];
+	int out;                 /* read end of the helper's stdout+stderr */
+	int outw;                /* its write end, closed here once the child has it */
+	int child_out;           /* the same number, for the child: read only */
+	volatile int err;        /* errno of a failed exec or write, set by the child */
+	char **argv;             /* helper command line */
+	size_t argc;
+	char pidbuf[16];
+	char path[64];           /* direct: /proc/PID/uid_map */
+	char buf[8192];          /* direct: the map text */
+	size_t buflen;
+	char text[2048];         /* helper: the tail of its output */
 	size_t len;
+	int go, go_w, devnull;
+	const sigset_t *mask;    /* the mask to restore before execve */
+	char *stack;
 };
 
-static int spawn_helper(pid_t target, enum nk_idtype t, const struct nk_map *m,
-			const struct nk_plan *p, struct spawned *s, struct nk_err *e)
-{
-	char **argv;
-	char pidbuf[16];
-	int pfd[2], r;
-	posix_spawn_file_actions_t fa;
-	static char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-	size_t n = 0;
+struct nk_writers {
+	struct nk_writer w[2];
+	int go[2];
+	int devnull;
+	sigset_t mask;
+	int released;
+};
 
-	argv = calloc(3 + m->n * 3, sizeof *argv);
-	if (!argv)
-		return nk_errf(e, ENOMEM, "out of memory");
-	snprintf(pidbuf, sizeof pidbuf, "%d", (int)target);
-	argv[n++] = (char *)p->helper[t];
-	argv[n++] = pidbuf;
-	for (size_t i = 0; i < m->n; i++) {
-		if (asprintf(&argv[n++], "%u", m->ext[i].inner) < 0 ||
-		    asprintf(&argv[n++], "%u", m->ext[i].outer) < 0 ||
-		    asprintf(&argv[n++], "%u", m->ext[i].count) < 0) {
-			r = nk_errf(e, ENOMEM, "out of memory");
-			goto out;
+static char *helper_envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+
+static int writer_main(void *arg)
+{
+	struct nk_writer *w = arg;
+	ssize_t n;
+	char c;
+
+	/* Our copy of the write end would keep us from ever seeing EOF. */
+	close(w->go_w);
+	if (w->kind == WR_HELPER &&
+	    (dup2(w->devnull, 0) < 0 || dup2(w->child_out, 1) < 0 || dup2(w->child_out, 2) < 0)) {
+		w->err = errno;
+		_exit(127);
+	}
+	/* Every signal is blocked here: read returns only data or EOF. */
+	n = read(w->go, &c, 1);
+	if (n != 1)
+		_exit(0);                /* cancelled: write nothing */
+	if (w->kind == WR_DIRECT) {
+		int fd = open(w->path, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, w->buf, w->buflen) != (ssize_t)w->buflen) {
+			w->err = errno;
+			_exit(1);
 		}
+		_exit(0);
 	}
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
+	sigprocmask(SIG_SETMASK, w->mask, NULL);
+	execve(w->argv[0], w->argv, helper_envp);
+	w->err = errno;
+	_exit(127);
+}
+
+static void writer_free(struct nk_writer *w)
+{
+	if (w->argv) {
+		for (size_t i = 2; i < w->argc; i++)
+			free(w->argv[i]);
+		free(w->argv);
+	}
+	if (w->out >= 0)
+		close(w->out);
+	if (w->outw >= 0)
+		close(w->outw);
+	free(w->stack);
+}
+
+static void writers_free(struct nk_writers *ws)
+{
+	for (int t = 0; t < 2; t++)
+		writer_free(&ws->w[t]);
+	if (ws->go[0] >= 0)
+		close(ws->go[0]);
+	if (ws->go[1] >= 0)
+		close(ws->go[1]);
+	if (ws->devnull >= 0)
+		close(ws->devnull);
+	free(ws);
+}
+
+static int writer_setup(struct nk_writers *ws, enum nk_idtype t, int kind, pid_t target,
+			const struct nk_map *m, const struct nk_plan *p, struct nk_err *e)
+{
+	struct nk_writer *w = &ws->w[t];
+
+	w->kind = kind;
+	if (kind == WR_DIRECT) {
+		ssize_t len = nk_map_format(m, w->buf, sizeof w->buf);
+
+		if (len < 0)
+			return nk_errf(e, E2BIG, "the %s map is too long", nk_idtype_name(t));
+		w->buflen = (size_t)len;
+		snprintf(w->path, sizeof w->path, "/proc/%d/%s_map", (int)target, nk_idtype_name(t));
+		return 0;
+	}
+	w->argv = calloc(3 + m->n * 3, sizeof *w->argv);
+	if (!w->argv)
+		return nk_errf(e, ENOMEM, "out of memory");
+	snprintf(w->pidbuf, sizeof w->pidbuf, "%d", (int)target);
+	w->argv[w->argc++] = (char *)p->helper[t];
+	w->argv[w->argc++] = w->pidbuf;
+	for (size_t i = 0; i < m->n; i++)
+		if (asprintf(&w->argv[w->argc++], "%u", m->ext[i].inner) < 0 ||
+		    asprintf(&w->argv[w->argc++], "%u", m->ext[i].outer) < 0 ||
+		    asprintf(&w->argv[w->argc++], "%u", m->ext[i].count) < 0) {
+			w->argv[--w->argc] = NULL;
+			return nk_errf(e, ENOMEM, "out of memory");
+		}
+	if (ws->devnull < 0) {
+		ws->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (ws->devnull < 0)
+			return nk_syserr(e, errno, "cannot open /dev/null");
+	}
+	{
+		int pfd[2];
+
+		if (pipe2(pfd, O_CLOEXEC) < 0)
+			return nk_syserr(e, errno, "cannot create a pipe");
+		w->out = pfd[0];
+		w->outw = pfd[1];
+	}
+	return 0;
+}
+
+int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_plan *p, int leaving,
+		       struct nk_writers **out, struct nk_err *e)
+{
+	const struct nk_map *maps[2] = { &m->uid, &m->gid };
+	struct nk_writers *ws = calloc(1, sizeof *ws);
+	sigset_t all;
+	int r = 0;
+
+	*out = NULL;
+	if (!ws)
+		return nk_errf(e, ENOMEM, "out of memory");
+	ws->go[0] = ws->go[1] = ws->devnull = -1;
+	for (int t = 0; t < 2; t++)
+		ws->w[t].out = ws->w[t].outw = -1;
+	for (int t = NK_UID; t <= NK_GID && r == 0; t++) {
+		if (p->how[t] == NK_WRITE_HELPER)
+			r = writer_setup(ws, (enum nk_idtype)t, WR_HELPER, target, maps[t], p, e);
+		else if (leaving && p->privileged[t])
+			r = writer_setup(ws, (enum nk_idtype)t, WR_DIRECT, target, maps[t], p, e);
+	}
+	if (r == 0 && (ws->w[NK_UID].kind || ws->w[NK_GID].kind) && pipe2(ws->go, O_CLOEXEC) < 0)
 		r = nk_syserr(e, errno, "cannot create a pipe");
-		goto out;
+	if (r < 0) {
+		writers_free(ws);
+		return r;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	r = posix_spawn(&s->pid, argv[0], &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (r != 0) {
-		close(pfd[0]);
-		r = nk_syserr(e, r, "cannot run %s", argv[0]);
-		goto out;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &ws->mask);
+	for (int t = 0; t < 2 && r == 0; t++) {
+		struct nk_writer *w = &ws->w[t];
+
+		if (w->kind == WR_NONE)
+			continue;
+		/* Set before the clone and never changed while the child runs:
+		 * it shares this memory. */
+		w->go = ws->go[0];
+		w->go_w = ws->go[1];
+		w->devnull = ws->devnull;
+		w->child_out = w->outw;
+		w->mask = &ws->mask;
+		w->stack = malloc(WR_STACK);
+		if (!w->stack) {
+			r = nk_errf(e, ENOMEM, "out of memory");
+			break;
+		}
+		w->pid = clone(writer_main, w->stack + WR_STACK, CLONE_VM | SIGCHLD, w);
+		if (w->pid < 0) {
+			w->pid = 0;
+			r = nk_syserr(e, errno, "cannot start %s",
+				      w->kind == WR_HELPER ? helper_name((enum nk_idtype)t) : "a process");
+		}
+		close(w->outw);
+		w->outw = -1;
 	}
-	s->fd = pfd[0];
-	s->len = 0;
-	r = 0;
-out:
-	for (size_t i = 2; i < n; i++)
-		free(argv[i]);
-	free(argv);
-	return r;
+	sigprocmask(SIG_SETMASK, &ws->mask, NULL);
+	if (ws->go[0] >= 0)
+		close(ws->go[0]);
+	ws->go[0] = -1;
+	if (r < 0) {
+		nk_writers_cancel(ws);
+		return r;
+	}
+	*out = ws;
+	return 0;
+}
+
+int nk_writers_go(struct nk_writers *ws, struct nk_err *e)
+{
+	char b[2] = { 'g', 'g' };
+
+	if (ws->go[1] < 0)
+		return 0;                /* no children */
+	/* One byte for each child; a pipe write this small is atomic. */
+	if (write(ws->go[1], b, 2) != 2)
+		return nk_syserr(e, errno, "cannot start the helpers");
+	close(ws->go[1]);
+	ws->go[1] = -1;
+	ws->released = 1;
+	return 0;
+}
+
+static void reap(pid_t pid, int *st)
+{
+	while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+		;
+}
+
+void nk_writers_cancel(struct nk_writers *ws)
+{
+	if (!ws)
+		return;
+	/* EOF on the go pipe: the children exit without writing. */
+	if (ws->go[1] >= 0) {
+		close(ws->go[1]);
+		ws->go[1] = -1;
+	}
+	for (int t = 0; t < 2; t++) {
+		int st;
+
+		if (ws->w[t].pid > 0)
+			reap(ws->w[t].pid, &st);
+	}
+	writers_free(ws);
 }
 
 /* Last non-empty line of a helper's output, for the message. */
@@ -356,43 +553,17 @@ static const char *last_line(char *out)
 	return out;
 }
 
-int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
-		  struct nk_err *e)
+int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan *p, int first_err,
+		      struct nk_err *e)
 {
-	struct spawned sp[2] = { { -1, -1, "", 0 }, { -1, -1, "", 0 } };
-	const struct nk_map *maps[2] = { &m->uid, &m->gid };
-	int r = 0, first_err = 0;
-	struct nk_err e2;
-
-	/* setgroups must be "deny" before gid_map is written. */
-	if (p->setgroups == NK_SETGROUPS_DENY) {
-		r = nk_write_setgroups(pid, NK_SETGROUPS_DENY, e);
-		if (r < 0)
-			return r;
-	}
-	/* Start both helpers, then do direct writes while they run. */
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		if (p->how[t] != NK_WRITE_HELPER)
-			continue;
-		r = spawn_helper(pid, (enum nk_idtype)t, maps[t], p, &sp[t], first_err ? &e2 : e);
-		if (r < 0 && !first_err)
-			first_err = r;
-	}
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		if (p->how[t] != NK_WRITE_DIRECT)
-			continue;
-		r = write_direct(pid, (enum nk_idtype)t, maps[t], p, first_err ? &e2 : e);
-		if (r < 0 && !first_err)
-			first_err = r;
-	}
 	/* Collect the helpers' output until both close it. */
 	for (;;) {
 		struct pollfd pf[2];
 		int np = 0, idx[2];
 
 		for (int t = 0; t < 2; t++)
-			if (sp[t].fd >= 0) {
-				pf[np].fd = sp[t].fd;
+			if (ws->w[t].out >= 0) {
+				pf[np].fd = ws->w[t].out;
 				pf[np].events = POLLIN;
 				idx[np++] = t;
 			}
@@ -404,53 +575,87 @@ int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
 			break;
 		}
 		for (int i = 0; i < np; i++) {
-			struct spawned *s = &sp[idx[i]];
+			struct nk_writer *w = &ws->w[idx[i]];
 			ssize_t n;
 
 			if (!pf[i].revents)
 				continue;
-			n = read(s->fd, s->out + s->len, sizeof s->out - 1 - s->len);
+			n = read(w->out, w->text + w->len, sizeof w->text - 1 - w->len);
 			if (n > 0) {
-				s->len += (size_t)n;
-				if (s->len == sizeof s->out - 1)
-					s->len = 0;   /* keep the tail */
+				w->len += (size_t)n;
+				if (w->len == sizeof w->text - 1)
+					w->len = 0;   /* keep the tail */
 			} else if (n == 0 || errno != EINTR) {
-				close(s->fd);
-				s->fd = -1;
+				close(w->out);
+				w->out = -1;
 			}
 		}
 	}
 	for (int t = NK_UID; t <= NK_GID; t++) {
+		struct nk_writer *w = &ws->w[t];
+		enum nk_idtype it = (enum nk_idtype)t;
+		const char *line;
+		char hint[512];
 		int st = -1;
-		struct spawned *s = &sp[t];
-		pid_t w;
 
-		if (s->pid <= 0)
+		if (w->pid <= 0)
 			continue;
-		while ((w = waitpid(s->pid, &st, 0)) < 0 && errno == EINTR)
-			;
-		s->out[s->len] = '\0';
-		if (w < 0) {
-			if (!first_err)
-				first_err = nk_syserr(e, errno, "cannot wait for %s", helper_name((enum nk_idtype)t));
+		reap(w->pid, &st);
+		w->text[w->len] = '\0';
+		if ((WIFEXITED(st) && WEXITSTATUS(st) == 0) || first_err)
 			continue;
+		line = last_line(w->text);
+		if (w->kind == WR_DIRECT) {
+			nk_syserr(e, w->err ? w->err : EIO, "cannot write %s", w->path);
+			line = e->msg;
+		} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && w->err) {
+			first_err = nk_syserr(e, w->err, "cannot run %s", w->argv[0]);
+			continue;
+		} else if (WIFSIGNALED(st)) {
+			nk_errf(e, EPERM, "%s was killed by signal %d", helper_name(it), WTERMSIG(st));
+		} else if (*line) {
+			nk_errf(e, EPERM, "%s failed: %s", helper_name(it), line);
+		} else {
+			nk_errf(e, EPERM, "%s failed with exit status %d", helper_name(it), WEXITSTATUS(st));
 		}
-		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !first_err) {
-			char hint[512];
-			const char *line = last_line(s->out);
-
-			if (WIFSIGNALED(st))
-				nk_errf(e, EPERM, "%s was killed by signal %d", helper_name((enum nk_idtype)t), WTERMSIG(st));
-			else if (*line)
-				nk_errf(e, EPERM, "%s failed: %s", helper_name((enum nk_idtype)t), line);
-			else
-				nk_errf(e, EPERM, "%s failed with exit status %d", helper_name((enum nk_idtype)t),
-					WEXITSTATUS(st));
-			explain(pid, (enum nk_idtype)t, p, line, hint, sizeof hint);
-			if (hint[0])
-				nk_err_hint(e, "%s", hint);
-			first_err = -EPERM;
-		}
+		first_err = -e->code;
+		explain(target, it, p, line, hint, sizeof hint);
+		if (hint[0])
+			nk_err_hint(e, "%s", hint);
 	}
+	writers_free(ws);
 	return first_err;
+}
+
+int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
+		  struct nk_err *e)
+{
+	const struct nk_map *maps[2] = { &m->uid, &m->gid };
+	struct nk_writers *ws;
+	struct nk_err e2;
+	int r, first_err = 0;
+
+	/* setgroups must be "deny" before gid_map is written. */
+	if (p->setgroups == NK_SETGROUPS_DENY) {
+		r = nk_write_setgroups(pid, NK_SETGROUPS_DENY, e);
+		if (r < 0)
+			return r;
+	}
+	r = nk_writers_prepare(pid, m, p, 0, &ws, e);
+	if (r < 0)
+		return r;
+	r = nk_writers_go(ws, e);
+	if (r < 0) {
+		nk_writers_cancel(ws);
+		return r;
+	}
+	/* Direct writes while the helpers run. */
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		if (p->how[t] != NK_WRITE_DIRECT)
+			continue;
+		r = nk_write_map_direct(pid, (enum nk_idtype)t, maps[t], p, first_err ? &e2 : e);
+		if (r < 0 && !first_err)
+			first_err = r;
+	}
+	return nk_writers_finish(ws, pid, p, first_err, e);
 }

@@ -46,6 +46,28 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
 		  struct nk_err *e);
 
+/* Write one map of PID from this process, in one write(2). */
+int nk_write_map_direct(pid_t pid, enum nk_idtype t, const struct nk_map *m,
+			const struct nk_plan *p, struct nk_err *e);
+
+/* The children that write maps from this namespace, for a caller that
+ * needs them started before the target is ready (nk_userns_create starts
+ * them, then unshares: the target is itself). Prepare: one child for each
+ * map the plan gives to newuidmap/newgidmap, and with LEAVING also for each
+ * direct write that needs our privilege in this namespace; they wait.
+ * Go: they write (nk_write_maps holds them too, for a target that is
+ * ready: released together they overlap better than started one by one,
+ * measured). Finish: collect their output, reap them, explain the first
+ * failure (unless FIRST_ERR, the caller's own, is already set, which is
+ * returned); frees WS. Cancel: they exit without writing; frees WS. */
+struct nk_writers;
+int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_plan *p, int leaving,
+		       struct nk_writers **ws, struct nk_err *e);
+int nk_writers_go(struct nk_writers *ws, struct nk_err *e);
+int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan *p, int first_err,
+		      struct nk_err *e);
+void nk_writers_cancel(struct nk_writers *ws);
+
 /* Write "deny" or "allow" to /proc/PID/setgroups. */
 int nk_write_setgroups(pid_t pid, enum nk_setgroups sg, struct nk_err *e);
 

@@ -3,7 +3,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <cap-ng.h>
 #include "proc.h"
 #include "num.h"
 
@@ -179,12 +178,4 @@ int nk_pidfd_send_signal(int pidfd, int sig)
 int nk_no_new_privs(void)
 {
 	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
-}
-
-int nk_have_cap(int cap)
-{
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_get_caps_process() < 0)
-		return 0;
-	return capng_have_capability(CAPNG_EFFECTIVE, (unsigned)cap) != 0;
 }

@@ -23,7 +23,5 @@ int nk_pidfd_open(pid_t pid, unsigned flags);
 int nk_pidfd_send_signal(int pidfd, int sig);
 /* PR_GET_NO_NEW_PRIVS of this process. */
 int nk_no_new_privs(void);
-/* Does this process have CAP in its effective set (read with libcap-ng)? */
-int nk_have_cap(int cap);
 
 #endif

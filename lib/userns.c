@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <cap-ng.h>
 #include <linux/capability.h>
 #include <linux/nsfs.h>
+#include "caps.h"
 #include "num.h"
 #include "proc.h"
 #include "userns.h"
@@ -32,91 +32,57 @@ int nk_userns_needs_helper(const struct nk_plan *p)
 	return 0;
 }
 
-/* Creating with maps that need privilege in the parent namespace (the
- * setuid helpers, or root writing any map): a child is cloned straight into
- * the new user (and mount) namespace and only holds it; from out here,
- * where newuidmap, newgidmap and our own privilege still count, the maps of
- * the child's namespace are written (both helpers at once); then this
- * process joins the namespaces with one pidfd setns(2) and lets the child
- * go. No handshake is needed before the helpers start, and no process
- * stands between them and us: one fork and one round trip fewer than
- * unshare(2) plus a helper process. */
-static int create_with_holder(int flags, const struct nk_maps *m, const struct nk_plan *p,
-			      struct nk_err *e)
+/* Creating: the children that write the maps from this namespace
+ * (newuidmap, newgidmap, or our privilege here) are started first and
+ * wait; this process unshares; they are released and write its maps
+ * while it writes any map that is just its own id itself. They are
+ * clone(CLONE_VM) children (helper.c), so starting them copies no page
+ * tables, and no process has to hold the namespace for us to join later:
+ * we are in it from the start. */
+static int create_with_writers(int flags, const struct nk_maps *m, const struct nk_plan *p,
+			       struct nk_err *e)
 {
-	int nsflags = flags & (CLONE_NEWUSER | CLONE_NEWNS);
-	int hold[2], pidfd, r = 0, err;
-	char cwd[PATH_MAX];
-	int have_cwd = getcwd(cwd, sizeof cwd) != NULL;
-	pid_t c;
+	const struct nk_map *maps[2] = { &m->uid, &m->gid };
+	struct nk_writers *ws;
+	pid_t self = getpid();
+	int r, err;
 
-	if (pipe2(hold, O_CLOEXEC) < 0)
-		return nk_syserr(e, errno, "cannot create a pipe");
-	/* Raw clone: fork semantics, born in the new namespaces. The child
-	 * only makes async-signal-safe calls. */
-	c = (pid_t)syscall(SYS_clone, (unsigned long)nsflags | SIGCHLD, NULL, NULL, NULL, 0);
-	if (c < 0) {
-		err = errno;
-		close(hold[0]);
-		close(hold[1]);
-		return nk_syserr(e, err, "cannot create a user namespace");
-	}
-	if (c == 0) {
-		char b;
-
-		close(hold[1]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		while (read(hold[0], &b, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
-	}
-	close(hold[0]);
-	pidfd = nk_pidfd_open(c, 0);
-	if (pidfd < 0)
-		r = nk_syserr(e, -pidfd, "cannot open the process holding the new namespace");
-	if (r == 0 && nk_write_maps(c, m, p, e) < 0)
-		r = nk_err_prefix(e, "cannot write the maps of the new namespace");
-	if (r == 0 && setns(pidfd, nsflags) < 0)
-		r = nk_syserr(e, errno, "cannot enter the new namespace");
-	close(hold[1]);          /* the holder reads EOF and exits */
-	if (pidfd >= 0)
-		close(pidfd);
-	/* Reap it here, so that the command we become never sees a child it
-	 * did not make. */
-	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
-		;
+	r = nk_writers_prepare(self, m, p, 1, &ws, e);
 	if (r < 0)
 		return r;
-	/* Entering a mount namespace puts us at its root: back to where we
-	 * were, by path (the new namespace is a copy of ours). */
-	if ((nsflags & CLONE_NEWNS) && (!have_cwd || chdir(cwd) < 0) && chdir("/") < 0)
-		return nk_syserr(e, errno, "cannot change to '/' in the new namespace");
-	/* A pid namespace is for our children only: unshare it now that we
-	 * are privileged in the new user namespace. */
-	if ((flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
-		return nk_syserr(e, errno, "cannot create a pid namespace");
+	if (unshare(flags) < 0) {
+		err = errno;
+		nk_writers_cancel(ws);
+		return nk_syserr(e, err, "cannot create a user namespace");
+	}
+	/* setgroups must be "deny" before gid_map is written. */
+	if (p->setgroups == NK_SETGROUPS_DENY && (r = nk_write_setgroups(self, NK_SETGROUPS_DENY, e)) < 0) {
+		nk_writers_cancel(ws);
+		return nk_err_prefix(e, "cannot write the maps of the new namespace");
+	}
+	r = nk_writers_go(ws, e);
+	if (r < 0) {
+		nk_writers_cancel(ws);
+		return r;
+	}
+	r = 0;
+	for (int t = NK_UID; t <= NK_GID && r == 0; t++)
+		if (p->how[t] == NK_WRITE_DIRECT && !p->privileged[t])
+			r = nk_write_map_direct(self, (enum nk_idtype)t, maps[t], p, e);
+	if (nk_writers_finish(ws, self, p, r, e) < 0)
+		return nk_err_prefix(e, "cannot write the maps of the new namespace");
 	return 0;
 }
 
 int nk_userns_create(int flags, const struct nk_maps *m, const struct nk_plan *p,
 		     struct nk_err *e)
 {
-	int r;
-
 	if (!m) {
 		if (unshare(flags) < 0)
 			return nk_syserr(e, errno, "cannot create a user namespace");
 		return 0;
 	}
-	if (!nk_userns_needs_helper(p)) {
-		if (unshare(flags) < 0)
-			return nk_syserr(e, errno, "cannot create a user namespace");
-		r = nk_write_maps(getpid(), m, p, e);
-		if (r < 0)
-			return nk_err_prefix(e, "cannot write the maps of the new namespace");
-		return 0;
-	}
-	return create_with_holder(flags, m, p, e);
+	return create_with_writers(flags, m, p, e);
 }
 
 int nk_userns_owner(pid_t pid, uid_t *owner, struct nk_err *e)
@@ -193,40 +159,8 @@ int nk_become(uid_t uid, gid_t gid, int keep_caps, struct nk_err *e)
 				       (unsigned)uid);
 		return nk_syserr(e, errno, "cannot become uid %u", (unsigned)uid);
 	}
-	if (keep_caps) {
-		unsigned last = CAP_LAST_CAP;
-		int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-
-		if (fd >= 0) {
-			char buf[16];
-			ssize_t n = read(fd, buf, sizeof buf - 1);
-
-			uint32_t v;
-
-			if (n > 0) {
-				buf[n] = '\0';
-				buf[strcspn(buf, "\n")] = '\0';
-				if (nk_parse_u32(buf, 63, &v) == 0)
-					last = v;
-			}
-			close(fd);
-		}
-		/* Effective and inheritable from permitted, then ambient: the
-		 * only set that survives an exec of a file without file
-		 * capabilities by a non-root uid. */
-		capng_clear(CAPNG_SELECT_BOTH);
-		if (capng_get_caps_process() < 0)
-			return nk_errf(e, EPERM, "cannot read the capabilities of this process");
-		for (unsigned c = 0; c <= last; c++)
-			if (capng_have_capability(CAPNG_PERMITTED, c))
-				capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_INHERITABLE, c);
-		if (capng_apply(CAPNG_SELECT_CAPS) < 0)
-			return nk_errf(e, EPERM, "cannot set the capabilities of this process");
-		for (unsigned c = 0; c <= last; c++)
-			if (capng_have_capability(CAPNG_PERMITTED, c) &&
-			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-				return nk_syserr(e, errno, "cannot raise capability %u in the ambient set", c);
-	}
+	if (keep_caps)
+		return nk_caps_to_ambient(e);
 	return 0;
 }
 

@@ -1,14 +1,13 @@
 /* userns.h - create and join user namespaces, and become someone inside
  *
- * Creating: when the maps need newuidmap/newgidmap or privilege in the
- * parent namespace, a child is cloned straight into the new namespaces and
- * holds them while this process, still outside, writes their maps (both
- * helpers at the same time), then joins them with one pidfd setns(2). This
- * turns DESIGN.md's "helper waits on a pipe, parent unshares and wakes it"
- * around: the helpers start at once, with no handshake and no process
- * between them and us. When both maps are just the caller's own ids and no
- * privilege is involved, the kernel lets the process write its own maps and
- * no child is made at all (what `unshare -r` does).
+ * Creating: the maps must be written from outside the new namespace
+ * (newuidmap, newgidmap, or the caller's privilege there), so the children
+ * that write them are started first and wait on a pipe; the process
+ * unshares, writes setgroups, releases them and waits (DESIGN.md's
+ * process model). The children are clone(CLONE_VM), so starting them
+ * copies no page tables. When both maps are just the caller's own ids and
+ * no privilege is involved, no child is made at all: the process writes
+ * its own maps (what `unshare -r` does).
  *
  * Joining is one pidfd setns(2) (Linux 5.8) into the user namespace and,
  * when it differs from ours, the mount namespace of a process: both or

@@ -1,4 +1,11 @@
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <cap-ng.h>
 #include "nkcheck.h"
 #include "helper.h"
@@ -136,6 +143,280 @@ START_TEST(test_allowed_unprivileged)
 }
 END_TEST
 
+/* --- the writer children ------------------------------------------------- */
+
+/* A stand-in for newuidmap/newgidmap: this very test program, run as
+ * DIR/fake-NAME (a symlink to it). Before Check starts, it records its
+ * arguments, environment, blocked signals, open descriptors and stdin in
+ * DIR/fake-NAME.rec, prints DIR/fake-NAME.out and exits with the status in
+ * DIR/fake-NAME.st. No shell in between: dash resets the signal mask. */
+__attribute__((constructor)) static void fake_helper_main(int argc, char **argv, char **envp)
+{
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	char path[PATH_MAX], line[256];
+	FILE *rec, *f;
+	DIR *d;
+	struct dirent *de;
+	int st = 0, fds[64], n = 0;
+
+	if (!base || strncmp(base, "/fake-", 6) != 0)
+		return;
+	snprintf(path, sizeof path, "%s.rec", argv[0]);
+	rec = fopen(path, "we");
+	if (!rec)
+		_exit(99);
+	fputs("argv:", rec);
+	for (int i = 1; i < argc; i++)
+		fprintf(rec, "%s%s", argv[i], i + 1 < argc ? " " : "\n");
+	fputs("env:", rec);
+	for (char **e = envp; *e; e++)
+		fprintf(rec, " %s", *e);
+	fputs("\n", rec);
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "SigBlk:", 7) == 0)
+			fputs(line, rec);
+	if (f)
+		fclose(f);
+	d = opendir("/proc/self/fd");
+	while (d && (de = readdir(d)) && n < 64)
+		if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d) && atoi(de->d_name) != fileno(rec))
+			fds[n++] = atoi(de->d_name);
+	if (d)
+		closedir(d);
+	fputs("fds:", rec);
+	for (int i = 0; i < n; i++)
+		for (int k = i + 1; k < n; k++)
+			if (fds[k] < fds[i]) {
+				int t = fds[i];
+
+				fds[i] = fds[k];
+				fds[k] = t;
+			}
+	for (int i = 0; i < n; i++)
+		fprintf(rec, " %d", fds[i]);
+	n = (int)readlink("/proc/self/fd/0", line, sizeof line - 1);
+	line[n > 0 ? n : 0] = '\0';
+	fprintf(rec, "\nstdin:%s\n", line);
+	fclose(rec);
+	snprintf(path, sizeof path, "%s.out", argv[0]);
+	if ((f = fopen(path, "re"))) {
+		while ((n = (int)fread(line, 1, sizeof line, f)) > 0)
+			fwrite(line, 1, (size_t)n, stdout);
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "%s.st", argv[0]);
+	if ((f = fopen(path, "re"))) {
+		if (fscanf(f, "%d", &st) != 1)
+			st = 98;
+		fclose(f);
+	}
+	fflush(stdout);
+	_exit(st);
+}
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void fake_helper(const char *dir, const char *name, const char *out, int status, char *path,
+			size_t len)
+{
+	char self[PATH_MAX], file[PATH_MAX + 8], st[16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	ck_assert_int_gt(n, 0);
+	self[n] = '\0';
+	snprintf(path, len, "%s/fake-%s", dir, name);
+	ck_assert_int_eq(symlink(self, path), 0);
+	snprintf(file, sizeof file, "%s.out", path);
+	put_file(file, out);
+	snprintf(file, sizeof file, "%s.st", path);
+	snprintf(st, sizeof st, "%d", status);
+	put_file(file, st);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void helper_plan(struct nk_plan *p, const char *uh, const char *gh)
+{
+	memset(p, 0, sizeof *p);
+	p->how[NK_UID] = p->how[NK_GID] = NK_WRITE_HELPER;
+	snprintf(p->helper[NK_UID], sizeof p->helper[NK_UID], "%s", uh);
+	snprintf(p->helper[NK_GID], sizeof p->helper[NK_GID], "%s", gh);
+}
+
+static void two_maps(struct nk_maps *m)
+{
+	nk_map_init(&m->uid);
+	nk_map_init(&m->gid);
+	nk_map_add(&m->uid, 0, 1000, 1);
+	nk_map_add(&m->uid, 1, 100000, 65536);
+	nk_map_add(&m->gid, 0, 1001, 1);
+}
+
+/* Descriptors the caller (the test runner, the shell) left open pass to
+ * any program it starts; they are not ours to judge here. */
+static void cloexec_all(void)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+
+		if (fl >= 0)
+			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
+START_TEST(test_writers_run)
+{
+	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], rec[PATH_MAX + 8], want[256], *r;
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+	sigset_t usr1, old;
+
+	cloexec_all();
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-writers"));
+	fake_helper(dir, "u", "", 0, uh, sizeof uh);
+	fake_helper(dir, "g", "", 0, gh, sizeof gh);
+	helper_plan(&p, uh, gh);
+	two_maps(&m);
+	/* The caller's signal mask reaches the helpers (the children wait with
+	 * every signal blocked and give it back before execve). */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 1, &ws, &e), 0);
+	/* Started but held: nothing has run yet. */
+	usleep(50000);
+	snprintf(rec, sizeof rec, "%s.rec", uh);
+	ck_assert_int_eq(access(rec, F_OK), -1);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, 0, &e), 0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	r = slurp(rec);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r, "argv:4242 0 1000 1 1 100000 65536\n"
+			 "env: PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C\n"
+			 "SigBlk:\t0000000000000200\n"
+			 "fds: 0 1 2\n"
+			 "stdin:/dev/null\n");
+	snprintf(rec, sizeof rec, "%s.rec", gh);
+	r = slurp(rec);
+	ck_assert_ptr_nonnull(r);
+	snprintf(want, sizeof want, "argv:4242 0 1001 1\n");
+	ck_assert_int_eq(strncmp(r, want, strlen(want)), 0);
+	/* Every child reaped. */
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+	nk_maps_free(&m);
+}
+END_TEST
+
+START_TEST(test_writers_cancel)
+{
+	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], rec[PATH_MAX + 8];
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-writers"));
+	fake_helper(dir, "u", "", 0, uh, sizeof uh);
+	fake_helper(dir, "g", "", 0, gh, sizeof gh);
+	helper_plan(&p, uh, gh);
+	two_maps(&m);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 1, &ws, &e), 0);
+	nk_writers_cancel(ws);
+	/* Neither helper ran, and no child is left. */
+	snprintf(rec, sizeof rec, "%s.rec", uh);
+	ck_assert_int_eq(access(rec, F_OK), -1);
+	snprintf(rec, sizeof rec, "%s.rec", gh);
+	ck_assert_int_eq(access(rec, F_OK), -1);
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+	nk_maps_free(&m);
+}
+END_TEST
+
+START_TEST(test_writers_failures)
+{
+	char dir[PATH_MAX - 16], uh[PATH_MAX], gh[PATH_MAX], want[PATH_MAX + 64];
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-writers"));
+	/* A helper's last line of output is the message. */
+	fake_helper(dir, "u", "usage\nnewuidmap: write to uid_map failed: Operation not permitted\n", 1, uh,
+		    sizeof uh);
+	fake_helper(dir, "g", "", 0, gh, sizeof gh);
+	helper_plan(&p, uh, gh);
+	two_maps(&m);
+	ck_assert_int_eq(nk_writers_prepare(getpid(), &m, &p, 0, &ws, &e), 0);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, getpid(), &p, 0, &e), -EPERM);
+	snprintf(want, sizeof want, "newuidmap failed: newuidmap: write to uid_map failed: Operation not "
+		 "permitted (the uid map of process %d is already written; a map can be written only once)",
+		 (int)getpid());
+	ck_assert_str_eq(e.msg, want);
+	/* A helper that cannot be exec'd. */
+	snprintf(uh, sizeof uh, "%s/fake-u.out", dir);
+	ck_assert_int_eq(chmod(uh, 0644), 0);
+	helper_plan(&p, uh, gh);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 0, &ws, &e), 0);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, 0, &e), -EACCES);
+	snprintf(want, sizeof want, "cannot run %s: Permission denied", uh);
+	ck_assert_str_eq(e.msg, want);
+	/* The caller's own error wins and is returned as it is. */
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 0, &ws, &e), 0);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	nk_errf(&e, EIO, "mine");
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, -EIO, &e), -EIO);
+	ck_assert_str_eq(e.msg, "mine");
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	nk_maps_free(&m);
+}
+END_TEST
+
+START_TEST(test_writers_none)
+{
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+
+	/* Nothing for children to do: none is made. */
+	memset(&p, 0, sizeof p);
+	two_maps(&m);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 1, &ws, &e), 0);
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, 0, &e), 0);
+	nk_maps_free(&m);
+}
+END_TEST
+
 static Suite *helper_suite(void)
 {
 	Suite *s = suite_create("helper");
@@ -146,6 +427,10 @@ static Suite *helper_suite(void)
 	tcase_add_test(tc, test_plan_privileged);
 	tcase_add_test(tc, test_plan_unprivileged);
 	tcase_add_test(tc, test_allowed_unprivileged);
+	tcase_add_test(tc, test_writers_run);
+	tcase_add_test(tc, test_writers_cancel);
+	tcase_add_test(tc, test_writers_failures);
+	tcase_add_test(tc, test_writers_none);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,8 @@
-/* check_userns - what of lib/userns can be checked without a new namespace */
+/* check_userns - lib/userns: plans, joining, creating (in children) */
+#include <errno.h>
+#include <limits.h>
 #include <sched.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/wait.h>
 #include "nkcheck.h"
@@ -91,11 +94,123 @@ START_TEST(test_create_nomap)
 			_exit(3);
 		_exit(after != before && getuid() == 65534 ? 0 : 4);
 	}
-	ck_assert_int_eq(waitpid(c, &st, 0), c);
-	ck_assert(WIFEXITED(st));
-	ck_assert_int_ne(WEXITSTATUS(st), 2);
-	ck_assert_int_ne(WEXITSTATUS(st), 3);
-	ck_assert_int_ne(WEXITSTATUS(st), 4);
+	st = nk_test_exit_status(c);
+	ck_assert_int_ne(st, 2);
+	ck_assert_int_ne(st, 3);
+	ck_assert_int_ne(st, 4);
+}
+END_TEST
+
+/* Creating with maps, in a child: the maps are written from outside
+ * while the process is already inside, and it stays the same process with
+ * no child left behind. ROOT: a privileged map (0:0:1 and 1:100000:10) written by a
+ * writer child that stays outside; otherwise just our own ids, written by
+ * the process itself after unshare. */
+static int create_in_child(int root)
+{
+	pid_t c = fork();
+
+	if (c == 0) {
+		struct nk_maps m;
+		struct nk_plan p;
+		struct nk_map got;
+		struct nk_err e;
+		uid_t u = geteuid();
+		gid_t g = getegid();
+		pid_t self = getpid();
+
+		memset(&p, 0, sizeof p);
+		nk_map_init(&m.uid);
+		nk_map_init(&m.gid);
+		if (root) {
+			nk_map_add(&m.uid, 0, 0, 1);
+			nk_map_add(&m.uid, 1, 100000, 10);
+			nk_map_add(&m.gid, 0, 0, 1);
+			nk_map_add(&m.gid, 1, 100000, 10);
+			p.privileged[NK_UID] = p.privileged[NK_GID] = 1;
+		} else {
+			nk_map_add(&m.uid, 0, u, 1);
+			nk_map_add(&m.gid, 0, g, 1);
+			p.setgroups = NK_SETGROUPS_DENY;
+		}
+		if (nk_userns_create(CLONE_NEWUSER | CLONE_NEWNS, &m, &p, &e) < 0) {
+			fprintf(stderr, "%s\n", e.msg);
+			_exit(2);
+		}
+		nk_map_init(&got);
+		if (nk_map_read_proc(0, NK_UID, &got, &e) < 0 || got.n != (root ? 2 : 1) ||
+		    got.ext[0].inner != 0 || got.ext[0].outer != u || got.ext[0].count != 1 ||
+		    (root && (got.ext[1].inner != 1 || got.ext[1].outer != 100000 || got.ext[1].count != 10)))
+			_exit(3);
+		nk_map_free(&got);
+		nk_map_init(&got);
+		if (nk_map_read_proc(0, NK_GID, &got, &e) < 0 || got.n != (root ? 2 : 1) ||
+		    got.ext[0].outer != g || (root && got.ext[1].outer != 100000))
+			_exit(4);
+		if (getpid() != self || geteuid() != 0)
+			_exit(5);
+		if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+			_exit(6);
+		_exit(0);
+	}
+	return nk_test_exit_status(c);
+}
+
+START_TEST(test_create_own_ids)
+{
+	ck_assert_int_eq(create_in_child(0), 0);
+}
+END_TEST
+
+START_TEST(test_create_privileged)
+{
+	if (geteuid() != 0)
+		return;     /* test_create_own_ids covers non-root */
+	ck_assert_int_eq(create_in_child(1), 0);
+}
+END_TEST
+
+static int create_touch_check(const struct nk_maps *m, const struct nk_plan *p, const char *pidfile)
+{
+	struct nk_writers *ws;
+	struct nk_err e;
+
+	if (nk_writers_prepare(getpid(), m, p, 1, &ws, &e) < 0 || nk_writers_go(ws, &e) < 0 ||
+	    nk_writers_finish(ws, getpid(), p, 0, &e) < 0)
+		return -1;
+	return access(pidfile, F_OK);
+}
+
+/* unshare fails: the helpers waiting to write are let go without running. */
+START_TEST(test_create_fails)
+{
+	char dir[PATH_MAX], pidfile[64];
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-create"));
+	ck_assert_int_eq(chdir(dir), 0);
+	memset(&p, 0, sizeof p);
+	/* touch(1) as the helpers: had they run, ./PID would exist. */
+	p.how[NK_UID] = p.how[NK_GID] = NK_WRITE_HELPER;
+	strcpy(p.helper[NK_UID], "/usr/bin/touch");
+	strcpy(p.helper[NK_GID], "/usr/bin/touch");
+	nk_map_init(&m.uid);
+	nk_map_init(&m.gid);
+	nk_map_add(&m.uid, 0, 100000, 10);
+	nk_map_add(&m.gid, 0, 100000, 10);
+	/* CLONE_PARENT is not a flag unshare(2) takes. */
+	ck_assert_int_eq(nk_userns_create(CLONE_NEWUSER | CLONE_PARENT, &m, &p, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "cannot create a user namespace: Invalid argument");
+	snprintf(pidfile, sizeof pidfile, "%d", (int)getpid());
+	ck_assert_int_eq(access(pidfile, F_OK), -1);
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+	/* The same with touch allowed to run: ./PID appears (the check above
+	 * can fail). */
+	ck_assert_int_eq(create_touch_check(&m, &p, pidfile), 0);
+	nk_maps_free(&m);
 }
 END_TEST
 
@@ -109,6 +224,9 @@ static Suite *userns_suite(void)
 	tcase_add_test(tc, test_owner);
 	tcase_add_test(tc, test_join_self);
 	tcase_add_test(tc, test_create_nomap);
+	tcase_add_test(tc, test_create_own_ids);
+	tcase_add_test(tc, test_create_privileged);
+	tcase_add_test(tc, test_create_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }

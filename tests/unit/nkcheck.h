@@ -5,6 +5,8 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 
 /* Every check_<module>.c defines its suite and ends with NK_CHECK_MAIN(fn). */
 #define NK_CHECK_MAIN(suite_fn)                                  \
@@ -37,6 +39,16 @@ static inline char *nk_test_mkdtemp(char *buf, size_t len, const char *name)
 static inline int nk_test_mkstemp(char *buf, size_t len, const char *name)
 {
 	return nk_test_template(buf, len, name) == 0 ? mkstemp(buf) : -1;
+}
+
+/* Wait for child PID, which must exit (not be killed); its exit status. */
+static inline int nk_test_exit_status(pid_t pid)
+{
+	int st;
+
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
 }
 
 #endif
