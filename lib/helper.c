@@ -295,12 +295,20 @@ int nk_write_map_direct(pid_t pid, enum nk_idtype t, const struct nk_map *m,
  * they can be started before the target namespace exists; once released
  * they only dup2, read, open/write or execve. They read only fields of
  * their struct nk_writer that we never change while they run, and write
- * nothing of ours but its err; errno, which they share with us, is
- * touched only when one of those calls fails. The tools are linked with
+ * nothing of ours but its err. errno they share with us (glibc keeps it
+ * in the thread's TLS): it is written only when one of their calls fails,
+ * and only a failure of ours at the same instant could then report the
+ * other's error number; nothing but a message depends on it. The tools are linked with
  * -z now, so no call of theirs goes through the lazy binding of ld.so. */
 enum { WR_NONE, WR_HELPER, WR_DIRECT };
 
 #define WR_STACK (64 * 1024)
+/* Where a child's stack starts: its top, except where stacks grow up. */
+#if defined(__hppa__)
+#define WR_STACK_START(s) (s)
+#else
+#define WR_STACK_START(s) ((s) + WR_STACK)
+#endif
 
 struct nk_writer {
 	int kind;
@@ -480,7 +488,7 @@ int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_pl
 			r = nk_errf(e, ENOMEM, "out of memory");
 			break;
 		}
-		w->pid = clone(writer_main, w->stack + WR_STACK, CLONE_VM | SIGCHLD, w);
+		w->pid = clone(writer_main, WR_STACK_START(w->stack), CLONE_VM | SIGCHLD, w);
 		if (w->pid < 0) {
 			w->pid = 0;
 			r = nk_syserr(e, errno, "cannot start %s",
@@ -490,9 +498,8 @@ int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_pl
 		w->outw = -1;
 	}
 	sigprocmask(SIG_SETMASK, &ws->mask, NULL);
-	if (ws->go[0] >= 0)
-		close(ws->go[0]);
-	ws->go[0] = -1;
+	/* go[0] stays open here until the release: were every child gone
+	 * by then, the write would otherwise raise SIGPIPE. */
 	if (r < 0) {
 		nk_writers_cancel(ws);
 		return r;
@@ -511,15 +518,19 @@ int nk_writers_go(struct nk_writers *ws, struct nk_err *e)
 	if (write(ws->go[1], b, 2) != 2)
 		return nk_syserr(e, errno, "cannot start the helpers");
 	close(ws->go[1]);
-	ws->go[1] = -1;
+	close(ws->go[0]);
+	ws->go[1] = ws->go[0] = -1;
 	ws->released = 1;
 	return 0;
 }
 
-static void reap(pid_t pid, int *st)
+static int reap(pid_t pid, int *st)
 {
-	while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+	pid_t w;
+
+	while ((w = waitpid(pid, st, 0)) < 0 && errno == EINTR)
 		;
+	return w < 0 ? -errno : 0;
 }
 
 void nk_writers_cancel(struct nk_writers *ws)
@@ -596,11 +607,16 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 		enum nk_idtype it = (enum nk_idtype)t;
 		const char *line;
 		char hint[512];
-		int st = -1;
+		int st = -1, r;
 
 		if (w->pid <= 0)
 			continue;
-		reap(w->pid, &st);
+		if ((r = reap(w->pid, &st)) < 0) {
+			if (!first_err)
+				first_err = nk_syserr(e, -r, "cannot wait for %s",
+						      w->kind == WR_HELPER ? helper_name(it) : "the map writer");
+			continue;
+		}
 		w->text[w->len] = '\0';
 		if ((WIFEXITED(st) && WEXITSTATUS(st) == 0) || first_err)
 			continue;
@@ -612,7 +628,11 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 			first_err = nk_syserr(e, w->err, "cannot run %s", w->argv[0]);
 			continue;
 		} else if (WIFSIGNALED(st)) {
-			nk_errf(e, EPERM, "%s was killed by signal %d", helper_name(it), WTERMSIG(st));
+			/* Killed (the OOM killer, someone's kill): not a refusal
+			 * the hints below could explain. */
+			first_err = nk_errf(e, EPERM, "%s was killed by signal %d", helper_name(it),
+					    WTERMSIG(st));
+			continue;
 		} else if (*line) {
 			nk_errf(e, EPERM, "%s failed: %s", helper_name(it), line);
 		} else {

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <libsmartcols.h>
+#include "caps.h"
 #include "dl.h"
 #include "helper.h"
 #include "idmap.h"
@@ -636,6 +637,11 @@ int main(int argc, char **argv)
 		nk_usage_errorx("--keep and --pid are mutually exclusive (a session has no pid namespace)");
 	if (pidns)
 		do_fork = 1;
+
+	/* --keep-caps needs libcap-ng after setns/unshare: load it now, from
+	 * our own filesystem, not from the one of the namespace we enter. */
+	if (keep_caps && nk_capng_load(&e) < 0)
+		nk_die_err(1, &e);
 
 	/* --- join ------------------------------------------------------------ */
 	if (act == ACT_JOIN) {

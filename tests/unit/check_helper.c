@@ -399,6 +399,45 @@ START_TEST(test_writers_failures)
 }
 END_TEST
 
+/* Both children killed while they wait: the release still works (no
+ * SIGPIPE) and the outcome says what happened. */
+START_TEST(test_writers_killed)
+{
+	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], path[64], kids[256];
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+	FILE *f;
+	int n = 0, pid;
+
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-writers"));
+	fake_helper(dir, "u", "", 0, uh, sizeof uh);
+	fake_helper(dir, "g", "", 0, gh, sizeof gh);
+	helper_plan(&p, uh, gh);
+	two_maps(&m);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 1, &ws, &e), 0);
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(kids, sizeof kids, f));
+	fclose(f);
+	for (char *q = kids; sscanf(q, "%d", &pid) == 1; n++) {
+		ck_assert_int_eq(kill(pid, SIGKILL), 0);
+		q = strchr(q, ' ');
+		if (!q)
+			break;
+		q++;
+	}
+	ck_assert_int_eq(n, 2);
+	usleep(50000);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, 0, &e), -EPERM);
+	ck_assert_str_eq(e.msg, "newuidmap was killed by signal 9");
+	nk_maps_free(&m);
+}
+END_TEST
+
 START_TEST(test_writers_none)
 {
 	struct nk_writers *ws;
@@ -430,6 +469,7 @@ static Suite *helper_suite(void)
 	tcase_add_test(tc, test_writers_run);
 	tcase_add_test(tc, test_writers_cancel);
 	tcase_add_test(tc, test_writers_failures);
+	tcase_add_test(tc, test_writers_killed);
 	tcase_add_test(tc, test_writers_none);
 	suite_add_tcase(s, tc);
 	return s;

@@ -116,4 +116,18 @@ expect_fail 1 "nsenter-user: session folder '$tdir' belongs to uid 0, not to you
 	"a session folder of someone else is refused" as nss env -u XDG_RUNTIME_DIR nsenter-user --list
 rm -rf "$tdir"
 
+# --- --keep-caps into a session: libcap-ng comes from our own filesystem --------------
+# (it is loaded on demand; after setns the one of the session would be used)
+lib=$(readlink -f "$(ldconfig -p | awk '$1 == "libcap-ng.so.0" { print $NF; exit }')")
+check "libcap-ng.so.0 found" test -f "$lib"
+run as nss nsenter-user --keep kc
+run as nss nsenter-user --join kc mount --bind /dev/null "$lib"
+is "$rc:$err" "0:" "the session's root hides libcap-ng behind /dev/null"
+run as nss nsenter-user --join kc sh -c "test -s '$lib' || echo hidden"
+is "$out" hidden "... there, and only there"
+run as nss nsenter-user --join kc -U 5 -G 6 --keep-caps sh -c 'grep -E "^Cap(Eff|Amb)" /proc/self/status'
+is "$rc:$(echo $out):$err" "0:CapEff: 000001ffffffffff CapAmb: 000001ffffffffff:" \
+	"--join --keep-caps works in a namespace whose libcap-ng is unusable"
+run as nss nsenter-user --stop kc
+
 done_testing
