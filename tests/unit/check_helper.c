@@ -284,6 +284,17 @@ static void cloexec_all(void)
 	}
 }
 
+/* A folder with two fake helpers that succeed, a plan that uses them, and
+ * maps for both (uh and gh: PATH_MAX each). */
+static void writers_fixture(char *dir, size_t len, char *uh, char *gh, struct nk_plan *p, struct nk_maps *m)
+{
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, len, "nskit-writers"));
+	fake_helper(dir, "u", "", 0, uh, PATH_MAX);
+	fake_helper(dir, "g", "", 0, gh, PATH_MAX);
+	helper_plan(p, uh, gh);
+	two_maps(m);
+}
+
 START_TEST(test_writers_run)
 {
 	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], rec[PATH_MAX + 8], want[256], *r;
@@ -294,11 +305,7 @@ START_TEST(test_writers_run)
 	sigset_t usr1, old;
 
 	cloexec_all();
-	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-writers"));
-	fake_helper(dir, "u", "", 0, uh, sizeof uh);
-	fake_helper(dir, "g", "", 0, gh, sizeof gh);
-	helper_plan(&p, uh, gh);
-	two_maps(&m);
+	writers_fixture(dir, sizeof dir, uh, gh, &p, &m);
 	/* The caller's signal mask reaches the helpers (the children wait with
 	 * every signal blocked and give it back before execve). */
 	sigemptyset(&usr1);
@@ -339,11 +346,7 @@ START_TEST(test_writers_cancel)
 	struct nk_plan p;
 	struct nk_err e;
 
-	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-writers"));
-	fake_helper(dir, "u", "", 0, uh, sizeof uh);
-	fake_helper(dir, "g", "", 0, gh, sizeof gh);
-	helper_plan(&p, uh, gh);
-	two_maps(&m);
+	writers_fixture(dir, sizeof dir, uh, gh, &p, &m);
 	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 1, &ws, &e), 0);
 	nk_writers_cancel(ws);
 	/* Neither helper ran, and no child is left. */
@@ -411,11 +414,7 @@ START_TEST(test_writers_killed)
 	FILE *f;
 	int n = 0, pid;
 
-	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-writers"));
-	fake_helper(dir, "u", "", 0, uh, sizeof uh);
-	fake_helper(dir, "g", "", 0, gh, sizeof gh);
-	helper_plan(&p, uh, gh);
-	two_maps(&m);
+	writers_fixture(dir, sizeof dir, uh, gh, &p, &m);
 	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 1, &ws, &e), 0);
 	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
 	f = fopen(path, "re");
