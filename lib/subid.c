@@ -185,16 +185,20 @@ static int canonical_u32(const char *s, uint32_t *v)
  * are not strictly "name:decimal:decimal" (hex, octal, signs, spaces,
  * extra fields, count 0) are skipped: shadow reads some of them in ways
  * nobody meant, and subid-check reports every one. */
+/* The user whose ranges are read and its uid as text: lines may name the
+ * owner by either. */
+static char uidstr[16], uidof[256];
+
 static int file_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		       struct nk_err *e)
 {
 	const char *path = nk_subid_file(t);
 	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
 	char *line = NULL;
-	static char uidstr[16], uidof[256];
 	size_t cap = 0;
 
-	/* One passwd lookup a process for the usual single user. */
+	/* One passwd lookup a process for the usual single user, none when
+	 * nk_user_name() already found this user. */
 	if (strcmp(uidof, user) != 0) {
 		struct passwd *pw = getpwnam(user);
 
@@ -461,9 +465,12 @@ const char *nk_user_name(uid_t uid, char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(uid);
 
-	if (pw)
+	if (pw) {
 		snprintf(buf, len, "%s", pw->pw_name);
-	else
+		/* The reader of /etc/subuid needs this pair too. */
+		snprintf(uidof, sizeof uidof, "%s", pw->pw_name);
+		snprintf(uidstr, sizeof uidstr, "%u", (unsigned)uid);
+	} else
 		snprintf(buf, len, "%u", (unsigned)uid);
 	return buf;
 }
