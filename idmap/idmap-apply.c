@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 	char user[256];
 	uint64_t ns_self, ns_target, my_start = 0, pid_start = 0;
 	uint32_t slice_size = NK_SLICE_DEFAULT;
-	int dirfd = -1;
+	int dirfd = -1, pidfd;
 
 	nk_tool_init("idmap-apply");
 	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
@@ -162,6 +162,13 @@ int main(int argc, char **argv)
 		nk_usage_errorx("too many arguments: only one PID");
 	if (nk_parse_pid_e(argv[optind], &pid, &e) < 0)
 		nk_die_err(1, &e);
+	/* Held from before the checks to the writes: the pid then always
+	 * names the process that was checked (see nk_write_maps). */
+	pidfd = nk_pidfd_open(pid, 0);
+	if (pidfd == -ESRCH)
+		nk_die(1, "no process with pid %d", (int)pid);
+	if (pidfd < 0)
+		nk_die(1, "cannot open process %d: %s", (int)pid, strerror(-pidfd));
 	if (mode == MODE_NONE)
 		mode = MODE_AUTO;
 
@@ -238,7 +245,7 @@ int main(int argc, char **argv)
 		nk_maps_free(&maps);
 		return 0;       /* the slice is released at exit */
 	}
-	if (nk_write_maps(pid, &maps, &plan, &e) < 0) {
+	if (nk_write_maps(pid, pidfd, &maps, &plan, &e) < 0) {
 		nk_err_prefix(&e, "cannot apply the maps to process %d", (int)pid);
 		nk_die_err(1, &e);
 	}

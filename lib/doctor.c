@@ -517,7 +517,7 @@ static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 		snprintf(p->map_msg, sizeof p->map_msg, "cannot create the user namespace to map");
 	} else {
 		p->map_tried = 1;
-		if (nk_write_maps(c, &maps, &plan, &e) < 0)
+		if (nk_write_maps(c, -1, &maps, &plan, &e) < 0)   /* our child: its pid stays ours */
 			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
 		else {
 			struct nk_maps got = { { 0, 0, NULL }, { 0, 0, NULL } };

@@ -175,16 +175,47 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 	return 0;
 }
 
-int nk_write_setgroups(pid_t pid, enum nk_setgroups sg, struct nk_err *e)
+/* Is the process behind PIDFD gone? (-1: no pidfd, nothing to say.) */
+static int ended(int pidfd)
+{
+	return pidfd >= 0 && nk_pidfd_send_signal(pidfd, 0) == -ESRCH;
+}
+
+static int ended_err(pid_t pid, struct nk_err *e)
+{
+	return nk_errf(e, ESRCH, "process %d has ended (its pid may name another process now)", (int)pid);
+}
+
+/* open(2) /proc/PID/NAME for writing, and with PIDFD make sure the file
+ * belongs to that very process: it is still alive after the open, so the
+ * pid was not reused in between. */
+static int open_proc_w(pid_t pid, int pidfd, const char *name, char *path, size_t len,
+		       struct nk_err *e)
+{
+	int fd;
+
+	snprintf(path, len, "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
+		return nk_syserr(e, errno, "cannot open %s", path);
+	}
+	if (ended(pidfd)) {
+		close(fd);
+		return ended_err(pid, e);
+	}
+	return fd;
+}
+
+int nk_write_setgroups(pid_t pid, int pidfd, enum nk_setgroups sg, struct nk_err *e)
 {
 	char path[64];
 	const char *v = sg == NK_SETGROUPS_DENY ? "deny" : "allow";
-	int fd;
+	int fd = open_proc_w(pid, pidfd, "setgroups", path, sizeof path, e);
 
-	snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return nk_syserr(e, errno, "cannot open %s", path);
+		return fd;
 	if (write(fd, v, strlen(v)) < 0) {
 		int err = errno;
 
@@ -252,22 +283,19 @@ static void explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p, const 
 	}
 }
 
-int nk_write_map_direct(pid_t pid, enum nk_idtype t, const struct nk_map *m,
+int nk_write_map_direct(pid_t pid, int pidfd, enum nk_idtype t, const struct nk_map *m,
 			const struct nk_plan *p, struct nk_err *e)
 {
-	char path[64], buf[8192], hint[512];
+	char path[64], name[16], buf[8192], hint[512];
 	ssize_t len = nk_map_format(m, buf, sizeof buf);
 	int fd, err;
 
-	snprintf(path, sizeof path, "/proc/%d/%s_map", (int)pid, nk_idtype_name(t));
 	if (len < 0)
 		return nk_errf(e, E2BIG, "the %s map is too long", nk_idtype_name(t));
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
-		return nk_syserr(e, errno, "cannot open %s", path);
-	}
+	snprintf(name, sizeof name, "%s_map", nk_idtype_name(t));
+	fd = open_proc_w(pid, pidfd, name, path, sizeof path, e);
+	if (fd < 0)
+		return fd;
 	/* The kernel takes the whole map in one write, at offset 0. */
 	if (write(fd, buf, (size_t)len) == len) {
 		close(fd);
@@ -647,7 +675,7 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 	return first_err;
 }
 
-int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
+int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
 		  struct nk_err *e)
 {
 	const struct nk_map *maps[2] = { &m->uid, &m->gid };
@@ -657,13 +685,19 @@ int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
 
 	/* setgroups must be "deny" before gid_map is written. */
 	if (p->setgroups == NK_SETGROUPS_DENY) {
-		r = nk_write_setgroups(pid, NK_SETGROUPS_DENY, e);
+		r = nk_write_setgroups(pid, pidfd, NK_SETGROUPS_DENY, e);
 		if (r < 0)
 			return r;
 	}
 	r = nk_writers_prepare(pid, m, p, 0, &ws, e);
 	if (r < 0)
 		return r;
+	/* The helpers take a pid: it must still name the process checked.
+	 * (newuidmap then holds /proc/PID open itself.) */
+	if (ended(pidfd)) {
+		nk_writers_cancel(ws);
+		return ended_err(pid, e);
+	}
 	r = nk_writers_go(ws, e);
 	if (r < 0) {
 		nk_writers_cancel(ws);
@@ -673,7 +707,7 @@ int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
 	for (int t = NK_UID; t <= NK_GID; t++) {
 		if (p->how[t] != NK_WRITE_DIRECT)
 			continue;
-		r = nk_write_map_direct(pid, (enum nk_idtype)t, maps[t], p, first_err ? &e2 : e);
+		r = nk_write_map_direct(pid, pidfd, (enum nk_idtype)t, maps[t], p, first_err ? &e2 : e);
 		if (r < 0 && !first_err)
 			first_err = r;
 	}

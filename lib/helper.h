@@ -42,12 +42,16 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 			  const char *user, uid_t uid, gid_t gid, struct nk_err *e);
 
 /* Write setgroups (when planned), then uid_map and gid_map of PID, running
- * newuidmap and newgidmap at the same time where the plan says so. */
-int nk_write_maps(pid_t pid, const struct nk_maps *m, const struct nk_plan *p,
+ * newuidmap and newgidmap at the same time where the plan says so.
+ * PIDFD (a pidfd of PID, opened before the caller's checks; or -1): every
+ * file written is opened and then the process found still alive, and the
+ * helpers start only while it is, so the pid never names another process
+ * (one started under a reused pid) than the one that was checked. */
+int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
 		  struct nk_err *e);
 
 /* Write one map of PID from this process, in one write(2). */
-int nk_write_map_direct(pid_t pid, enum nk_idtype t, const struct nk_map *m,
+int nk_write_map_direct(pid_t pid, int pidfd, enum nk_idtype t, const struct nk_map *m,
 			const struct nk_plan *p, struct nk_err *e);
 
 /* The children that write maps from this namespace, for a caller that
@@ -69,6 +73,6 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 void nk_writers_cancel(struct nk_writers *ws);
 
 /* Write "deny" or "allow" to /proc/PID/setgroups. */
-int nk_write_setgroups(pid_t pid, enum nk_setgroups sg, struct nk_err *e);
+int nk_write_setgroups(pid_t pid, int pidfd, enum nk_setgroups sg, struct nk_err *e);
 
 #endif

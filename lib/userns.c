@@ -56,7 +56,7 @@ static int create_with_writers(int flags, const struct nk_maps *m, const struct 
 		return nk_syserr(e, err, "cannot create a user namespace");
 	}
 	/* setgroups must be "deny" before gid_map is written. */
-	if (p->setgroups == NK_SETGROUPS_DENY && (r = nk_write_setgroups(self, NK_SETGROUPS_DENY, e)) < 0) {
+	if (p->setgroups == NK_SETGROUPS_DENY && (r = nk_write_setgroups(self, -1, NK_SETGROUPS_DENY, e)) < 0) {
 		nk_writers_cancel(ws);
 		return nk_err_prefix(e, "cannot write the maps of the new namespace");
 	}
@@ -68,7 +68,7 @@ static int create_with_writers(int flags, const struct nk_maps *m, const struct 
 	r = 0;
 	for (int t = NK_UID; t <= NK_GID && r == 0; t++)
 		if (p->how[t] == NK_WRITE_DIRECT && !p->privileged[t])
-			r = nk_write_map_direct(self, (enum nk_idtype)t, maps[t], p, e);
+			r = nk_write_map_direct(self, -1, (enum nk_idtype)t, maps[t], p, e);
 	if (nk_writers_finish(ws, self, p, r, e) < 0)
 		return nk_err_prefix(e, "cannot write the maps of the new namespace");
 	return 0;

@@ -9,6 +9,7 @@
 #include <cap-ng.h>
 #include "nkcheck.h"
 #include "helper.h"
+#include "proc.h"
 
 static void drop_caps(void)
 {
@@ -437,6 +438,49 @@ START_TEST(test_writers_killed)
 }
 END_TEST
 
+/* A pidfd of a process that has ended and a pid that names another one
+ * (what a reused pid looks like): nothing is written, no helper starts. */
+START_TEST(test_pid_reused)
+{
+	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], rec[PATH_MAX + 8], want[128];
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+	pid_t gone = fork(), other = getpid();
+	int pidfd;
+
+	ck_assert_int_ge(gone, 0);
+	if (gone == 0)
+		_exit(0);
+	pidfd = nk_pidfd_open(gone, 0);
+	ck_assert_int_ge(pidfd, 0);
+	ck_assert_int_eq(nk_test_exit_status(gone), 0);
+	snprintf(want, sizeof want, "process %d has ended (its pid may name another process now)", (int)other);
+	/* Direct writes: the file is opened, then found to be someone else's. */
+	nk_map_init(&m.uid);
+	nk_map_add(&m.uid, 0, geteuid(), 1);
+	memset(&p, 0, sizeof p);
+	ck_assert_int_eq(nk_write_map_direct(other, pidfd, NK_UID, &m.uid, &p, &e), -ESRCH);
+	ck_assert_str_eq(e.msg, want);
+	ck_assert_int_eq(nk_write_setgroups(other, pidfd, NK_SETGROUPS_DENY, &e), -ESRCH);
+	ck_assert_str_eq(e.msg, want);
+	nk_map_free(&m.uid);
+	/* Helpers: not started. */
+	writers_fixture(dir, sizeof dir, uh, gh, &p, &m);
+	ck_assert_int_eq(nk_write_maps(other, pidfd, &m, &p, &e), -ESRCH);
+	ck_assert_str_eq(e.msg, want);
+	snprintf(rec, sizeof rec, "%s.rec", uh);
+	ck_assert_int_eq(access(rec, F_OK), -1);
+	/* The same with the pidfd of the process the pid names: the helpers run. */
+	close(pidfd);
+	pidfd = nk_pidfd_open(other, 0);
+	ck_assert_int_eq(nk_write_maps(other, pidfd, &m, &p, &e), 0);
+	ck_assert_int_eq(access(rec, F_OK), 0);
+	close(pidfd);
+	nk_maps_free(&m);
+}
+END_TEST
+
 START_TEST(test_writers_none)
 {
 	struct nk_writers *ws;
@@ -469,6 +513,7 @@ static Suite *helper_suite(void)
 	tcase_add_test(tc, test_writers_cancel);
 	tcase_add_test(tc, test_writers_failures);
 	tcase_add_test(tc, test_writers_killed);
+	tcase_add_test(tc, test_pid_reused);
 	tcase_add_test(tc, test_writers_none);
 	suite_add_tcase(s, tc);
 	return s;
