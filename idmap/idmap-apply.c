@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <string.h>
 #include "helper.h"
+#include "mapopt.h"
 #include "idmap.h"
 #include "num.h"
 #include "proc.h"
@@ -16,8 +17,6 @@
 #include "slice.h"
 #include "subid.h"
 #include "tool.h"
-
-enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM, MODE_ISOLATE };
 
 enum { OPT_ISOLATE = 256 };
 
@@ -63,18 +62,6 @@ static void release_pending(void)
 		nk_slice_release(pending_dirfd, pending_pid, pending_start, &e);
 }
 
-static void set_mode(enum mode *m, enum mode want)
-{
-	if (*m != MODE_NONE && *m != want) {
-		if (*m == MODE_ISOLATE || want == MODE_ISOLATE)
-			nk_usage_errorx("--isolate makes its own maps: no --auto, --map-root, --keep-id, --uid/--gid/--map or "
-					"--from");
-		nk_usage_errorx("--auto, --map-root, --keep-id, --uid/--gid/--map and --from "
-				"are mutually exclusive");
-	}
-	*m = want;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -92,58 +79,45 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	enum mode mode = MODE_NONE;
-	enum nk_setgroups sg = NK_SETGROUPS_DEFAULT;
-	struct nk_maps maps = { { 0, 0, NULL }, { 0, 0, NULL } };
+	static const struct nk_mapopt_names names = { "--uid", "--gid", "--from", NULL };
+	struct nk_mapopts mo;
+	struct nk_maps *maps = &mo.maps;
 	struct nk_plan plan;
 	struct nk_err e;
-	const char *from = NULL;
 	int dry = 0, c;
 	pid_t pid;
 	uid_t uid = getuid(), euid;
 	gid_t gid = getgid();
 	char user[256];
 	uint64_t ns_self, ns_target, my_start = 0, pid_start = 0;
-	uint32_t slice_size = NK_SLICE_DEFAULT;
 	int dirfd = -1, pidfd;
 
 	nk_tool_init("idmap-apply");
+	nk_mapopts_init(&mo, &names);
 	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			set_mode(&mode, MODE_AUTO);
+			nk_mapopts_mode(&mo, NK_MAPMODE_AUTO);
 			break;
 		case 'r':
-			set_mode(&mode, MODE_ROOT);
+			nk_mapopts_mode(&mo, NK_MAPMODE_ROOT);
 			break;
 		case 'k':
-			set_mode(&mode, MODE_KEEPID);
+			nk_mapopts_mode(&mo, NK_MAPMODE_KEEPID);
 			break;
 		case 'u':
 		case 'g':
 		case 'm':
-			set_mode(&mode, MODE_EXPLICIT);
-			if (nk_maps_add_spec(&maps, c == 'm' ? 'b' : (char)c, optarg, &e) < 0)
-				nk_die_err(1, &e);
+			nk_mapopts_extent(&mo, c == 'm' ? 'b' : (char)c, optarg);
 			break;
 		case 'f':
-			set_mode(&mode, MODE_FROM);
-			from = optarg;
+			nk_mapopts_from(&mo, optarg);
 			break;
 		case OPT_ISOLATE:
-			set_mode(&mode, MODE_ISOLATE);
-			if (optarg && nk_parse_u32_e(optarg, UINT32_MAX, &slice_size, "--isolate size", &e) < 0)
-				nk_die_err(1, &e);
-			if (slice_size == 0)
-				nk_die(1, "invalid --isolate size '0': a slice needs at least 1 id");
+			nk_mapopts_isolate(&mo, optarg);
 			break;
 		case 'S':
-			if (strcmp(optarg, "allow") == 0)
-				sg = NK_SETGROUPS_ALLOW;
-			else if (strcmp(optarg, "deny") == 0)
-				sg = NK_SETGROUPS_DENY;
-			else
-				nk_usage_errorx("invalid --setgroups '%s': use allow or deny", optarg);
+			nk_mapopts_setgroups(&mo, optarg);
 			break;
 		case 'n':
 			dry = 1;
@@ -169,16 +143,11 @@ int main(int argc, char **argv)
 		nk_die(1, "no process with pid %d", (int)pid);
 	if (pidfd < 0)
 		nk_die(1, "cannot open process %d: %s", (int)pid, strerror(-pidfd));
-	if (mode == MODE_NONE)
-		mode = MODE_AUTO;
+	if (mo.mode == NK_MAPMODE_NONE)
+		mo.mode = NK_MAPMODE_AUTO;
 
 	nk_user_name(uid, user, sizeof user);
-
-	/* Build the maps. */
-	if (mode == MODE_FROM) {
-		if (nk_mapstream_read(from, &maps, &e) < 0)
-			nk_die_err(1, &e);
-	} else if (mode == MODE_ISOLATE) {
+	if (mo.mode == NK_MAPMODE_ISOLATE) {
 		char path[4096];
 
 		/* Recorded under this process first: if anything fails before the
@@ -187,29 +156,15 @@ int main(int argc, char **argv)
 		if (nk_session_dir_path(getenv("XDG_RUNTIME_DIR"), uid, path, sizeof path, &e) < 0 ||
 		    (dirfd = nk_session_dir_open(path, uid, 1, &e)) < 0 ||
 		    nk_proc_starttime(pid, &pid_start, &e) < 0 || nk_proc_starttime(0, &my_start, &e) < 0 ||
-		    nk_slice_maps(dirfd, user, slice_size, getpid(), my_start, NULL, &maps, NULL, &e) < 0)
+		    nk_slice_maps(dirfd, user, mo.slice_size, getpid(), my_start, NULL, maps, NULL, &e) < 0)
 			nk_die_err(1, &e);
 		pending_dirfd = dirfd;
 		pending_pid = getpid();
 		pending_start = my_start;
 		atexit(release_pending);
-	} else if (mode != MODE_EXPLICIT) {
-		if (nk_maps_build(mode == MODE_ROOT ? NK_MAPS_ROOT : mode == MODE_KEEPID ? NK_MAPS_KEEPID : NK_MAPS_AUTO,
-				  user, uid, gid, ", or use --map-root", &maps, &e) < 0)
-			nk_die_err(1, &e);
-		if (mode == MODE_ROOT && sg == NK_SETGROUPS_DEFAULT)
-			sg = NK_SETGROUPS_DENY;     /* as unshare -r does: no helper needed */
 	}
-	if (maps.uid.n == 0 || maps.gid.n == 0)
-		nk_die(1, "the %s map is empty (give %s)", maps.uid.n == 0 ? "uid" : "gid",
-		       mode == MODE_FROM ? (maps.uid.n == 0 ? "'u' or 'b' lines" : "'g' or 'b' lines")
-					 : (maps.uid.n == 0 ? "--uid or --map" : "--gid or --map"));
-
-	/* Check everything before anything is written. */
-	if (nk_plan_write(&maps, sg, &plan, &e) < 0)
-		nk_die_err(1, &e);
-	if (nk_maps_check_allowed(&maps, &plan, user, uid, gid, &e) < 0)
-		nk_die_err(1, &e);
+	/* The maps, checked before anything is written. */
+	nk_mapopts_finish(&mo, user, uid, gid, &plan);
 
 	if (nk_proc_ids(pid, NULL, &euid, NULL, NULL, &e) < 0)
 		nk_die_err(1, &e);
@@ -241,15 +196,15 @@ int main(int argc, char **argv)
 				printf("# /proc/%d/%s_map: %s\n", (int)pid, nk_idtype_name((enum nk_idtype)t),
 				       plan.helper[t]);
 		}
-		nk_mapstream_print(stdout, &maps);
-		nk_maps_free(&maps);
+		nk_mapstream_print(stdout, maps);
+		nk_maps_free(maps);
 		return 0;       /* the slice is released at exit */
 	}
-	if (nk_write_maps(pid, pidfd, &maps, &plan, &e) < 0) {
+	if (nk_write_maps(pid, pidfd, maps, &plan, &e) < 0) {
 		nk_err_prefix(&e, "cannot apply the maps to process %d", (int)pid);
 		nk_die_err(1, &e);
 	}
-	nk_maps_free(&maps);
+	nk_maps_free(maps);
 	if (dirfd >= 0) {
 		if (nk_slice_move(dirfd, getpid(), my_start, pid, pid_start, NULL, &e) < 0)
 			nk_die_err(1, &e);

@@ -16,15 +16,20 @@
 #define PR_CAP_AMBIENT_RAISE 2
 #endif
 
-int nk_cap_effective(unsigned cap)
+uint64_t nk_caps_effective(void)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 
 	memset(d, 0, sizeof d);
-	if (cap >= 32 * _LINUX_CAPABILITY_U32S_3 || syscall(SYS_capget, &h, d) < 0)
+	if (syscall(SYS_capget, &h, d) < 0)
 		return 0;
-	return (d[cap / 32].effective >> (cap % 32)) & 1;
+	return (uint64_t)d[1].effective << 32 | d[0].effective;
+}
+
+int nk_cap_effective(unsigned cap)
+{
+	return cap < 64 && ((nk_caps_effective() >> cap) & 1);
 }
 
 /* The functions of libcap-ng we use, typed from its own header. */

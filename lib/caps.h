@@ -12,10 +12,13 @@
 #ifndef NSKIT_CAPS_H
 #define NSKIT_CAPS_H
 
+#include <stdint.h>
 #include "err.h"
 
-/* Is CAP in this process's effective set? 1 yes, 0 no (also when capget
- * fails, or CAP is beyond what the kernel knows). */
+/* This process's effective set, one capget(2) (bit N: capability N; 0
+ * when capget fails). */
+uint64_t nk_caps_effective(void);
+/* Is CAP in it? 1 yes, 0 no (also when capget fails, or CAP >= 64). */
 int nk_cap_effective(unsigned cap);
 
 /* Is CAP in the bounding set? 1 yes, 0 no, < 0 error (libcap-ng missing). */

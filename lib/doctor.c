@@ -14,6 +14,7 @@
 #include "helper.h"
 #include "num.h"
 #include "proc.h"
+#include "util.h"
 
 /* --- findings ------------------------------------------------------------- */
 
@@ -29,15 +30,8 @@ int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
 	va_list ap;
 	int r;
 
-	if (fs->n == fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 32;
-		struct nk_finding *x = realloc(fs->f, cap * sizeof *x);
-
-		if (!x)
-			return -ENOMEM;
-		fs->f = x;
-		fs->cap = cap;
-	}
+	if (nk_grow(&fs->f, fs->n, &fs->cap, sizeof *fs->f, 32) < 0)
+		return -ENOMEM;
 	f = &fs->f[fs->n];
 	f->id = id;
 	f->status = st;

@@ -71,11 +71,12 @@ int nk_plan_write(const struct nk_maps *m, enum nk_setgroups sg, struct nk_plan 
 		  struct nk_err *e)
 {
 	const struct nk_map *maps[2] = { &m->uid, &m->gid };
+	uint64_t eff = nk_caps_effective();   /* one capget for both questions */
 
 	memset(p, 0, sizeof *p);
 	p->setgroups = sg == NK_SETGROUPS_DENY ? NK_SETGROUPS_DENY : NK_SETGROUPS_DEFAULT;
-	p->privileged[NK_UID] = nk_cap_effective(CAP_SETUID);
-	p->privileged[NK_GID] = nk_cap_effective(CAP_SETGID);
+	p->privileged[NK_UID] = (eff >> CAP_SETUID) & 1;
+	p->privileged[NK_GID] = (eff >> CAP_SETGID) & 1;
 	for (int t = NK_UID; t <= NK_GID; t++) {
 		uint32_t self = t == NK_UID ? geteuid() : getegid();
 
@@ -364,6 +365,7 @@ struct nk_writers {
 	int devnull;
 	sigset_t mask;
 	int released;
+	int leaving;             /* privileged direct writes are the children's */
 };
 
 static char *helper_envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
@@ -483,6 +485,7 @@ int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_pl
 	if (!ws)
 		return nk_errf(e, ENOMEM, "out of memory");
 	ws->go[0] = ws->go[1] = ws->devnull = -1;
+	ws->leaving = leaving;
 	for (int t = 0; t < 2; t++)
 		ws->w[t].out = ws->w[t].outw = -1;
 	for (int t = NK_UID; t <= NK_GID && r == 0; t++) {
@@ -678,10 +681,8 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
 		  struct nk_err *e)
 {
-	const struct nk_map *maps[2] = { &m->uid, &m->gid };
 	struct nk_writers *ws;
-	struct nk_err e2;
-	int r, first_err = 0;
+	int r;
 
 	/* setgroups must be "deny" before gid_map is written. */
 	if (p->setgroups == NK_SETGROUPS_DENY) {
@@ -698,14 +699,24 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 		nk_writers_cancel(ws);
 		return ended_err(pid, e);
 	}
+	return nk_writers_run(ws, pid, pidfd, m, p, e);
+}
+
+int nk_writers_run(struct nk_writers *ws, pid_t pid, int pidfd, const struct nk_maps *m,
+		   const struct nk_plan *p, struct nk_err *e)
+{
+	const struct nk_map *maps[2] = { &m->uid, &m->gid };
+	struct nk_err e2;
+	int r, first_err = 0;
+
 	r = nk_writers_go(ws, e);
 	if (r < 0) {
 		nk_writers_cancel(ws);
 		return r;
 	}
-	/* Direct writes while the helpers run. */
+	/* Direct writes of ours while the helpers run. */
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		if (p->how[t] != NK_WRITE_DIRECT)
+		if (p->how[t] != NK_WRITE_DIRECT || (ws->leaving && p->privileged[t]))
 			continue;
 		r = nk_write_map_direct(pid, pidfd, (enum nk_idtype)t, maps[t], p, first_err ? &e2 : e);
 		if (r < 0 && !first_err)

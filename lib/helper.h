@@ -71,6 +71,11 @@ int nk_writers_go(struct nk_writers *ws, struct nk_err *e);
 int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan *p, int first_err,
 		      struct nk_err *e);
 void nk_writers_cancel(struct nk_writers *ws);
+/* Go, then (while the children run) the direct writes of the plan that
+ * are this process's own (not the privileged ones the children of a
+ * LEAVING prepare write), then Finish. PIDFD as for nk_write_maps. */
+int nk_writers_run(struct nk_writers *ws, pid_t pid, int pidfd, const struct nk_maps *m,
+		   const struct nk_plan *p, struct nk_err *e);
 
 /* Write "deny" or "allow" to /proc/PID/setgroups. */
 int nk_write_setgroups(pid_t pid, int pidfd, enum nk_setgroups sg, struct nk_err *e);

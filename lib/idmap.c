@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include "idmap.h"
 #include "num.h"
+#include "util.h"
 
 const char *nk_idtype_name(enum nk_idtype t)
 {
@@ -35,15 +36,8 @@ void nk_maps_free(struct nk_maps *m)
 
 int nk_map_add(struct nk_map *m, uint32_t inner, uint32_t outer, uint32_t count)
 {
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 8;
-		struct nk_extent *x = realloc(m->ext, cap * sizeof *x);
-
-		if (!x)
-			return -ENOMEM;
-		m->ext = x;
-		m->cap = cap;
-	}
+	if (nk_grow(&m->ext, m->n, &m->cap, sizeof *m->ext, 8) < 0)
+		return -ENOMEM;
 	m->ext[m->n++] = (struct nk_extent){ inner, outer, count };
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "num.h"
 #include "proc.h"
 #include "subid.h"
+#include "util.h"
 
 void nk_nschain_free(struct nk_nschain *c)
 {
@@ -44,17 +45,10 @@ int nk_ns_pids(uint64_t ino, pid_t **pids, size_t *n, struct nk_err *e)
 		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)p);
 		if (stat(path, &st) < 0 || (uint64_t)st.st_ino != ino)
 			continue;
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			pid_t *x = realloc(v, nc * sizeof *x);
-
-			if (!x) {
-				free(v);
-				closedir(d);
-				return nk_errf(e, ENOMEM, "out of memory");
-			}
-			v = x;
-			cap = nc;
+		if (nk_grow(&v, cnt, &cap, sizeof *v, 16) < 0) {
+			free(v);
+			closedir(d);
+			return nk_errf(e, ENOMEM, "out of memory");
 		}
 		v[cnt++] = p;
 	}

@@ -3,6 +3,7 @@
 #include <grp.h>
 #include "pwdb.h"
 #include "num.h"
+#include "util.h"
 
 struct nk_pw_extra {
 	struct nk_pw_extra *next;
@@ -31,14 +32,8 @@ void nk_pwdb_free(struct nk_pwdb *db)
 static int add_user(struct nk_pwdb *db, size_t *cap, const char *name, uint32_t uid,
 		    uint32_t gid)
 {
-	if (db->nusers == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct nk_pwent *u = realloc(db->users, nc * sizeof *u);
-		if (!u)
-			return -ENOMEM;
-		db->users = u;
-		*cap = nc;
-	}
+	if (nk_grow(&db->users, db->nusers, cap, sizeof *db->users, 64) < 0)
+		return -ENOMEM;
 	db->users[db->nusers].name = strdup(name);
 	if (!db->users[db->nusers].name)
 		return -ENOMEM;
@@ -50,14 +45,8 @@ static int add_user(struct nk_pwdb *db, size_t *cap, const char *name, uint32_t 
 
 static int add_group(struct nk_pwdb *db, size_t *cap, const char *name, uint32_t gid)
 {
-	if (db->ngroups == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct nk_grent *g = realloc(db->groups, nc * sizeof *g);
-		if (!g)
-			return -ENOMEM;
-		db->groups = g;
-		*cap = nc;
-	}
+	if (nk_grow(&db->groups, db->ngroups, cap, sizeof *db->groups, 64) < 0)
+		return -ENOMEM;
 	db->groups[db->ngroups].name = strdup(name);
 	if (!db->groups[db->ngroups].name)
 		return -ENOMEM;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "subidfile.h"
 #include "num.h"
+#include "util.h"
 
 static ssize_t io_write(int fd, const void *buf, size_t len) { return write(fd, buf, len); }
 static int io_fsync(int fd) { return fsync(fd); }
@@ -176,15 +177,7 @@ void nk_sf_free(struct nk_sf *f)
 
 static int grow(struct nk_sf *f)
 {
-	if (f->n == f->cap) {
-		size_t nc = f->cap ? f->cap * 2 : 64;
-		struct nk_sf_line *l = realloc(f->lines, nc * sizeof *l);
-		if (!l)
-			return -ENOMEM;
-		f->lines = l;
-		f->cap = nc;
-	}
-	return 0;
+	return nk_grow(&f->lines, f->n, &f->cap, sizeof *f->lines, 64);
 }
 
 int nk_sf_parse(struct nk_sf *f, const char *path, const char *buf, size_t len,
@@ -825,14 +818,8 @@ int nk_space_add(struct nk_space *s, uint64_t lo, uint64_t hi)
 		s->n -= j - i - 1;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 64;
-		struct nk_iv *v = realloc(s->iv, nc * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		s->iv = v;
-		s->cap = nc;
-	}
+	if (nk_grow(&s->iv, s->n, &s->cap, sizeof *s->iv, 64) < 0)
+		return -ENOMEM;
 	memmove(&s->iv[i + 1], &s->iv[i], (s->n - i) * sizeof *s->iv);
 	s->iv[i].lo = lo;
 	s->iv[i].hi = hi;

@@ -42,7 +42,6 @@ int nk_userns_needs_helper(const struct nk_plan *p)
 static int create_with_writers(int flags, const struct nk_maps *m, const struct nk_plan *p,
 			       struct nk_err *e)
 {
-	const struct nk_map *maps[2] = { &m->uid, &m->gid };
 	struct nk_writers *ws;
 	pid_t self = getpid();
 	int r, err;
@@ -60,16 +59,7 @@ static int create_with_writers(int flags, const struct nk_maps *m, const struct 
 		nk_writers_cancel(ws);
 		return nk_err_prefix(e, "cannot write the maps of the new namespace");
 	}
-	r = nk_writers_go(ws, e);
-	if (r < 0) {
-		nk_writers_cancel(ws);
-		return r;
-	}
-	r = 0;
-	for (int t = NK_UID; t <= NK_GID && r == 0; t++)
-		if (p->how[t] == NK_WRITE_DIRECT && !p->privileged[t])
-			r = nk_write_map_direct(self, -1, (enum nk_idtype)t, maps[t], p, e);
-	if (nk_writers_finish(ws, self, p, r, e) < 0)
+	if (nk_writers_run(ws, self, -1, m, p, e) < 0)
 		return nk_err_prefix(e, "cannot write the maps of the new namespace");
 	return 0;
 }

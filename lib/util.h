@@ -15,6 +15,25 @@
 
 #define NK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Room for one more element in the array *ARRAY (pass &array) of elements
+ * of SIZE bytes, N of them used, *CAP allocated: the allocation doubles,
+ * starting at FIRST. 0, or -ENOMEM with the array as it was. */
+static inline int nk_grow(void *array, size_t n, size_t *cap, size_t size, size_t first)
+{
+	void **a = (void **)array;
+	size_t nc;
+	void *x;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : first;
+	if (nc > (size_t)-1 / size || !(x = realloc(*a, nc * size)))
+		return -ENOMEM;
+	*a = x;
+	*cap = nc;
+	return 0;
+}
+
 static inline void nk_freep(void *p)
 {
 	free(*(void **)p);

@@ -13,6 +13,7 @@
 #include "pwdb.h"
 #include "subidfile.h"
 #include "subid.h"
+#include "util.h"
 
 enum { OPT_UID_ONLY = 256, OPT_GID_ONLY, OPT_ALIGN, OPT_DET, OPT_RELEASE, OPT_JSON };
 
@@ -69,12 +70,8 @@ struct users {
 
 static void users_add(struct users *u, const struct nk_pwent *p)
 {
-	if (u->n == u->cap) {
-		u->cap = u->cap ? u->cap * 2 : 64;
-		u->v = realloc(u->v, u->cap * sizeof *u->v);
-		if (!u->v)
-			nk_die(1, "out of memory");
-	}
+	if (nk_grow(&u->v, u->n, &u->cap, sizeof *u->v, 64) < 0)
+		nk_die(1, "out of memory");
 	u->v[u->n++] = p;
 }
 

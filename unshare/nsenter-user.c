@@ -22,6 +22,7 @@
 #include "caps.h"
 #include "dl.h"
 #include "helper.h"
+#include "mapopt.h"
 #include "idmap.h"
 #include "num.h"
 #include "proc.h"
@@ -31,7 +32,6 @@
 #include "tool.h"
 #include "userns.h"
 
-enum mode { MODE_NONE, MODE_AUTO, MODE_ROOT, MODE_KEEPID, MODE_EXPLICIT, MODE_FROM, MODE_NOMAP, MODE_ISOLATE };
 enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
 
 enum {
@@ -81,18 +81,6 @@ static void __attribute__((noreturn)) usage(void)
 	       "\n"
 	       "For more details see nsenter-user(1).\n", nk_progname);
 	exit(0);
-}
-
-static void set_mode(enum mode *m, enum mode want)
-{
-	if (*m != MODE_NONE && *m != want) {
-		if (*m == MODE_ISOLATE || want == MODE_ISOLATE)
-			nk_usage_errorx("--isolate makes its own maps: no --auto, --map-root, --keep-id, --uid-map/--gid-map/--map, "
-					"--map-file or --no-map");
-		nk_usage_errorx("--auto, --map-root, --keep-id, --uid-map/--gid-map/--map, --map-file and "
-				"--no-map are mutually exclusive");
-	}
-	*m = want;
 }
 
 static int parse_fd_opt(const char *s, const char *opt)
@@ -475,55 +463,49 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	enum mode mode = MODE_NONE;
+	static const struct nk_mapopt_names names = { "--uid-map", "--gid-map", "--map-file", "--no-map" };
+	struct nk_mapopts mo;
+	struct nk_maps *maps = &mo.maps;
 	enum action act = ACT_RUN;
-	enum nk_setgroups sg = NK_SETGROUPS_DEFAULT;
-	struct nk_maps maps = { { 0, 0, NULL }, { 0, 0, NULL } };
 	struct nk_plan plan;
 	struct nk_err e;
-	const char *map_file = NULL, *keep = NULL, *join = NULL, *stop = NULL, *session = NULL;
+	const char *keep = NULL, *join = NULL, *stop = NULL, *session = NULL;
 	const char *prop_name = NULL;
 	unsigned long prop = MS_PRIVATE;
 	int info_fd = -1, block_fd = -1, no_mount = 0, do_fork = 0, pidns = 0, keep_caps = 0;
 	int nnp = 0, json = 0, set_uid = 0, set_gid = 0, c, flags, dirfd = -1;
-	uint32_t in_uid = 0, in_gid = 0, slice_size = NK_SLICE_DEFAULT;
+	uint32_t in_uid = 0, in_gid = 0;
 	uint64_t my_start = 0;
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	char **cmd;
 
 	nk_tool_init("nsenter-user");
+	nk_mapopts_init(&mo, &names);
 	while ((c = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			set_mode(&mode, MODE_AUTO);
+			nk_mapopts_mode(&mo, NK_MAPMODE_AUTO);
 			break;
 		case 'r':
-			set_mode(&mode, MODE_ROOT);
+			nk_mapopts_mode(&mo, NK_MAPMODE_ROOT);
 			break;
 		case 'k':
-			set_mode(&mode, MODE_KEEPID);
+			nk_mapopts_mode(&mo, NK_MAPMODE_KEEPID);
 			break;
 		case 'u':
 		case 'g':
 		case 'm':
-			set_mode(&mode, MODE_EXPLICIT);
-			if (nk_maps_add_spec(&maps, c == 'm' ? 'b' : (char)c, optarg, &e) < 0)
-				nk_die_err(1, &e);
+			nk_mapopts_extent(&mo, c == 'm' ? 'b' : (char)c, optarg);
 			break;
 		case OPT_MAP_FILE:
-			set_mode(&mode, MODE_FROM);
-			map_file = optarg;
+			nk_mapopts_from(&mo, optarg);
 			break;
 		case OPT_NO_MAP:
-			set_mode(&mode, MODE_NOMAP);
+			nk_mapopts_mode(&mo, NK_MAPMODE_NOMAP);
 			break;
 		case OPT_ISOLATE:
-			set_mode(&mode, MODE_ISOLATE);
-			if (optarg && nk_parse_u32_e(optarg, UINT32_MAX, &slice_size, "--isolate size", &e) < 0)
-				nk_die_err(1, &e);
-			if (slice_size == 0)
-				nk_die(1, "invalid --isolate size '0': a slice needs at least 1 id");
+			nk_mapopts_isolate(&mo, optarg);
 			break;
 		case OPT_INFO_FD:
 			info_fd = parse_fd_opt(optarg, "--info-fd");
@@ -565,12 +547,7 @@ int main(int argc, char **argv)
 			set_gid = 1;
 			break;
 		case OPT_SETGROUPS:
-			if (strcmp(optarg, "allow") == 0)
-				sg = NK_SETGROUPS_ALLOW;
-			else if (strcmp(optarg, "deny") == 0)
-				sg = NK_SETGROUPS_DENY;
-			else
-				nk_usage_errorx("invalid --setgroups '%s': use allow or deny", optarg);
+			nk_mapopts_setgroups(&mo, optarg);
 			break;
 		case OPT_KEEP_CAPS:
 			keep_caps = 1;
@@ -613,8 +590,8 @@ int main(int argc, char **argv)
 	if (act == ACT_LIST || act == ACT_STOP) {
 		if (*cmd)
 			nk_usage_errorx("%s takes no command", act == ACT_LIST ? "--list" : "--stop");
-		if (mode != MODE_NONE || info_fd >= 0 || block_fd >= 0 || no_mount || prop_name || do_fork ||
-		    pidns || set_uid || set_gid || sg || keep_caps || nnp)
+		if (mo.mode != NK_MAPMODE_NONE || info_fd >= 0 || block_fd >= 0 || no_mount || prop_name || do_fork ||
+		    pidns || set_uid || set_gid || mo.sg || keep_caps || nnp)
 			nk_usage_errorx("%s takes no other options", act == ACT_LIST ? "--list" : "--stop");
 		if (json && act != ACT_LIST)
 			nk_usage_errorx("--json goes with --list");
@@ -622,10 +599,10 @@ int main(int argc, char **argv)
 	}
 	if (json)
 		nk_usage_errorx("--json goes with --list");
-	if (act == ACT_JOIN && (mode != MODE_NONE || info_fd >= 0 || block_fd >= 0 || no_mount || prop_name ||
-				pidns || sg))
+	if (act == ACT_JOIN && (mo.mode != NK_MAPMODE_NONE || info_fd >= 0 || block_fd >= 0 || no_mount || prop_name ||
+				pidns || mo.sg))
 		nk_usage_errorx("--join enters existing namespaces: no mapping, namespace or --setgroups options");
-	if ((info_fd >= 0 || block_fd >= 0) && mode != MODE_NOMAP)
+	if ((info_fd >= 0 || block_fd >= 0) && mo.mode != NK_MAPMODE_NOMAP)
 		nk_usage_errorx("--info-fd and --block-fd go with --no-map");
 	if (info_fd >= 0 && info_fd == block_fd)
 		nk_usage_errorx("--info-fd and --block-fd must be different descriptors");
@@ -655,8 +632,8 @@ int main(int argc, char **argv)
 	}
 
 	/* --- create: maps first, checked before the kernel is touched ------ */
-	if (mode == MODE_NONE)
-		mode = MODE_AUTO;
+	if (mo.mode == NK_MAPMODE_NONE)
+		mo.mode = NK_MAPMODE_AUTO;
 	if (keep) {
 		char path[4096];
 		struct nk_session old;
@@ -682,14 +659,11 @@ int main(int argc, char **argv)
 		}
 		session = keep;
 	}
-	if (mode != MODE_NOMAP) {
+	if (mo.mode != NK_MAPMODE_NOMAP) {
 		char user[256];
 
 		nk_user_name(uid, user, sizeof user);
-		if (mode == MODE_FROM) {
-			if (nk_mapstream_read(map_file, &maps, &e) < 0)
-				nk_die_err(1, &e);
-		} else if (mode == MODE_ISOLATE) {
+		if (mo.mode == NK_MAPMODE_ISOLATE) {
 			if (dirfd < 0) {
 				char path[4096];
 
@@ -701,57 +675,43 @@ int main(int argc, char **argv)
 			 * place (same pid, same start time), and a failure before that
 			 * ends it, which frees the slice. --keep hands it to the holder. */
 			if (nk_proc_starttime(0, &my_start, &e) < 0 ||
-			    nk_slice_maps(dirfd, user, slice_size, getpid(), my_start, keep, &maps, NULL, &e) < 0)
+			    nk_slice_maps(dirfd, user, mo.slice_size, getpid(), my_start, keep, maps, NULL, &e) < 0)
 				nk_die_err(1, &e);
-		} else if (mode != MODE_EXPLICIT) {
-			if (nk_maps_build(mode == MODE_ROOT ? NK_MAPS_ROOT :
-					  mode == MODE_KEEPID ? NK_MAPS_KEEPID : NK_MAPS_AUTO,
-					  user, uid, gid, ", or use --map-root", &maps, &e) < 0)
-				nk_die_err(1, &e);
-			if (mode == MODE_ROOT && sg == NK_SETGROUPS_DEFAULT)
-				sg = NK_SETGROUPS_DENY;     /* as unshare -r: no helper needed */
-			if (mode == MODE_KEEPID) {
-				if (!set_uid)
-					in_uid = uid;
-				if (!set_gid)
-					in_gid = gid;
-			}
 		}
-		if (maps.uid.n == 0 || maps.gid.n == 0)
-			nk_die(1, "the %s map is empty (give %s)", maps.uid.n == 0 ? "uid" : "gid",
-			       mode == MODE_FROM ? (maps.uid.n == 0 ? "'u' or 'b' lines" : "'g' or 'b' lines")
-						 : (maps.uid.n == 0 ? "--uid-map or --map" : "--gid-map or --map"));
-		if (nk_plan_write(&maps, sg, &plan, &e) < 0)
-			nk_die_err(1, &e);
-		if (nk_maps_check_allowed(&maps, &plan, user, uid, gid, &e) < 0)
-			nk_die_err(1, &e);
+		nk_mapopts_finish(&mo, user, uid, gid, &plan);
+		if (mo.mode == NK_MAPMODE_KEEPID) {
+			if (!set_uid)
+				in_uid = uid;
+			if (!set_gid)
+				in_gid = gid;
+		}
 		/* newgidmap writes "deny" itself when the map is only the
 		 * caller's gid (CVE-2018-7169): say so instead of silently
 		 * running with setgroups denied. */
-		if (sg == NK_SETGROUPS_ALLOW && !plan.privileged[NK_GID] && maps.gid.n == 1 &&
-		    maps.gid.ext[0].outer == gid && maps.gid.ext[0].count == 1)
+		if (mo.sg == NK_SETGROUPS_ALLOW && !plan.privileged[NK_GID] && maps->gid.n == 1 &&
+		    maps->gid.ext[0].outer == gid && maps->gid.ext[0].count == 1)
 			nk_die(1, "cannot allow setgroups with only your own gid mapped: newgidmap denies it then "
 			       "(CVE-2018-7169) (map subordinate gids too, or use --setgroups deny)");
 		for (int t = NK_UID; t <= NK_GID; t++) {
 			uint32_t want = t == NK_UID ? in_uid : in_gid, dummy;
 
-			if (nk_map_to_outer(t == NK_UID ? &maps.uid : &maps.gid, want, &dummy) < 0)
+			if (nk_map_to_outer(t == NK_UID ? &maps->uid : &maps->gid, want, &dummy) < 0)
 				nk_die(1, "cannot become %s %u inside: the %s map does not map it (see --%s)",
 				       nk_idtype_name((enum nk_idtype)t), want, nk_idtype_name((enum nk_idtype)t),
 				       t == NK_UID ? "uid" : "gid");
 		}
-	} else if (sg != NK_SETGROUPS_DEFAULT) {
+	} else if (mo.sg != NK_SETGROUPS_DEFAULT) {
 		nk_usage_errorx("--setgroups goes with a map (with --no-map the caller writes setgroups)");
 	}
 
 	flags = CLONE_NEWUSER | (no_mount ? 0 : CLONE_NEWNS) | (pidns ? CLONE_NEWPID : 0);
-	if (nk_userns_create(flags, mode == MODE_NOMAP ? NULL : &maps, &plan, &e) < 0)
+	if (nk_userns_create(flags, mo.mode == NK_MAPMODE_NOMAP ? NULL : maps, &plan, &e) < 0)
 		nk_die_err(1, &e);
-	nk_maps_free(&maps);
+	nk_maps_free(maps);
 	/* setgroups "allow" asked for with a map written by the helper: the
 	 * kernel's default is allow, so nothing to do; "deny" was written first. */
 
-	if (mode == MODE_NOMAP) {
+	if (mo.mode == NK_MAPMODE_NOMAP) {
 		if (info_fd >= 0) {
 			char buf[128];
 			uint64_t ino;
@@ -802,7 +762,7 @@ int main(int argc, char **argv)
 		if (nk_session_spawn_holder(&hp, &e) < 0)
 			nk_die_err(1, &e);
 		if (nk_session_describe(&s, keep, hp, uid, &e) < 0 ||
-		    (mode == MODE_ISOLATE && nk_slice_move(dirfd, getpid(), my_start, hp, s.start, keep, &e) < 0) ||
+		    (mo.mode == NK_MAPMODE_ISOLATE && nk_slice_move(dirfd, getpid(), my_start, hp, s.start, keep, &e) < 0) ||
 		    nk_session_save(dirfd, &s, &e) < 0) {
 			kill(hp, SIGKILL);
 			nk_die_err(1, &e);

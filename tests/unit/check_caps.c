@@ -32,6 +32,7 @@ START_TEST(test_effective)
 {
 	uint64_t eff = status_mask("CapEff:");
 
+	ck_assert_uint_eq(nk_caps_effective(), eff);
 	for (unsigned c = 0; c < 64; c++)
 		ck_assert_int_eq(nk_cap_effective(c), (int)((eff >> c) & 1));
 	ck_assert_int_eq(nk_cap_effective(64), 0);
