@@ -4,6 +4,7 @@
 #include <shadow/subid.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "paths.h"
 #include "subid.h"
 #include "num.h"
 
@@ -63,7 +64,11 @@ int nk_ranges_cover(const struct nk_ranges *r, uint32_t first, uint32_t count)
 
 const char *nk_subid_file(enum nk_idtype t)
 {
-	return t == NK_UID ? "/etc/subuid" : "/etc/subgid";
+	static char path[2][4096];
+
+	if (!path[t][0])
+		snprintf(path[t], sizeof path[t], "%s/%s", nk_sysconfdir(), t == NK_UID ? "subuid" : "subgid");
+	return path[t];
 }
 
 int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *e)
@@ -74,7 +79,10 @@ int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *
 	size_t cap = 0;
 
 	snprintf(name, len, "files");
-	snprintf(path, sizeof path, "%s/etc/nsswitch.conf", root ? root : "");
+	if (root)
+		snprintf(path, sizeof path, "%s/etc/nsswitch.conf", root);
+	else
+		snprintf(path, sizeof path, "%s/nsswitch.conf", nk_sysconfdir());
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : nk_syserr(e, errno, "cannot read %s", path);

@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "paths.h"
 #include "subidfile.h"
 #include "num.h"
 #include "util.h"
@@ -225,8 +226,8 @@ int nk_sf_opendir(const char *root, int *fd, struct nk_err *e)
 
 	*fd = -1;
 	if (!root) {
-		*fd = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		return *fd < 0 ? nk_syserr(e, errno, "cannot open /etc") : 0;
+		*fd = open(nk_sysconfdir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return *fd < 0 ? nk_syserr(e, errno, "cannot open %s", nk_sysconfdir()) : 0;
 	}
 	rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0)

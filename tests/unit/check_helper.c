@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <cap-ng.h>
 #include "nkcheck.h"
+#include "subid.h"
 #include "helper.h"
 #include "proc.h"
 
@@ -66,8 +68,7 @@ START_TEST(test_plan_privileged)
 	struct nk_plan p;
 	struct nk_err e;
 
-	if (geteuid() != 0)
-		return;     /* the unprivileged cases below cover non-root */
+	NK_SKIP_UNLESS(geteuid() == 0, "a privileged plan needs root (the unprivileged cases cover non-root)");
 	own_maps(&m);
 	nk_map_add(&m.uid, 1, 100000, 65536);
 	ck_assert_int_eq(nk_plan_write(&m, NK_SETGROUPS_DEFAULT, &p, &e), 0);
@@ -113,6 +114,7 @@ START_TEST(test_allowed_unprivileged)
 	struct nk_maps m;
 	struct nk_plan p;
 	struct nk_err e;
+	char want[512];
 
 	drop_caps();
 	own_maps(&m);
@@ -121,8 +123,9 @@ START_TEST(test_allowed_unprivileged)
 	nk_map_add(&m.uid, 1, 4000000000U, 10);
 	ck_assert_int_eq(nk_plan_write(&m, NK_SETGROUPS_DEFAULT, &p, &e), 0);
 	ck_assert_int_eq(nk_maps_check_allowed(&m, &p, "nskit-no-such-user", geteuid(), getegid(), &e), -EPERM);
-	ck_assert_str_eq(e.msg, "cannot map uid range 4000000000-4000000009: not in /etc/subuid for "
-			 "'nskit-no-such-user' (run 'subid-alloc nskit-no-such-user' as root)");
+	snprintf(want, sizeof want, "cannot map uid range 4000000000-4000000009: not in %s for "
+		 "'nskit-no-such-user' (run 'subid-alloc nskit-no-such-user' as root)", nk_subid_file(NK_UID));
+	ck_assert_str_eq(e.msg, want);
 	nk_maps_free(&m);
 	/* Our own id inside a larger extent is refused with its own reason. */
 	nk_map_init(&m.uid);
@@ -446,9 +449,29 @@ START_TEST(test_pid_reused)
 	struct nk_maps m;
 	struct nk_plan p;
 	struct nk_err e;
-	pid_t gone = fork(), other = getpid();
-	int pidfd;
+	pid_t gone, other;
+	int pidfd, ready[2];
+	char c;
 
+	/* The pid that "names another process": a child of ours in a user
+	 * namespace of its own, whose uid_map and setgroups we may open
+	 * whoever runs the test (our own /proc/self/uid_map is not writable
+	 * by a normal user: the open would fail before the check). */
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	other = fork();
+	ck_assert_int_ge(other, 0);
+	if (other == 0) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	gone = fork();
 	ck_assert_int_ge(gone, 0);
 	if (gone == 0)
 		_exit(0);
@@ -478,6 +501,8 @@ START_TEST(test_pid_reused)
 	ck_assert_int_eq(access(rec, F_OK), 0);
 	close(pidfd);
 	nk_maps_free(&m);
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
 }
 END_TEST
 

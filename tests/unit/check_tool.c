@@ -1,4 +1,7 @@
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sys/statvfs.h>
 #include <string.h>
 #include <sys/wait.h>
 #include "nkcheck.h"
@@ -110,10 +113,80 @@ START_TEST(test_closed_streams)
 }
 END_TEST
 
-START_TEST(test_not_secure)
+/* A copy of this test binary started as "secure-copy" runs nk_tool_init
+ * and says whether it was let through. */
+__attribute__((constructor)) static void secure_copy_main(int argc, char **argv)
 {
-	/* The test runs without setuid or file capabilities. */
+	if (argc < 1 || strcmp(argv[0], "secure-copy") != 0)
+		return;
+	nk_tool_init("check-tool");
+	if (write(1, "ran\n", 4) < 0)
+		_exit(2);
+	_exit(0);
+}
+
+/* Run the copy at PATH as uid and gid 65534; its status, stdout, stderr. */
+static int run_copy(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	int po[2], pe[2], st;
+	pid_t c;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(po), 0);
+	ck_assert_int_eq(pipe(pe), 0);
+	c = fork();
+	if (c == 0) {
+		char *const args[] = { "secure-copy", NULL };
+
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(98);
+		execv(path, args);
+		_exit(97);
+	}
+	close(po[1]);
+	close(pe[1]);
+	n = read(po[0], out, outlen - 1);
+	out[n > 0 ? n : 0] = '\0';
+	n = read(pe[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(po[0]);
+	close(pe[0]);
+	ck_assert_int_eq(waitpid(c, &st, 0), c);
+	return st;
+}
+
+START_TEST(test_secure)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 8], cmd[2 * PATH_MAX + 64], out[256], err[512];
+	struct statvfs sv;
+	int st;
+
+	/* This process runs without setuid or file capabilities. */
 	ck_assert_int_eq(nk_is_secure(), 0);
+	NK_SKIP_UNLESS(geteuid() == 0, "giving a copy file capabilities and running it as another user needs root");
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "secure"));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(statvfs(dir, &sv), 0);
+	NK_SKIP_UNLESS(!(sv.f_flag & ST_NOSUID), "the test folder is on a nosuid filesystem (file capabilities are ignored)");
+	snprintf(path, sizeof path, "%s/copy", dir);
+	snprintf(cmd, sizeof cmd, "cp /proc/%d/exe %s && chmod 0755 %s", (int)getpid(), path, path);
+	ck_assert_int_eq(system(cmd), 0);
+	/* The plain copy runs. */
+	st = run_copy(path, out, sizeof out, err, sizeof err);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "plain copy: status %d, stderr %s", st, err);
+	ck_assert_str_eq(out, "ran\n");
+	/* With a file capability, the kernel sets AT_SECURE: refused. */
+	snprintf(cmd, sizeof cmd, "setcap cap_net_raw+ep %s", path);
+	ck_assert_int_eq(system(cmd), 0);
+	st = run_copy(path, out, sizeof out, err, sizeof err);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, "check-tool: refusing to run setuid, setgid or with file capabilities; "
+			      "nskit delegates privileged steps to newuidmap/newgidmap\n");
+	unlink(path);
+	rmdir(dir);
 }
 END_TEST
 
@@ -126,7 +199,7 @@ static Suite *tool_suite(void)
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_die);
 	tcase_add_test(tc, test_closed_streams);
-	tcase_add_test(tc, test_not_secure);
+	tcase_add_test(tc, test_secure);
 	suite_add_tcase(s, tc);
 	return s;
 }

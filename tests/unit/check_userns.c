@@ -164,8 +164,7 @@ END_TEST
 
 START_TEST(test_create_privileged)
 {
-	if (geteuid() != 0)
-		return;     /* test_create_own_ids covers non-root */
+	NK_SKIP_UNLESS(geteuid() == 0, "creating with a privileged writer needs root (test_create_own_ids covers non-root)");
 	ck_assert_int_eq(create_in_child(1), 0);
 }
 END_TEST
