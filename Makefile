@@ -1,8 +1,8 @@
 # nskit - one non-recursive Makefile.
 #
 #   make            build every tool into build/bin
-#   make check      install missing dependencies, build, run every test
-#   make demo       install missing dependencies, build, show a rootless namespace
+#   make check      install missing dependencies, build, run every test (sh check.sh: the same, without make)
+#   make demo       install what the demo needs, build, show a rootless namespace (sh demo.sh)
 #   make asan       build with address+undefined sanitizers and run the tests
 #   make bench      side-by-side timings (needs hyperfine, podman, buildah, bwrap)
 #   make install    PREFIX, DESTDIR, BINDIR, MANDIR; mode 0755, never setuid
@@ -65,7 +65,7 @@ OPENRCDIR ?= $(SYSCONFDIR)/init.d
 WITH_SYSTEMD ?= yes
 WITH_OPENRC ?= yes
 
-.PHONY: all deps check check-only check-unit demo asan bench install uninstall clean tests fuzz fuzz-build \
+.PHONY: all deps check check-only check-unit demo demo-only asan bench install uninstall clean tests fuzz fuzz-build \
 	install-bin install-man install-completions install-systemd install-openrc dist
 
 all: $(TOOL_BINS) $(MAN_OUT)
@@ -114,8 +114,11 @@ check-only: tests
 check-unit: tests
 	@NSKIT_BUILD=$(abspath $(O)) NSKIT_UNIT_ONLY=1 tests/run
 
-demo: deps
-	@$(MAKE) --no-print-directory all
+demo:
+	@scripts/install-deps --demo
+	@$(MAKE) --no-print-directory demo-only
+
+demo-only: all
 	@NSKIT_BUILD=$(abspath $(O)) scripts/demo
 
 asan: deps

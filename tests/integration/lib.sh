@@ -7,12 +7,24 @@
 #   run CMD...                        run CMD; sets $out, $err, $rc
 #   ok COND-EXIT DESC | check DESC CMD... | is GOT WANT DESC | like GOT REGEX DESC
 #   skip DESC REASON                  a skip (a failure under NSKIT_MUST_WORK=1)
+#   bail REASON                       stop the file: it cannot go on (counted as a failure)
+#   subid_start NAME [subuid|subgid]  the start of NAME's first range in the sandbox
+#   wait_until DESC CMD...            wait (bounded) until CMD succeeds; bail on timeout
 #   done_testing                      print the plan and exit
+#
+# The sandbox (tests/sandbox-world) starts every file with no subordinate
+# ids, no regular users and Debian's login.defs numbers, exported here as
+# SUB_UID_MIN, SUB_UID_COUNT, SUB_GID_MIN, SUB_GID_COUNT: expected values
+# are derived from those and from what mkuser made, never from the host.
 
 set -u
 : "${NSKIT_SANDBOX:?run me through tests/run or tests/sandbox}"
 NSKIT_BIN=${NSKIT_BIN:-$NSKIT_SANDBOX/bin}
 export PATH="$NSKIT_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SUB_UID_MIN=$(awk '$1 == "SUB_UID_MIN" { print $2 }' /etc/login.defs)
+SUB_UID_COUNT=$(awk '$1 == "SUB_UID_COUNT" { print $2 }' /etc/login.defs)
+SUB_GID_MIN=$(awk '$1 == "SUB_GID_MIN" { print $2 }' /etc/login.defs)
+SUB_GID_COUNT=$(awk '$1 == "SUB_GID_COUNT" { print $2 }' /etc/login.defs)
 _tap_n=0
 _tap_failed=0
 _tap_bg_pids=""
@@ -39,6 +51,7 @@ _tap_result() { # status desc
 
 ok() { # EXIT-STATUS DESC
 	_tap_result "$1" "$2"
+	[ "$1" = 0 ] || _last_stderr "${rc:-x}"
 }
 
 check() { # DESC CMD...
@@ -58,6 +71,15 @@ is() { # GOT WANT DESC
 	else
 		_tap_result 1 "$3"
 		diag "got:" "$1" "want:" "$2"
+		_last_stderr "$1"
+	fi
+}
+
+# A failed assertion on an exit status shows what the command said: when
+# the value compared is the status of the last 'run', its stderr follows.
+_last_stderr() { # GOT
+	if [ -n "${_run_cmd:-}" ] && [ "$1" = "${rc:-}" ]; then
+		diag "last command: $_run_cmd (exit $rc)" "its stderr:" "${err:-}"
 	fi
 }
 
@@ -98,6 +120,7 @@ run() {
 	local o e
 	o="$NSKIT_SANDBOX/.run.out"
 	e="$NSKIT_SANDBOX/.run.err"
+	_run_cmd="$*"
 	"$@" >"$o" 2>"$e"
 	rc=$?
 	out=$(cat "$o")
@@ -118,10 +141,22 @@ expect_fail() {
 	fi
 }
 
-mkuser() { # NAME [useradd options]
+bail() { # REASON
+	echo "Bail out! $*"
+	exit 1
+}
+
+# mkuser NAME [useradd options]: a test user of this file's world, with a
+# home and an XDG_RUNTIME_DIR. The sandbox holds no regular user of the
+# host, so a name that exists already is a broken world: the file stops.
+mkuser() {
 	local name=$1 uid
 	shift
-	useradd -m -d "$NSKIT_SANDBOX/home/$name" -s /bin/sh "$@" "$name" || return 1
+	if getent passwd "$name" >/dev/null || getent group "$name" >/dev/null; then
+		bail "mkuser: '$name' already exists in the sandbox"
+	fi
+	useradd -m -d "$NSKIT_SANDBOX/home/$name" -s /bin/sh "$@" "$name" ||
+		bail "mkuser: useradd could not make '$name'"
 	uid=$(id -u "$name")
 	echo "$uid" >> "$NSKIT_SANDBOX/users"
 	install -d -m 0700 -o "$name" -g "$(id -g "$name")" "$NSKIT_SANDBOX/run/$uid"
@@ -181,13 +216,40 @@ userns_proc() {
 		[ $_i -gt 500 ] && break
 		sleep 0.01
 	done
+	if [ $_i -gt 500 ]; then
+		bail "userns_proc: pid $_up_pid of $_user never entered a new user namespace"
+	fi
 	eval "$_var=$_up_pid"
 }
 
-# Wait until a file exists (up to 5 s).
+# PID has entered a user namespace other than ours and exec'd its command
+# (COMM, default sleep).
+in_new_userns() { # PID [COMM]
+	[ "$(readlink "/proc/$1/ns/user" 2>/dev/null)" != "$(readlink /proc/self/ns/user)" ] &&
+		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "${2:-sleep}" ]
+}
+
+# The start of NAME's first range in /etc/subuid (or subgid).
+subid_start() { # NAME [subuid|subgid]
+	awk -F: -v u="$1" '$1 == u { print $2; exit }' "/etc/${2:-subuid}"
+}
+
+# wait_until DESC CMD...: poll CMD (every 10 ms, 10 s at most) until it
+# succeeds; a condition that never comes stops the file with DESC.
+wait_until() {
+	local desc=$1 i=0
+	shift
+	until "$@"; do
+		i=$((i + 1))
+		[ $i -gt 1000 ] && bail "timed out waiting: $desc"
+		sleep 0.01
+	done
+}
+
+# Wait until a file exists (up to 10 s).
 wait_for() {
 	local i=0
-	while [ ! -e "$1" ] && [ $i -lt 500 ]; do
+	while [ ! -e "$1" ] && [ $i -lt 1000 ]; do
 		sleep 0.01
 		i=$((i + 1))
 	done

@@ -20,15 +20,15 @@ is "$(kmap "$p" gid)" "0 $ag 1|1 $asubg 65536" "--auto: gid_map is caller to 0 p
 is "$(cat /proc/$p/setgroups)" allow "--auto leaves setgroups allowed"
 
 # A user with two ranges gets both, sorted by start, inside ids contiguous.
-echo "alice:300000:1000" >> /etc/subuid
-echo "$a:400000:500" >> /etc/subuid     # a line naming the uid counts too
-echo "alice:300000:1000" >> /etc/subgid
+echo "alice:700000000:1000" >> /etc/subuid
+echo "$a:700100000:500" >> /etc/subuid     # a line naming the uid counts too
+echo "alice:700000000:1000" >> /etc/subgid
 userns_proc p alice
 run as alice idmap-apply --auto "$p"
 is "$rc" 0 "--auto with three uid ranges exits 0"
-is "$(kmap "$p" uid)" "0 $a 1|1 $asub 65536|65537 300000 1000|66537 400000 500" \
+is "$(kmap "$p" uid)" "0 $a 1|1 $asub 65536|65537 700000000 1000|66537 700100000 500" \
 	"--auto maps every subordinate uid range (by name and by uid)"
-is "$(kmap "$p" gid)" "0 $ag 1|1 $asubg 65536|65537 300000 1000" "--auto maps every subordinate gid range"
+is "$(kmap "$p" gid)" "0 $ag 1|1 $asubg 65536|65537 700000000 1000" "--auto maps every subordinate gid range"
 
 # --map-root: only the caller's ids, written directly (setgroups deny, no helper).
 userns_proc p alice
@@ -42,33 +42,33 @@ is "$(cat /proc/$p/setgroups)" deny "--map-root: setgroups deny (written before 
 userns_proc p alice
 run as alice idmap-apply -k "$p"
 is "$rc" 0 "--keep-id exits 0"
-is "$(kmap "$p" uid)" "0 $asub $a|$a $a 1|$((a + 1)) $((asub + a)) $((65536 - a))|65537 300000 1000|66537 400000 500" \
+is "$(kmap "$p" uid)" "0 $asub $a|$a $a 1|$((a + 1)) $((asub + a)) $((65536 - a))|65537 700000000 1000|66537 700100000 500" \
 	"--keep-id: uid_map"
-is "$(kmap "$p" gid)" "0 $asubg $ag|$ag $ag 1|$((ag + 1)) $((asubg + ag)) $((65536 - ag))|65537 300000 1000" \
+is "$(kmap "$p" gid)" "0 $asubg $ag|$ag $ag 1|$((ag + 1)) $((asubg + ag)) $((65536 - ag))|65537 700000000 1000" \
 	"--keep-id: gid_map"
 
 # Explicit extents: -u, -g, -m, repeated.
 userns_proc p alice
-run as alice idmap-apply -u 0:"$a":1 -u 1:"$asub":10 -g 0:"$ag":1 -m 1000:300000:5 "$p"
+run as alice idmap-apply -u 0:"$a":1 -u 1:"$asub":10 -g 0:"$ag":1 -m 1000:700000000:5 "$p"
 is "$rc" 0 "explicit -u/-g/-m exit 0"
-is "$(kmap "$p" uid)" "0 $a 1|1 $asub 10|1000 300000 5" "explicit: uid_map"
-is "$(kmap "$p" gid)" "0 $ag 1|1000 300000 5" "explicit: gid_map"
+is "$(kmap "$p" uid)" "0 $a 1|1 $asub 10|1000 700000000 5" "explicit: uid_map"
+is "$(kmap "$p" gid)" "0 $ag 1|1000 700000000 5" "explicit: gid_map"
 
 # --from FILE and --from - (stdin): a map stream.
 cat > "$NSKIT_SANDBOX/tmp/map" <<MAP
 # a map stream, as idmap-show --map prints it
 u 0 $a 1
 g 0 $ag 1     # the caller's group
-b 1 300000 1000
+b 1 700000000 1000
 MAP
 userns_proc p alice
 run as alice idmap-apply --from "$NSKIT_SANDBOX/tmp/map" "$p"
 is "$rc" 0 "--from FILE exits 0"
-is "$(kmap "$p" uid)|$(kmap "$p" gid)" "0 $a 1|1 300000 1000|0 $ag 1|1 300000 1000" "--from FILE: both maps"
+is "$(kmap "$p" uid)|$(kmap "$p" gid)" "0 $a 1|1 700000000 1000|0 $ag 1|1 700000000 1000" "--from FILE: both maps"
 userns_proc p alice
 run as alice idmap-apply -f - "$p" < "$NSKIT_SANDBOX/tmp/map"
 is "$rc" 0 "--from - exits 0"
-is "$(kmap "$p" uid)|$(kmap "$p" gid)" "0 $a 1|1 300000 1000|0 $ag 1|1 300000 1000" "--from stdin: both maps"
+is "$(kmap "$p" uid)|$(kmap "$p" gid)" "0 $a 1|1 700000000 1000|0 $ag 1|1 700000000 1000" "--from stdin: both maps"
 
 # --dry-run: prints the maps and how they would be written; writes nothing.
 userns_proc p alice
@@ -78,11 +78,11 @@ is "$out" "# /proc/$p/uid_map: /usr/bin/newuidmap
 # /proc/$p/gid_map: /usr/bin/newgidmap
 u 0 $a 1
 u 1 $asub 65536
-u 65537 300000 1000
-u 66537 400000 500
+u 65537 700000000 1000
+u 66537 700100000 500
 g 0 $ag 1
 g 1 $asubg 65536
-g 65537 300000 1000" "--dry-run prints the plan and the map stream"
+g 65537 700000000 1000" "--dry-run prints the plan and the map stream"
 is "$(cat /proc/$p/uid_map)" "" "--dry-run wrote no uid_map"
 run as alice idmap-apply -n -r "$p"
 is "$out" "# /proc/$p/uid_map: direct write
@@ -92,19 +92,18 @@ b 0 $a 1" "--dry-run --map-root: direct writes"
 # The dry-run output is a map stream idmap-apply takes back.
 run as alice sh -c "idmap-apply -n $p | idmap-apply --from - $p"
 is "$rc" 0 "dry-run output piped into --from exits 0"
-is "$(kmap "$p" uid)" "0 $a 1|1 $asub 65536|65537 300000 1000|66537 400000 500" "piped map stream applied"
+is "$(kmap "$p" uid)" "0 $a 1|1 $asub 65536|65537 700000000 1000|66537 700100000 500" "piped map stream applied"
 
 # --setgroups deny with helpers.
 userns_proc p alice
 run as alice idmap-apply --setgroups deny "$p"; [ "$rc" = 0 ] || diag "$err" "$(ps -o pid,user,args -p $p)"
 is "$rc" 0 "--setgroups deny exits 0"
 is "$(cat /proc/$p/setgroups)" deny "--setgroups deny is written"
-is "$(kmap "$p" gid)" "0 $ag 1|1 $asubg 65536|65537 300000 1000" "gid map written after setgroups deny"
+is "$(kmap "$p" gid)" "0 $ag 1|1 $asubg 65536|65537 700000000 1000" "gid map written after setgroups deny"
 
 # Root maps anything directly, no helper involved.
 bg p unshare --user sleep 600
-wait_for "/proc/$p/ns/user"
-sleep 0.1
+wait_until "pid $p in a new user namespace" in_new_userns "$p"
 run env NEWUIDMAP=/nonexistent NEWGIDMAP=/nonexistent idmap-apply -m 0:5000000:100 -m 100:0:1 "$p"
 is "$rc" 0 "root: direct write of any map"
 is "$(kmap "$p" uid)" "0 5000000 100|100 0 1" "root: uid_map"
@@ -113,13 +112,14 @@ is "$(kmap "$p" uid)" "0 5000000 100|100 0 1" "root: uid_map"
 userns_proc p alice
 as alice idmap-apply "$p"
 run as alice nsenter --user --target "$p" --preserve-credentials -- sh -c '
+	inns() { [ "$(readlink /proc/$1/ns/user)" != "$(readlink /proc/self/ns/user)" ] && [ "$(cat /proc/$1/comm)" = sleep ]; }
 	unshare --user sleep 600 & c=$!
-	sleep 0.2
+	until inns $c; do sleep 0.01; done
 	idmap-apply -m 0:10:5 $c; echo "rc=$?"
 	cat /proc/$c/uid_map | tr -s " " | sed "s/^ //"
 	kill $c
 	unshare --user sleep 600 & c=$!
-	sleep 0.2
+	until inns $c; do sleep 0.01; done
 	idmap-apply -m 0:65530:20 $c 2>&1
 	idmap-apply -m 0:70000:5 $c 2>&1
 	kill $c'

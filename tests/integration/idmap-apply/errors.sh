@@ -91,7 +91,7 @@ expect_fail 1 "$pfx process $pb belongs to uid $(id -u bob), not to you (uid $a)
 	as alice idmap-apply "$pb"
 expect_fail 1 "$pfx process 1 belongs to uid 0, not to you (uid $a)" "root's process" as alice idmap-apply 1
 bg ps as alice sleep 600
-sleep 0.1
+wait_until "pid $ps runs sleep" sh -c '[ "$(cat /proc/$1/comm)" = sleep ] && [ "$(stat -c %u /proc/$1)" != 0 ]' _ "$ps"
 expect_fail 1 "$pfx process $ps is in this user namespace, not in a new one (nothing to map)" \
 	"a process in our own namespace" as alice idmap-apply -r "$ps"
 as alice idmap-apply -r "$p"

@@ -90,6 +90,15 @@ huid() {
 	*) echo "$1" ;;
 	esac
 }
+# podman names a host uid from the container's /etc/passwd, not the
+# host's: where alice's uid is 1000, the HUSER of root reads "app". Its
+# names are turned back into numbers through the image's passwd.
+podman_huid() {
+	case "$1" in
+	*[!0-9]*) awk -F: -v n="$1" '$1 == n { print $3; f = 1 } END { if (!f) print "unknown:" n }' "$root/etc/passwd" ;;
+	*) echo "$1" ;;
+	esac
+}
 
 is "$(echo "$ps_ctr" | awk '{print $1}' | paste -sd' ')" "$(echo "$top" | awk '{print $1}' | paste -sd' ')" \
 	"idmap-show --ps and podman top list the same processes (host pids)"
@@ -104,12 +113,12 @@ while read -r hp user huser cpid; do
 	# the kernel's NSpid for our HPID.
 	is "$(awk '/^NSpid:/{print $NF}' "/proc/$hp/status")" "$cpid" "pid $hp: podman's PID $cpid is its pid in the container"
 	is "${got% *}" "$user" "pid $hp: USER '$user' as podman top"
-	is "$(huid "${got#* }")" "$(huid "$huser")" "pid $hp: HUSER $huser as podman top"
+	is "$(huid "${got#* }")" "$(podman_huid "$huser")" "pid $hp: HUSER $huser as podman top"
 done <<<"$top"
 is "$n" 3 "3 processes compared"
 
 # Independently of both tools: the names and uids they should agree on.
-is "$(echo "$top" | awk '{print $2, $3}' | sort | paste -sd'|')" \
+is "$(echo "$top" | while read -r _ user huser _; do echo "$user $(podman_huid "$huser")"; done | sort | paste -sd'|')" \
 	"$(printf '%s\n' "4242 $((sub + 4241))" "app $((sub + 999))" "root $uid" | sort | paste -sd'|')" \
 	"root is alice, app (1000) and 4242 are alice's subordinate uids"
 

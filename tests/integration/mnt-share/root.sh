@@ -32,7 +32,7 @@ is "$rc|$err" "0|" "--bind-self: exit 0"
 is "$(nmounts "$d")" 1 "--bind-self: '$d' is now a mount point"
 like "$(fields "$d")" '^shared:[0-9]+$' "--bind-self: and shared"
 like "$(fields "$d/sub")" '^shared:[0-9]+$' "--bind-self: its submount is still there, shared (recursive bind)"
-is "$(findmnt -n -o SOURCE --mountpoint "$d")" "$(findmnt -n -o SOURCE -T "$(dirname "$d")" | sed 's/\[.*//')[$d]" "--bind-self: bound onto itself"
+is "$(findmnt -n -o SOURCE --mountpoint "$d")" "$(bind_source "$d")" "--bind-self: bound onto itself"
 run mnt-share --bind-self --private "$d"
 is "$rc|$(nmounts "$d")|$(fields "$d")" "0|1|" "--bind-self on a mount point: no second bind"
 run mnt-share --bind-self --slave --no-recursive "$NSKIT_SANDBOX/tmp/plain"
@@ -48,7 +48,8 @@ run mnt-share --check
 is "$rc|$out" "1|" "--check on private /: exit 1"
 is "$err" "mnt-share: '/' is not a shared mount: it is private (make it shared: 'mnt-share /')" "--check: says which and why"
 run mnt-share -c "$NSKIT_SANDBOX/tmp/plain"
-is "$rc|$err" "1|mnt-share: '$NSKIT_SANDBOX/tmp/plain' is not on a shared mount: its mount '/' is private (make it shared: 'mnt-share /')" "--check on a folder: names its mount"
+pm=$(mount_of "$NSKIT_SANDBOX/tmp/plain")
+is "$rc|$err" "1|mnt-share: '$NSKIT_SANDBOX/tmp/plain' is not on a shared mount: its mount '$pm' is private (make it shared: 'mnt-share $pm')" "--check on a folder: names its mount"
 mnt-share
 peer=$(fields /)
 run mnt-share --check
@@ -58,7 +59,7 @@ is "$rc|$err" "0|" "--check on several shared targets: exit 0"
 is "$(printf '%s\n' "$out" | wc -l)" 3 "--check: one line per target"
 like "$out" "'$d/sub/' is a shared mount" "--check: a target is named as given"
 run mnt-share -c "$NSKIT_SANDBOX/tmp/plain"
-is "$rc|$out" "0|'$NSKIT_SANDBOX/tmp/plain' is on a shared mount: '/' (peer group ${peer#shared:})" "--check on a folder on a shared mount"
+is "$rc|$out" "0|'$NSKIT_SANDBOX/tmp/plain' is on a shared mount: '$pm' (peer group $(fields "$pm" | sed 's/^shared://'))" "--check on a folder on a shared mount"
 mnt-share --private --no-recursive /proc
 run mnt-share -c / /proc
 is "$rc|$out|$err" "1|'/' is a shared mount (peer group ${peer#shared:})|mnt-share: '/proc' is not a shared mount: it is private (make it shared: 'mnt-share /proc')" "--check: one shared, one not: exit 1, each said"

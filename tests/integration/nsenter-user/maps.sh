@@ -8,6 +8,7 @@ mkuser nstwo || exit 1
 mkuser nsnosub || exit 1
 one=$(id -u nsone) one_g=$(id -g nsone)
 two=$(id -u nstwo) two_g=$(id -g nstwo)
+s1=$(subid_start nsone)
 # nstwo gets a second range (below its first, to check the order) in each file.
 two_sub=$(sed -n "s/^nstwo:\([0-9]*\):.*/\1/p" /etc/subuid)
 two_subg=$(sed -n "s/^nstwo:\([0-9]*\):.*/\1/p" /etc/subgid)
@@ -47,8 +48,8 @@ allow" "default: root inside, setgroups allowed (as podman unshare)"
 bg p as nsone nsenter-user sleep 60
 i=0
 while [ "$(cat /proc/$p/comm 2>/dev/null)" != sleep ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
-is "$(kmap "$p" uid)" "0 $one 1|1 100000 65536" "the kernel's uid_map of the command (seen from outside)"
-is "$(kmap "$p" gid)" "0 $one_g 1|1 100000 65536" "the kernel's gid_map of the command"
+is "$(kmap "$p" uid)" "0 $one 1|1 $s1 65536" "the kernel's uid_map of the command (seen from outside)"
+is "$(kmap "$p" gid)" "0 $one_g 1|1 $s1 65536" "the kernel's gid_map of the command"
 kill "$p"
 
 # --join PID into podman's own rootless namespace (its pause process).
@@ -65,18 +66,18 @@ is "$(printf '%s\n' "$out" | tr -s ' ' | sed 's/^ //' | paste -sd'|')" "0 $one 1
 	"--map-root: one id each, setgroups deny, root inside"
 run as nsone nsenter-user -k sh -c 'cat /proc/self/uid_map; id -u; id -g'
 is "$(printf '%s\n' "$out" | tr -s ' ' | sed 's/^ //' | paste -sd'|')" \
-	"0 100000 $one|$one $one 1|$((one + 1)) $((100000 + one)) $((65536 - one))|$one|$one_g" \
+	"0 $s1 $one|$one $one 1|$((one + 1)) $((s1 + one)) $((65536 - one))|$one|$one_g" \
 	"--keep-id: you stay yourself, subordinate ids around you"
-run as nsone nsenter-user -m 0:"$one":1 -u 1:100000:10 -g 1:100010:5 sh -c 'cat /proc/self/uid_map /proc/self/gid_map'
+run as nsone nsenter-user -m 0:"$one":1 -u 1:$s1:10 -g 1:$((s1 + 10)):5 sh -c 'cat /proc/self/uid_map /proc/self/gid_map'
 is "$(printf '%s\n' "$out" | tr -s ' ' | sed 's/^ //' | paste -sd'|')" \
-	"0 $one 1|1 100000 10|0 $one_g 1|1 100010 5" "explicit -m/-u/-g extents"
-printf '# a map stream\nb 0 %s 1\nu 1 100000 1000\ng 1 100000 2000\n' "$one" > "$NSKIT_SANDBOX/tmp/map.txt"
+	"0 $one 1|1 $s1 10|0 $one_g 1|1 $((s1 + 10)) 5" "explicit -m/-u/-g extents"
+printf '# a map stream\nb 0 %s 1\nu 1 %s 1000\ng 1 %s 2000\n' "$one" "$s1" "$s1" > "$NSKIT_SANDBOX/tmp/map.txt"
 chmod 644 "$NSKIT_SANDBOX/tmp/map.txt"
 run as nsone nsenter-user --map-file "$NSKIT_SANDBOX/tmp/map.txt" sh -c 'cat /proc/self/uid_map /proc/self/gid_map'
 is "$(printf '%s\n' "$out" | tr -s ' ' | sed 's/^ //' | paste -sd'|')" \
-	"0 $one 1|1 100000 1000|0 $one 1|1 100000 2000" "--map-file FILE"
+	"0 $one 1|1 $s1 1000|0 $one 1|1 $s1 2000" "--map-file FILE"
 run as nsone sh -c "nsenter-user --map-file - cat /proc/self/uid_map < $NSKIT_SANDBOX/tmp/map.txt"
-is "$(printf '%s\n' "$out" | tr -s ' ' | sed 's/^ //' | paste -sd'|')" "0 $one 1|1 100000 1000" "--map-file - (stdin)"
+is "$(printf '%s\n' "$out" | tr -s ' ' | sed 's/^ //' | paste -sd'|')" "0 $one 1|1 $s1 1000" "--map-file - (stdin)"
 run as nsone nsenter-user -U 5 -G 6 sh -c 'id -u; id -g'
 is "$(echo $out)" "5 6" "-U/-G: become another id inside"
 
@@ -112,7 +113,7 @@ run as nsone idmap-apply "$nm"
 is "$rc" 0 "idmap-apply maps the waiting process"
 exec 5>&-
 wait "$nm"
-is "$?:$(tr -s ' ' < "$res" | sed 's/^ //' | paste -sd'|')" "0:0|0 $one 1|1 100000 65536" \
+is "$?:$(tr -s ' ' < "$res" | sed 's/^ //' | paste -sd'|')" "0:0|0 $one 1|1 $s1 65536" \
 	"--block-fd closed: the command runs as root with the caller's map"
 rm -f "$info" "$block"
 run as nsone nsenter-user --no-map id -u

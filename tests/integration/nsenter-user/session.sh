@@ -6,6 +6,7 @@
 mkuser nss || exit 1
 mkuser nso || exit 1
 uid=$(id -u nss) ouid=$(id -u nso)
+sub=$(subid_start nss) subg=$(subid_start nss subgid)
 dir=$NSKIT_SANDBOX/run/$uid/nskit
 H=$NSKIT_SANDBOX/helpers
 holder() { sed -n 's/^pid=//p' "$dir/$1"; }
@@ -16,7 +17,7 @@ is "$rc:$out:$err" "0::" "--keep NAME without a command: creates the session, sa
 is "$(stat -c %a "$dir"):$(stat -c %a "$dir/s1")" "700:600" "record under \$XDG_RUNTIME_DIR/nskit, private"
 h=$(holder s1)
 is "$(cat /proc/$h/comm)" nskit-holder "the holder process runs"
-is "$(kmap "$h" uid)" "0 $uid 1|1 100000 65536" "the session has the default map"
+is "$(kmap "$h" uid)" "0 $uid 1|1 $sub 65536" "the session has the default map"
 run as nss nsenter-user --join s1 sh -c 'readlink /proc/self/ns/user /proc/self/ns/mnt; id -u; echo $NSKIT_SESSION'
 is "$out" "$(readlink /proc/$h/ns/user /proc/$h/ns/mnt)
 0
@@ -42,10 +43,10 @@ $n2" "--keep NAME COMMAND: the command runs in the new session"
 
 run as nss nsenter-user --list
 is "$(echo "$out" | awk 'NR>1 {print $1, $2, $3, $6}' | paste -sd'|')" \
-	"s1 $(holder s1) 0:$uid:1,1:100000:65536 running|s2 $(holder s2) 0:$uid:1,1:100000:65536 running" "--list"
+	"s1 $(holder s1) 0:$uid:1,1:$sub:65536 running|s2 $(holder s2) 0:$uid:1,1:$sub:65536 running" "--list"
 is "$(echo "$out" | head -1 | tr -s ' ')" "NAME PID UIDMAP GIDMAP AGE STATE" "--list header"
 run as nss nsenter-user --list --json
-like "$(echo $out)" "^\{ \"sessions\": \[ \{ \"name\": \"s1\", \"pid\": $(holder s1), \"uidmap\": \"0:$uid:1,1:100000:65536\", \"gidmap\": \"0:$(id -g nss):1,1:100000:65536\", \"age\": [0-9]+, \"state\": \"running\" \}, ?\{ \"name\": \"s2\"" "--list --json"
+like "$(echo $out)" "^\{ \"sessions\": \[ \{ \"name\": \"s1\", \"pid\": $(holder s1), \"uidmap\": \"0:$uid:1,1:$sub:65536\", \"gidmap\": \"0:$(id -g nss):1,1:$subg:65536\", \"age\": [0-9]+, \"state\": \"running\" \}, ?\{ \"name\": \"s2\"" "--list --json"
 
 # --- refusals ---------------------------------------------------------------------------
 expect_fail 1 "nsenter-user: session 's1' already exists (process $(holder s1); join it with '--join s1' or end it with '--stop s1')" \

@@ -49,7 +49,10 @@ is "$(sed -n '1s/^nskit (\([^)]*\)).*/\1/p' "$NSKIT_TOP/debian/changelog")" "$v"
 check "make uninstall" mk uninstall DESTDIR="$d" PREFIX=/usr SYSTEMDUNITDIR=/usr/lib/systemd/system
 is "$(find "$d" -type f | wc -l)" 0 "uninstall leaves no file"
 
-# The completions complete from each tool's own --help.
+# The completions complete from each tool's own --help. They need the
+# bash-completion package (scripts/install-deps installs it for the tests).
+check "bash-completion is installed (/usr/share/bash-completion/bash_completion)" \
+	test -r /usr/share/bash-completion/bash_completion
 run bash -c "source /usr/share/bash-completion/bash_completion; source '$NSKIT_TOP/completions/nskit.bash'
 	PATH=$NSKIT_BIN:\$PATH
 	comp() { COMP_WORDS=(\"\$@\"); COMP_CWORD=\$((\$# - 1)); COMP_LINE=\"\$*\"; COMP_POINT=\${#COMP_LINE}; COMPREPLY=(); _nskit; echo \"\${COMPREPLY[*]}\"; }
