@@ -27,17 +27,24 @@ PKGS := mount smartcols libcap-ng
 
 # Project flags live in their own variables; the user's CFLAGS, CPPFLAGS and
 # LDFLAGS (distributions put hardening flags there) are appended, never replaced.
-# pkg-config is expanded lazily, so 'make check' can install it first.
+# pkg-config is asked lazily (so 'make check' can install it first) and once
+# a run; a module it cannot find stops the build with its name.
+pkg = $(if $(shell command -v $(PKG_CONFIG) 2>/dev/null),,$(error '$(PKG_CONFIG)' is not installed: run 'scripts/install-deps' as root (or install pkg-config)))$(foreach m,$(2),$(if $(shell $(PKG_CONFIG) --exists $(m) 2>/dev/null && echo y),$(shell $(PKG_CONFIG) $(1) $(m)),$(error pkg-config cannot find '$(m)': install its -dev package ('scripts/install-deps' as root installs them all))))
+once = $(eval $(1) := $(2))$($(1))
+PKG_CFLAGS = $(call once,PKG_CFLAGS,$(call pkg,--cflags,$(PKGS)))
+PKG_LIBS = $(call once,PKG_LIBS,$(call pkg,--libs,$(PKGS)))
 NK_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Werror=format-security -Werror=format -Werror=missing-prototypes \
 	-Werror=implicit-function-declaration -Werror=return-type \
-	-D_GNU_SOURCE -DNSKIT_VERSION='"$(VERSION)"' -Ilib \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-NK_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lsubid -ldl
-CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
-CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+	-D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
+NK_LIBS = $(PKG_LIBS) -lsubid -ldl
+CHECK_CFLAGS = $(call once,CHECK_CFLAGS,$(call pkg,--cflags,check))
+CHECK_LIBS = $(call once,CHECK_LIBS,$(call pkg,--libs,check))
+# Header dependencies are generated: touching a header rebuilds only what
+# includes it.
+DEPFLAGS = -MMD -MP
 
-ALL_CFLAGS = $(NK_CFLAGS) $(SAN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(NK_CFLAGS) $(DEPFLAGS) $(SAN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_CFLAGS) $(LDFLAGS)
 # Every program that links libnskit binds all symbols at start: the map
 # writers are clone(CLONE_VM) children that must never enter ld.so's lazy
@@ -70,15 +77,21 @@ WITH_OPENRC ?= yes
 
 all: $(TOOL_BINS) $(MAN_OUT)
 
-$(O)/lib/%.o: lib/%.c $(LIB_HDRS) VERSION
+$(O)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The version lives in VERSION alone; only lib/tool.c prints it.
+$(O)/lib/tool.o: VERSION
+$(O)/lib/tool.o: ALL_CFLAGS += -DNSKIT_VERSION='"$(VERSION)"'
+$(O)/tests/check_tool: VERSION
+$(O)/tests/check_tool: ALL_CFLAGS += -DNSKIT_VERSION='"$(VERSION)"'
 
 $(LIBNSKIT): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/bin/%: $(LIBNSKIT) $(LIB_HDRS)
+$(O)/bin/%: $(LIBNSKIT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %/$*.c,$(TOOL_SRCS)) $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS)
 
@@ -88,7 +101,7 @@ $(O)/bin/$(notdir $(1:.c=)): $(1)
 endef
 $(foreach s,$(TOOL_SRCS),$(eval $(call tool_rule,$(s))))
 
-$(O)/tests/check_%: tests/unit/check_%.c tests/unit/nkcheck.h $(LIBNSKIT)
+$(O)/tests/check_%: tests/unit/check_%.c $(LIBNSKIT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS) $(CHECK_LIBS)
 
@@ -218,3 +231,7 @@ $(O)/tests/helpers/libsubid_nktest.so: tests/helpers/subid-plugin/libsubid_nktes
 	@mkdir -p $(dir $@)
 	$(CC) $(NK_CFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS)
 tests: $(O)/tests/helpers/libsubid_nktest.so
+
+# The generated dependency files are never targets of the program rules.
+$(O)/bin/%.d $(O)/tests/%.d $(O)/tests/helpers/%.d: ;
+-include $(wildcard $(LIB_OBJS:.o=.d) $(TOOL_BINS:=.d) $(UNIT_BINS:=.d) $(TEST_HELPERS:=.d))

@@ -12,10 +12,6 @@
 
 #include "err.h"
 
-#ifndef NSKIT_VERSION
-#define NSKIT_VERSION "0.1.0"
-#endif
-
 extern const char *nk_progname;
 
 void nk_tool_init(const char *name);
