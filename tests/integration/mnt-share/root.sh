@@ -35,6 +35,8 @@ like "$(fields "$d/sub")" '^shared:[0-9]+$' "--bind-self: its submount is still 
 is "$(findmnt -n -o SOURCE --mountpoint "$d")" "$(bind_source "$d")" "--bind-self: bound onto itself"
 run mnt-share --bind-self --private "$d"
 is "$rc|$(nmounts "$d")|$(fields "$d")" "0|1|" "--bind-self on a mount point: no second bind"
+# (the mount the folder is on is shared: / here, or a /tmp of its own)
+mnt-share --no-recursive "$(mount_of "$NSKIT_SANDBOX/tmp/plain")"
 run mnt-share --bind-self --slave --no-recursive "$NSKIT_SANDBOX/tmp/plain"
 is "$rc|$(nmounts "$NSKIT_SANDBOX/tmp/plain")" "0|1" "--bind-self --slave --no-recursive: bound"
 # a bind of a shared mount is a peer of it; as a slave it gets that peer as master
