@@ -42,7 +42,8 @@ CHECK_CFLAGS = $(call once,CHECK_CFLAGS,$(call pkg,--cflags,check))
 CHECK_LIBS = $(call once,CHECK_LIBS,$(call pkg,--libs,check))
 # Header dependencies are generated: touching a header rebuilds only what
 # includes it.
-DEPFLAGS = -MMD -MP
+# They are kept in $(O)/.deps, one file a target.
+DEPFLAGS = -MMD -MP -MF $(O)/.deps/$(subst /,_,$@).d
 
 ALL_CFLAGS = $(NK_CFLAGS) $(DEPFLAGS) $(SAN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_CFLAGS) $(LDFLAGS)
@@ -78,7 +79,7 @@ WITH_OPENRC ?= yes
 all: $(TOOL_BINS) $(MAN_OUT)
 
 $(O)/lib/%.o: lib/%.c
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(O)/.deps
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The version lives in VERSION alone; only lib/tool.c prints it.
@@ -92,7 +93,7 @@ $(LIBNSKIT): $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(O)/bin/%: $(LIBNSKIT)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(O)/.deps
 	$(CC) $(ALL_CFLAGS) -o $@ $(filter %/$*.c,$(TOOL_SRCS)) $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS)
 
 # Each tool depends on its own source file.
@@ -102,11 +103,11 @@ endef
 $(foreach s,$(TOOL_SRCS),$(eval $(call tool_rule,$(s))))
 
 $(O)/tests/check_%: tests/unit/check_%.c $(LIBNSKIT)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(O)/.deps
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS) $(CHECK_LIBS)
 
 $(O)/tests/helpers/%: tests/helpers/%.c $(LIBNSKIT)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(O)/.deps
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS)
 
 tests: all $(UNIT_BINS) $(TEST_HELPERS)
@@ -232,6 +233,4 @@ $(O)/tests/helpers/libsubid_nktest.so: tests/helpers/subid-plugin/libsubid_nktes
 	$(CC) $(NK_CFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS)
 tests: $(O)/tests/helpers/libsubid_nktest.so
 
-# The generated dependency files are never targets of the program rules.
-$(O)/bin/%.d $(O)/tests/%.d $(O)/tests/helpers/%.d: ;
--include $(wildcard $(LIB_OBJS:.o=.d) $(TOOL_BINS:=.d) $(UNIT_BINS:=.d) $(TEST_HELPERS:=.d))
+-include $(wildcard $(O)/.deps/*.d)
