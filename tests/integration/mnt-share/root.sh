@@ -72,7 +72,7 @@ mnt-share /proc
 # a slave: in a child namespace whose / is a peer of ours
 run unshare -m --propagation unchanged sh -c 'mnt-share --slave --no-recursive / && mnt-share --check'
 is "$rc|$err" "1|mnt-share: '/' is not a shared mount: it is a slave of peer group ${peer#shared:}, which receives mounts but sends none (make it shared: 'mnt-share /')" "--check on a slave"
-run unshare -m --propagation unchanged sh -c 'mnt-share --slave --no-recursive / && mnt-share --no-recursive && mnt-share --check && grep -c "^[0-9]* [0-9]* [^ ]* / / .* shared:[0-9]* master:'"${peer#shared:}"' " /proc/self/mountinfo'
+run unshare -m --propagation unchanged sh -c 'mnt-share --slave --no-recursive / && mnt-share --no-recursive && mnt-share --check && awk -v m="master:'"${peer#shared:}"'" '\''$5 == "/" { s = 0; k = 0; for (i = 7; $i != "-"; i++) { if ($i ~ /^shared:[0-9]+$/) s = 1; if ($i == m) k = 1 } n += s && k } END { print n + 0 }'\'' /proc/self/mountinfo'
 is "$rc|$(printf '%s\n' "$out" | tail -n1)" "0|1" "--check on a shared slave (shared:N master:M): exit 0"
 
 done_testing
