@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <fcntl.h>
@@ -69,16 +70,137 @@ static void check_helper(struct nk_findings *fs, enum nk_idtype t)
 	nk_doctor_helper(fs, t, path, NULL, &st, filecap, nosuid);
 }
 
-static void print_findings(const struct nk_findings *fs, int json, int quiet)
+/* --- the table ------------------------------------------------------------ */
+
+/* The text table fits WIDTH columns (100, or a narrower terminal): ID,
+ * STATUS, FINDING and FIX side by side when every row fits, else FINDING
+ * wrapped at spaces and each fix on a line of its own below it. Colour
+ * only on a terminal (and never with NO_COLOR or TERM=dumb). */
+#define TABLE_WIDTH 100
+#define NK_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static int table_width(void)
+{
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col >= 40 && ws.ws_col < TABLE_WIDTH)
+		return ws.ws_col;
+	return TABLE_WIDTH;
+}
+
+static int use_colour(void)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && *term && strcmp(term, "dumb") != 0;
+}
+
+static void put_status(enum nk_status st, int colour, int width)
+{
+	static const char *const sgr[] = { "\033[32m", "\033[33m", "\033[1;31m" };
+	const char *name = nk_status_name(st);
+
+	if (colour)
+		printf("%s%s\033[0m%*s", sgr[st], name, width - (int)strlen(name), "");
+	else
+		printf("%-*s", width, name);
+}
+
+/* TEXT in lines of at most WIDTH bytes, broken at spaces (a longer word
+ * alone on its line is cut), the first after what is already printed, the
+ * others indented by INDENT. */
+static void put_wrapped(const char *text, size_t width, int indent)
+{
+	int first = 1;
+
+	while (*text) {
+		size_t n = strlen(text), cut = n;
+
+		if (n > width) {
+			cut = width;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = width;
+		}
+		if (!first)
+			printf("%*s", indent, "");
+		printf("%.*s\n", (int)cut, text);
+		text += cut;
+		text += strspn(text, " ");
+		first = 0;
+	}
+	if (first)
+		putchar('\n');
+}
+
+static int shown(const struct nk_finding *f, int quiet)
+{
+	return !quiet || f->status != NK_OK;
+}
+
+static void print_text(const struct nk_findings *fs, int quiet)
+{
+	size_t idw = 2, stw = 6, whatw = 7, fixw = 0, n = 0;
+	int width = table_width(), colour = use_colour(), side;
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct nk_finding *f = &fs->f[i];
+
+		if (!shown(f, quiet))
+			continue;
+		n++;
+		idw = NK_MAX(idw, strlen(f->id));
+		stw = NK_MAX(stw, strlen(nk_status_name(f->status)));
+		whatw = NK_MAX(whatw, strlen(f->what));
+		fixw = NK_MAX(fixw, f->fix ? strlen(f->fix) : 0);
+	}
+	if (!n)
+		return;
+	side = idw + 1 + stw + 1 + whatw + 1 + NK_MAX(fixw, 3) <= (size_t)width;
+	if (side)
+		printf("%-*s %-*s %-*s FIX\n", (int)idw, "ID", (int)stw, "STATUS", (int)whatw, "FINDING");
+	else
+		printf("%-*s %-*s FINDING\n", (int)idw, "ID", (int)stw, "STATUS");
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct nk_finding *f = &fs->f[i];
+		int indent = (int)(idw + 1 + stw + 1);
+		size_t room = (size_t)NK_MAX(width - indent, 20);
+
+		if (!shown(f, quiet))
+			continue;
+		printf("%-*s ", (int)idw, f->id);
+		put_status(f->status, colour, (int)stw);
+		putchar(' ');
+		if (side) {
+			if (f->fix && *f->fix)
+				printf("%-*s %s\n", (int)whatw, f->what, f->fix);
+			else
+				printf("%s\n", f->what);
+			continue;
+		}
+		put_wrapped(f->what, room, indent);
+		if (f->fix && *f->fix) {
+			char *line = NULL;
+
+			if (asprintf(&line, "fix: %s", f->fix) < 0)
+				nk_die(1, "out of memory");
+			printf("%*s", indent, "");
+			put_wrapped(line, room, indent);
+			free(line);
+		}
+	}
+}
+
+static void print_json(const struct nk_findings *fs, int quiet)
 {
 	struct libscols_table *tb = scols_new_table();
-	size_t shown = 0;
 
 	if (!tb)
 		nk_die(1, "out of memory");
 	scols_table_set_name(tb, "findings");
-	scols_table_enable_json(tb, json);
-	scols_table_enable_minout(tb, 1);
+	scols_table_enable_json(tb, 1);
 	if (!scols_table_new_column(tb, "ID", 0, 0) || !scols_table_new_column(tb, "STATUS", 0, 0) ||
 	    !scols_table_new_column(tb, "FINDING", 0, 0) || !scols_table_new_column(tb, "FIX", 0, 0))
 		nk_die(1, "out of memory");
@@ -86,7 +208,7 @@ static void print_findings(const struct nk_findings *fs, int json, int quiet)
 		const struct nk_finding *f = &fs->f[i];
 		struct libscols_line *ln;
 
-		if (quiet && f->status == NK_OK)
+		if (!shown(f, quiet))
 			continue;
 		ln = scols_table_new_line(tb, NULL);
 		if (!ln || scols_line_set_data(ln, 0, f->id) < 0 ||
@@ -94,11 +216,17 @@ static void print_findings(const struct nk_findings *fs, int json, int quiet)
 		    scols_line_set_data(ln, 2, f->what) < 0 ||
 		    scols_line_set_data(ln, 3, f->fix ? f->fix : "") < 0)
 			nk_die(1, "out of memory");
-		shown++;
 	}
-	if (shown || json)
-		scols_print_table(tb);
+	scols_print_table(tb);
 	scols_unref_table(tb);
+}
+
+static void print_findings(const struct nk_findings *fs, int json, int quiet)
+{
+	if (json)
+		print_json(fs, quiet);
+	else
+		print_text(fs, quiet);
 }
 
 int main(int argc, char **argv)
@@ -117,7 +245,7 @@ int main(int argc, char **argv)
 	struct nk_dr_user u;
 	struct nk_dr_sys sys;
 	struct nk_dr_probe probe;
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct nk_ranges ranges[2] = { { 0, NULL }, { 0, NULL } };
 	const struct nk_ranges *got[2] = { NULL, NULL };
 	struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
@@ -225,6 +353,9 @@ int main(int argc, char **argv)
 	nk_doctor_mounts(&fs, &sys, gids, (size_t)ngroups, &u);
 
 	print_findings(&fs, json, quiet);
+	if (fs.lost)
+		nk_die(1, "cannot record %zu finding%s: %s (nothing can be said about %s)", fs.lost,
+		       fs.lost == 1 ? "" : "s", strerror(ENOMEM), fs.lost == 1 ? "it" : "them");
 	worst = nk_findings_worst(&fs);
 	nk_findings_free(&fs);
 	nk_ranges_free(&ranges[0]);
