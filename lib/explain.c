@@ -55,13 +55,15 @@ const struct nk_ex_msg nk_ex_msgs[] = {
 	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
 	  "%s should be setuid or have filecaps setuid",
 	  { "should be setuid or have filecaps setuid" },
-	  { C("newuidmap"), C("newuidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding") },
+	  { C("newuidmap"), C("newuidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding"), C("parent-map"),
+	    C("userns-apparmor") },
 	  "time=\"2026-12-01T20:58:08Z\" level=warning msg=\"/usr/bin/newuidmap should be setuid or have filecaps setuid\"" },
 	{ "storage-newgidmap-not-setgid", "podman, buildah (containers/storage)",
 	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
 	  "%s should be setgid or have filecaps setgid",
 	  { "should be setgid or have filecaps setgid" },
-	  { C("newgidmap"), C("newgidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding") },
+	  { C("newgidmap"), C("newgidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding"), C("parent-map"),
+	    C("userns-apparmor") },
 	  "time=\"2026-12-01T20:58:08Z\" level=warning msg=\"/usr/bin/newgidmap should be setgid or have filecaps setgid\"" },
 	{ "storage-newuidmap-missing", "podman, buildah (containers/storage)",
 	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
@@ -101,6 +103,16 @@ const struct nk_ex_msg nk_ex_msgs[] = {
 	  { C("subgid-file"), C("subgid-range") },
 	  "time=\"2026-12-01T20:58:07Z\" level=warning msg=\"cannot find UID/GID for user alice: no subgid ranges "
 	  "found for group \\\"alice\\\" in /etc/subgid - check rootless mode in man pages.\"" },
+
+	{ "podman-single-mapping", "podman",
+	  "podman 4.3.1 (Debian 12) and later",
+	  "Using rootless single mapping into the namespace. This might break some images. Check /etc/subuid "
+	  "and /etc/subgid for adding sub*ids if not using a network user",
+	  { "Using rootless single mapping into the namespace" },
+	  { C("subuid-file"), C("subuid-range"), C("subgid-file"), C("subgid-range") },
+	  "time=\"2026-12-01T21:06:40Z\" level=warning msg=\"Using rootless single mapping into the namespace. "
+	  "This might break some images. Check /etc/subuid and /etc/subgid for adding sub*ids if not using a "
+	  "network user\"" },
 
 	/* podman: libpod, pkg/rootless, pkg/util */
 	{ "podman-root-not-shared", "podman",
@@ -192,6 +204,18 @@ const struct nk_ex_msg nk_ex_msgs[] = {
 	  { "unshare: unshare failed: " },
 	  { CREATE },
 	  "unshare: unshare failed: No space left on device" },
+	{ "unshare-exec-newuidmap", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later (--map-auto, --map-users)",
+	  "failed to execute %s: %m",
+	  { "unshare: failed to execute newuidmap" },
+	  { C("newuidmap") },
+	  "unshare: failed to execute newuidmap: Permission denied" },
+	{ "unshare-exec-newgidmap", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later (--map-auto, --map-groups)",
+	  "failed to execute %s: %m",
+	  { "unshare: failed to execute newgidmap" },
+	  { C("newgidmap") },
+	  "unshare: failed to execute newgidmap: No such file or directory" },
 	{ "unshare-write-map", "unshare (util-linux)",
 	  "util-linux 2.38.1 (Debian 12) and later",
 	  "write failed %s: %m",

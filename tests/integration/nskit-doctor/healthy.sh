@@ -51,7 +51,7 @@ mkuser bob
 run as bob nskit-doctor --user alice
 is "$(finding userns-create)" warn "another user without root: not probed"
 expect_fail 1 "nskit-doctor: no user 'nosuchuser' (give a name or uid from the passwd database)" "an unknown user" nskit-doctor --user nosuchuser
-expect_fail 1 "nskit-doctor: unexpected argument 'x'
+expect_fail 2 "nskit-doctor: unexpected argument 'x'
 Try 'nskit-doctor --help' for more information." "an argument" nskit-doctor x
 run nskit-doctor --help
 is "$rc" 0 "--help exits 0"
