@@ -811,8 +811,21 @@ static void fx_note(const char *fmt, ...)
 	if (vasprintf(&text, fmt, ap) < 0)
 		nk_die(1, "out of memory");
 	va_end(ap);
-	printf("# ");
-	put_wrapped(text, TABLE_WIDTH - 2, 0);
+	/* Every line a shell comment: --dry-run's output can be run. */
+	for (const char *p = text; *p;) {
+		size_t n = strlen(p), cut = n;
+
+		if (n > TABLE_WIDTH - 2) {
+			cut = TABLE_WIDTH - 2;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = TABLE_WIDTH - 2;
+		}
+		printf("# %.*s\n", (int)cut, p);
+		p += cut;
+		p += strspn(p, " ");
+	}
 	free(text);
 }
 
@@ -1011,6 +1024,7 @@ static int fix(struct fixer *x, const char **users, size_t nusers)
 	fflush(stdout);
 
 	/* Check again: each finding that was not ok, then and now. */
+	nk_subid_forget();
 	for (size_t i = 0; i < n; i++) {
 		const struct nk_findings *b = &before[i].fs;
 		int shown = 0;
