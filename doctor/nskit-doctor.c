@@ -875,7 +875,9 @@ static void fix_machine(struct fixer *x, const struct diag *d)
 		fx_note("/ is private now (to undo: 'mnt-share --private --no-recursive /')");
 		fx_run(x, argv);
 	}
-	if (systemd_runs() && (failing(&d->fs, "root-shared") || x->changes)) {
+	/* systemd makes / shared at boot; where it runs and / is not shared,
+	 * something undid it, and the boot unit does it again after that. */
+	if (systemd_runs() && failing(&d->fs, "root-shared") && s->root_shared == 0) {
 		char *is[] = { "systemctl", "is-enabled", "--quiet", BOOT_UNIT, NULL };
 		pid_t c;
 		int st = 0;
