@@ -910,12 +910,18 @@ static void fix_user(struct fixer *x, const struct diag *d)
 	const char *name = d->name;
 	int need[2] = { 0, 0 }, replace[2] = { 0, 0 };
 
+	if (d->subid_central && (failing(&d->fs, "subuid-range") || failing(&d->fs, "subgid-range") ||
+				 failing(&d->fs, "subuid-size") || failing(&d->fs, "subgid-size"))) {
+		fx_note("not changed: the ranges of '%s' come from a central source (the 'subid:' line of "
+			"/etc/nsswitch.conf), which nskit never writes; %s", name, nk_subid_fix(name));
+		goto runtime;
+	}
 	for (int t = NK_UID; t <= NK_GID; t++) {
 		const char *k = t == NK_UID ? "subuid-" : "subgid-";
 		char id[32];
 
 		if (!d->got[t])
-			continue;       /* libsubid failed: nothing safe to do */
+			continue;       /* the ranges could not be read: nothing safe to do */
 		snprintf(id, sizeof id, "%srange", k);
 		if (failing(&d->fs, id) && d->got[t]->n == 0)
 			need[t] = 1;
@@ -927,38 +933,34 @@ static void fix_user(struct fixer *x, const struct diag *d)
 			replace[t] = 1;
 	}
 	if (need[0] || need[1] || replace[0] || replace[1]) {
-		if (d->subid_central) {
-			fx_note("not changed: the ranges of '%s' come from a central source (the 'subid:' line of "
-				"/etc/nsswitch.conf); %s", name, nk_subid_fix(name));
-		} else {
-			for (int t = NK_UID; t <= NK_GID; t++) {
-				const char *only = t == NK_UID ? "--uid-only" : "--gid-only";
+		for (int t = NK_UID; t <= NK_GID; t++) {
+			const char *only = t == NK_UID ? "--uid-only" : "--gid-only";
 
-				if (replace[t]) {
-					char *rel[] = { "subid-alloc", "--release", (char *)only, (char *)name, NULL };
+			if (replace[t]) {
+				char *rel[] = { "subid-alloc", "--release", (char *)only, (char *)name, NULL };
 
-					for (size_t i = 0; i < d->got[t]->n; i++)
-						fx_note("'%s' has the unusable range %u:%u in %s (to undo: put the line "
-							"'%s:%u:%u' back)", name, d->got[t]->r[i].start,
-							d->got[t]->r[i].count, nk_subid_file((enum nk_idtype)t), name,
-							d->got[t]->r[i].start, d->got[t]->r[i].count);
-					if (fx_run(x, rel) < 0)
-						replace[t] = 0;
-				}
+				for (size_t i = 0; i < d->got[t]->n; i++)
+					fx_note("'%s' has the unusable range %u:%u in %s (to undo: put the line "
+						"'%s:%u:%u' back)", name, d->got[t]->r[i].start,
+						d->got[t]->r[i].count, nk_subid_file((enum nk_idtype)t), name,
+						d->got[t]->r[i].start, d->got[t]->r[i].count);
+				if (fx_run(x, rel) < 0)
+					replace[t] = 0;
 			}
-			if ((need[0] || replace[0]) && (need[1] || replace[1])) {
-				char *argv[] = { "subid-alloc", (char *)name, NULL };
+		}
+		if ((need[0] || replace[0]) && (need[1] || replace[1])) {
+			char *argv[] = { "subid-alloc", (char *)name, NULL };
 
-				fx_run(x, argv);
-			} else if (need[0] || replace[0] || need[1] || replace[1]) {
-				char *argv[] = { "subid-alloc", need[0] || replace[0] ? "--uid-only" : "--gid-only",
-						 (char *)name, NULL };
+			fx_run(x, argv);
+		} else if (need[0] || replace[0] || need[1] || replace[1]) {
+			char *argv[] = { "subid-alloc", need[0] || replace[0] ? "--uid-only" : "--gid-only",
+					 (char *)name, NULL };
 
-				fx_run(x, argv);
-			}
+			fx_run(x, argv);
 		}
 	}
 
+runtime:
 	if (failing(&d->fs, "xdg-runtime-dir") && d->runtime_dir) {
 		char dir[64];
 		struct stat st;

@@ -167,6 +167,7 @@ echo "subid: sss" >> /etc/nsswitch.conf
 before=$(cksum /etc/subuid /etc/subgid)
 run fix --user erin
 is "$rc" 1 "a central source: exit 1"
+like "$out" "# not changed: the ranges of 'erin' come from a central source \(the 'subid:' line of" "and says why"
 is "$(cksum /etc/subuid /etc/subgid)" "$before" "/etc/subuid and /etc/subgid are left alone"
 sed -i '/^subid:/d' /etc/nsswitch.conf
 
