@@ -147,6 +147,15 @@ const struct nk_ex_msg nk_ex_msgs[] = {
 	  { C("userns-max"), C("userns-create") },
 	  "user namespaces are not enabled in /proc/sys/user/max_user_namespaces" },
 
+	/* runc (podman's runtime on Debian 12): libcontainer/init_linux.go */
+	{ "runc-setup-user", "runc (through podman or buildah)",
+	  "runc 1.1.5 (Debian 12) and later",
+	  "unable to setup user: %w",
+	  { "unable to setup user: invalid argument" },
+	  { C("subuid-range"), C("subgid-range"), C("subuid-size"), C("subgid-size") },
+	  "Error: OCI runtime error: runc: runc create failed: unable to start container process: unable to "
+	  "setup user: invalid argument" },
+
 	/* bubblewrap: bubblewrap.c */
 	{ "bwrap-no-permissions", "bubblewrap",
 	  "bubblewrap 0.8.0 (Debian 12): 'No permissions to creating new namespace, ...'; "

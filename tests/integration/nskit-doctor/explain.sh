@@ -102,6 +102,16 @@ like "$err" "potentially insufficient UIDs or GIDs available in user namespace \
 run as carol nskit-doctor --explain - <<<"$err"
 is "$rc $(cause)" "0 root-shared subid-requested subuid-size subgid-size" "too small: the id asked for is beyond the range (and the ranges are too small)"
 like "$(flat)" "the message asks for uid 5000 inside the namespace, but 'carol' has 1000 subordinate uids" "it says by how much"
+# The container's user beyond the 1000 ids: runc cannot become it.
+mkdir -p "$NSKIT_SANDBOX/img2/etc"
+tar -C "$NSKIT_SANDBOX/img2" --owner=0 --group=0 -cf "$NSKIT_SANDBOX/img2.tar" etc
+chmod 0644 "$NSKIT_SANDBOX/img2.tar"
+run as carol podman import "$NSKIT_SANDBOX/img2.tar" localhost/empty
+is "$rc" 0 "an image of root's files imports with 1000 ids"
+run as carol podman run --rm --network none --user 4000 localhost/empty /x
+like "$err" "unable to setup user: invalid argument" "podman run --user 4000 with 1000 ids: runc's message"
+run as carol nskit-doctor --explain - <<<"$err"
+is "$rc $(key | tr ' ' '\n' | grep -c runc-setup-user) $(cause | tr ' ' '\n' | grep -c subuid-size)" "0 1 1" "runc's line: the range is too small"
 userns_proc pc carol
 run as carol newuidmap "$pc" 0 "$(id -u carol)" 1 1 "$cs" 5001
 is "$err" "newuidmap: uid range [1-5002) -> [$cs-$((cs + 5001))) not allowed" "newuidmap asked for more than the range: its message"
