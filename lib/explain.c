@@ -42,13 +42,15 @@ const struct nk_ex_msg nk_ex_msgs[] = {
 	  "No subuid ranges found for user %d (%q)",
 	  { "[rootlesskit:", "No subuid ranges found for user" },
 	  { C("subuid-file"), C("subuid-range") },
-	  "[rootlesskit:parent] error: No subuid ranges found for user 1001 (\"alice\")" },
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid "
+	  "ranges found for user 1002 (\"bob\")" },
 	{ "rootlesskit-no-subgid", "rootlesskit",
 	  "rootlesskit 1.1.0 (Debian 12) to 2.x (pkg/parent/idtools)",
 	  "No subgid ranges found for user %d (%q)",
 	  { "[rootlesskit:", "No subgid ranges found for user" },
 	  { C("subgid-file"), C("subgid-range") },
-	  "[rootlesskit:parent] error: No subgid ranges found for user 1001 (\"alice\")" },
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subgid "
+	  "ranges found for user 1002 (\"bob\")" },
 
 	/* containers/storage pkg/unshare/unshare_linux.go (podman, buildah) */
 	{ "storage-newuidmap-not-setuid", "podman, buildah (containers/storage)",

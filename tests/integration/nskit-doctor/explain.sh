@@ -40,6 +40,12 @@ is "$rc" 0 "buildah's lines: causes found"
 is "$(key)" "newgidmap-eperm storage-newgidmap-not-setgid newuidmap-eperm storage-newuidmap-not-setuid" "each of buildah's lines is recognised once"
 is "$(cause)" "newgidmap newgidmap newuidmap newuidmap" "each names the helper"
 
+# rootlesskit finds the helper through PATH too.
+run "${AS[@]:0:5}" env -i $(user_env alice) PATH="$plain:$PATH" rootlesskit true
+like "$err" "^\[rootlesskit:parent\] error: failed to setup UID/GID map: newuidmap [0-9]+ \[0 $uid 1 1 $start 65536\] failed: newuidmap: write to uid_map failed: Operation not permitted" "rootlesskit with the plain helper: its message"
+run "${AS[@]:0:5}" env -i $(user_env alice) PATH="$plain:$PATH" nskit-doctor --explain - <<<"$err"
+is "$rc $(key) $(cause)" "0 rootlesskit-uidmap-eperm newuidmap" "rootlesskit's line: the helper"
+
 # --- cause 2: no_new_privs (setpriv --no-new-privs), with util-linux unshare.
 run as alice setpriv --no-new-privs unshare --user --map-auto --map-root-user true
 is "$rc $err" "1 newuidmap: write to uid_map failed: Operation not permitted" "unshare --map-auto under no_new_privs: newuidmap's message"
@@ -48,6 +54,10 @@ run as alice setpriv --no-new-privs nskit-doctor --explain "$msg"
 is "$rc $(cause)" "0 no-new-privs" "run the same way, the doctor finds no_new_privs"
 run as alice nskit-doctor --explain "$msg"
 is "$rc $(cause)" "1 not" "run without it: no cause found"
+run as alice setpriv --no-new-privs rootlesskit true
+like "$err" "failed to setup UID/GID map: newuidmap .* failed: newuidmap: write to uid_map failed: Operation not permitted" "rootlesskit under no_new_privs: its message"
+run as alice setpriv --no-new-privs nskit-doctor --explain - <<<"$err"
+is "$rc $(key) $(cause)" "0 rootlesskit-uidmap-eperm no-new-privs" "rootlesskit's line: no_new_privs"
 like "$out" $'ruled out:\n  userns-apparmor: .*\n  newuidmap: /usr/bin/newuidmap is setuid root' "the helper is ruled out"
 like "$out" $'not tested:\n  no-new-privs: no_new_privs is not set for nskit-doctor itself, which may differ' \
 	"no_new_privs is not ruled out: the program that failed may have it"
@@ -85,6 +95,10 @@ tar -C "$NSKIT_SANDBOX/img" --owner=5000 --group=5000 -cf "$tarball" f
 chmod 0644 "$tarball"
 mkuser bob
 subid-alloc --release bob >/dev/null
+run as bob rootlesskit true
+is "$err" "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid ranges found for user $(id -u bob) (\"bob\")" "rootlesskit without ranges: its message"
+run as bob nskit-doctor --explain "$err"
+is "$rc $(key) $(cause)" "0 rootlesskit-no-subuid subuid-range" "rootlesskit's line: no subuid range"
 run as bob podman import "$tarball" localhost/t
 like "$err" "no subuid ranges found for user" "podman without ranges says so"
 like "$err" "potentially insufficient UIDs or GIDs available in user namespace \(requested 5000:5000 for /f\)" "and fails on the layer"
