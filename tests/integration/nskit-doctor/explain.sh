@@ -147,6 +147,16 @@ run as alice nskit-doctor --explain - <<<"$err"
 is "$rc $(cause)" "0 newuidmap" "buildah's: the cause is newuidmap"
 umount /usr/bin/newuidmap
 
+# --- max_user_namespaces 0 in a namespace of alice's (per namespace): bwrap
+# and unshare cannot make one below it.
+run as alice unshare --user --map-root-user sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && bwrap --unshare-user --ro-bind / / true; unshare --user true; exit 0'
+is "$err" "bwrap: Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)
+unshare: unshare failed: No space left on device" "bwrap's and unshare's messages"
+msg=$err
+run as alice unshare --user --map-root-user sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && exec nskit-doctor --explain -' <<<"$msg"
+is "$rc $(key) $(cause)" "0 bwrap-enospc unshare-failed userns-max userns-create userns-max userns-create" "both: max_user_namespaces is 0 (so the probe fails too)"
+isnt "$(cat /proc/sys/user/max_user_namespaces)" 0 "the machine's limit is untouched"
+
 # --- / not shared (the sandbox's / is private).
 run as alice podman unshare true
 like "$err" "is not a shared mount, this could cause issues" "podman warns about /"
