@@ -1053,6 +1053,8 @@ static int fix(struct fixer *x, const char **users, size_t nusers)
 			if (g && g->status == NK_FAIL)
 				bad = 1;
 		}
+		if (!shown)
+			printf("# every finding of '%s' was ok\n", before[i].name);
 		if (!x->dry)
 			diag_free(&after[i]);
 		diag_free(&before[i]);
