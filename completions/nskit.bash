@@ -46,6 +46,9 @@ _nskit()
 	*:--setgroups)
 		COMPREPLY=($(compgen -W "allow deny" -- "$cur"))
 		return ;;
+	nskit-doctor:--explain|nskit-doctor:-e)
+		COMPREPLY=($(compgen -W "-" -- "$cur"))
+		return ;;
 	nsenter-user:-f)
 		;;      # --fork takes no argument
 	*:--map-file|*:--from|*:-f|*:--file)

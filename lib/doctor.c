@@ -30,8 +30,10 @@ int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
 	va_list ap;
 	int r;
 
-	if (nk_grow(&fs->f, fs->n, &fs->cap, sizeof *fs->f, 32) < 0)
+	if (nk_grow(&fs->f, fs->n, &fs->cap, sizeof *fs->f, 32) < 0) {
+		fs->lost++;
 		return -ENOMEM;
+	}
 	f = &fs->f[fs->n];
 	f->id = id;
 	f->status = st;
@@ -39,10 +41,13 @@ int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
 	va_start(ap, fmt);
 	r = vasprintf(&f->what, fmt, ap);
 	va_end(ap);
-	if (r < 0)
+	if (r < 0) {
+		fs->lost++;
 		return -ENOMEM;
+	}
 	if (fix && st != NK_OK && !(f->fix = strdup(fix))) {
 		free(f->what);
+		fs->lost++;
 		return -ENOMEM;
 	}
 	fs->n++;
@@ -57,7 +62,7 @@ void nk_findings_free(struct nk_findings *fs)
 	}
 	free(fs->f);
 	fs->f = NULL;
-	fs->n = fs->cap = 0;
+	fs->n = fs->cap = fs->lost = 0;
 }
 
 const struct nk_finding *nk_findings_get(const struct nk_findings *fs, const char *id)
@@ -70,7 +75,7 @@ const struct nk_finding *nk_findings_get(const struct nk_findings *fs, const cha
 
 enum nk_status nk_findings_worst(const struct nk_findings *fs)
 {
-	enum nk_status w = NK_OK;
+	enum nk_status w = fs->lost ? NK_FAIL : NK_OK;
 
 	for (size_t i = 0; i < fs->n; i++)
 		if (fs->f[i].status > w)

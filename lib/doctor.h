@@ -31,14 +31,19 @@ struct nk_finding {
 struct nk_findings {
 	size_t n, cap;
 	struct nk_finding *f;
+	size_t lost;           /* findings nk_finding_add could not record */
 };
 
 const char *nk_status_name(enum nk_status s);       /* "ok" "warn" "fail" */
-/* Add a finding; FIX may be NULL. Returns -ENOMEM on failure. */
+/* Add a finding; FIX may be NULL. Returns -ENOMEM on failure, and counts
+ * the finding in FS->lost: the checks are void, so a dropped finding is
+ * remembered where every caller looks (nk_findings_worst). */
 int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
 		   const char *fix, const char *fmt, ...) NK_PRINTF(5, 6);
 void nk_findings_free(struct nk_findings *fs);
 const struct nk_finding *nk_findings_get(const struct nk_findings *fs, const char *id);
+/* The worst status; NK_FAIL when a finding was lost (an unrecorded finding
+ * may have been the failing one). */
 enum nk_status nk_findings_worst(const struct nk_findings *fs);
 
 /* --- /etc/subuid, /etc/subgid as a file ------------------------------- */

@@ -271,16 +271,25 @@ static int copy_ranges(struct nk_ranges *dst, const struct nk_ranges *src)
 static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 			 struct nk_err *e);
 
+/* A tool asks for the same user's ranges when it builds a map and again
+ * when it checks it: remember the last answer of each type. */
+static struct {
+	char user[256];
+	struct nk_ranges r;
+	int valid;
+} memo[2];
+
+void nk_subid_forget(void)
+{
+	for (int t = 0; t < 2; t++) {
+		nk_ranges_free(&memo[t].r);
+		memo[t].valid = 0;
+	}
+}
+
 int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		    struct nk_err *e)
 {
-	/* A tool asks for the same user's ranges when it builds a map and
-	 * again when it checks it: remember the last answer of each type. */
-	static struct {
-		char user[256];
-		struct nk_ranges r;
-		int valid;
-	} memo[2];
 	int r;
 
 	if (memo[t].valid && strcmp(memo[t].user, user) == 0)

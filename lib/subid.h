@@ -37,6 +37,8 @@ int nk_ranges_add(struct nk_ranges *r, uint32_t start, uint32_t count);
  * source, through libsubid, loaded then. No range is not an error: out->n == 0. */
 int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		    struct nk_err *e);
+/* Forget the ranges nk_subid_ranges remembers (after the files changed). */
+void nk_subid_forget(void);
 
 /* The "subid:" source of ROOT/etc/nsswitch.conf (ROOT NULL: the real one),
  * read as shadow's nss_init() reads it: "files" when there is none. Returns

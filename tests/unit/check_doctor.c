@@ -1,6 +1,30 @@
+#include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include "nkcheck.h"
 #include "doctor.h"
+
+/* Allocation failure on demand: this definition of vasprintf(3) takes the
+ * place of libc's for libnskit.a linked into this program, and fails the
+ * way an exhausted heap does while fail_vasprintf is set. */
+static int fail_vasprintf;
+
+int vasprintf(char **out, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	if (fail_vasprintf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || !(*out = malloc((size_t)n + 1)))
+		return -1;
+	return vsnprintf(*out, (size_t)n + 1, fmt, ap);
+}
 
 /* --- subuid file parsing ---------------------------------------------------- */
 
@@ -136,7 +160,7 @@ static void parse_ranges(const char *spec, struct nk_ranges *r)
 START_TEST(test_subids)
 {
 	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct nk_sf sf;
 	struct nk_ranges r;
 	const struct nk_finding *f;
@@ -168,7 +192,7 @@ END_TEST
 START_TEST(test_extents_limit)
 {
 	struct nk_dr_user u = { "frank", 2000, 2000 };
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct nk_sf sf;
 	struct nk_ranges r = { 0, NULL };
 	const struct nk_finding *f;
@@ -197,7 +221,7 @@ END_TEST
 START_TEST(test_file_errors)
 {
 	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct nk_sf sf;
 	struct nk_err readerr;
 	struct nk_ranges r = { 0, NULL };
@@ -292,7 +316,7 @@ START_TEST(test_userns)
 	struct nk_dr_user u = { "alice", 1001, 1001 };
 	struct nk_dr_sys s = healthy_sys();
 	struct nk_dr_probe p = healthy_probe();
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	const struct nk_finding *f;
 
 	switch (userns_cases[_i].k) {
@@ -321,7 +345,7 @@ END_TEST
 
 START_TEST(test_helper)
 {
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct stat st;
 
 	memset(&st, 0, sizeof st);
@@ -358,7 +382,7 @@ END_TEST
 
 START_TEST(test_privs)
 {
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct nk_dr_sys s = healthy_sys();
 
 	nk_doctor_privs(&fs, &s);
@@ -379,7 +403,7 @@ END_TEST
 START_TEST(test_parent_map)
 {
 	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
 	struct nk_ranges r = { 0, NULL };
 	const struct nk_ranges *sub[2] = { &r, &r };
@@ -422,7 +446,7 @@ END_TEST
 START_TEST(test_session)
 {
 	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct stat st;
 
 	memset(&st, 0, sizeof st);
@@ -468,7 +492,7 @@ END_TEST
 START_TEST(test_mounts)
 {
 	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL };
+	struct nk_findings fs = { 0, 0, NULL, 0 };
 	struct nk_dr_sys s = healthy_sys();
 	uint32_t gids[] = { 1001, 27 };
 
@@ -490,6 +514,27 @@ START_TEST(test_mounts)
 	nk_doctor_mounts(&fs, &s, gids, 2, &u);
 	ck_assert_str_eq(status_of(&fs, "ping-group-range"), "ok");   /* a supplementary group */
 	nk_findings_free(&fs);
+}
+END_TEST
+
+/* A finding that cannot be recorded is a failure (issue 13 item 14): the
+ * checks are void, so the loss must show where the exit status comes from. */
+START_TEST(test_lost_finding)
+{
+	struct nk_dr_sys s = healthy_sys();
+	struct nk_findings fs = { 0, 0, NULL, 0 };
+
+	nk_doctor_privs(&fs, &s);
+	ck_assert_int_eq(nk_findings_worst(&fs), NK_OK);
+	fail_vasprintf = 1;
+	ck_assert_int_eq(nk_finding_add(&fs, "x", NK_FAIL, "fix", "%s", "dropped"), -ENOMEM);
+	nk_doctor_privs(&fs, &s);
+	fail_vasprintf = 0;
+	ck_assert_uint_eq(fs.n, 2);
+	ck_assert_uint_eq(fs.lost, 3);
+	ck_assert_int_eq(nk_findings_worst(&fs), NK_FAIL);
+	nk_findings_free(&fs);
+	ck_assert_uint_eq(fs.lost, 0);
 }
 END_TEST
 
@@ -520,6 +565,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, test_session);
 	tcase_add_test(tc, test_mounts);
 	tcase_add_test(tc, test_sysctl_read);
+	tcase_add_test(tc, test_lost_finding);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,8 @@
 . "$NSKIT_TOP/tests/integration/lib.sh"
 
 finding() { printf '%s\n' "$out" | awk -v id="$1" '$1==id{print $2}'; }
-line() { printf '%s\n' "$out" | awk -v id="$1" '$1==id' | tr -s ' '; }
+# The finding's row and its continuation lines (wrapped text, the fix), as one line.
+line() { printf '%s\n' "$out" | awk -v id="$1" '/^[^ ]/{p=($1==id)} p{printf "%s ", $0} END{print ""}' | tr -s ' ' | sed 's/ $//'; }
 
 mkuser alice
 run as alice nskit-doctor
@@ -16,7 +17,7 @@ chmod 0755 "$NSKIT_SANDBOX/newuidmap.plain"
 mount --bind "$NSKIT_SANDBOX/newuidmap.plain" /usr/bin/newuidmap
 run as alice nskit-doctor
 is "$rc" 1 "newuidmap not setuid: exit 1"
-is "$(line newuidmap)" "newuidmap fail /usr/bin/newuidmap is neither setuid root nor has the file capability cap_setuid (owner 0, mode 0755) as root: 'chmod u+s /usr/bin/newuidmap' (owner root) or 'setcap cap_setuid+ep /usr/bin/newuidmap', or reinstall it" \
+is "$(line newuidmap)" "newuidmap fail /usr/bin/newuidmap is neither setuid root nor has the file capability cap_setuid (owner 0, mode 0755) fix: as root: 'chmod u+s /usr/bin/newuidmap' (owner root) or 'setcap cap_setuid+ep /usr/bin/newuidmap', or reinstall it" \
 	"newuidmap fails with what and the fix"
 is "$(finding userns-map)" fail "and the full map cannot be written"
 like "$(line userns-map)" "newuidmap" "userns-map carries newuidmap's failure"
@@ -46,7 +47,7 @@ like "$(line newuidmap)" "^newuidmap fail newuidmap '/nonexistent/newuidmap' \(f
 # no_new_privs.
 run setpriv --no-new-privs "${AS[@]}" nskit-doctor
 is "$rc" 1 "no_new_privs: exit 1"
-is "$(line no-new-privs)" "no-new-privs fail no_new_privs is set: newuidmap and newgidmap get no privileges run without no_new_privs (e.g. not under 'setpriv --no-new-privs', systemd NoNewPrivileges= or a container with no-new-privileges)" "no-new-privs fails with the fix"
+is "$(line no-new-privs)" "no-new-privs fail no_new_privs is set: newuidmap and newgidmap get no privileges fix: run without no_new_privs (e.g. not under 'setpriv --no-new-privs', systemd NoNewPrivileges= or a container with no-new-privileges)" "no-new-privs fails with the fix"
 is "$(finding userns-map) $(finding newuidmap)" "fail ok" "no_new_privs: the map fails though the helper is fine"
 
 # The capability bounding set without cap_setuid.

@@ -5,7 +5,8 @@
 . "$NSKIT_TOP/tests/integration/lib.sh"
 
 finding() { printf '%s\n' "$out" | awk -v id="$1" '$1==id{print $2}'; }
-line() { printf '%s\n' "$out" | awk -v id="$1" '$1==id' | tr -s ' '; }
+# The finding's row and its continuation lines (wrapped text, the fix), as one line.
+line() { printf '%s\n' "$out" | awk -v id="$1" '/^[^ ]/{p=($1==id)} p{printf "%s ", $0} END{print ""}' | tr -s ' ' | sed 's/ $//'; }
 
 mkuser alice
 
@@ -13,7 +14,7 @@ mkuser alice
 # namespace of alice's, it forbids new ones below it only.
 run as alice unshare --user --map-root-user sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && exec nskit-doctor'
 is "$rc" 1 "max_user_namespaces 0: exit 1"
-is "$(line userns-max)" "userns-max fail user.max_user_namespaces is 0: no user namespace may be created as root: 'sysctl -w user.max_user_namespaces=15000' (and in /etc/sysctl.d/)" "userns-max fails"
+is "$(line userns-max)" "userns-max fail user.max_user_namespaces is 0: no user namespace may be created fix: as root: 'sysctl -w user.max_user_namespaces=15000' (and in /etc/sysctl.d/)" "userns-max fails"
 is "$(finding userns-create)" fail "the probe cannot create one"
 like "$(line userns-create)" "No space left on device \(user.max_user_namespaces is 0\)" "userns-create says why"
 isnt "$(cat /proc/sys/user/max_user_namespaces)" 0 "outside that namespace the limit is untouched"

@@ -4,7 +4,8 @@
 . "$NSKIT_TOP/tests/integration/lib.sh"
 
 finding() { printf '%s\n' "$out" | awk -v id="$1" '$1==id{print $2}'; }
-line() { printf '%s\n' "$out" | awk -v id="$1" '$1==id' | tr -s ' '; }
+# The finding's row and its continuation lines (wrapped text, the fix), as one line.
+line() { printf '%s\n' "$out" | awk -v id="$1" '/^[^ ]/{p=($1==id)} p{printf "%s ", $0} END{print ""}' | tr -s ' ' | sed 's/ $//'; }
 
 mkuser alice
 sub=$(awk -F: '$1=="alice"{print $2}' /etc/subuid)
@@ -16,7 +17,7 @@ is "$rc" 0 "a narrow namespace: host ids 0-65535 only"
 as_argv alice
 run nsenter --user --target "$N" "${AS[@]}" nskit-doctor
 is "$rc" 1 "inside the narrow namespace: exit 1"
-is "$(line parent-map)" "parent-map fail nested user namespace: subordinate uid range $sub-$((sub + 65535)) of 'alice' is not inside one extent of this namespace's uid map map $sub-$((sub + 65535)) into this namespace when it is created, or give 'alice' ranges inside its map (/proc/self/uid_map)" \
+is "$(line parent-map)" "parent-map fail nested user namespace: subordinate uid range $sub-$((sub + 65535)) of 'alice' is not inside one extent of this namespace's uid map fix: map $sub-$((sub + 65535)) into this namespace when it is created, or give 'alice' ranges inside its map (/proc/self/uid_map)" \
 	"parent-map fails and says which range"
 is "$(finding userns-map)" fail "the full map cannot be written there"
 

@@ -3,7 +3,8 @@
 . "$NSKIT_TOP/tests/integration/lib.sh"
 
 finding() { printf '%s\n' "$out" | awk -v id="$1" '$1==id{print $2}'; }
-line() { printf '%s\n' "$out" | awk -v id="$1" '$1==id' | tr -s ' '; }
+# The finding's row and its continuation lines (wrapped text, the fix), as one line.
+line() { printf '%s\n' "$out" | awk -v id="$1" '/^[^ ]/{p=($1==id)} p{printf "%s ", $0} END{print ""}' | tr -s ' ' | sed 's/ $//'; }
 
 mkuser alice
 auid=$(id -u alice)
@@ -15,7 +16,7 @@ sed -i '/^nosub:/d' /etc/subuid /etc/subgid
 run as nosub nskit-doctor
 is "$rc" 1 "no ranges: exit 1"
 is "$(finding subuid-range) $(finding subgid-range)" "fail fail" "no ranges: subuid-range and subgid-range fail"
-is "$(line subuid-range)" "subuid-range fail no subordinate uid range for 'nosub' (uid $(id -u nosub)) in /etc/subuid run 'subid-alloc nosub' as root" "subuid-range says what and the fix"
+is "$(line subuid-range)" "subuid-range fail no subordinate uid range for 'nosub' (uid $(id -u nosub)) in /etc/subuid fix: run 'subid-alloc nosub' as root" "subuid-range says what and the fix"
 is "$(finding userns-map)" fail "no ranges: the full map cannot be written"
 
 # Overlapping another user's range.

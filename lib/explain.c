@@ -1,0 +1,335 @@
+#include <errno.h>
+#include <string.h>
+#include "explain.h"
+#include "num.h"
+
+/* The messages, quoted from the sources of the versions named (and, for
+ * Debian 12's packages, from the binaries: strings(1) of /usr/bin/podman,
+ * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare).
+ * A line is the first entry whose pieces it contains (case ignored), so an
+ * entry that quotes another tool's message comes before that message's own
+ * entry. The causes are finding ids (lib/doctor.h) in the order tested;
+ * "subid-requested" is the explain-only check that the ids the message
+ * names lie inside the user's ranges. */
+
+#define C(id) { id, 0 }
+#define PP(id) { id, 1 }
+#define UIDMAP_EPERM C("userns-apparmor"), C("newuidmap"), C("newuidmap-nosuid"), PP("no-new-privs"), \
+	PP("cap-bounding"), C("parent-map")
+#define GIDMAP_EPERM C("userns-apparmor"), C("newgidmap"), C("newgidmap-nosuid"), PP("no-new-privs"), \
+	PP("cap-bounding"), C("parent-map")
+#define CREATE C("userns-max"), C("userns-clone"), PP("userns-seccomp"), C("userns-nesting"), \
+	C("userns-create")
+
+const struct nk_ex_msg nk_ex_msgs[] = {
+	/* rootlesskit: pkg/parent/parent.go, cmd/rootlesskit/main.go */
+	{ "rootlesskit-uidmap-eperm", "rootlesskit",
+	  "rootlesskit 1.1.0 (Debian 12) to 2.x",
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap %s %v failed: %s: %w",
+	  { "[rootlesskit:", "failed to setup UID/GID map:", "write to uid_map failed: Operation not permitted" },
+	  { UIDMAP_EPERM },
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1001 1 1 100000 65536] "
+	  "failed: newuidmap: write to uid_map failed: Operation not permitted\n: exit status 1" },
+	{ "rootlesskit-gidmap-eperm", "rootlesskit",
+	  "rootlesskit 1.1.0 (Debian 12) to 2.x",
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: newgidmap %s %v failed: %s: %w",
+	  { "[rootlesskit:", "failed to setup UID/GID map:", "write to gid_map failed: Operation not permitted" },
+	  { GIDMAP_EPERM },
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: newgidmap 4242 [0 1001 1 1 100000 65536] "
+	  "failed: newgidmap: write to gid_map failed: Operation not permitted\n: exit status 1" },
+	{ "rootlesskit-no-subuid", "rootlesskit",
+	  "rootlesskit 1.1.0 (Debian 12) to 2.x (pkg/parent/idtools)",
+	  "No subuid ranges found for user %d (%q)",
+	  { "[rootlesskit:", "No subuid ranges found for user" },
+	  { C("subuid-file"), C("subuid-range") },
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subuid "
+	  "ranges found for user 1002 (\"bob\")" },
+	{ "rootlesskit-no-subgid", "rootlesskit",
+	  "rootlesskit 1.1.0 (Debian 12) to 2.x (pkg/parent/idtools)",
+	  "No subgid ranges found for user %d (%q)",
+	  { "[rootlesskit:", "No subgid ranges found for user" },
+	  { C("subgid-file"), C("subgid-range") },
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: failed to compute uid/gid map: No subgid "
+	  "ranges found for user 1002 (\"bob\")" },
+
+	/* containers/storage pkg/unshare/unshare_linux.go (podman, buildah) */
+	{ "storage-newuidmap-not-setuid", "podman, buildah (containers/storage)",
+	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
+	  "%s should be setuid or have filecaps setuid",
+	  { "should be setuid or have filecaps setuid" },
+	  { C("newuidmap"), C("newuidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding"), C("parent-map"),
+	    C("userns-apparmor") },
+	  "time=\"2026-12-01T20:58:08Z\" level=warning msg=\"/usr/bin/newuidmap should be setuid or have filecaps setuid\"" },
+	{ "storage-newgidmap-not-setgid", "podman, buildah (containers/storage)",
+	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
+	  "%s should be setgid or have filecaps setgid",
+	  { "should be setgid or have filecaps setgid" },
+	  { C("newgidmap"), C("newgidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding"), C("parent-map"),
+	    C("userns-apparmor") },
+	  "time=\"2026-12-01T20:58:08Z\" level=warning msg=\"/usr/bin/newgidmap should be setgid or have filecaps setgid\"" },
+	{ "storage-newuidmap-missing", "podman, buildah (containers/storage)",
+	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
+	  "finding newuidmap: %w",
+	  { "finding newuidmap: " },
+	  { C("newuidmap") },
+	  "Error: finding newuidmap: exec: \"newuidmap\": executable file not found in $PATH" },
+	{ "storage-newgidmap-missing", "podman, buildah (containers/storage)",
+	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
+	  "finding newgidmap: %w",
+	  { "finding newgidmap: " },
+	  { C("newgidmap") },
+	  "Error: finding newgidmap: exec: \"newgidmap\": executable file not found in $PATH" },
+	/* containers/storage pkg/idtools/idtools.go */
+	{ "storage-insufficient-ids", "podman, buildah (containers/storage)",
+	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12): '... run podman-system-migrate: %w'; "
+	  "later versions: '... run \"podman system migrate\": %w'",
+	  "potentially insufficient UIDs or GIDs available in user namespace (requested %d:%d for %s): "
+	  "Check /etc/subuid and /etc/subgid if configured locally and run podman-system-migrate: %w",
+	  { "potentially insufficient UIDs or GIDs available in" },
+	  { C("subuid-range"), C("subgid-range"), C("subid-requested"), C("subuid-size"), C("subgid-size") },
+	  "Error: writing blob: adding layer with blob \"sha256:0d3b\": processing tar file(potentially insufficient "
+	  "UIDs or GIDs available in user namespace (requested 42:42 for /etc/shadow): Check /etc/subuid and "
+	  "/etc/subgid if configured locally and run podman-system-migrate: lchown /etc/shadow: invalid argument): "
+	  "exit status 1" },
+	{ "storage-no-subuid", "podman, buildah (containers/storage)",
+	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
+	  "no subuid ranges found for user %q in %s",
+	  { "no subuid ranges found for user" },
+	  { C("subuid-file"), C("subuid-range") },
+	  "time=\"2026-12-01T20:58:07Z\" level=warning msg=\"cannot find UID/GID for user alice: no subuid ranges "
+	  "found for user \\\"alice\\\" in /etc/subuid - check rootless mode in man pages.\"" },
+	{ "storage-no-subgid", "podman, buildah (containers/storage)",
+	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
+	  "no subgid ranges found for group %q in %s",
+	  { "no subgid ranges found for group" },
+	  { C("subgid-file"), C("subgid-range") },
+	  "time=\"2026-12-01T20:58:07Z\" level=warning msg=\"cannot find UID/GID for user alice: no subgid ranges "
+	  "found for group \\\"alice\\\" in /etc/subgid - check rootless mode in man pages.\"" },
+
+	{ "podman-single-mapping", "podman",
+	  "podman 4.3.1 (Debian 12) and later",
+	  "Using rootless single mapping into the namespace. This might break some images. Check /etc/subuid "
+	  "and /etc/subgid for adding sub*ids if not using a network user",
+	  { "Using rootless single mapping into the namespace" },
+	  { C("subuid-file"), C("subuid-range"), C("subgid-file"), C("subgid-range") },
+	  "time=\"2026-12-01T21:06:40Z\" level=warning msg=\"Using rootless single mapping into the namespace. "
+	  "This might break some images. Check /etc/subuid and /etc/subgid for adding sub*ids if not using a "
+	  "network user\"" },
+
+	/* podman: libpod, pkg/rootless, pkg/util */
+	{ "podman-root-not-shared", "podman",
+	  "podman 4.3.1 (Debian 12) and later",
+	  "%q is not a shared mount, this could cause issues or missing mounts with rootless containers",
+	  { "is not a shared mount, this could cause issues or missing mounts with rootless containers" },
+	  { C("root-shared") },
+	  "time=\"2026-12-01T20:58:07Z\" level=warning msg=\"\\\"/\\\" is not a shared mount, this could cause "
+	  "issues or missing mounts with rootless containers\"" },
+	{ "podman-xdg-not-owned", "podman, buildah (containers/storage pkg/homedir)",
+	  "podman 4.3.1, buildah 1.28.2 (Debian 12) and later",
+	  "XDG_RUNTIME_DIR directory %q is not owned by the current user",
+	  { "XDG_RUNTIME_DIR directory", "is not owned by the current user" },
+	  { PP("xdg-runtime-dir") },
+	  "Error: XDG_RUNTIME_DIR directory \"/run/user/0\" is not owned by the current user" },
+	{ "podman-xdg-missing", "podman",
+	  "podman 4.3.1 (Debian 12) and later",
+	  "XDG_RUNTIME_DIR does not exist. Either create the directory or unset $XDG_RUNTIME_DIR.",
+	  { "XDG_RUNTIME_DIR does not exist" },
+	  { PP("xdg-runtime-dir") },
+	  "Error: XDG_RUNTIME_DIR does not exist. Either create the directory or unset $XDG_RUNTIME_DIR." },
+	{ "podman-cannot-clone", "podman (pkg/rootless)",
+	  "podman 4.3.1 (Debian 12) and later",
+	  "cannot clone: %m",
+	  { "cannot clone: " },
+	  { CREATE },
+	  "cannot clone: Operation not permitted" },
+	{ "podman-userns-disabled", "podman (pkg/rootless)",
+	  "podman 4.3.1 (Debian 12) and later",
+	  "user namespaces are not enabled in %s",
+	  { "user namespaces are not enabled in" },
+	  { C("userns-max"), C("userns-create") },
+	  "user namespaces are not enabled in /proc/sys/user/max_user_namespaces" },
+
+	/* runc (podman's runtime on Debian 12): libcontainer/init_linux.go */
+	{ "runc-setup-user", "runc (through podman or buildah)",
+	  "runc 1.1.5 (Debian 12) and later",
+	  "unable to setup user: %w",
+	  { "unable to setup user: invalid argument" },
+	  { C("subuid-range"), C("subgid-range"), C("subuid-size"), C("subgid-size") },
+	  "Error: OCI runtime error: runc: runc create failed: unable to start container process: unable to "
+	  "setup user: invalid argument" },
+
+	/* bubblewrap: bubblewrap.c */
+	{ "bwrap-no-permissions", "bubblewrap",
+	  "bubblewrap 0.8.0 (Debian 12): 'No permissions to creating new namespace, ...'; "
+	  "0.9.0 and later: 'No permissions to create a new namespace, ...'",
+	  "No permissions to creating new namespace, likely because the kernel does not allow non-privileged user "
+	  "namespaces. On e.g. debian this can be enabled with 'sysctl kernel.unprivileged_userns_clone=1'.",
+	  { "No permissions to creat", "new namespace" },
+	  { C("userns-clone"), PP("userns-seccomp"), C("userns-apparmor"), C("userns-create") },
+	  "bwrap: No permissions to creating new namespace, likely because the kernel does not allow "
+	  "non-privileged user namespaces. On e.g. debian this can be enabled with "
+	  "'sysctl kernel.unprivileged_userns_clone=1'." },
+	{ "bwrap-enospc", "bubblewrap",
+	  "bubblewrap 0.8.0 (Debian 12) and later",
+	  "Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)",
+	  { "Creating new namespace failed: nesting depth" },
+	  { C("userns-max"), C("userns-nesting"), C("userns-create") },
+	  "bwrap: Creating new namespace failed: nesting depth or /proc/sys/user/max_*_namespaces exceeded (ENOSPC)" },
+	{ "bwrap-uid-map", "bubblewrap",
+	  "bubblewrap 0.8.0 (Debian 12) and later",
+	  "setting up uid map: %s",
+	  { "setting up uid map: " },
+	  { C("userns-apparmor"), C("parent-map"), C("userns-create") },
+	  "bwrap: setting up uid map: Permission denied" },
+
+	/* shadow: src/newuidmap.c, src/newgidmap.c, lib/idmapping.c */
+	{ "newuidmap-range", "newuidmap (shadow)",
+	  "shadow 4.13 (uidmap 1:4.13+dfsg1-1+deb12u2 in Debian 12) and later",
+	  "%s: uid range [%lu-%lu) -> [%lu-%lu) not allowed",
+	  { "newuidmap: uid range [", ") not allowed" },
+	  { C("subuid-file"), C("subuid-range"), C("subid-requested") },
+	  "newuidmap: uid range [1-70001) -> [100000-170000) not allowed" },
+	{ "newgidmap-range", "newgidmap (shadow)",
+	  "shadow 4.13 (uidmap 1:4.13+dfsg1-1+deb12u2 in Debian 12) and later",
+	  "%s: gid range [%lu-%lu) -> [%lu-%lu) not allowed",
+	  { "newgidmap: gid range [", ") not allowed" },
+	  { C("subgid-file"), C("subgid-range"), C("subid-requested") },
+	  "newgidmap: gid range [1-70001) -> [100000-170000) not allowed" },
+	{ "newuidmap-eperm", "newuidmap (shadow)",
+	  "shadow 4.13 (uidmap 1:4.13+dfsg1-1+deb12u2 in Debian 12) and later",
+	  "%s: write to %s failed: %s",
+	  { "write to uid_map failed: Operation not permitted" },
+	  { UIDMAP_EPERM },
+	  "newuidmap: write to uid_map failed: Operation not permitted" },
+	{ "newgidmap-eperm", "newgidmap (shadow)",
+	  "shadow 4.13 (uidmap 1:4.13+dfsg1-1+deb12u2 in Debian 12) and later",
+	  "%s: write to %s failed: %s",
+	  { "write to gid_map failed: Operation not permitted" },
+	  { GIDMAP_EPERM },
+	  "newgidmap: write to gid_map failed: Operation not permitted" },
+
+	/* util-linux: sys-utils/unshare.c */
+	{ "unshare-failed", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later",
+	  "unshare failed: %m",
+	  { "unshare: unshare failed: " },
+	  { CREATE },
+	  "unshare: unshare failed: No space left on device" },
+	{ "unshare-exec-newuidmap", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later (--map-auto, --map-users)",
+	  "failed to execute %s: %m",
+	  { "unshare: failed to execute newuidmap" },
+	  { C("newuidmap") },
+	  "unshare: failed to execute newuidmap: Permission denied" },
+	{ "unshare-exec-newgidmap", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later (--map-auto, --map-groups)",
+	  "failed to execute %s: %m",
+	  { "unshare: failed to execute newgidmap" },
+	  { C("newgidmap") },
+	  "unshare: failed to execute newgidmap: No such file or directory" },
+	{ "unshare-write-map", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later",
+	  "write failed %s: %m",
+	  { "unshare: write failed /proc/self/", "_map" },
+	  { C("userns-apparmor"), C("parent-map") },
+	  "unshare: write failed /proc/self/uid_map: Operation not permitted" },
+};
+
+const size_t nk_ex_nmsgs = sizeof nk_ex_msgs / sizeof nk_ex_msgs[0];
+
+const struct nk_ex_msg *nk_ex_match(const char *line)
+{
+	for (size_t i = 0; i < nk_ex_nmsgs; i++) {
+		const char *p = line;
+		size_t k;
+
+		for (k = 0; k < 3 && nk_ex_msgs[i].match[k]; k++) {
+			p = strcasestr(p, nk_ex_msgs[i].match[k]);
+			if (!p)
+				break;
+			p += strlen(nk_ex_msgs[i].match[k]);
+		}
+		if (k == 3 || !nk_ex_msgs[i].match[k])
+			if (p)
+				return &nk_ex_msgs[i];
+	}
+	return NULL;
+}
+
+/* A decimal number at *P (advanced past it), at most MAX. */
+static int take_num(const char **p, uint64_t max, uint64_t *out)
+{
+	char buf[24];
+	size_t n = strspn(*p, "0123456789");
+
+	if (n == 0 || n >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, *p, n);
+	buf[n] = '\0';
+	if (nk_parse_u64(buf, max, out) < 0)
+		return -EINVAL;
+	*p += n;
+	return 0;
+}
+
+int nk_ex_requested(const char *line, struct nk_ex_req *r)
+{
+	const char *p;
+	uint64_t a, b, c, d;
+
+	memset(r, 0, sizeof *r);
+	/* podman, buildah: "(requested U:G for PATH)": ids inside the namespace. */
+	if ((p = strstr(line, "(requested "))) {
+		p += strlen("(requested ");
+		if (take_num(&p, NK_ID_MAX, &a) < 0 || *p++ != ':' || take_num(&p, NK_ID_MAX, &b) < 0)
+			return -EINVAL;
+		r->inner = 1;
+		r->have[NK_UID] = r->have[NK_GID] = 1;
+		r->lo[NK_UID] = r->hi[NK_UID] = a;
+		r->lo[NK_GID] = r->hi[NK_GID] = b;
+		return 0;
+	}
+	/* newuidmap, newgidmap: "uid range [A-B) -> [C-D) not allowed": D-1 the
+	 * last host id asked for. */
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		const char *key = t == NK_UID ? "uid range [" : "gid range [";
+
+		if (!(p = strstr(line, key)))
+			continue;
+		p += strlen(key);
+		if (take_num(&p, UINT64_MAX, &a) < 0 || *p++ != '-' || take_num(&p, UINT64_MAX, &b) < 0 ||
+		    strncmp(p, ") -> [", 6) != 0)
+			return -EINVAL;
+		p += 6;
+		if (take_num(&p, UINT64_MAX, &c) < 0 || *p++ != '-' || take_num(&p, UINT64_MAX, &d) < 0 ||
+		    d <= c || b <= a)
+			return -EINVAL;
+		r->have[t] = 1;
+		r->lo[t] = c;
+		r->hi[t] = d - 1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+size_t nk_ex_judge(const struct nk_ex_msg *m, const struct nk_findings *fs,
+		   struct nk_ex_verdict out[NK_EX_MAX_CAUSES], size_t *n)
+{
+	size_t found = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < NK_EX_MAX_CAUSES && m->causes[i].id; i++) {
+		struct nk_ex_verdict *v = &out[(*n)++];
+
+		v->id = m->causes[i].id;
+		v->f = nk_findings_get(fs, v->id);
+		if (!v->f)
+			v->state = NK_EX_UNTESTED;
+		else if (v->f->status != NK_OK) {
+			v->state = NK_EX_FOUND;
+			found++;
+		} else
+			v->state = m->causes[i].per_process ? NK_EX_UNTESTED : NK_EX_RULED_OUT;
+	}
+	return found;
+}
