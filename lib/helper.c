@@ -113,7 +113,7 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 		struct nk_map own;
 		struct nk_ranges sub = { 0, NULL };
 		int have_sub = 0, identity, r;
-		char rt[64];
+		char rt[64], hint[320];
 
 		if (nk_map_validate(map, (enum nk_idtype)t, e) < 0)
 			return -e->code;
@@ -160,14 +160,20 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 			}
 			if (!nk_ranges_cover(&sub, x->outer, x->count)) {
 				nk_map_free(&own);
-				nk_ranges_free(&sub);
-				if (x->outer <= self && (uint64_t)self < (uint64_t)x->outer + x->count)
+				if (x->outer <= self && (uint64_t)self < (uint64_t)x->outer + x->count) {
+					nk_ranges_free(&sub);
 					return nk_errf(e, EPERM, "cannot map %s range %s: your own %s %u may only be mapped "
 						       "alone (an extent with count 1)", nk_idtype_name((enum nk_idtype)t),
 						       rt, nk_idtype_name((enum nk_idtype)t), self);
-				return nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' (%s)",
-					       nk_idtype_name((enum nk_idtype)t), rt,
-					       nk_subid_where((enum nk_idtype)t), user, nk_subid_fix(user));
+				}
+				/* A user with ranges needs no subid-alloc: name the
+				 * ranges the map must stay within. */
+				r = nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' (%s)",
+					    nk_idtype_name((enum nk_idtype)t), rt,
+					    nk_subid_where((enum nk_idtype)t), user,
+					    nk_subid_hint(user, &sub, hint, sizeof hint));
+				nk_ranges_free(&sub);
+				return r;
 			}
 		}
 		nk_map_free(&own);

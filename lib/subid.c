@@ -120,6 +120,8 @@ const char *nk_subid_where(enum nk_idtype t)
 	return buf[t];
 }
 
+static int sorted_copy(const struct nk_ranges *sub, struct nk_ranges *sorted);
+
 const char *nk_subid_fix(const char *user)
 {
 	static char buf[512];
@@ -129,6 +131,29 @@ const char *nk_subid_fix(const char *user)
 		snprintf(buf, sizeof buf, "run 'subid-alloc %s' as root", user);
 	else
 		snprintf(buf, sizeof buf, "the '%s' service owns the ranges: ask its administrator", src);
+	return buf;
+}
+
+const char *nk_subid_hint(const char *user, const struct nk_ranges *sub, char *buf, size_t len)
+{
+	struct nk_ranges sorted = { 0, NULL };
+	const struct nk_ranges *r = sub;
+	size_t off, shown;
+
+	if (sub->n == 0) {
+		snprintf(buf, len, "%s", nk_subid_fix(user));
+		return buf;
+	}
+	if (sorted_copy(sub, &sorted) == 0)
+		r = &sorted;
+	off = (size_t)snprintf(buf, len, "%s's ranges: ", user);
+	shown = r->n > 8 ? 8 : r->n;
+	for (size_t i = 0; i < shown && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%u-%llu", i ? ", " : "", r->r[i].start,
+					(unsigned long long)r->r[i].start + r->r[i].count - 1);
+	if (shown < r->n && off < len)
+		snprintf(buf + off, len - off, " and %zu more", r->n - shown);
+	nk_ranges_free(&sorted);
 	return buf;
 }
 

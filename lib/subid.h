@@ -50,6 +50,12 @@ const char *nk_subid_where(enum nk_idtype t);
 /* For messages: how USER gets ranges ("run 'subid-alloc alice' as root",
  * or, with a central source, who to ask). */
 const char *nk_subid_fix(const char *user);
+/* For a message about a range USER may not map, given USER's ranges SUB:
+ * with none, the fix (nk_subid_fix()); otherwise the ranges USER has, in
+ * order of start ("alice's ranges: 100000-165535, 300000-300099"; past 8
+ * ranges "... and N more"), so that the caller can map within them.
+ * Written to BUF (LEN bytes), which is returned. */
+const char *nk_subid_hint(const char *user, const struct nk_ranges *sub, char *buf, size_t len);
 /* USER's ranges always through libsubid (loaded on first use), whatever the
  * source: what newuidmap itself would be told. */
 int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
