@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "subid.h"
+#include "cfgfile.h"
 #include "num.h"
 
 void nk_ranges_free(struct nk_ranges *r)
@@ -69,30 +70,37 @@ const char *nk_subid_file(enum nk_idtype t)
 int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *e)
 {
 	char path[4096];
-	NK_AUTOFCLOSE FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
+	NK_AUTOCLOSE int etcfd = -1;
+	NK_AUTOFREE char *buf = NULL;
+	char *line, *save = NULL;
+	size_t n;
+	int r;
 
 	snprintf(name, len, "files");
 	snprintf(path, sizeof path, "%s/etc/nsswitch.conf", root ? root : "");
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : nk_syserr(e, errno, "cannot read %s", path);
+	r = nk_cfg_opendir(root, &etcfd, e);
+	if (r == 0)
+		r = nk_cfg_read_at(etcfd, "nsswitch.conf", path, nk_cfg_flags(root), NK_CFG_MAX_SMALL,
+				   &buf, &n, NULL, e);
+	if (r == -ENOENT) {
+		nk_err_clear(e);
+		return 0;
+	}
+	if (r < 0)
+		return r;
 	/* As shadow's nss_init(): the first "subid:" line with a source, its
 	 * first source; "files" means the files. */
-	while (getline(&line, &cap, f) > 0) {
-		char *save = NULL, *tok;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *save2 = NULL, *tok;
 
 		if (line[0] == '#' || strncasecmp(line, "subid:", 6) != 0)
 			continue;
-		tok = strtok_r(line + 6, " \t\n", &save);
+		tok = strtok_r(line + 6, " \t", &save2);
 		if (!tok)
 			continue;
 		snprintf(name, len, "%s", tok);
-		free(line);
 		return strcmp(name, "files") != 0;
 	}
-	free(line);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "tool.h"
 #include "num.h"
 #include "logindefs.h"
+#include "cfgfile.h"
 #include "pwdb.h"
 #include "subidfile.h"
 #include "subid.h"
@@ -543,7 +544,10 @@ int main(int argc, char **argv)
 
 	ldpath = etcpath(o.root, "login.defs");
 	passwd = etcpath(o.root, "passwd");
-	if (nk_logindefs_load(&ld, ldpath, &e) < 0)
+	/* Everything is reached from an fd of the folder: with --root, no
+	 * link below DIR is followed, no FIFO opened, no file read past its cap. */
+	if (nk_sf_opendir(o.root, &etcfd, &e) < 0 ||
+	    nk_logindefs_load_at(&ld, etcfd, "login.defs", ldpath, nk_cfg_flags(o.root), &e) < 0)
 		nk_die_err(1, &e);
 	if (nk_logindefs_u32(&ld, "UID_MIN", 1000, &uid_min, &e) < 0 ||
 	    nk_logindefs_u32(&ld, "UID_MAX", 60000, &uid_max, &e) < 0)
@@ -565,10 +569,7 @@ int main(int argc, char **argv)
 				users_add(&users, &db.users[i]);
 
 	dedup(&users);
-	/* Locks first, then read: what we allocate from is what we replace.
-	 * Everything is reached from an fd of the folder, following no link. */
-	if (nk_sf_opendir(o.root, &etcfd, &e) < 0)
-		nk_die_err(1, &e);
+	/* Locks first, then read: what we allocate from is what we replace. */
 	for (int g = 0; g < 2; g++)
 		if (sp[g].on && nk_sf_init_at(&sp[g].file, etcfd, file_names[g], sp[g].path, &e) < 0)
 			nk_die_err(1, &e);
