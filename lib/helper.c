@@ -354,7 +354,8 @@ struct nk_writer {
 	volatile int err;        /* errno of a failed exec or write, set by the child */
 	char **argv;             /* helper command line */
 	size_t argc;
-	char pidbuf[16];
+	char pidbuf[16];         /* "PID", or "fd:N" */
+	int procfd;              /* N: /proc/PID for the helper, or -1 */
 	char path[64];           /* direct: /proc/PID/uid_map */
 	char buf[8192];          /* direct: the map text */
 	size_t buflen;
@@ -402,6 +403,12 @@ static int writer_main(void *arg)
 		}
 		_exit(0);
 	}
+	/* The helper gets the target as "fd:N": N must survive the exec.
+	 * The fd table is this child's own (no CLONE_FILES). */
+	if (w->procfd >= 0 && fcntl(w->procfd, F_SETFD, 0) < 0) {
+		w->err = errno;
+		_exit(127);
+	}
 	sigprocmask(SIG_SETMASK, w->mask, NULL);
 	execve(w->argv[0], w->argv, helper_envp);
 	w->err = errno;
@@ -436,7 +443,7 @@ static void writers_free(struct nk_writers *ws)
 }
 
 static int writer_setup(struct nk_writers *ws, enum nk_idtype t, int kind, pid_t target,
-			const struct nk_map *m, const struct nk_plan *p, struct nk_err *e)
+			int procfd, const struct nk_map *m, const struct nk_plan *p, struct nk_err *e)
 {
 	struct nk_writer *w = &ws->w[t];
 
@@ -453,7 +460,11 @@ static int writer_setup(struct nk_writers *ws, enum nk_idtype t, int kind, pid_t
 	w->argv = calloc(3 + m->n * 3, sizeof *w->argv);
 	if (!w->argv)
 		return nk_errf(e, ENOMEM, "out of memory");
-	snprintf(w->pidbuf, sizeof w->pidbuf, "%d", (int)target);
+	if (procfd >= 0 && p->by_fd[t]) {
+		w->procfd = procfd;
+		snprintf(w->pidbuf, sizeof w->pidbuf, "fd:%d", procfd);
+	} else
+		snprintf(w->pidbuf, sizeof w->pidbuf, "%d", (int)target);
 	w->argv[w->argc++] = (char *)p->helper[t];
 	w->argv[w->argc++] = w->pidbuf;
 	for (size_t i = 0; i < m->n; i++)
@@ -479,8 +490,19 @@ static int writer_setup(struct nk_writers *ws, enum nk_idtype t, int kind, pid_t
 	return 0;
 }
 
+static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
+			   const struct nk_plan *p, int leaving, struct nk_writers **out,
+			   struct nk_err *e);
+
 int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_plan *p, int leaving,
 		       struct nk_writers **out, struct nk_err *e)
+{
+	return writers_prepare(target, -1, m, p, leaving, out, e);
+}
+
+static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
+			   const struct nk_plan *p, int leaving, struct nk_writers **out,
+			   struct nk_err *e)
 {
 	const struct nk_map *maps[2] = { &m->uid, &m->gid };
 	struct nk_writers *ws = calloc(1, sizeof *ws);
@@ -492,13 +514,15 @@ int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_pl
 		return nk_errf(e, ENOMEM, "out of memory");
 	ws->go[0] = ws->go[1] = ws->devnull = -1;
 	ws->leaving = leaving;
-	for (int t = 0; t < 2; t++)
+	for (int t = 0; t < 2; t++) {
 		ws->w[t].out = ws->w[t].outw = -1;
+		ws->w[t].procfd = -1;
+	}
 	for (int t = NK_UID; t <= NK_GID && r == 0; t++) {
 		if (p->how[t] == NK_WRITE_HELPER)
-			r = writer_setup(ws, (enum nk_idtype)t, WR_HELPER, target, maps[t], p, e);
+			r = writer_setup(ws, (enum nk_idtype)t, WR_HELPER, target, procfd, maps[t], p, e);
 		else if (leaving && p->privileged[t])
-			r = writer_setup(ws, (enum nk_idtype)t, WR_DIRECT, target, maps[t], p, e);
+			r = writer_setup(ws, (enum nk_idtype)t, WR_DIRECT, target, -1, maps[t], p, e);
 	}
 	if (r == 0 && (ws->w[NK_UID].kind || ws->w[NK_GID].kind) && pipe2(ws->go, O_CLOEXEC) < 0)
 		r = nk_syserr(e, errno, "cannot create a pipe");
@@ -684,28 +708,149 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 	return first_err;
 }
 
+int nk_helper_takes_fd(const char *helper)
+{
+	char out[4096];
+	size_t len = 0;
+	int pfd[2], devnull, st, found;
+	pid_t pid;
+
+	/* The helper's own usage line, which it prints when run without
+	 * arguments (newuidmap does so before anything else): shadow 4.14+
+	 * says "usage: newuidmap [<pid>|fd:<pidfd>] ...", 4.13 "<pid>". A
+	 * helper set by NEWUIDMAP is asked the same; one that cannot answer
+	 * is taken at its pid (the safe way: see nk_write_maps). */
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return 0;
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid = devnull < 0 ? -1 : fork();
+	if (pid == 0) {
+		char *argv[2] = { (char *)helper, NULL };
+
+		if (dup2(devnull, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
+			_exit(127);
+		execve(helper, argv, helper_envp);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (devnull >= 0)
+		close(devnull);
+	if (pid < 0) {
+		close(pfd[0]);
+		return 0;
+	}
+	for (;;) {
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		ssize_t n;
+		int pr = poll(&pf, 1, 5000);
+
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0) {                  /* a helper that says nothing in 5 s */
+			kill(pid, SIGKILL);
+			break;
+		}
+		n = read(pfd[0], out + len, sizeof out - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof out - 1)
+			break;
+	}
+	close(pfd[0]);
+	out[len] = '\0';
+	found = strstr(out, "fd:<pidfd>") != NULL;
+	if (reap(pid, &st) < 0)
+		return 0;
+	return found;
+}
+
+/* The helpers ran while PIDFD's process might have ended: if it did, the
+ * pid they were given may have named another process by then. */
+static int helpers_outlived(pid_t pid, int pidfd, const struct nk_plan *p, struct nk_err *e)
+{
+	const char *h[2];
+	int n = 0;
+
+	if (!ended(pidfd))
+		return 0;
+	for (int t = NK_UID; t <= NK_GID; t++)
+		if (p->how[t] == NK_WRITE_HELPER && !p->by_fd[t])
+			h[n++] = helper_name((enum nk_idtype)t);
+	return nk_errf(e, ESRCH, "process %d ended while %s%s%s ran: its pid may name another process now, "
+		       "which may have been given the maps (see /proc/%d/uid_map; a helper that takes "
+		       "fd:N, shadow 4.14 or later, closes this window)",
+		       (int)pid, h[0], n > 1 ? " and " : "", n > 1 ? h[1] : "", (int)pid);
+}
+
 int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
 		  struct nk_err *e)
 {
+	struct nk_plan plan = *p;
 	struct nk_writers *ws;
-	int r;
+	NK_AUTOCLOSE int procfd = -1;
+	int r, by_pid = 0;
 
 	/* setgroups must be "deny" before gid_map is written. */
-	if (p->setgroups == NK_SETGROUPS_DENY) {
+	if (plan.setgroups == NK_SETGROUPS_DENY) {
 		r = nk_write_setgroups(pid, pidfd, NK_SETGROUPS_DENY, e);
 		if (r < 0)
 			return r;
 	}
-	r = nk_writers_prepare(pid, m, p, 0, &ws, e);
+	/* A helper that takes "fd:N" gets the target as /proc/PID opened
+	 * here, while the pidfd shows it is the process checked: it then
+	 * writes through that folder, which fails once the process ends,
+	 * whatever process takes the pid. */
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		plan.by_fd[t] = 0;
+		if (pidfd < 0 || plan.how[t] != NK_WRITE_HELPER)
+			continue;
+		plan.by_fd[t] = nk_helper_takes_fd(plan.helper[t]);
+		by_pid |= !plan.by_fd[t];
+	}
+	if (plan.by_fd[NK_UID] || plan.by_fd[NK_GID]) {
+		char path[32];
+
+		snprintf(path, sizeof path, "/proc/%d", (int)pid);
+		procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (procfd < 0)
+			return errno == ENOENT ? ended_err(pid, e) : nk_syserr(e, errno, "cannot open %s", path);
+	}
+	r = writers_prepare(pid, procfd, m, &plan, 0, &ws, e);
 	if (r < 0)
 		return r;
-	/* The helpers take a pid: it must still name the process checked.
-	 * (newuidmap then holds /proc/PID open itself.) */
+	/* The helpers take a pid or /proc/PID: it must still name the
+	 * process checked. */
 	if (ended(pidfd)) {
 		nk_writers_cancel(ws);
 		return ended_err(pid, e);
 	}
-	return nk_writers_run(ws, pid, pidfd, m, p, e);
+	r = nk_writers_run(ws, pid, pidfd, m, &plan, e);
+	/* A helper given the pid opens /proc/PID itself, later: found alive
+	 * after it ran, the process held the pid all along (a pid is free
+	 * for reuse only once its process is reaped, which ends the pidfd's
+	 * process too). Otherwise say so: the maps may have gone elsewhere. */
+	if (r < 0 && procfd >= 0 && ended(pidfd)) {
+		/* The helper's own complaint (it found the folder empty) and
+		 * the hints for it would mislead: say what happened. */
+		int t = plan.by_fd[NK_UID] ? NK_UID : NK_GID;
+
+		nk_errf(e, ESRCH, "process %d ended before %s wrote its map (given the process as fd:N, it wrote no other)",
+			(int)pid, helper_name((enum nk_idtype)t));
+		return -ESRCH;
+	}
+	if (by_pid && pidfd >= 0) {
+		struct nk_err e2;
+		int r2 = helpers_outlived(pid, pidfd, &plan, r < 0 ? &e2 : e);
+
+		if (r2 < 0 && r == 0)
+			r = r2;
+		else if (r2 < 0)
+			nk_err_hint(e, "and process %d has ended since", (int)pid);
+	}
+	return r;
 }
 
 int nk_writers_run(struct nk_writers *ws, pid_t pid, int pidfd, const struct nk_maps *m,
