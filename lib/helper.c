@@ -708,63 +708,108 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 	return first_err;
 }
 
+/* Run each of the N helpers (NULL: skipped) without arguments, at the
+ * same time, and set TAKES[i]: does its usage line offer fd:<pidfd>? */
+static void probe_fd(const char *const *helpers, int n, int *takes)
+{
+	struct {
+		pid_t pid;
+		int fd;
+		char out[4096];
+		size_t len;
+	} pr[2];
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), left = 0;
+
+	for (int i = 0; i < n; i++) {
+		int pfd[2];
+
+		takes[i] = 0;
+		pr[i].pid = -1;
+		pr[i].fd = -1;
+		pr[i].len = 0;
+		if (!helpers[i] || devnull < 0 || pipe2(pfd, O_CLOEXEC) < 0)
+			continue;
+		pr[i].pid = fork();
+		if (pr[i].pid == 0) {
+			char *argv[2] = { (char *)helpers[i], NULL };
+
+			if (dup2(devnull, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
+				_exit(127);
+			execve(helpers[i], argv, helper_envp);
+			_exit(127);
+		}
+		close(pfd[1]);
+		if (pr[i].pid < 0) {
+			close(pfd[0]);
+			continue;
+		}
+		pr[i].fd = pfd[0];
+		left++;
+	}
+	if (devnull >= 0)
+		close(devnull);
+	/* Until each has closed its output, 5 s at most in all. */
+	for (int waited = 0; left > 0 && waited < 5000;) {
+		struct pollfd pf[2];
+		int idx[2], np = 0, r;
+
+		for (int i = 0; i < n; i++)
+			if (pr[i].fd >= 0) {
+				pf[np].fd = pr[i].fd;
+				pf[np].events = POLLIN;
+				idx[np++] = i;
+			}
+		r = poll(pf, (nfds_t)np, 100);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0) {
+			waited += 100;
+			continue;
+		}
+		for (int k = 0; k < np; k++) {
+			int i = idx[k];
+			ssize_t got;
+
+			if (!pf[k].revents)
+				continue;
+			got = read(pr[i].fd, pr[i].out + pr[i].len, sizeof pr[i].out - 1 - pr[i].len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got > 0)
+				pr[i].len += (size_t)got;
+			if (got <= 0 || pr[i].len == sizeof pr[i].out - 1) {
+				close(pr[i].fd);
+				pr[i].fd = -1;
+				left--;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		int st;
+
+		if (pr[i].pid <= 0)
+			continue;
+		if (pr[i].fd >= 0) {            /* says nothing in 5 s: not asked again */
+			kill(pr[i].pid, SIGKILL);
+			close(pr[i].fd);
+		}
+		pr[i].out[pr[i].len] = '\0';
+		if (reap(pr[i].pid, &st) == 0)
+			takes[i] = strstr(pr[i].out, "fd:<pidfd>") != NULL;
+	}
+}
+
 int nk_helper_takes_fd(const char *helper)
 {
-	char out[4096];
-	size_t len = 0;
-	int pfd[2], devnull, st, found;
-	pid_t pid;
+	int takes;
 
 	/* The helper's own usage line, which it prints when run without
 	 * arguments (newuidmap does so before anything else): shadow 4.14+
 	 * says "usage: newuidmap [<pid>|fd:<pidfd>] ...", 4.13 "<pid>". A
 	 * helper set by NEWUIDMAP is asked the same; one that cannot answer
 	 * is taken at its pid (the safe way: see nk_write_maps). */
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return 0;
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = devnull < 0 ? -1 : fork();
-	if (pid == 0) {
-		char *argv[2] = { (char *)helper, NULL };
-
-		if (dup2(devnull, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
-			_exit(127);
-		execve(helper, argv, helper_envp);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (devnull >= 0)
-		close(devnull);
-	if (pid < 0) {
-		close(pfd[0]);
-		return 0;
-	}
-	for (;;) {
-		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
-		ssize_t n;
-		int pr = poll(&pf, 1, 5000);
-
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr <= 0) {                  /* a helper that says nothing in 5 s */
-			kill(pid, SIGKILL);
-			break;
-		}
-		n = read(pfd[0], out + len, sizeof out - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof out - 1)
-			break;
-	}
-	close(pfd[0]);
-	out[len] = '\0';
-	found = strstr(out, "fd:<pidfd>") != NULL;
-	if (reap(pid, &st) < 0)
-		return 0;
-	return found;
+	probe_fd(&helper, 1, &takes);
+	return takes;
 }
 
 /* The helpers ran while PIDFD's process might have ended: if it did, the
@@ -803,12 +848,17 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 	 * here, while the pidfd shows it is the process checked: it then
 	 * writes through that folder, which fails once the process ends,
 	 * whatever process takes the pid. */
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		plan.by_fd[t] = 0;
-		if (pidfd < 0 || plan.how[t] != NK_WRITE_HELPER)
-			continue;
-		plan.by_fd[t] = nk_helper_takes_fd(plan.helper[t]);
-		by_pid |= !plan.by_fd[t];
+	if (ended(pidfd))
+		return ended_err(pid, e);      /* not even the helpers' usage asked */
+	{
+		const char *ask[2];
+
+		/* Both asked at once: each run costs about an exec. */
+		for (int t = NK_UID; t <= NK_GID; t++)
+			ask[t] = pidfd >= 0 && plan.how[t] == NK_WRITE_HELPER ? plan.helper[t] : NULL;
+		probe_fd(ask, 2, plan.by_fd);
+		for (int t = NK_UID; t <= NK_GID; t++)
+			by_pid |= ask[t] && !plan.by_fd[t];
 	}
 	if (plan.by_fd[NK_UID] || plan.by_fd[NK_GID]) {
 		char path[32];
