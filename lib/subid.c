@@ -72,7 +72,6 @@ int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *
 	char path[4096];
 	NK_AUTOCLOSE int etcfd = -1;
 	NK_AUTOFREE char *buf = NULL;
-	char *line, *save = NULL;
 	size_t n;
 	int r;
 
@@ -88,6 +87,14 @@ int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *
 	}
 	if (r < 0)
 		return r;
+	return nk_nsswitch_subid(buf, name, len);
+}
+
+int nk_nsswitch_subid(char *buf, char *name, size_t len)
+{
+	char *line, *save = NULL;
+
+	snprintf(name, len, "files");
 	/* As shadow's nss_init(): the first "subid:" line with a source, its
 	 * first source; "files" means the files. */
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

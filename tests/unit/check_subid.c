@@ -144,6 +144,27 @@ START_TEST(test_hint)
 }
 END_TEST
 
+static const struct {
+	const char *text, *name;
+	int ret;
+} nss_cases[] = {
+	{ "", "files", 0 },
+	{ "passwd: files\n", "files", 0 },
+	{ "subid: sss files\n", "sss", 1 },
+	{ "# subid: sss\nsubid:\nSUBID:\tfiles\nsubid: sss\n", "files", 0 },
+	{ "subid:   nktest", "nktest", 1 },
+};
+
+START_TEST(test_nsswitch)
+{
+	char buf[256], name[64];
+
+	snprintf(buf, sizeof buf, "%s", nss_cases[_i].text);
+	ck_assert_int_eq(nk_nsswitch_subid(buf, name, sizeof name), nss_cases[_i].ret);
+	ck_assert_str_eq(name, nss_cases[_i].name);
+}
+END_TEST
+
 static Suite *subid_suite(void)
 {
 	Suite *s = suite_create("subid");
@@ -155,6 +176,7 @@ static Suite *subid_suite(void)
 	tcase_add_loop_test(tc, test_keepid, 0, (int)(sizeof keepid_cases / sizeof keepid_cases[0]));
 	tcase_add_test(tc, test_libsubid_unknown);
 	tcase_add_test(tc, test_hint);
+	tcase_add_loop_test(tc, test_nsswitch, 0, (int)(sizeof nss_cases / sizeof nss_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
