@@ -113,7 +113,7 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 		struct nk_map own;
 		struct nk_ranges sub = { 0, NULL };
 		int have_sub = 0, identity, r;
-		char rt[64];
+		char rt[64], hint[320];
 
 		if (nk_map_validate(map, (enum nk_idtype)t, e) < 0)
 			return -e->code;
@@ -160,14 +160,20 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 			}
 			if (!nk_ranges_cover(&sub, x->outer, x->count)) {
 				nk_map_free(&own);
-				nk_ranges_free(&sub);
-				if (x->outer <= self && (uint64_t)self < (uint64_t)x->outer + x->count)
+				if (x->outer <= self && (uint64_t)self < (uint64_t)x->outer + x->count) {
+					nk_ranges_free(&sub);
 					return nk_errf(e, EPERM, "cannot map %s range %s: your own %s %u may only be mapped "
 						       "alone (an extent with count 1)", nk_idtype_name((enum nk_idtype)t),
 						       rt, nk_idtype_name((enum nk_idtype)t), self);
-				return nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' (%s)",
-					       nk_idtype_name((enum nk_idtype)t), rt,
-					       nk_subid_where((enum nk_idtype)t), user, nk_subid_fix(user));
+				}
+				/* A user with ranges needs no subid-alloc: name the
+				 * ranges the map must stay within. */
+				r = nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' (%s)",
+					    nk_idtype_name((enum nk_idtype)t), rt,
+					    nk_subid_where((enum nk_idtype)t), user,
+					    nk_subid_hint(user, &sub, hint, sizeof hint));
+				nk_ranges_free(&sub);
+				return r;
 			}
 		}
 		nk_map_free(&own);
@@ -348,7 +354,8 @@ struct nk_writer {
 	volatile int err;        /* errno of a failed exec or write, set by the child */
 	char **argv;             /* helper command line */
 	size_t argc;
-	char pidbuf[16];
+	char pidbuf[16];         /* "PID", or "fd:N" */
+	int procfd;              /* N: /proc/PID for the helper, or -1 */
 	char path[64];           /* direct: /proc/PID/uid_map */
 	char buf[8192];          /* direct: the map text */
 	size_t buflen;
@@ -396,6 +403,12 @@ static int writer_main(void *arg)
 		}
 		_exit(0);
 	}
+	/* The helper gets the target as "fd:N": N must survive the exec.
+	 * The fd table is this child's own (no CLONE_FILES). */
+	if (w->procfd >= 0 && fcntl(w->procfd, F_SETFD, 0) < 0) {
+		w->err = errno;
+		_exit(127);
+	}
 	sigprocmask(SIG_SETMASK, w->mask, NULL);
 	execve(w->argv[0], w->argv, helper_envp);
 	w->err = errno;
@@ -430,7 +443,7 @@ static void writers_free(struct nk_writers *ws)
 }
 
 static int writer_setup(struct nk_writers *ws, enum nk_idtype t, int kind, pid_t target,
-			const struct nk_map *m, const struct nk_plan *p, struct nk_err *e)
+			int procfd, const struct nk_map *m, const struct nk_plan *p, struct nk_err *e)
 {
 	struct nk_writer *w = &ws->w[t];
 
@@ -447,7 +460,11 @@ static int writer_setup(struct nk_writers *ws, enum nk_idtype t, int kind, pid_t
 	w->argv = calloc(3 + m->n * 3, sizeof *w->argv);
 	if (!w->argv)
 		return nk_errf(e, ENOMEM, "out of memory");
-	snprintf(w->pidbuf, sizeof w->pidbuf, "%d", (int)target);
+	if (procfd >= 0 && p->by_fd[t]) {
+		w->procfd = procfd;
+		snprintf(w->pidbuf, sizeof w->pidbuf, "fd:%d", procfd);
+	} else
+		snprintf(w->pidbuf, sizeof w->pidbuf, "%d", (int)target);
 	w->argv[w->argc++] = (char *)p->helper[t];
 	w->argv[w->argc++] = w->pidbuf;
 	for (size_t i = 0; i < m->n; i++)
@@ -473,8 +490,19 @@ static int writer_setup(struct nk_writers *ws, enum nk_idtype t, int kind, pid_t
 	return 0;
 }
 
+static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
+			   const struct nk_plan *p, int leaving, struct nk_writers **out,
+			   struct nk_err *e);
+
 int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_plan *p, int leaving,
 		       struct nk_writers **out, struct nk_err *e)
+{
+	return writers_prepare(target, -1, m, p, leaving, out, e);
+}
+
+static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
+			   const struct nk_plan *p, int leaving, struct nk_writers **out,
+			   struct nk_err *e)
 {
 	const struct nk_map *maps[2] = { &m->uid, &m->gid };
 	struct nk_writers *ws = calloc(1, sizeof *ws);
@@ -486,13 +514,15 @@ int nk_writers_prepare(pid_t target, const struct nk_maps *m, const struct nk_pl
 		return nk_errf(e, ENOMEM, "out of memory");
 	ws->go[0] = ws->go[1] = ws->devnull = -1;
 	ws->leaving = leaving;
-	for (int t = 0; t < 2; t++)
+	for (int t = 0; t < 2; t++) {
 		ws->w[t].out = ws->w[t].outw = -1;
+		ws->w[t].procfd = -1;
+	}
 	for (int t = NK_UID; t <= NK_GID && r == 0; t++) {
 		if (p->how[t] == NK_WRITE_HELPER)
-			r = writer_setup(ws, (enum nk_idtype)t, WR_HELPER, target, maps[t], p, e);
+			r = writer_setup(ws, (enum nk_idtype)t, WR_HELPER, target, procfd, maps[t], p, e);
 		else if (leaving && p->privileged[t])
-			r = writer_setup(ws, (enum nk_idtype)t, WR_DIRECT, target, maps[t], p, e);
+			r = writer_setup(ws, (enum nk_idtype)t, WR_DIRECT, target, -1, maps[t], p, e);
 	}
 	if (r == 0 && (ws->w[NK_UID].kind || ws->w[NK_GID].kind) && pipe2(ws->go, O_CLOEXEC) < 0)
 		r = nk_syserr(e, errno, "cannot create a pipe");
@@ -678,28 +708,199 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 	return first_err;
 }
 
+/* Run each of the N helpers (NULL: skipped) without arguments, at the
+ * same time, and set TAKES[i]: does its usage line offer fd:<pidfd>? */
+static void probe_fd(const char *const *helpers, int n, int *takes)
+{
+	struct {
+		pid_t pid;
+		int fd;
+		char out[4096];
+		size_t len;
+	} pr[2];
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), left = 0;
+
+	for (int i = 0; i < n; i++) {
+		int pfd[2];
+
+		takes[i] = 0;
+		pr[i].pid = -1;
+		pr[i].fd = -1;
+		pr[i].len = 0;
+		if (!helpers[i] || devnull < 0 || pipe2(pfd, O_CLOEXEC) < 0)
+			continue;
+		pr[i].pid = fork();
+		if (pr[i].pid == 0) {
+			char *argv[2] = { (char *)helpers[i], NULL };
+
+			if (dup2(devnull, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
+				_exit(127);
+			execve(helpers[i], argv, helper_envp);
+			_exit(127);
+		}
+		close(pfd[1]);
+		if (pr[i].pid < 0) {
+			close(pfd[0]);
+			continue;
+		}
+		pr[i].fd = pfd[0];
+		left++;
+	}
+	if (devnull >= 0)
+		close(devnull);
+	/* Until each has closed its output, 5 s at most in all. */
+	for (int waited = 0; left > 0 && waited < 5000;) {
+		struct pollfd pf[2];
+		int idx[2], np = 0, r;
+
+		for (int i = 0; i < n; i++)
+			if (pr[i].fd >= 0) {
+				pf[np].fd = pr[i].fd;
+				pf[np].events = POLLIN;
+				idx[np++] = i;
+			}
+		r = poll(pf, (nfds_t)np, 100);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0) {
+			waited += 100;
+			continue;
+		}
+		for (int k = 0; k < np; k++) {
+			int i = idx[k];
+			ssize_t got;
+
+			if (!pf[k].revents)
+				continue;
+			got = read(pr[i].fd, pr[i].out + pr[i].len, sizeof pr[i].out - 1 - pr[i].len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got > 0)
+				pr[i].len += (size_t)got;
+			if (got <= 0 || pr[i].len == sizeof pr[i].out - 1) {
+				close(pr[i].fd);
+				pr[i].fd = -1;
+				left--;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		int st;
+
+		if (pr[i].pid <= 0)
+			continue;
+		if (pr[i].fd >= 0) {            /* says nothing in 5 s: not asked again */
+			kill(pr[i].pid, SIGKILL);
+			close(pr[i].fd);
+		}
+		pr[i].out[pr[i].len] = '\0';
+		if (reap(pr[i].pid, &st) == 0)
+			takes[i] = strstr(pr[i].out, "fd:<pidfd>") != NULL;
+	}
+}
+
+int nk_helper_takes_fd(const char *helper)
+{
+	int takes;
+
+	/* The helper's own usage line, which it prints when run without
+	 * arguments (newuidmap does so before anything else): shadow 4.14+
+	 * says "usage: newuidmap [<pid>|fd:<pidfd>] ...", 4.13 "<pid>". A
+	 * helper set by NEWUIDMAP is asked the same; one that cannot answer
+	 * is taken at its pid (the safe way: see nk_write_maps). */
+	probe_fd(&helper, 1, &takes);
+	return takes;
+}
+
+/* The helpers ran while PIDFD's process might have ended: if it did, the
+ * pid they were given may have named another process by then. */
+static int helpers_outlived(pid_t pid, int pidfd, const struct nk_plan *p, struct nk_err *e)
+{
+	const char *h[2];
+	int n = 0;
+
+	if (!ended(pidfd))
+		return 0;
+	for (int t = NK_UID; t <= NK_GID; t++)
+		if (p->how[t] == NK_WRITE_HELPER && !p->by_fd[t])
+			h[n++] = helper_name((enum nk_idtype)t);
+	return nk_errf(e, ESRCH, "process %d ended while %s%s%s ran: its pid may name another process now, "
+		       "which may have been given the maps (see /proc/%d/uid_map; a helper that takes "
+		       "fd:N, shadow 4.14 or later, closes this window)",
+		       (int)pid, h[0], n > 1 ? " and " : "", n > 1 ? h[1] : "", (int)pid);
+}
+
 int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
 		  struct nk_err *e)
 {
+	struct nk_plan plan = *p;
 	struct nk_writers *ws;
-	int r;
+	NK_AUTOCLOSE int procfd = -1;
+	int r, by_pid = 0;
 
 	/* setgroups must be "deny" before gid_map is written. */
-	if (p->setgroups == NK_SETGROUPS_DENY) {
+	if (plan.setgroups == NK_SETGROUPS_DENY) {
 		r = nk_write_setgroups(pid, pidfd, NK_SETGROUPS_DENY, e);
 		if (r < 0)
 			return r;
 	}
-	r = nk_writers_prepare(pid, m, p, 0, &ws, e);
+	/* A helper that takes "fd:N" gets the target as /proc/PID opened
+	 * here, while the pidfd shows it is the process checked: it then
+	 * writes through that folder, which fails once the process ends,
+	 * whatever process takes the pid. */
+	if (ended(pidfd))
+		return ended_err(pid, e);      /* not even the helpers' usage asked */
+	{
+		const char *ask[2];
+
+		/* Both asked at once: each run costs about an exec. */
+		for (int t = NK_UID; t <= NK_GID; t++)
+			ask[t] = pidfd >= 0 && plan.how[t] == NK_WRITE_HELPER ? plan.helper[t] : NULL;
+		probe_fd(ask, 2, plan.by_fd);
+		for (int t = NK_UID; t <= NK_GID; t++)
+			by_pid |= ask[t] && !plan.by_fd[t];
+	}
+	if (plan.by_fd[NK_UID] || plan.by_fd[NK_GID]) {
+		char path[32];
+
+		snprintf(path, sizeof path, "/proc/%d", (int)pid);
+		procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (procfd < 0)
+			return errno == ENOENT ? ended_err(pid, e) : nk_syserr(e, errno, "cannot open %s", path);
+	}
+	r = writers_prepare(pid, procfd, m, &plan, 0, &ws, e);
 	if (r < 0)
 		return r;
-	/* The helpers take a pid: it must still name the process checked.
-	 * (newuidmap then holds /proc/PID open itself.) */
+	/* The helpers take a pid or /proc/PID: it must still name the
+	 * process checked. */
 	if (ended(pidfd)) {
 		nk_writers_cancel(ws);
 		return ended_err(pid, e);
 	}
-	return nk_writers_run(ws, pid, pidfd, m, p, e);
+	r = nk_writers_run(ws, pid, pidfd, m, &plan, e);
+	/* A helper given the pid opens /proc/PID itself, later: found alive
+	 * after it ran, the process held the pid all along (a pid is free
+	 * for reuse only once its process is reaped, which ends the pidfd's
+	 * process too). Otherwise say so: the maps may have gone elsewhere. */
+	if (r < 0 && procfd >= 0 && ended(pidfd)) {
+		/* The helper's own complaint (it found the folder empty) and
+		 * the hints for it would mislead: say what happened. */
+		int t = plan.by_fd[NK_UID] ? NK_UID : NK_GID;
+
+		nk_errf(e, ESRCH, "process %d ended before %s wrote its map (given the process as fd:N, it wrote no other)",
+			(int)pid, helper_name((enum nk_idtype)t));
+		return -ESRCH;
+	}
+	if (by_pid && pidfd >= 0) {
+		struct nk_err e2;
+		int r2 = helpers_outlived(pid, pidfd, &plan, r < 0 ? &e2 : e);
+
+		if (r2 < 0 && r == 0)
+			r = r2;
+		else if (r2 < 0)
+			nk_err_hint(e, "and process %d has ended since", (int)pid);
+	}
+	return r;
 }
 
 int nk_writers_run(struct nk_writers *ws, pid_t pid, int pidfd, const struct nk_maps *m,

@@ -24,6 +24,7 @@ struct nk_plan {
 	char helper[2][PATH_MAX];      /* newuidmap / newgidmap when used */
 	enum nk_setgroups setgroups;   /* DENY: write "deny" before gid_map */
 	int privileged[2];             /* CAP_SETUID / CAP_SETGID in our namespace */
+	int by_fd[2];                  /* the helper gets "fd:N" (set by nk_write_maps) */
 };
 
 /* Path of newuidmap (t == NK_UID) or newgidmap: $NEWUIDMAP / $NEWGIDMAP,
@@ -41,12 +42,23 @@ int nk_plan_write(const struct nk_maps *m, enum nk_setgroups sg, struct nk_plan 
 int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 			  const char *user, uid_t uid, gid_t gid, struct nk_err *e);
 
+/* Does HELPER take its target as "fd:N", N an fd of /proc/PID (shadow
+ * 4.14 and later)? Asked, never assumed: HELPER is run without arguments
+ * and its usage line must offer "fd:<pidfd>" (4.13 says "<pid>"). 0 for
+ * a helper that cannot be run or says nothing within 5 s. */
+int nk_helper_takes_fd(const char *helper);
+
 /* Write setgroups (when planned), then uid_map and gid_map of PID, running
  * newuidmap and newgidmap at the same time where the plan says so.
  * PIDFD (a pidfd of PID, opened before the caller's checks; or -1): every
  * file written is opened and then the process found still alive, and the
  * helpers start only while it is, so the pid never names another process
- * (one started under a reused pid) than the one that was checked. */
+ * (one started under a reused pid) than the one that was checked. A helper
+ * that takes fd:N (nk_helper_takes_fd) is given /proc/PID opened while the
+ * process was found alive, so it can write no other process. One that
+ * takes only a pid opens /proc/PID itself: when the process is found ended
+ * after it ran, the maps may have gone to a process that took the pid, and
+ * that is an error (-ESRCH) that says so. */
 int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
 		  struct nk_err *e);
 

@@ -1,6 +1,9 @@
 #include <string.h>
 #include <ctype.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include "logindefs.h"
+#include "cfgfile.h"
 #include "num.h"
 
 void nk_logindefs_free(struct nk_logindefs *ld)
@@ -80,36 +83,42 @@ next:
 	return 0;
 }
 
-int nk_logindefs_load(struct nk_logindefs *ld, const char *path, struct nk_err *e)
+int nk_logindefs_load_at(struct nk_logindefs *ld, int dfd, const char *name, const char *path,
+			 unsigned flags, struct nk_err *e)
 {
-	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
 	NK_AUTOFREE char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-	char chunk[4096];
-	size_t r;
+	size_t len;
+	int r;
 
 	memset(ld, 0, sizeof *ld);
-	if (!f) {
-		if (errno == ENOENT) {
-			ld->path = strdup(path);
-			return ld->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
-		}
-		return nk_syserr(e, errno, "cannot read %s", path);
+	/* Parsed as a string: a NUL byte ends it, as it ends shadow's fgets(). */
+	r = nk_cfg_read_at(dfd, name, path, flags, NK_CFG_MAX_SMALL, &buf, &len, NULL, e);
+	if (r == -ENOENT) {
+		nk_err_clear(e);
+		ld->path = strdup(path);
+		return ld->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
 	}
-	m = open_memstream(&buf, &len);
-	if (!m)
-		return nk_syserr(e, errno, "cannot read %s", path);
-	while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
-		fwrite(chunk, 1, r, m);
-	if (ferror(f)) {
-		int err = errno ? errno : EIO;
-		fclose(m);
-		return nk_syserr(e, err, "cannot read %s", path);
-	}
-	if (fclose(m) != 0)
-		return nk_syserr(e, errno, "cannot read %s", path);
+	if (r < 0)
+		return r;
 	return nk_logindefs_parse(ld, path, buf, e);
+}
+
+int nk_logindefs_load(struct nk_logindefs *ld, const char *path, struct nk_err *e)
+{
+	NK_AUTOFREE char *d = strdup(path), *b = strdup(path);
+	NK_AUTOCLOSE int dfd = -1;
+
+	memset(ld, 0, sizeof *ld);
+	if (!d || !b)
+		return nk_syserr(e, ENOMEM, "cannot read %s", path);
+	dfd = open(dirname(d), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT) {
+		ld->path = strdup(path);
+		return ld->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
+	}
+	if (dfd < 0)
+		return nk_syserr(e, errno, "cannot read %s", path);
+	return nk_logindefs_load_at(ld, dfd, basename(b), path, NK_CFG_FOLLOW, e);
 }
 
 const char *nk_logindefs_get(const struct nk_logindefs *ld, const char *name)

@@ -22,7 +22,12 @@ struct nk_logindefs {
 	size_t n;
 };
 
-/* Load PATH; ENOENT gives an empty set. */
+/* Load the file NAME of the folder DFD (PATH in messages) as
+ * nk_cfg_read_at() reads it (FLAGS: NK_CFG_FOLLOW or 0; at most
+ * NK_CFG_MAX_SMALL bytes); a missing file gives an empty set. */
+int nk_logindefs_load_at(struct nk_logindefs *ld, int dfd, const char *name, const char *path,
+			 unsigned flags, struct nk_err *e);
+/* The same for PATH, a final link followed (the real /etc). */
 int nk_logindefs_load(struct nk_logindefs *ld, const char *path, struct nk_err *e);
 /* Parse a buffer (for tests); PATH is only used in messages. */
 int nk_logindefs_parse(struct nk_logindefs *ld, const char *path, const char *buf,

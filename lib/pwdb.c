@@ -2,6 +2,7 @@
 #include <pwd.h>
 #include <grp.h>
 #include "pwdb.h"
+#include "cfgfile.h"
 #include "num.h"
 #include "util.h"
 
@@ -95,32 +96,35 @@ int nk_pwdb_parse_line(char *line, int is_group, struct nk_pwent *out)
 	return nk_parse_id(fld[3], &out->gid) < 0 ? -EINVAL : 0;
 }
 
-static int read_file(struct nk_pwdb *db, const char *path, int is_group, int must_exist,
-		     struct nk_err *e)
+static int read_file(struct nk_pwdb *db, int dfd, const char *name, const char *path,
+		     int is_group, int must_exist, struct nk_err *e)
 {
-	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
-	NK_AUTOFREE char *line = NULL;
+	NK_AUTOFREE char *buf = NULL;
 	size_t len = 0, cap = 0;
-	ssize_t r;
+	char *p, *end;
+	int r;
 
-	if (!f) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
-		return nk_syserr(e, errno, "cannot read %s", path);
+	/* DIR/etc belongs to whoever built the image: no link, no FIFO,
+	 * nothing but a regular file of at most NK_CFG_MAX_DB bytes. */
+	r = nk_cfg_read_at(dfd, name, path, 0, NK_CFG_MAX_DB, &buf, &len, NULL, e);
+	if (r == -ENOENT && !must_exist) {
+		nk_err_clear(e);
+		return 0;
 	}
-	while ((r = getline(&line, &len, f)) > 0) {
+	if (r < 0)
+		return r;
+	for (p = buf, end = buf + len; p < end;) {
+		char *eol = memchr(p, '\n', (size_t)(end - p));
 		struct nk_pwent ent;
 
-		if (line[r - 1] == '\n')
-			line[r - 1] = '\0';
-		if (nk_pwdb_parse_line(line, is_group, &ent) < 0)
-			continue;
-		if (is_group ? add_group(db, &cap, ent.name, ent.gid) < 0
-			     : add_user(db, &cap, ent.name, ent.uid, ent.gid) < 0)
+		if (eol)
+			*eol = '\0';
+		if (nk_pwdb_parse_line(p, is_group, &ent) == 0 &&
+		    (is_group ? add_group(db, &cap, ent.name, ent.gid) < 0
+			      : add_user(db, &cap, ent.name, ent.uid, ent.gid) < 0))
 			return nk_syserr(e, ENOMEM, "cannot read %s", path);
+		p = eol ? eol + 1 : end;
 	}
-	if (ferror(f))
-		return nk_syserr(e, errno ? errno : EIO, "cannot read %s", path);
 	return 0;
 }
 
@@ -172,12 +176,15 @@ int nk_pwdb_load(struct nk_pwdb *db, const char *root, struct nk_err *e)
 	memset(db, 0, sizeof *db);
 	if (root) {
 		NK_AUTOFREE char *p = NULL, *g = NULL;
+		NK_AUTOCLOSE int etcfd = -1;
 		if (asprintf(&p, "%s/etc/passwd", root) < 0 ||
 		    asprintf(&g, "%s/etc/group", root) < 0)
 			return nk_syserr(e, ENOMEM, "cannot read the user database");
-		r = read_file(db, p, 0, 1, e);
+		r = nk_cfg_opendir(root, &etcfd, e);
 		if (r == 0)
-			r = read_file(db, g, 1, 0, e);
+			r = read_file(db, etcfd, "passwd", p, 0, 1, e);
+		if (r == 0)
+			r = read_file(db, etcfd, "group", g, 1, 0, e);
 	} else {
 		db->nss = 1;
 		r = read_nss(db, e);

@@ -1,6 +1,7 @@
 /* pwdb.h - the users and groups the subid tools need, read once
  *
- * With a root folder, DIR/etc/passwd and DIR/etc/group are parsed directly
+ * With a root folder, DIR/etc/passwd and DIR/etc/group are parsed directly,
+ * read as lib/cfgfile.h reads a file of a folder someone else may own
  * (image builds and tests: the NSS modules of the running system know
  * nothing about DIR). Without one, the system's passwd and group databases
  * are enumerated through NSS once; a name or uid that enumeration did not

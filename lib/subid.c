@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include "paths.h"
 #include "subid.h"
+#include "cfgfile.h"
 #include "num.h"
 
 void nk_ranges_free(struct nk_ranges *r)
@@ -74,33 +75,47 @@ const char *nk_subid_file(enum nk_idtype t)
 int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *e)
 {
 	char path[4096];
-	NK_AUTOFCLOSE FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
+	NK_AUTOCLOSE int etcfd = -1;
+	NK_AUTOFREE char *buf = NULL;
+	size_t n;
+	int r;
 
 	snprintf(name, len, "files");
 	if (root)
 		snprintf(path, sizeof path, "%s/etc/nsswitch.conf", root);
 	else
 		snprintf(path, sizeof path, "%s/nsswitch.conf", nk_sysconfdir());
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : nk_syserr(e, errno, "cannot read %s", path);
+	r = nk_cfg_opendir(root, &etcfd, e);
+	if (r == 0)
+		r = nk_cfg_read_at(etcfd, "nsswitch.conf", path, nk_cfg_flags(root), NK_CFG_MAX_SMALL,
+				   &buf, &n, NULL, e);
+	if (r == -ENOENT) {
+		nk_err_clear(e);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	return nk_nsswitch_subid(buf, name, len);
+}
+
+int nk_nsswitch_subid(char *buf, char *name, size_t len)
+{
+	char *line, *save = NULL;
+
+	snprintf(name, len, "files");
 	/* As shadow's nss_init(): the first "subid:" line with a source, its
 	 * first source; "files" means the files. */
-	while (getline(&line, &cap, f) > 0) {
-		char *save = NULL, *tok;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *save2 = NULL, *tok;
 
 		if (line[0] == '#' || strncasecmp(line, "subid:", 6) != 0)
 			continue;
-		tok = strtok_r(line + 6, " \t\n", &save);
+		tok = strtok_r(line + 6, " \t", &save2);
 		if (!tok)
 			continue;
 		snprintf(name, len, "%s", tok);
-		free(line);
 		return strcmp(name, "files") != 0;
 	}
-	free(line);
 	return 0;
 }
 
@@ -128,6 +143,8 @@ const char *nk_subid_where(enum nk_idtype t)
 	return buf[t];
 }
 
+static int sorted_copy(const struct nk_ranges *sub, struct nk_ranges *sorted);
+
 const char *nk_subid_fix(const char *user)
 {
 	static char buf[512];
@@ -137,6 +154,29 @@ const char *nk_subid_fix(const char *user)
 		snprintf(buf, sizeof buf, "run 'subid-alloc %s' as root", user);
 	else
 		snprintf(buf, sizeof buf, "the '%s' service owns the ranges: ask its administrator", src);
+	return buf;
+}
+
+const char *nk_subid_hint(const char *user, const struct nk_ranges *sub, char *buf, size_t len)
+{
+	struct nk_ranges sorted = { 0, NULL };
+	const struct nk_ranges *r = sub;
+	size_t off, shown;
+
+	if (sub->n == 0) {
+		snprintf(buf, len, "%s", nk_subid_fix(user));
+		return buf;
+	}
+	if (sorted_copy(sub, &sorted) == 0)
+		r = &sorted;
+	off = (size_t)snprintf(buf, len, "%s's ranges: ", user);
+	shown = r->n > 8 ? 8 : r->n;
+	for (size_t i = 0; i < shown && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%u-%llu", i ? ", " : "", r->r[i].start,
+					(unsigned long long)r->r[i].start + r->r[i].count - 1);
+	if (shown < r->n && off < len)
+		snprintf(buf + off, len - off, " and %zu more", r->n - shown);
+	nk_ranges_free(&sorted);
 	return buf;
 }
 

@@ -45,6 +45,9 @@ void nk_subid_forget(void);
  * 1 when it is not "files" (a central service such as SSSD), 0 when it is,
  * negative when the file exists but cannot be read. */
 int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *e);
+/* The parse of it: BUF (a NUL-terminated nsswitch.conf, changed in
+ * place) to NAME (LEN bytes); the same return. */
+int nk_nsswitch_subid(char *buf, char *name, size_t len);
 /* The same for the real root, read once a process. */
 int nk_subid_source(char *name, size_t len);
 /* For messages: "/etc/subuid", or "the central 'subid: sss' source". */
@@ -52,6 +55,12 @@ const char *nk_subid_where(enum nk_idtype t);
 /* For messages: how USER gets ranges ("run 'subid-alloc alice' as root",
  * or, with a central source, who to ask). */
 const char *nk_subid_fix(const char *user);
+/* For a message about a range USER may not map, given USER's ranges SUB:
+ * with none, the fix (nk_subid_fix()); otherwise the ranges USER has, in
+ * order of start ("alice's ranges: 100000-165535, 300000-300099"; past 8
+ * ranges "... and N more"), so that the caller can map within them.
+ * Written to BUF (LEN bytes), which is returned. */
+const char *nk_subid_hint(const char *user, const struct nk_ranges *sub, char *buf, size_t len);
 /* USER's ranges always through libsubid (loaded on first use), whatever the
  * source: what newuidmap itself would be told. */
 int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,

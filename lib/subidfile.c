@@ -7,6 +7,7 @@
 #include <time.h>
 #include "paths.h"
 #include "subidfile.h"
+#include "cfgfile.h"
 #include "num.h"
 #include "util.h"
 
@@ -221,25 +222,7 @@ int nk_sf_parse(struct nk_sf *f, const char *path, const char *buf, size_t len,
 
 int nk_sf_opendir(const char *root, int *fd, struct nk_err *e)
 {
-	NK_AUTOCLOSE int rfd = -1;
-	struct stat st;
-
-	*fd = -1;
-	if (!root) {
-		*fd = open(nk_sysconfdir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		return *fd < 0 ? nk_syserr(e, errno, "cannot open %s", nk_sysconfdir()) : 0;
-	}
-	rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0)
-		return nk_syserr(e, errno, "cannot open %s", root);
-	*fd = openat(rfd, "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (*fd >= 0)
-		return 0;
-	if ((errno == ELOOP || errno == ENOTDIR) &&
-	    fstatat(rfd, "etc", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-		return nk_errf(e, ELOOP, "cannot use %s/etc: it is a symbolic link (--root follows no links below DIR)",
-			       root);
-	return nk_syserr(e, errno, "cannot open %s/etc", root);
+	return nk_cfg_opendir(root, fd, e);
 }
 
 int nk_sf_init_at(struct nk_sf *f, int dfd, const char *name, const char *path,
@@ -269,51 +252,25 @@ static void lines_free(struct nk_sf *f)
 
 int nk_sf_read(struct nk_sf *f, struct nk_err *e)
 {
-	NK_AUTOCLOSE int fd = -1;
 	NK_AUTOFREE char *buf = NULL;
-	size_t len = 0, cap = 0;
-	const char *path = f->path;
+	size_t len = 0;
+	int r;
 
 	lines_free(f);
 	f->exists = 0;
 	f->final_newline = 1;
 	f->changed = 0;
-	/* O_NONBLOCK: a FIFO planted there must not hang us. */
-	fd = openat(f->dfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == ELOOP)
-			return nk_errf(e, ELOOP, "cannot read %s: it is a symbolic link (replace it with the file)",
-				       path);
-		return nk_syserr(e, errno, "cannot read %s", path);
+	/* Never a link, even in the real /etc: the file is replaced by
+	 * rename, and a link there would be written through. */
+	r = nk_cfg_read_at(f->dfd, f->name, f->path, 0, NK_CFG_MAX_DB, &buf, &len, &f->st, e);
+	if (r == -ENOENT) {
+		nk_err_clear(e);
+		return 0;
 	}
-	if (fstat(fd, &f->st) < 0)
-		return nk_syserr(e, errno, "cannot read %s", path);
-	if (!S_ISREG(f->st.st_mode))
-		return nk_errf(e, EINVAL, "cannot read %s: not a regular file", path);
+	if (r < 0)
+		return r;
 	f->exists = 1;
-	for (;;) {
-		ssize_t r;
-		if (cap - len < 65536) {
-			size_t nc = cap ? cap * 2 : 65536 * 2;
-			char *b = realloc(buf, nc);
-			if (!b)
-				return nk_syserr(e, ENOMEM, "cannot read %s", path);
-			buf = b;
-			cap = nc;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return nk_syserr(e, errno, "cannot read %s", path);
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	return nk_sf_parse(f, path, buf ? buf : "", len, e);
+	return nk_sf_parse(f, f->path, buf, len, e);
 }
 
 int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e)

@@ -10,12 +10,13 @@
 #include "tool.h"
 #include "num.h"
 #include "logindefs.h"
+#include "cfgfile.h"
 #include "pwdb.h"
 #include "subidfile.h"
 #include "subid.h"
 #include "util.h"
 
-enum { OPT_UID_ONLY = 256, OPT_GID_ONLY, OPT_ALIGN, OPT_DET, OPT_RELEASE, OPT_JSON };
+enum { OPT_UID_ONLY = 256, OPT_GID_ONLY, OPT_ALIGN, OPT_DET, OPT_RELEASE, OPT_JSON, OPT_CREATE };
 
 static void usage(void)
 {
@@ -32,6 +33,7 @@ static void usage(void)
 	       "     --gid-only         only /etc/subgid\n"
 	       "     --align N          start ranges on multiples of N\n"
 	       "     --deterministic    start = SUB_UID_MIN + (uid - UID_MIN) * count\n"
+	       "     --create           create /etc/subuid, /etc/subgid where absent\n"
 	       " -A, --all              every user with UID_MIN <= uid <= UID_MAX\n"
 	       " -f, --from FILE|-      user names or uids, one a line\n"
 	       "     --release          remove the users' ranges\n"
@@ -49,7 +51,7 @@ static void usage(void)
 
 struct opts {
 	uint32_t count;
-	int have_count, uid_only, gid_only, det, all, release, list, dry, json;
+	int have_count, uid_only, gid_only, det, all, release, list, dry, json, create;
 	uint32_t align;
 	const char *root, *from;
 };
@@ -251,10 +253,12 @@ static void load_policy(struct idspace *s, const struct nk_logindefs *ld, const 
 		count = o->count;
 	else if (count == 0)
 		nk_die(1, "%s is 0 in %s (use --count N)", kcnt, ld->path);
-	/* useradd's own sanity check (find_new_sub_uids.c), with the top
-	 * capped at NK_ID_MAX: 4294967295 is (uid_t)-1, no id. */
+	/* useradd's own sanity check (find_new_sub_uids.c: min > max,
+	 * count >= max, min + count - 1 > max), with the top capped at
+	 * NK_ID_MAX: 4294967295 is (uid_t)-1, no id. count >= max matters
+	 * only where min is 0 or 1; the third test covers it otherwise. */
 	cmax = max > NK_ID_MAX ? (uint32_t)NK_ID_MAX : max;
-	if (min > cmax || count > cmax || (uint64_t)min + count - 1 > cmax)
+	if (min > max || count >= max || (uint64_t)min + count - 1 > cmax)
 		nk_die(1, "cannot allocate: %s %u, %s %u and count %u leave no room (fix %s or use a smaller --count)",
 		       kmin, min, kmax, max, count, ld->path);
 	s->pol.min = min;
@@ -455,6 +459,7 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "root", required_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "create", no_argument, NULL, OPT_CREATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -497,6 +502,7 @@ int main(int argc, char **argv)
 		case 'n': o.dry = 1; break;
 		case 'R': o.root = optarg; break;
 		case OPT_JSON: o.json = 1; break;
+		case OPT_CREATE: o.create = 1; break;
 		case 'h': usage(); break;
 		case 'V': nk_print_version(); break;
 		default: nk_usage_error();
@@ -508,8 +514,8 @@ int main(int argc, char **argv)
 		nk_usage_errorx("--uid-only and --gid-only exclude each other");
 	if (o.list + o.release > 1)
 		nk_usage_errorx("--list and --release exclude each other");
-	if ((o.list || o.release) && (o.det || o.align || o.have_count))
-		nk_usage_errorx("--count, --align and --deterministic only go with an allocation");
+	if ((o.list || o.release) && (o.det || o.align || o.have_count || o.create))
+		nk_usage_errorx("--count, --align, --deterministic and --create only go with an allocation");
 	if (o.det && o.align)
 		nk_usage_errorx("--deterministic and --align exclude each other");
 	if (!o.list && argc == 0 && !o.all && !o.from)
@@ -538,7 +544,10 @@ int main(int argc, char **argv)
 
 	ldpath = etcpath(o.root, "login.defs");
 	passwd = etcpath(o.root, "passwd");
-	if (nk_logindefs_load(&ld, ldpath, &e) < 0)
+	/* Everything is reached from an fd of the folder: with --root, no
+	 * link below DIR is followed, no FIFO opened, no file read past its cap. */
+	if (nk_sf_opendir(o.root, &etcfd, &e) < 0 ||
+	    nk_logindefs_load_at(&ld, etcfd, "login.defs", ldpath, nk_cfg_flags(o.root), &e) < 0)
 		nk_die_err(1, &e);
 	if (nk_logindefs_u32(&ld, "UID_MIN", 1000, &uid_min, &e) < 0 ||
 	    nk_logindefs_u32(&ld, "UID_MAX", 60000, &uid_max, &e) < 0)
@@ -560,10 +569,7 @@ int main(int argc, char **argv)
 				users_add(&users, &db.users[i]);
 
 	dedup(&users);
-	/* Locks first, then read: what we allocate from is what we replace.
-	 * Everything is reached from an fd of the folder, following no link. */
-	if (nk_sf_opendir(o.root, &etcfd, &e) < 0)
-		nk_die_err(1, &e);
+	/* Locks first, then read: what we allocate from is what we replace. */
 	for (int g = 0; g < 2; g++)
 		if (sp[g].on && nk_sf_init_at(&sp[g].file, etcfd, file_names[g], sp[g].path, &e) < 0)
 			nk_die_err(1, &e);
@@ -601,6 +607,21 @@ int main(int argc, char **argv)
 		if (nk_space_build(&sp[g].space, &sp[g].file, ids, nids) < 0)
 			nk_die(1, "out of memory");
 		free(ids);
+	}
+
+	/* useradd treats a missing file as "subordinate ids are off" and
+	 * never creates one: neither do we, unless told to. */
+	if (!o.release && !o.create) {
+		int gone[2];
+		for (int g = 0; g < 2; g++)
+			gone[g] = sp[g].on && !sp[g].file.exists;
+		if (gone[0] && gone[1])
+			nk_die(1, "cannot allocate: %s and %s do not exist, which turns subordinate ids off (create them with --create)",
+			       sp[0].path, sp[1].path);
+		for (int g = 0; g < 2; g++)
+			if (gone[g])
+				nk_die(1, "cannot allocate: %s does not exist, which turns subordinate %ss off (create it with --create, or use %s)",
+				       sp[g].path, g ? "gid" : "uid", g ? "--uid-only" : "--gid-only");
 	}
 
 	/* One pass over the users. */

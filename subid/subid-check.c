@@ -344,11 +344,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *root = NULL;
-	struct nk_sf fu, fg;
+	struct nk_sf fu = { 0 }, fg = { 0 };
 	struct nk_pwdb db;
 	struct nk_err e;
 	NK_AUTOFREE char *pu = NULL, *pg = NULL;
-	int c;
+	int c, etcfd = -1;
 
 	nk_tool_init("subid-check");
 	while ((c = getopt_long(argc, argv, "R:hV", longopts, NULL)) != -1) {
@@ -365,9 +365,13 @@ int main(int argc, char **argv)
 	if (asprintf(&pu, "%s/etc/subuid", root ? root : "") < 0 ||
 	    asprintf(&pg, "%s/etc/subgid", root ? root : "") < 0)
 		nk_die(2, "out of memory");
-	if (nk_pwdb_load(&db, root, &e) < 0 || nk_sf_load(&fu, pu, &e) < 0 ||
-	    nk_sf_load(&fg, pg, &e) < 0)
+	/* Both files from an fd of the folder: with --root, DIR/etc and the
+	 * files in it must not be links (nk_sf_opendir(), nk_sf_read()). */
+	if (nk_pwdb_load(&db, root, &e) < 0 || nk_sf_opendir(root, &etcfd, &e) < 0 ||
+	    nk_sf_init_at(&fu, etcfd, "subuid", pu, &e) < 0 || nk_sf_read(&fu, &e) < 0 ||
+	    nk_sf_init_at(&fg, etcfd, "subgid", pg, &e) < 0 || nk_sf_read(&fg, &e) < 0)
 		nk_die_err(2, &e);
+	close(etcfd);
 	check_file(&fu, 0, &db);
 	check_file(&fg, 1, &db);
 	check_pairs(&fu, &fg);

@@ -506,6 +506,38 @@ START_TEST(test_pid_reused)
 }
 END_TEST
 
+/* fd: support is read from the helper's usage line, never assumed. */
+static const struct {
+	const char *script;       /* NULL: no such file */
+	int want;
+} takes_fd_cases[] = {
+	{ "echo 'usage: newuidmap [<pid>|fd:<pidfd>] <uid> <loweruid> <count> ...' >&2; exit 1", 1 },
+	{ "echo 'usage: newuidmap <pid> <uid> <loweruid> <count> ...' >&2; exit 1", 0 },
+	{ "echo 'usage: newuidmap [<pid>|fd:<pidfd>] ...'; exit 0", 1 },   /* on stdout */
+	{ "exit 1", 0 },
+	{ "kill -KILL $$", 0 },
+	{ NULL, 0 },
+};
+
+START_TEST(test_takes_fd)
+{
+	char path[256];
+	int fd;
+
+	if (!takes_fd_cases[_i].script) {
+		ck_assert_int_eq(nk_helper_takes_fd("/nonexistent/newuidmap"), 0);
+		return;
+	}
+	fd = nk_test_mkstemp(path, sizeof path, "nskit-helper");
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(dprintf(fd, "#!/bin/sh\n%s\n", takes_fd_cases[_i].script), 0);
+	close(fd);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(nk_helper_takes_fd(path), takes_fd_cases[_i].want);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_writers_none)
 {
 	struct nk_writers *ws;
@@ -530,6 +562,7 @@ static Suite *helper_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_find_env);
+	tcase_add_loop_test(tc, test_takes_fd, 0, (int)(sizeof takes_fd_cases / sizeof takes_fd_cases[0]));
 	tcase_add_test(tc, test_find_missing);
 	tcase_add_test(tc, test_plan_privileged);
 	tcase_add_test(tc, test_plan_unprivileged);

@@ -123,6 +123,50 @@ START_TEST(test_libsubid_unknown)
 }
 END_TEST
 
+START_TEST(test_hint)
+{
+	struct nk_ranges x = { 0, NULL };
+	char buf[320];
+
+	/* A user with ranges is told which, in order of start. */
+	nk_ranges_add(&x, 300000, 100);
+	nk_ranges_add(&x, 100000, 65536);
+	ck_assert_str_eq(nk_subid_hint("bob", &x, buf, sizeof buf),
+			 "bob's ranges: 100000-165535, 300000-300099");
+	for (uint32_t i = 0; i < 8; i++)
+		nk_ranges_add(&x, 1000000 + i * 10, 10);
+	ck_assert_str_eq(nk_subid_hint("bob", &x, buf, sizeof buf),
+			 "bob's ranges: 100000-165535, 300000-300099, 1000000-1000009, 1000010-1000019, "
+			 "1000020-1000029, 1000030-1000039, 1000040-1000049, 1000050-1000059 and 2 more");
+	/* A short buffer is cut, never overrun. */
+	ck_assert_str_eq(nk_subid_hint("bob", &x, buf, 20), "bob's ranges: 10000");
+	nk_ranges_free(&x);
+	/* None: the fix, whatever it is where the test runs. */
+	ck_assert_str_eq(nk_subid_hint("bob", &x, buf, sizeof buf), nk_subid_fix("bob"));
+}
+END_TEST
+
+static const struct {
+	const char *text, *name;
+	int ret;
+} nss_cases[] = {
+	{ "", "files", 0 },
+	{ "passwd: files\n", "files", 0 },
+	{ "subid: sss files\n", "sss", 1 },
+	{ "# subid: sss\nsubid:\nSUBID:\tfiles\nsubid: sss\n", "files", 0 },
+	{ "subid:   nktest", "nktest", 1 },
+};
+
+START_TEST(test_nsswitch)
+{
+	char buf[256], name[64];
+
+	snprintf(buf, sizeof buf, "%s", nss_cases[_i].text);
+	ck_assert_int_eq(nk_nsswitch_subid(buf, name, sizeof name), nss_cases[_i].ret);
+	ck_assert_str_eq(name, nss_cases[_i].name);
+}
+END_TEST
+
 static Suite *subid_suite(void)
 {
 	Suite *s = suite_create("subid");
@@ -133,6 +177,8 @@ static Suite *subid_suite(void)
 	tcase_add_test(tc, test_auto_too_many);
 	tcase_add_loop_test(tc, test_keepid, 0, (int)(sizeof keepid_cases / sizeof keepid_cases[0]));
 	tcase_add_test(tc, test_libsubid_unknown);
+	tcase_add_test(tc, test_hint);
+	tcase_add_loop_test(tc, test_nsswitch, 0, (int)(sizeof nss_cases / sizeof nss_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

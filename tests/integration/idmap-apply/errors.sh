@@ -8,6 +8,9 @@ mkuser carol
 sed -i '/^carol:/d' /etc/subuid /etc/subgid     # carol has no subordinate ids
 a=$(id -u alice)
 asub=$(awk -F: '$1=="alice"{print $2}' /etc/subuid)
+acnt=$(awk -F: '$1=="alice"{print $3}' /etc/subuid)
+# A user who has ranges is told which (subid-alloc would change nothing).
+aranges="alice's ranges: $asub-$((asub + acnt - 1))"
 userns_proc p alice
 pfx="idmap-apply:"
 
@@ -64,18 +67,21 @@ expect_fail 1 "$pfx cannot open map file '/nonexistent.map': No such file or dir
 nothing_written "after bad specs"
 
 # Ranges the caller may not map.
-expect_fail 1 "$pfx cannot map uid range 5000000-5000009: not in /etc/subuid for 'alice' (run 'subid-alloc alice' as root)" \
+expect_fail 1 "$pfx cannot map uid range 5000000-5000009: not in /etc/subuid for 'alice' ($aranges)" \
 	"range not delegated" as alice idmap-apply -m 0:"$a":1 -m 1:5000000:10 "$p"
 bsub=$(awk -F: '$1=="bob"{print $2}' /etc/subuid)
-expect_fail 1 "$pfx cannot map uid range $bsub-$((bsub + 99)): not in /etc/subuid for 'alice' (run 'subid-alloc alice' as root)" \
+expect_fail 1 "$pfx cannot map uid range $bsub-$((bsub + 99)): not in /etc/subuid for 'alice' ($aranges)" \
 	"another user's range" as alice idmap-apply -u 0:"$a":1 -u 1:"$bsub":100 -g 0:"$a":1 "$p"
-expect_fail 1 "$pfx cannot map uid range $((asub + 65530))-$((asub + 65539)): not in /etc/subuid for 'alice' (run 'subid-alloc alice' as root)" \
+expect_fail 1 "$pfx cannot map uid range $((asub + 65530))-$((asub + 65539)): not in /etc/subuid for 'alice' ($aranges)" \
 	"range running past the end of the subordinate range" as alice idmap-apply -m 1:$((asub + 65530)):10 -m 0:"$a":1 "$p"
-expect_fail 1 "$pfx cannot map uid range 0: not in /etc/subuid for 'alice' (run 'subid-alloc alice' as root)" \
+expect_fail 1 "$pfx cannot map uid range 0: not in /etc/subuid for 'alice' ($aranges)" \
 	"host root" as alice idmap-apply -m 0:0:1 "$p"
 expect_fail 1 "$pfx cannot map uid range $a-$((a + 1)): your own uid $a may only be mapped alone (an extent with count 1)" \
 	"own uid inside a larger extent" as alice idmap-apply -m 0:"$a":2 "$p"
 userns_proc pc carol
+c=$(id -u carol)
+expect_fail 1 "$pfx cannot map uid range $asub-$((asub + 9)): not in /etc/subuid for 'carol' (run 'subid-alloc carol' as root)" \
+	"a range for a user with none: the subid-alloc fix" as carol idmap-apply -m 0:"$c":1 -m 1:"$asub":10 "$pc"
 expect_fail 1 "$pfx no subordinate uid range for 'carol' in /etc/subuid (run 'subid-alloc carol' as root, or use --map-root)" \
 	"no subordinate ids, --auto" as carol idmap-apply "$pc"
 expect_fail 1 "$pfx no subordinate uid range for 'carol' in /etc/subuid (run 'subid-alloc carol' as root, or use --map-root)" \

@@ -82,11 +82,18 @@ run as nsone nsenter-user -U 5 -G 6 sh -c 'id -u; id -g'
 is "$(echo $out)" "5 6" "-U/-G: become another id inside"
 
 # --- refusals: one line, exit 1 ----------------------------------------------------
+one_sub=$(awk -F: '$1=="nsone"{print $2}' /etc/subuid)
+one_cnt=$(awk -F: '$1=="nsone"{print $3}' /etc/subuid)
+two_ranges=$(awk -F: '$1=="nstwo"{print $2, $2 + $3 - 1}' /etc/subuid | sort -n | awk '{printf "%s%s-%s", (NR > 1 ? ", " : ""), $1, $2}')
+expect_fail 1 "nsenter-user: cannot map uid range $one_sub-$((one_sub + 9)): not in /etc/subuid for 'nstwo' (nstwo's ranges: $two_ranges)" \
+	"another user's range: the caller's own ranges are named, in order" as nstwo nsenter-user -m 0:"$two":1 -m 1:"$one_sub":10 true
+expect_fail 1 "nsenter-user: cannot map uid range $one_sub-$((one_sub + 9)): not in /etc/subuid for 'nsnosub' (run 'subid-alloc nsnosub' as root)" \
+	"no ranges at all: the subid-alloc fix" as nsnosub nsenter-user -m 0:"$(id -u nsnosub)":1 -m 1:"$one_sub":10 true
 expect_fail 1 "nsenter-user: no subordinate uid range for 'nsnosub' in /etc/subuid (run 'subid-alloc nsnosub' as root, or use --map-root)" \
 	"no subordinate ranges: the fix is named" as nsnosub nsenter-user true
 run as nsnosub nsenter-user -r id -u
 is "$rc:$out" "0:0" "no subordinate ranges: --map-root still works"
-expect_fail 1 "nsenter-user: cannot map uid range 500000-500009: not in /etc/subuid for 'nsone' (run 'subid-alloc nsone' as root)" \
+expect_fail 1 "nsenter-user: cannot map uid range 500000-500009: not in /etc/subuid for 'nsone' (nsone's ranges: $one_sub-$((one_sub + one_cnt - 1)))" \
 	"a range that is not yours is refused before anything runs" as nsone nsenter-user -m 0:"$one":1 -m 1:500000:10 true
 expect_fail 1 "nsenter-user: invalid map 'x:1:1': invalid inside id 'x'" \
 	"a bad map spec" as nsone nsenter-user -m x:1:1 true

@@ -150,7 +150,7 @@ printf 'root:x:0:0::/root:/bin/sh\ndev:x:1000:1000::/home/dev:/bin/sh\n' > "$roo
 printf 'root:x:0:\ndev:x:1000:\n' > "$root/etc/group"
 printf 'SUB_UID_MIN 200000\nSUB_GID_MIN 300000\nSUB_UID_COUNT 1000\nSUB_GID_COUNT 2000\n' > "$root/etc/login.defs"
 sum=$(sha256sum /etc/subuid /etc/subgid)
-run subid-alloc -R "$root" dev
+run subid-alloc -R "$root" --create dev
 is "$rc:$out" "0:$root/etc/subuid: add dev:200000:1000
 $root/etc/subgid: add dev:300000:2000" "--root uses DIR's login.defs and passwd"
 is "$(cat "$root/etc/subuid"):$(cat "$root/etc/subgid")" "dev:200000:1000:dev:300000:2000" "--root writes DIR/etc"

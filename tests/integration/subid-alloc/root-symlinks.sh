@@ -38,7 +38,7 @@ plant subuid- "$victim"
 plant subgid+ "$victim"
 run bash -c "setpriv --reuid=mallory --regid=\$(id -g mallory) --clear-groups -- ln -s '$victim' '$root/etc/subuid.'\$\$ &&
 	setpriv --reuid=mallory --regid=\$(id -g mallory) --clear-groups -- ln -s '$victim' '$root/etc/subgid.'\$\$ &&
-	exec subid-alloc --root '$root' dev"
+	exec subid-alloc --root '$root' --create dev"
 is "$rc:$err" "0:" "planted FILE.PID, FILE+ and FILE- links are replaced, not followed"
 untouched "the victim is untouched"
 is "$(cat "$root/etc/subuid"):$(cat "$root/etc/subgid")" "dev:100000:65536:dev:100000:65536" "the files were written in DIR/etc"

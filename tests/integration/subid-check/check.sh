@@ -75,7 +75,7 @@ chmod 000 /etc/subuid
 mkuser plain
 expect_fail 2 "subid-check: cannot read /etc/subuid: Permission denied" "unreadable file: exit 2" as plain subid-check
 chmod 644 /etc/subuid
-expect_fail 2 "subid-check: cannot read /nonexistent/etc/passwd: No such file or directory" "missing root: exit 2" subid-check -R /nonexistent
+expect_fail 2 "subid-check: cannot open /nonexistent: No such file or directory" "missing root: exit 2" subid-check -R /nonexistent
 expect_fail 1 "subid-check: unrecognized option '--bogus'
 Try 'subid-check --help' for more information." "bad option" subid-check --bogus
 
