@@ -175,7 +175,12 @@ sed -i '/^subid:/d' /etc/nsswitch.conf
 if [ -e /proc/sys/kernel/unprivileged_userns_clone ] || [ -e /proc/sys/kernel/apparmor_restrict_unprivileged_userns ]; then
 	skip "--fix=sysctl-userns, --fix=apparmor" "not written: this kernel has the switches, the test for them is missing"
 else
-	skip "--fix=sysctl-userns, --fix=apparmor" "this kernel has neither kernel.unprivileged_userns_clone nor kernel.apparmor_restrict_unprivileged_userns"
+	# Neither switch here: asked for, they are not invented.
+	run nsenter --net --target "$NET" nskit-doctor --fix=sysctl-userns,apparmor --dry-run --user erin
+	unlike "$out" "apparmor_restrict_unprivileged_userns|unprivileged_userns_clone" \
+		"--fix=sysctl-userns,apparmor: nothing to change on a kernel with neither switch"
+	check "--fix=sysctl-userns,apparmor: no drop-in names them" \
+		sh -c '! grep -rqs "apparmor_restrict_unprivileged_userns\|unprivileged_userns_clone" /etc/sysctl.d'
 fi
 
 # --- usage.
