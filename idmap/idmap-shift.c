@@ -187,7 +187,7 @@ static uint32_t overflow[2];
 static int dry, check, json;
 static enum phase phase;
 static struct timespec tstart;     /* journal start: ctime past it = done */
-static int resuming, jfd = -1;
+static int resuming, jfd = -1, init_userns;
 static struct inoset links, pending;
 static atomic_uint_fast64_t n_files, n_changed, n_acls, n_caps, n_links, n_done_before,
 	n_unmapped, n_errors, n_offenders, n_skipped;
@@ -469,6 +469,10 @@ static int visit(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
 
 		if ((r = read_xattr(en, NK_XATTR_CAPS, tg.cap, sizeof tg.cap, &tg.cap_len, e)) < 0)
 			return r;
+		/* Inside a user namespace, v2 is how the kernel shows a v3 whose
+		 * rootid is our root (what setcap writes here): shift it as such. */
+		if (tg.cap_len == 20 && !init_userns && nk_fcaps_v2_to_v3(tg.cap, 20, 0, tg.cap) == 0)
+			tg.cap_len = 24;
 		if (tg.cap_len >= 0) {
 			r = nk_fcaps_shift(tg.cap, tg.cap, (size_t)tg.cap_len, map_id, NULL, &rev, &cap_changed, &bad, e);
 			if (r == -ENOENT) {
@@ -568,9 +572,18 @@ static void maps_of_pid(const char *arg, const char *opt, struct nk_maps *m)
 
 	if (nk_parse_pid_e(arg, &pid, &e) < 0)
 		nk_die_err(1, &e);
-	if (nk_proc_ns_ino(0, "user", &self, &e) < 0 || nk_proc_ns_ino(pid, "user", &other, &e) < 0) {
+	if (nk_proc_ns_ino(0, "user", &self, &e) < 0) {
 		nk_err_prefix(&e, "%s %d", opt, (int)pid);
 		nk_die_err(1, &e);
+	}
+	/* A process we may not inspect (a sibling namespace's root) is not in
+	 * our namespace: our own processes are open to us. */
+	if (nk_proc_ns_ino(pid, "user", &other, &e) < 0) {
+		if (e.code != EACCES && e.code != EPERM) {
+			nk_err_prefix(&e, "%s %d", opt, (int)pid);
+			nk_die_err(1, &e);
+		}
+		other = self + 1;
 	}
 	if (self == other) {
 		struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
@@ -1056,15 +1069,30 @@ int main(int argc, char **argv)
 		       to.uid.n == 0 ? "-u or -m" : "-g or -m");
 	if (from.uid.n == 0 || from.gid.n == 0)
 		nk_die(1, "the %s map of --from is empty", from.uid.n == 0 ? "uid" : "gid");
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		if (nk_map_validate(t == NK_UID ? &to.uid : &to.gid, (enum nk_idtype)t, &e) < 0) {
+			nk_err_prefix(&e, "invalid --to map");
+			nk_die_err(1, &e);
+		}
+		if (nk_map_validate(t == NK_UID ? &from.uid : &from.gid, (enum nk_idtype)t, &e) < 0) {
+			nk_err_prefix(&e, "invalid --from map");
+			nk_die_err(1, &e);
+		}
+	}
 	if (reverse) {
 		struct nk_maps x = to;
 
 		to = from;
 		from = x;
 	}
-	if (nk_shift_build(&shift, &from, &to, &e) < 0) {
-		nk_err_prefix(&e, "invalid %s map", reverse ? "--from (reversed: the target)" : "--to or --from");
+	if (nk_shift_build(&shift, &from, &to, &e) < 0)
 		nk_die_err(1, &e);
+	{
+		struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+
+		init_userns = nk_maps_read_proc(0, &own, &e) == 0 && own.uid.n == 1 && own.uid.ext[0].inner == 0 &&
+			      own.uid.ext[0].outer == 0 && own.uid.ext[0].count == 4294967295U;
+		nk_maps_free(&own);
 	}
 	overflow[NK_UID] = nk_overflow_id(NK_UID);
 	overflow[NK_GID] = nk_overflow_id(NK_GID);
@@ -1152,13 +1180,13 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (ws.errors) {
-				nk_warnx("nothing changed: %llu entries of '%s' cannot be read (fix their permissions)",
-					 (unsigned long long)ws.errors, p);
+				nk_warnx("nothing changed: %llu %s of '%s' cannot be read (see above)",
+					 (unsigned long long)ws.errors, ws.errors == 1 ? "entry" : "entries", p);
 				exit(1);
 			}
 			if (bad) {
-				nk_warnx("nothing changed: %llu ids in '%s' are outside --from (use --unmapped keep or overflow, or a --from that maps them)",
-					 (unsigned long long)bad, p);
+				nk_warnx("nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
+					 (unsigned long long)bad, bad == 1 ? "id" : "ids", p);
 				exit(1);
 			}
 		}

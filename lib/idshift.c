@@ -201,3 +201,21 @@ int nk_fcaps_shift(const void *in, void *out, size_t len, nk_id_fn fn, void *ctx
 	}
 	return 0;
 }
+
+int nk_fcaps_v2_to_v3(const void *in, size_t len, uint32_t rootid, void *out)
+{
+	uint32_t magic;
+
+	if (len != CAP_SZ2)
+		return -EINVAL;
+	memcpy(&magic, in, 4);
+	magic = le32toh(magic);
+	if ((magic & CAP_REV_MASK) != CAP_REV2)
+		return -EINVAL;
+	memmove(out, in, CAP_SZ2);
+	magic = htole32(CAP_REV3 | (magic & ~CAP_REV_MASK));
+	memcpy(out, &magic, 4);
+	rootid = htole32(rootid);
+	memcpy((unsigned char *)out + 20, &rootid, 4);
+	return 0;
+}

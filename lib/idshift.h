@@ -64,4 +64,10 @@ int nk_acl_shift(const void *in, void *out, size_t len, nk_id_fn fn, void *ctx,
 int nk_fcaps_shift(const void *in, void *out, size_t len, nk_id_fn fn, void *ctx,
 		   int *rev, int *changed, uint32_t *bad, struct nk_err *e);
 
+/* A revision 2 blob (20 bytes) as revision 3 with ROOTID (24 bytes into
+ * OUT): what a v2 capability means when read inside a user namespace, where
+ * the kernel shows a v3 whose rootid is that namespace's root as v2. 0, or
+ * -EINVAL when IN is not revision 2. */
+int nk_fcaps_v2_to_v3(const void *in, size_t len, uint32_t rootid, void *out);
+
 #endif

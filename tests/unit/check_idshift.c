@@ -241,6 +241,24 @@ START_TEST(test_fcaps)
 }
 END_TEST
 
+START_TEST(test_fcaps_v2_to_v3)
+{
+	unsigned char in[24], out[24];
+	uint32_t m, root;
+
+	fcaps(in, 0x02000001, 2, 0);
+	ck_assert_int_eq(nk_fcaps_v2_to_v3(in, 20, 1000, out), 0);
+	memcpy(&m, out, 4);
+	memcpy(&root, out + 20, 4);
+	ck_assert_uint_eq(le32toh(m), 0x03000001);      /* the effective flag is kept */
+	ck_assert_uint_eq(le32toh(root), 1000);
+	ck_assert_mem_eq(out + 4, in + 4, 16);
+	fcaps(in, 0x03000000, 3, 5);
+	ck_assert_int_eq(nk_fcaps_v2_to_v3(in, 24, 0, out), -EINVAL);
+	ck_assert_int_eq(nk_fcaps_v2_to_v3(in, 20, 0, out), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_identity_of)
 {
 	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } }, id;
@@ -270,6 +288,7 @@ static Suite *idshift_suite(void)
 	tcase_add_test(tc, test_acl_unmapped);
 	tcase_add_loop_test(tc, test_acl_malformed, 0, NK_ARRAY_SIZE(acl_bad));
 	tcase_add_test(tc, test_fcaps);
+	tcase_add_test(tc, test_fcaps_v2_to_v3);
 	tcase_add_test(tc, test_identity_of);
 	suite_add_tcase(s, tc);
 	return s;
