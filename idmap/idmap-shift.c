@@ -1126,10 +1126,12 @@ int main(int argc, char **argv)
 		int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (fd < 0) {
+			struct stat lst;
+
+			if (errno == ELOOP || (errno == ENOTDIR && lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)))
+				nk_die(1, "'%s' is a symlink (give the directory itself)", p);
 			if (errno == ENOTDIR)
 				nk_die(1, "'%s' is not a directory (give the top directory of a tree)", p);
-			if (errno == ELOOP)
-				nk_die(1, "'%s' is a symlink (give the directory itself)", p);
 			nk_die(1, "cannot open '%s': %s", p, strerror(errno));
 		}
 		if (fstat(fd, &tops[i - optind]) < 0 || fstatfs(fd, &sfs) < 0 || fstatvfs(fd, &svfs) < 0)
