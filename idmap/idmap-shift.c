@@ -357,14 +357,13 @@ static int read_xattr(const struct nk_walk_entry *en, const char *attr, unsigned
 	return nk_syserr(e, errno, "cannot read %s of '%s'", attr, path);
 }
 
-static int visit(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
+static int visit_entry(const struct nk_walk_entry *en, struct nk_err *e)
 {
 	const struct stat *st = &en->st;
 	struct target tg;
 	int has_acl[2] = { 0, 0 }, has_cap = 0, acl_changed[2] = { 0, 0 }, cap_changed = 0, nmut, r;
 	char path[4200];
 
-	(void)ctx;
 	if (phase == PHASE_SHIFT)
 		atomic_fetch_add(&n_files, 1);
 	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
@@ -377,19 +376,28 @@ static int visit(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
 			return 0;
 		}
 	}
-	if (resuming && ctime_after_start(st)) {
-		const char *rec;
+	if (resuming) {
+		/* A "p" record: the end state, written before the first change
+		 * (applying it again is harmless). An "f" record: the inode failed
+		 * last time (and a fix since, chmod or chattr, moved its ctime):
+		 * shifted from what it is now. Else a ctime past the start: done. */
+		const char *rec = inoset_get(&pending, st->st_dev, st->st_ino);
 
-		if (phase == PHASE_SCAN)
-			return 0;
-		atomic_fetch_add(&n_done_before, 1);
-		rec = inoset_get(&pending, st->st_dev, st->st_ino);
-		if (rec && *rec && !dry) {
+		if (rec && rec[0] == 'p') {
+			if (phase == PHASE_SCAN)
+				return 0;
+			atomic_fetch_add(&n_done_before, 1);
+			if (dry)
+				return 0;
 			if (parse_record(rec, &tg) < 0)
 				return nk_errf(e, EINVAL, "a journal record is corrupt");
 			return apply(en, &tg, e);
 		}
-		return 0;
+		if (!(rec && rec[0] == 'f') && ctime_after_start(st)) {
+			if (phase == PHASE_SHIFT)
+				atomic_fetch_add(&n_done_before, 1);
+			return 0;
+		}
 	}
 
 	memset(&tg, 0, sizeof tg);
@@ -515,6 +523,23 @@ static int visit(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
 unmapped_owner:
 	entry_path(path, sizeof path, en);
 	return nk_errf(e, ENOENT, "cannot shift '%s': an id is outside --from (left unchanged)", path);
+}
+
+static int visit(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
+{
+	int r = visit_entry(en, e);
+
+	(void)ctx;
+	if (r < 0 && phase == PHASE_SHIFT && jfd >= 0) {
+		char rec[64];
+
+		/* Recorded as failed: a re-run shifts it whatever its ctime. */
+		snprintf(rec, sizeof rec, "f %llu %llu\n", (unsigned long long)en->st.st_dev,
+			 (unsigned long long)en->st.st_ino);
+		if (nk_write_full(jfd, rec, strlen(rec)) < 0)
+			nk_err_hint(e, "and it could not be recorded in the journal: %s", strerror(errno));
+	}
+	return r;
 }
 
 static void walk_error(void *ctx, const char *path, const struct nk_err *e)
@@ -697,9 +722,12 @@ static void default_state_dir(char *buf, size_t len)
 		snprintf(buf, len, "/var/lib/nskit/idmap-shift");
 }
 
-/* Open or resume the journal of one tree. Returns its path in JPATH. */
-static void journal_begin(const char *state_dir, const char *tree, const struct stat *top, int create,
-			  char *jpath, size_t len)
+/* Open or resume the journal of one tree. Returns its path in JPATH, and 1
+ * when the journal says this very shift is complete already. A complete
+ * shift leaves its journal marked "done": a run killed after its last
+ * change, run again, must not shift a second time. */
+static int journal_begin(const char *state_dir, const char *tree, const struct stat *top, int create,
+			 char *jpath, size_t len)
 {
 	char tmp[4200], buf[256];
 	uint64_t fp = fingerprint();
@@ -713,17 +741,14 @@ static void journal_begin(const char *state_dir, const char *tree, const struct 
 	if (f) {
 		unsigned long long fpr = 0, sec = 0, nsec = 0;
 		char line[20000];
+		int done = 0;
 
 		if (!fgets(buf, sizeof buf, f) || strcmp(buf, "nskit-idmap-shift journal 1\n") != 0 ||
 		    !fgets(buf, sizeof buf, f) || sscanf(buf, "maps %llx", &fpr) != 1 ||
 		    !fgets(buf, sizeof buf, f) || sscanf(buf, "start %llu %llu", &sec, &nsec) != 2)
 			nk_die(1, "the journal '%s' is not one of idmap-shift's (remove it if the tree is as it was)", jpath);
-		if (fpr != fp)
-			nk_die(1, "an interrupted shift of '%s' with other maps is pending (run that command again to finish it, or remove '%s' if the tree was restored)",
-			       tree, jpath);
 		tstart.tv_sec = (time_t)sec;
 		tstart.tv_nsec = (long)nsec;
-		resuming = 1;
 		while (fgets(line, sizeof line, f)) {
 			unsigned long long d, i;
 			size_t n = strlen(line);
@@ -731,24 +756,41 @@ static void journal_begin(const char *state_dir, const char *tree, const struct 
 
 			if (n == 0 || line[n - 1] != '\n')
 				break;  /* cut short by the kill: nothing was changed for it */
-			if (sscanf(line, "p %llu %llu", &d, &i) != 2)
+			if (strcmp(line, "done\n") == 0) {
+				done = 1;
+				break;
+			}
+			if (fpr != fp || (sscanf(line, "p %llu %llu", &d, &i) != 2 &&
+					  sscanf(line, "f %llu %llu", &d, &i) != 2))
 				continue;
 			if (!(rec = strdup(line)) || inoset_add(&pending, (dev_t)d, (ino_t)i, rec) < 0)
 				nk_die(1, "out of memory");
 		}
-		if (!dry && !check)
-			nk_warnx("resuming the interrupted shift of '%s' (journal '%s')", tree, jpath);
-		if (create) {
-			jfd = open(jpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-			if (jfd < 0)
-				nk_die(1, "cannot open the journal '%s': %s", jpath, strerror(errno));
+		if (done) {
+			inoset_free(&pending);
+			if (fpr == fp && !dry && !check) {
+				nk_warnx("'%s' is shifted with these maps already (journal '%s'): nothing to do (remove the journal to shift it again)",
+					 tree, jpath);
+				return 1;
+			}
+			/* Another shift, complete: a fresh start replaces it. */
+		} else {
+			if (fpr != fp)
+				nk_die(1, "an interrupted shift of '%s' with other maps is pending (run that command again to finish it, or remove '%s' if the tree was restored)",
+				       tree, jpath);
+			resuming = 1;
+			if (create) {
+				nk_warnx("resuming the interrupted shift of '%s' (journal '%s')", tree, jpath);
+				jfd = open(jpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+				if (jfd < 0)
+					nk_die(1, "cannot open the journal '%s': %s", jpath, strerror(errno));
+			}
+			return 0;
 		}
-		return;
-	}
-	if (errno != ENOENT)
+	} else if (errno != ENOENT)
 		nk_die(1, "cannot read the journal '%s': %s", jpath, strerror(errno));
 	if (!create)
-		return;
+		return 0;
 	/* Written whole under another name, then renamed: a kill leaves no
 	 * half journal. */
 	clock_gettime(CLOCK_REALTIME, &tstart);
@@ -771,6 +813,7 @@ static void journal_begin(const char *state_dir, const char *tree, const struct 
 		nanosleep(&d, NULL);
 	}
 	resuming = 1;   /* from now on, ctime past the start means done (hardlinks, renames) */
+	return 0;
 }
 
 /* --mount: DEST becomes an idmapped bind mount of PATH. */
@@ -1160,7 +1203,8 @@ int main(int argc, char **argv)
 		if (!check && !dry)
 			mkdir_p(state_dir);
 		/* Resume state first, so that the scan knows what is done. */
-		journal_begin(state_dir, p, &tops[i - optind], 0, jpath, sizeof jpath);
+		if (journal_begin(state_dir, p, &tops[i - optind], 0, jpath, sizeof jpath) == 1)
+			continue;
 		if (check || unmapped == UNMAPPED_FAIL) {
 			uint64_t bad;
 
@@ -1193,8 +1237,8 @@ int main(int argc, char **argv)
 			}
 		}
 		phase = PHASE_SHIFT;
-		if (!dry)
-			journal_begin(state_dir, p, &tops[i - optind], 1, jpath, sizeof jpath);
+		if (!dry && journal_begin(state_dir, p, &tops[i - optind], 1, jpath, sizeof jpath) == 1)
+			continue;
 		if (progress && pthread_create(&pt, NULL, progress_main, NULL) == 0)
 			pstarted = 1;
 		if (nk_walk(fds[i - optind], p, jobs, visit, walk_error, NULL, &ws, &e) < 0)
@@ -1211,11 +1255,9 @@ int main(int argc, char **argv)
 				 (unsigned long long)ws.errors, p);
 			status = 1;
 		} else if (jfd >= 0) {
-			/* Complete: the journal goes. */
-			close(jfd);
-			jfd = -1;
-			if (unlink(jpath) < 0)
-				nk_warn("cannot remove the journal '%s'", jpath);
+			/* Complete: the journal says so (see journal_begin). */
+			if (nk_write_full(jfd, "done\n", 5) < 0)
+				nk_warn("cannot complete the journal '%s'", jpath);
 		}
 		if (jfd >= 0) {
 			close(jfd);

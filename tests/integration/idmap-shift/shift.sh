@@ -51,7 +51,11 @@ is "$(stat -c %Y.%X "$t/home/u/file")|$(stat -c %y "$t/usr/outside")" \
 	"$(grep '^./home/u/file ' <<<"$before" | sed 's/.* m=\([0-9]*\)\.[0-9]* a=\([0-9]*\)\..*/\1.\2/')|2001-02-03 04:05:06.123456789 +0000" \
 	"mtime and atime kept"
 is "$(stat -c %h "$t/home/u/file")" 3 "hardlinks are still links"
-is "$(ls "$st" | wc -l)" 0 "a complete shift leaves no journal"
+is "$(ls "$st" | wc -l)|$(tail -n 1 "$st"/*.journal)" "1|done" "a complete shift leaves its journal marked done"
+run idmap-shift --state-dir "$st" -m "0:$B:65536" "$t"
+is "$rc|$err" "0|idmap-shift: '$t' is shifted with these maps already (journal '$(ls "$st"/*.journal)'): nothing to do (remove the journal to shift it again)" \
+	"the same shift again: nothing to do (a run killed after its last change must not shift twice)"
+is "$(own "$t")" "$B:$B" "... nothing shifted twice"
 
 run idmap-shift --state-dir "$st" --json -r -m "0:$B:65536" "$t"
 is "$rc|$err" "0|" "--reverse"
