@@ -46,6 +46,20 @@ _nskit()
 	*:--setgroups)
 		COMPREPLY=($(compgen -W "allow deny" -- "$cur"))
 		return ;;
+	idmap-shift:--unmapped)
+		COMPREPLY=($(compgen -W "fail keep overflow" -- "$cur"))
+		return ;;
+	idmap-shift:--to-pid|idmap-shift:--from-pid)
+		COMPREPLY=($(compgen -W "$(_nskit_pids)" -- "$cur"))
+		return ;;
+	idmap-shift:--to|idmap-shift:-t)
+		_filedir
+		return ;;
+	idmap-shift:--mount|idmap-shift:--state-dir)
+		_filedir -d
+		return ;;
+	idmap-shift:--jobs|idmap-shift:-j)
+		return ;;
 	nsenter-user:-f)
 		;;      # --fork takes no argument
 	*:--map-file|*:--from|*:-f|*:--file)
@@ -71,7 +85,7 @@ _nskit()
 		COMPREPLY=($(compgen -u -- "$cur")) ;;
 	idmap-apply|idmap-show)
 		COMPREPLY=($(compgen -W "$(_nskit_pids)" -- "$cur")) ;;
-	mnt-share)
+	mnt-share|idmap-shift)
 		_filedir -d ;;
 	nsenter-user)
 		# After the options: the command and its arguments.
@@ -86,4 +100,4 @@ _nskit()
 	esac
 }
 
-complete -F _nskit idmap-apply idmap-show nsenter-user subid-alloc subid-check mnt-share nskit-doctor
+complete -F _nskit idmap-apply idmap-shift idmap-show nsenter-user subid-alloc subid-check mnt-share nskit-doctor
