@@ -584,7 +584,8 @@ static void *progress_main(void *arg)
 			fprintf(stderr, "\r%s: %llu files, %.0f files/s ", nk_progname, (unsigned long long)f,
 				el > 0 ? (double)f / el : 0.0);
 	}
-	fprintf(stderr, "\n");
+	fprintf(stderr, "\r%s: %llu files in %.1f s \n", nk_progname, (unsigned long long)atomic_load(&n_files),
+		now_s() - t0);
 	return NULL;
 }
 
@@ -1203,7 +1204,7 @@ int main(int argc, char **argv)
 		if (!check && !dry)
 			mkdir_p(state_dir);
 		/* Resume state first, so that the scan knows what is done. */
-		if (journal_begin(state_dir, p, &tops[i - optind], 0, jpath, sizeof jpath) == 1)
+		if (!check && journal_begin(state_dir, p, &tops[i - optind], 0, jpath, sizeof jpath) == 1)
 			continue;
 		if (check || unmapped == UNMAPPED_FAIL) {
 			uint64_t bad;

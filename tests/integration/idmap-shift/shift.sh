@@ -57,8 +57,8 @@ is "$rc|$err" "0|idmap-shift: '$t' is shifted with these maps already (journal '
 	"the same shift again: nothing to do (a run killed after its last change must not shift twice)"
 is "$(own "$t")" "$B:$B" "... nothing shifted twice"
 
-run idmap-shift --state-dir "$st" --json -r -m "0:$B:65536" "$t"
-is "$rc|$err" "0|" "--reverse"
+run idmap-shift --state-dir "$st" --progress -r -m "0:$B:65536" "$t"
+like "$rc|$err" "^0\|.*idmap-shift: 21 files in [0-9.]+ s \$" "--reverse, with --progress: files done on stderr"
 is "$(manifest "$t")" "$before" "--reverse gives back every stat field and xattr of every file"
 
 # --from and --to: from one map to an overlapping one, and back.
