@@ -1188,6 +1188,12 @@ int main(int argc, char **argv)
 	}
 	if (mount_dest) {
 		do_mount(argv[optind], mount_dest);
+		close(fds[0]);
+		free(fds);
+		free(tops);
+		nk_shift_free(&shift);
+		nk_maps_free(&to);
+		nk_maps_free(&from);
 		return 0;
 	}
 
