@@ -49,6 +49,20 @@ _nskit()
 	nskit-doctor:--explain|nskit-doctor:-e)
 		COMPREPLY=($(compgen -W "-" -- "$cur"))
 		return ;;
+	idmap-shift:--unmapped)
+		COMPREPLY=($(compgen -W "fail keep overflow" -- "$cur"))
+		return ;;
+	idmap-shift:--to-pid|idmap-shift:--from-pid)
+		COMPREPLY=($(compgen -W "$(_nskit_pids)" -- "$cur"))
+		return ;;
+	idmap-shift:--to|idmap-shift:-t)
+		_filedir
+		return ;;
+	idmap-shift:--mount|idmap-shift:--state-dir)
+		_filedir -d
+		return ;;
+	idmap-shift:--jobs|idmap-shift:-j)
+		return ;;
 	nsenter-user:-f)
 		;;      # --fork takes no argument
 	*:--map-file|*:--from|*:-f|*:--file)
@@ -74,7 +88,7 @@ _nskit()
 		COMPREPLY=($(compgen -u -- "$cur")) ;;
 	idmap-apply|idmap-show)
 		COMPREPLY=($(compgen -W "$(_nskit_pids)" -- "$cur")) ;;
-	mnt-share)
+	mnt-share|idmap-shift)
 		_filedir -d ;;
 	nsenter-user)
 		# After the options: the command and its arguments.
@@ -89,4 +103,4 @@ _nskit()
 	esac
 }
 
-complete -F _nskit idmap-apply idmap-show nsenter-user subid-alloc subid-check mnt-share nskit-doctor
+complete -F _nskit idmap-apply idmap-shift idmap-show nsenter-user subid-alloc subid-check mnt-share nskit-doctor

@@ -1,0 +1,1292 @@
+/* idmap-shift - shift the owners of a tree from one id map to another
+ *
+ * What containers/storage does the first time an image is used under a new
+ * mapping, without what it loses: setuid/setgid bits and file capabilities
+ * (chown clears them, even as root, even to the same owner: read before,
+ * restored after), the ids in POSIX ACLs and in v3 capabilities (shifted
+ * like the owners), and owners outside the map (refused before anything
+ * changes, unless --unmapped says otherwise).
+ *
+ * The walk (lib/walk.c) holds directory descriptors and works with *at
+ * calls that never follow a symlink; the ids of xattrs are shifted by
+ * lib/idshift.c on the raw blobs.
+ *
+ * Interrupted runs: before the first change a journal records the start
+ * time T (and waits until the coarse clock, which stamps ctimes, is past
+ * it). Every change sets the inode's ctime past T, so a re-run of the same
+ * command after a kill knows which inodes are done, whatever the two maps
+ * overlap. An inode that needs several changes (owner and ACL, owner and
+ * capability or setuid bit) gets a journal record of its end state before
+ * the first one, and a re-run finishes it from there. The journal is
+ * removed when the shift is complete.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/mount.h>
+#include "idmap.h"
+#include "idshift.h"
+#include "nsinfo.h"
+#include "num.h"
+#include "proc.h"
+#include "subid.h"
+#include "tool.h"
+#include "walk.h"
+
+#define OVERLAYFS_MAGIC 0x794c7630
+#define MAX_OFFENDERS 10
+
+enum { OPT_TO_PID = 256, OPT_FROM_PID, OPT_UNMAPPED, OPT_CHECK, OPT_MOUNT, OPT_PROGRESS,
+       OPT_NO_PROGRESS, OPT_JSON, OPT_STATE_DIR };
+enum unmapped { UNMAPPED_FAIL, UNMAPPED_KEEP, UNMAPPED_OVERFLOW };
+enum phase { PHASE_SCAN, PHASE_SHIFT };
+
+static void __attribute__((noreturn)) usage(void)
+{
+	printf("Usage:\n"
+	       " %s [options] PATH...\n"
+	       "\n"
+	       "Shift the owners of the trees at PATH from one id map to another.\n"
+	       "\n"
+	       "Options:\n"
+	       " -t, --to FILE|-             the map the tree must end up in (map stream)\n"
+	       " -u, --uid INNER:OUTER:COUNT a uid extent of --to (repeatable)\n"
+	       " -g, --gid INNER:OUTER:COUNT a gid extent of --to (repeatable)\n"
+	       " -m, --map INNER:OUTER:COUNT a uid and gid extent of --to (repeatable)\n"
+	       "     --to-pid PID            --to is the maps of PID's user namespace\n"
+	       " -a, --auto[=USER]           --to is the default rootless map of USER (you)\n"
+	       " -f, --from FILE|-           the map the tree is in now (default: identity)\n"
+	       "     --from-pid PID          --from is the maps of PID's user namespace\n"
+	       " -r, --reverse               swap --from and --to\n"
+	       "     --unmapped fail|keep|overflow\n"
+	       "                             an owner outside --from: refuse before anything\n"
+	       "                             changes (default), leave it, or the overflow id\n"
+	       " -n, --dry-run               report what would change; change nothing\n"
+	       "     --check                 exit 0 when every id lies inside --from\n"
+	       " -j, --jobs N                worker threads (default: the CPUs usable)\n"
+	       " -x, --one-file-system       never cross into another mount (always)\n"
+	       "     --mount DEST            no chown: DEST becomes an idmapped bind mount\n"
+	       "     --progress              progress on stderr (default: when it is a terminal)\n"
+	       "     --no-progress           no progress\n"
+	       "     --json                  print a JSON summary\n"
+	       "     --state-dir DIR         where the journal of a running shift is kept\n"
+	       "\n"
+	       " -h, --help                  display this help\n"
+	       " -V, --version               display version\n"
+	       "\n"
+	       "For more details see idmap-shift(1).\n", nk_progname);
+	exit(0);
+}
+
+/* A (dev, ino) set, with an optional record per inode. */
+struct inoent {
+	dev_t dev;
+	ino_t ino;
+	char *rec;
+};
+
+struct inoset {
+	pthread_mutex_t lock;
+	struct inoent *t;
+	size_t n, cap;          /* cap: a power of two, or 0 */
+};
+
+static size_t ino_hash(dev_t d, ino_t i)
+{
+	uint64_t h = (uint64_t)i * 0x9E3779B97F4A7C15ULL ^ (uint64_t)d * 0xC2B2AE3D27D4EB4FULL;
+
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct inoent *ino_slot(struct inoent *t, size_t cap, dev_t d, ino_t i)
+{
+	size_t k = ino_hash(d, i) & (cap - 1);
+
+	while (t[k].ino || t[k].dev) {
+		if (t[k].dev == d && t[k].ino == i)
+			return &t[k];
+		k = (k + 1) & (cap - 1);
+	}
+	return &t[k];
+}
+
+/* 1 when present already, 0 when added, -ENOMEM. */
+static int inoset_add(struct inoset *s, dev_t d, ino_t i, char *rec)
+{
+	struct inoent *x;
+
+	pthread_mutex_lock(&s->lock);
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 1024;
+		struct inoent *nt = calloc(nc, sizeof *nt);
+
+		if (!nt) {
+			pthread_mutex_unlock(&s->lock);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->t[k].ino || s->t[k].dev)
+				*ino_slot(nt, nc, s->t[k].dev, s->t[k].ino) = s->t[k];
+		free(s->t);
+		s->t = nt;
+		s->cap = nc;
+	}
+	x = ino_slot(s->t, s->cap, d, i);
+	if (x->ino || x->dev) {
+		pthread_mutex_unlock(&s->lock);
+		return 1;
+	}
+	*x = (struct inoent){ d, i, rec };
+	s->n++;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static const char *inoset_get(struct inoset *s, dev_t d, ino_t i)
+{
+	const char *r = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->cap) {
+		struct inoent *x = ino_slot(s->t, s->cap, d, i);
+
+		if (x->ino || x->dev)
+			r = x->rec ? x->rec : "";
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static void inoset_free(struct inoset *s)
+{
+	for (size_t k = 0; k < s->cap; k++)
+		free(s->t[k].rec);
+	free(s->t);
+	s->t = NULL;
+	s->n = s->cap = 0;
+}
+
+/* The run. */
+static struct nk_shift shift;
+static enum unmapped unmapped = UNMAPPED_FAIL;
+static uint32_t overflow[2];
+static int dry, check, json;
+static enum phase phase;
+static struct timespec tstart;     /* journal start: ctime past it = done */
+static int resuming, jfd = -1, init_userns;
+static struct inoset links, pending;
+static atomic_uint_fast64_t n_files, n_changed, n_acls, n_caps, n_links, n_done_before,
+	n_unmapped, n_errors, n_offenders, n_skipped;
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void entry_path(char *buf, size_t len, const struct nk_walk_entry *en)
+{
+	if (strcmp(en->name, ".") == 0)
+		snprintf(buf, len, "%s", en->dirpath);
+	else
+		snprintf(buf, len, "%s/%s", en->dirpath, en->name);
+}
+
+/* An id outside --from, seen by the scan (--check, the --unmapped fail
+ * pre-scan) or by the shift itself. */
+static void offender(const struct nk_walk_entry *en, const char *what, enum nk_idtype t, uint32_t id)
+{
+	char path[4200];
+
+	if (atomic_fetch_add(&n_offenders, 1) >= MAX_OFFENDERS)
+		return;
+	entry_path(path, sizeof path, en);
+	pthread_mutex_lock(&out_lock);
+	if (check)
+		printf("%s: %s %s %u is outside --from\n", path, what, nk_idtype_name(t), id);
+	else
+		nk_warnx("'%s': %s %s %u is outside --from", path, what, nk_idtype_name(t), id);
+	pthread_mutex_unlock(&out_lock);
+}
+
+static int map_id(void *ctx, enum nk_idtype t, uint32_t id, uint32_t *out)
+{
+	(void)ctx;
+	if (nk_shift_id(&shift, t, id, out) == 0)
+		return 0;
+	if (phase == PHASE_SCAN || unmapped == UNMAPPED_FAIL)
+		return -ENOENT;
+	atomic_fetch_add(&n_unmapped, 1);
+	*out = unmapped == UNMAPPED_KEEP ? id : overflow[t];
+	return 0;
+}
+
+static int ctime_after_start(const struct stat *st)
+{
+	return st->st_ctim.tv_sec > tstart.tv_sec ||
+	       (st->st_ctim.tv_sec == tstart.tv_sec && st->st_ctim.tv_nsec > tstart.tv_nsec);
+}
+
+/* What an inode must become. */
+struct target {
+	uint32_t uid, gid;
+	mode_t mode;
+	int chown, chmod;
+	unsigned char acl[2][4100], cap[24];
+	ssize_t acl_len[2], cap_len;  /* -1: none to write */
+};
+
+static const char *const acl_names[2] = { NK_XATTR_ACL_ACCESS, NK_XATTR_ACL_DEFAULT };
+
+static void hex(char *out, const unsigned char *p, ssize_t n)
+{
+	static const char d[] = "0123456789abcdef";
+
+	if (n < 0) {
+		strcpy(out, "-");
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		*out++ = d[p[i] >> 4];
+		*out++ = d[p[i] & 15];
+	}
+	*out = '\0';
+}
+
+static ssize_t unhex(const char *s, unsigned char *p, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (strcmp(s, "-") == 0)
+		return -1;
+	if (n % 2 || n / 2 > max)
+		return -2;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -2;
+		p[i] = (unsigned char)v;
+	}
+	return (ssize_t)(n / 2);
+}
+
+/* The end state of one inode, as a journal line. */
+static char *target_record(const struct stat *st, const struct target *tg)
+{
+	size_t len = 128 + 2 * (sizeof tg->acl + sizeof tg->cap);
+	char *r = malloc(len), a0[8210], a1[8210], c[64];
+
+	if (!r)
+		return NULL;
+	hex(a0, tg->acl[0], tg->acl_len[0]);
+	hex(a1, tg->acl[1], tg->acl_len[1]);
+	hex(c, tg->cap, tg->cap_len);
+	snprintf(r, len, "p %llu %llu %u %u %o %d %d %s %s %s\n", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, tg->uid, tg->gid, (unsigned)tg->mode, tg->chown, tg->chmod,
+		 a0, a1, c);
+	return r;
+}
+
+static int apply(const struct nk_walk_entry *en, const struct target *tg, struct nk_err *e)
+{
+	char path[4200];
+
+	entry_path(path, sizeof path, en);
+	if (tg->chown && fchownat(en->dirfd, en->name, tg->uid, tg->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == EINVAL)
+			return nk_errf(e, EINVAL, "cannot chown '%s' to %u:%u: not mapped in this user namespace",
+				       path, tg->uid, tg->gid);
+		return nk_syserr(e, errno, "cannot chown '%s' to %u:%u", path, tg->uid, tg->gid);
+	}
+	for (int k = 0; k < 2; k++)
+		if (tg->acl_len[k] >= 0 &&
+		    nk_setxattr_at(en->dirfd, en->name, acl_names[k], tg->acl[k], (size_t)tg->acl_len[k]) < 0)
+			return nk_syserr(e, errno, "cannot write %s of '%s'", acl_names[k], path);
+	if (tg->chmod && nk_chmod_at(en->dirfd, en->name, tg->mode) < 0)
+		return nk_syserr(e, errno, "cannot restore mode %04o of '%s'", (unsigned)tg->mode, path);
+	if (tg->cap_len >= 0 &&
+	    nk_setxattr_at(en->dirfd, en->name, NK_XATTR_CAPS, tg->cap, (size_t)tg->cap_len) < 0)
+		return nk_syserr(e, errno, "cannot restore the file capabilities of '%s'", path);
+	return 0;
+}
+
+/* A journal record back into a target. */
+static int parse_record(const char *rec, struct target *tg)
+{
+	unsigned long long dev, ino;
+	unsigned mode;
+	char a0[8210], a1[8210], c[64];
+
+	memset(tg, 0, sizeof *tg);
+	if (sscanf(rec, "p %llu %llu %u %u %o %d %d %8209s %8209s %63s", &dev, &ino, &tg->uid, &tg->gid,
+		   &mode, &tg->chown, &tg->chmod, a0, a1, c) != 10)
+		return -EINVAL;
+	tg->mode = mode;
+	if ((tg->acl_len[0] = unhex(a0, tg->acl[0], sizeof tg->acl[0])) < -1 ||
+	    (tg->acl_len[1] = unhex(a1, tg->acl[1], sizeof tg->acl[1])) < -1 ||
+	    (tg->cap_len = unhex(c, tg->cap, sizeof tg->cap)) < -1)
+		return -EINVAL;
+	return 0;
+}
+
+static int read_xattr(const struct nk_walk_entry *en, const char *attr, unsigned char *buf, size_t size,
+		      ssize_t *len, struct nk_err *e)
+{
+	char path[4200];
+
+	*len = nk_getxattr_at(en->dirfd, en->name, attr, buf, size);
+	if (*len >= 0)
+		return 0;
+	if (errno == ENODATA || errno == EOPNOTSUPP) {
+		*len = -1;
+		return 0;
+	}
+	entry_path(path, sizeof path, en);
+	if (errno == ERANGE)
+		return nk_errf(e, ERANGE, "%s of '%s' is larger than any ACL", attr, path);
+	return nk_syserr(e, errno, "cannot read %s of '%s'", attr, path);
+}
+
+static int visit_entry(const struct nk_walk_entry *en, struct nk_err *e)
+{
+	const struct stat *st = &en->st;
+	struct target tg;
+	int has_acl[2] = { 0, 0 }, has_cap = 0, acl_changed[2] = { 0, 0 }, cap_changed = 0, nmut, r;
+	char path[4200];
+
+	if (phase == PHASE_SHIFT)
+		atomic_fetch_add(&n_files, 1);
+	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
+		r = inoset_add(&links, st->st_dev, st->st_ino, NULL);
+		if (r < 0)
+			return nk_errf(e, ENOMEM, "out of memory");
+		if (r == 1) {
+			if (phase == PHASE_SHIFT)
+				atomic_fetch_add(&n_links, 1);
+			return 0;
+		}
+	}
+	if (resuming) {
+		/* A "p" record: the end state, written before the first change
+		 * (applying it again is harmless). An "f" record: the inode failed
+		 * last time (and a fix since, chmod or chattr, moved its ctime):
+		 * shifted from what it is now. Else a ctime past the start: done. */
+		const char *rec = inoset_get(&pending, st->st_dev, st->st_ino);
+
+		if (rec && rec[0] == 'p') {
+			if (phase == PHASE_SCAN)
+				return 0;
+			atomic_fetch_add(&n_done_before, 1);
+			if (dry)
+				return 0;
+			if (parse_record(rec, &tg) < 0)
+				return nk_errf(e, EINVAL, "a journal record is corrupt");
+			return apply(en, &tg, e);
+		}
+		if (!(rec && rec[0] == 'f') && ctime_after_start(st)) {
+			if (phase == PHASE_SHIFT)
+				atomic_fetch_add(&n_done_before, 1);
+			return 0;
+		}
+	}
+
+	memset(&tg, 0, sizeof tg);
+	tg.acl_len[0] = tg.acl_len[1] = tg.cap_len = -1;
+	tg.mode = st->st_mode & 07777;
+	if (map_id(NULL, NK_UID, st->st_uid, &tg.uid) < 0) {
+		offender(en, "owner", NK_UID, st->st_uid);
+		if (phase == PHASE_SCAN)
+			tg.uid = st->st_uid;
+		else
+			goto unmapped_owner;
+	}
+	if (map_id(NULL, NK_GID, st->st_gid, &tg.gid) < 0) {
+		offender(en, "group", NK_GID, st->st_gid);
+		if (phase == PHASE_SCAN)
+			tg.gid = st->st_gid;
+		else
+			goto unmapped_owner;
+	}
+
+	/* Symlinks carry no ACL and no capability. */
+	if (!S_ISLNK(st->st_mode)) {
+		char list[4096], *names = list;
+		NK_AUTOFREE char *big = NULL;
+		ssize_t n = nk_listxattr_at(en->dirfd, en->name, list, sizeof list);
+
+		if (n < 0 && errno == ERANGE) {
+			n = nk_listxattr_at(en->dirfd, en->name, NULL, 0);
+			if (n > 0 && (big = malloc((size_t)n)))
+				n = nk_listxattr_at(en->dirfd, en->name, big, (size_t)n);
+			names = big;
+		}
+		if (n < 0 && errno != EOPNOTSUPP && errno != ENOTSUP) {
+			entry_path(path, sizeof path, en);
+			return nk_syserr(e, errno, "cannot list the xattrs of '%s'", path);
+		}
+		for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+			const char *a = names + off;
+
+			if (strcmp(a, NK_XATTR_ACL_ACCESS) == 0)
+				has_acl[0] = 1;
+			else if (strcmp(a, NK_XATTR_ACL_DEFAULT) == 0)
+				has_acl[1] = 1;
+			else if (strcmp(a, NK_XATTR_CAPS) == 0 && S_ISREG(st->st_mode))
+				has_cap = 1;
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		unsigned changed;
+		uint32_t bad;
+		enum nk_idtype bt;
+
+		if (!has_acl[k])
+			continue;
+		if ((r = read_xattr(en, acl_names[k], tg.acl[k], sizeof tg.acl[k], &tg.acl_len[k], e)) < 0)
+			return r;
+		if (tg.acl_len[k] < 0)
+			continue;
+		r = nk_acl_shift(tg.acl[k], tg.acl[k], (size_t)tg.acl_len[k], map_id, NULL, &changed, &bad, &bt, e);
+		if (r == -ENOENT) {
+			offender(en, k ? "default ACL entry" : "ACL entry", bt, bad);
+			if (phase == PHASE_SCAN)
+				continue;
+			goto unmapped_owner;
+		}
+		if (r < 0) {
+			entry_path(path, sizeof path, en);
+			return nk_err_prefix(e, "'%s'", path);
+		}
+		acl_changed[k] = changed > 0;
+		if (!changed)
+			tg.acl_len[k] = -1;
+	}
+	if (has_cap) {
+		int rev;
+		uint32_t bad;
+
+		if ((r = read_xattr(en, NK_XATTR_CAPS, tg.cap, sizeof tg.cap, &tg.cap_len, e)) < 0)
+			return r;
+		/* Inside a user namespace, v2 is how the kernel shows a v3 whose
+		 * rootid is our root (what setcap writes here): shift it as such. */
+		if (tg.cap_len == 20 && !init_userns && nk_fcaps_v2_to_v3(tg.cap, 20, 0, tg.cap) == 0)
+			tg.cap_len = 24;
+		if (tg.cap_len >= 0) {
+			r = nk_fcaps_shift(tg.cap, tg.cap, (size_t)tg.cap_len, map_id, NULL, &rev, &cap_changed, &bad, e);
+			if (r == -ENOENT) {
+				offender(en, "capability rootid", NK_UID, bad);
+				if (phase == PHASE_SHIFT)
+					goto unmapped_owner;
+				tg.cap_len = -1;
+			} else if (r < 0) {
+				entry_path(path, sizeof path, en);
+				return nk_err_prefix(e, "'%s'", path);
+			}
+		}
+	}
+	if (phase == PHASE_SCAN)
+		return 0;
+
+	tg.chown = tg.uid != st->st_uid || tg.gid != st->st_gid;
+	/* chown clears setuid, setgid (of a non-directory) and the capability. */
+	tg.chmod = tg.chown && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode) && (st->st_mode & 06000);
+	if (!tg.chown && !cap_changed)
+		tg.cap_len = -1;
+	nmut = tg.chown + (tg.acl_len[0] >= 0) + (tg.acl_len[1] >= 0) + tg.chmod + (tg.cap_len >= 0);
+	if (nmut == 0)
+		return 0;
+	atomic_fetch_add(&n_changed, 1);
+	if (acl_changed[0] || acl_changed[1])
+		atomic_fetch_add(&n_acls, 1);
+	if (tg.cap_len >= 0)
+		atomic_fetch_add(&n_caps, 1);
+	if (dry)
+		return 0;
+	if (nmut > 1 && jfd >= 0) {
+		NK_AUTOFREE char *rec = target_record(st, &tg);
+
+		if (!rec || nk_write_full(jfd, rec, strlen(rec)) < 0)
+			return nk_syserr(e, rec ? errno : ENOMEM, "cannot write the journal");
+	}
+	return apply(en, &tg, e);
+
+unmapped_owner:
+	entry_path(path, sizeof path, en);
+	return nk_errf(e, ENOENT, "cannot shift '%s': an id is outside --from (left unchanged)", path);
+}
+
+static int visit(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
+{
+	int r = visit_entry(en, e);
+
+	(void)ctx;
+	if (r < 0 && phase == PHASE_SHIFT && jfd >= 0) {
+		char rec[64];
+
+		/* Recorded as failed: a re-run shifts it whatever its ctime. */
+		snprintf(rec, sizeof rec, "f %llu %llu\n", (unsigned long long)en->st.st_dev,
+			 (unsigned long long)en->st.st_ino);
+		if (nk_write_full(jfd, rec, strlen(rec)) < 0)
+			nk_err_hint(e, "and it could not be recorded in the journal: %s", strerror(errno));
+	}
+	return r;
+}
+
+static void walk_error(void *ctx, const char *path, const struct nk_err *e)
+{
+	(void)ctx;
+	(void)path;
+	atomic_fetch_add(&n_errors, 1);
+	if (atomic_load(&n_errors) <= MAX_OFFENDERS)
+		nk_err_print(e);
+}
+
+/* Progress on stderr while the walk runs. */
+static atomic_int progress_stop;
+static uint64_t progress_total;
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void *progress_main(void *arg)
+{
+	double t0 = now_s();
+
+	(void)arg;
+	while (!atomic_load(&progress_stop)) {
+		struct timespec d = { 0, 250000000 };
+		double el;
+		uint64_t f;
+
+		nanosleep(&d, NULL);
+		el = now_s() - t0;
+		f = atomic_load(&n_files);
+		if (progress_total && f && f <= progress_total)
+			fprintf(stderr, "\r%s: %llu/%llu files, %.0f files/s, %.0f s left ", nk_progname,
+				(unsigned long long)f, (unsigned long long)progress_total, (double)f / el,
+				(double)(progress_total - f) / ((double)f / el));
+		else
+			fprintf(stderr, "\r%s: %llu files, %.0f files/s ", nk_progname, (unsigned long long)f,
+				el > 0 ? (double)f / el : 0.0);
+	}
+	fprintf(stderr, "\r%s: %llu files in %.1f s \n", nk_progname, (unsigned long long)atomic_load(&n_files),
+		now_s() - t0);
+	return NULL;
+}
+
+/* Maps of a process's user namespace, in this namespace's ids. */
+static void maps_of_pid(const char *arg, const char *opt, struct nk_maps *m)
+{
+	struct nk_err e;
+	pid_t pid;
+	uint64_t self, other;
+
+	if (nk_parse_pid_e(arg, &pid, &e) < 0)
+		nk_die_err(1, &e);
+	if (nk_proc_ns_ino(0, "user", &self, &e) < 0) {
+		nk_err_prefix(&e, "%s %d", opt, (int)pid);
+		nk_die_err(1, &e);
+	}
+	/* A process we may not inspect (a sibling namespace's root) is not in
+	 * our namespace: our own processes are open to us. */
+	if (nk_proc_ns_ino(pid, "user", &other, &e) < 0) {
+		if (e.code != EACCES && e.code != EPERM) {
+			nk_err_prefix(&e, "%s %d", opt, (int)pid);
+			nk_die_err(1, &e);
+		}
+		other = self + 1;
+	}
+	if (self == other) {
+		struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+
+		/* The kernel shows our own namespace's map towards the parent;
+		 * here its ids are themselves. */
+		if (nk_maps_read_proc(0, &own, &e) < 0)
+			nk_die_err(1, &e);
+		if (nk_maps_identity_of(&own, m) < 0)
+			nk_die(1, "out of memory");
+		nk_maps_free(&own);
+		return;
+	}
+	if (nk_maps_read_proc(pid, m, &e) < 0)
+		nk_die_err(1, &e);
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		const struct nk_map *x = t == NK_UID ? &m->uid : &m->gid;
+
+		if (x->n == 0)
+			nk_die(1, "process %d has no %s map yet (%s needs a namespace with its maps written)",
+			       (int)pid, nk_idtype_name((enum nk_idtype)t), opt);
+		for (size_t i = 0; i < x->n; i++)
+			if (x->ext[i].outer == 4294967295U)
+				nk_die(1, "the %s map of process %d maps ids that are not mapped in this user namespace (run it where they are)",
+				       nk_idtype_name((enum nk_idtype)t), (int)pid);
+	}
+}
+
+/* Every id of TO's outer side must be mapped here, or chown fails half way. */
+static void check_mapped_here(const struct nk_maps *to)
+{
+	struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_err e;
+
+	if (nk_maps_read_proc(0, &own, &e) < 0)
+		nk_die_err(1, &e);
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		const struct nk_map *x = t == NK_UID ? &to->uid : &to->gid;
+		const struct nk_map *o = t == NK_UID ? &own.uid : &own.gid;
+
+		for (size_t i = 0; i < x->n; i++) {
+			uint64_t id = x->ext[i].outer, end = id + x->ext[i].count;
+
+			while (id < end) {
+				size_t k;
+
+				for (k = 0; k < o->n; k++)
+					if (id >= o->ext[k].inner && id < (uint64_t)o->ext[k].inner + o->ext[k].count)
+						break;
+				if (k == o->n)
+					nk_die(1, "cannot shift to %s %llu: not mapped in this user namespace (run it where the ids of the map are mapped)",
+					       nk_idtype_name((enum nk_idtype)t), (unsigned long long)id);
+				id = (uint64_t)o->ext[k].inner + o->ext[k].count;
+			}
+		}
+	}
+	nk_maps_free(&own);
+}
+
+static void read_map_file(const char *path, struct nk_maps *m)
+{
+	struct nk_err e;
+
+	if (nk_mapstream_read(path, m, &e) < 0)
+		nk_die_err(1, &e);
+}
+
+/* A fingerprint of what the shift does, to recognize "the same command". */
+static uint64_t fingerprint(void)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < shift.n[t]; i++) {
+			uint32_t v[3] = { shift.r[t][i].src, shift.r[t][i].dst, shift.r[t][i].count };
+			const unsigned char *p = (const unsigned char *)v;
+
+			for (size_t k = 0; k < sizeof v; k++)
+				h = (h ^ p[k]) * 1099511628211ULL;
+			h = (h ^ (uint64_t)t) * 1099511628211ULL;
+		}
+	h = (h ^ (uint64_t)unmapped) * 1099511628211ULL;
+	h = (h ^ overflow[0]) * 1099511628211ULL;
+	return (h ^ overflow[1]) * 1099511628211ULL;
+}
+
+static void mkdir_p(const char *dir)
+{
+	char p[4096];
+
+	snprintf(p, sizeof p, "%s", dir);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(p, 0700);
+			*s = '/';
+		}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		nk_die(1, "cannot create the state directory '%s': %s (give --state-dir)", dir, strerror(errno));
+}
+
+static void default_state_dir(char *buf, size_t len)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (x && *x == '/')
+		snprintf(buf, len, "%s/nskit/idmap-shift", x);
+	else if (home && *home == '/')
+		snprintf(buf, len, "%s/.local/state/nskit/idmap-shift", home);
+	else
+		snprintf(buf, len, "/var/lib/nskit/idmap-shift");
+}
+
+/* Open or resume the journal of one tree. Returns its path in JPATH, and 1
+ * when the journal says this very shift is complete already. A complete
+ * shift leaves its journal marked "done": a run killed after its last
+ * change, run again, must not shift a second time. */
+static int journal_begin(const char *state_dir, const char *tree, const struct stat *top, int create,
+			 char *jpath, size_t len)
+{
+	char tmp[4200], buf[256];
+	uint64_t fp = fingerprint();
+	NK_AUTOFCLOSE FILE *f = NULL;
+
+	resuming = 0;
+	inoset_free(&pending);
+	snprintf(jpath, len, "%s/%llu-%llu.journal", state_dir, (unsigned long long)top->st_dev,
+		 (unsigned long long)top->st_ino);
+	f = fopen(jpath, "re");
+	if (f) {
+		unsigned long long fpr = 0, sec = 0, nsec = 0;
+		char line[20000];
+		int done = 0;
+
+		if (!fgets(buf, sizeof buf, f) || strcmp(buf, "nskit-idmap-shift journal 1\n") != 0 ||
+		    !fgets(buf, sizeof buf, f) || sscanf(buf, "maps %llx", &fpr) != 1 ||
+		    !fgets(buf, sizeof buf, f) || sscanf(buf, "start %llu %llu", &sec, &nsec) != 2)
+			nk_die(1, "the journal '%s' is not one of idmap-shift's (remove it if the tree is as it was)", jpath);
+		tstart.tv_sec = (time_t)sec;
+		tstart.tv_nsec = (long)nsec;
+		while (fgets(line, sizeof line, f)) {
+			unsigned long long d, i;
+			size_t n = strlen(line);
+			char *rec;
+
+			if (n == 0 || line[n - 1] != '\n')
+				break;  /* cut short by the kill: nothing was changed for it */
+			if (strcmp(line, "done\n") == 0) {
+				done = 1;
+				break;
+			}
+			if (fpr != fp || (sscanf(line, "p %llu %llu", &d, &i) != 2 &&
+					  sscanf(line, "f %llu %llu", &d, &i) != 2))
+				continue;
+			if (!(rec = strdup(line)) || inoset_add(&pending, (dev_t)d, (ino_t)i, rec) < 0)
+				nk_die(1, "out of memory");
+		}
+		if (done) {
+			inoset_free(&pending);
+			if (fpr == fp && !dry && !check) {
+				nk_warnx("'%s' is shifted with these maps already (journal '%s'): nothing to do (remove the journal to shift it again)",
+					 tree, jpath);
+				return 1;
+			}
+			/* Another shift, complete: a fresh start replaces it. */
+		} else {
+			if (fpr != fp)
+				nk_die(1, "an interrupted shift of '%s' with other maps is pending (run that command again to finish it, or remove '%s' if the tree was restored)",
+				       tree, jpath);
+			resuming = 1;
+			if (create) {
+				nk_warnx("resuming the interrupted shift of '%s' (journal '%s')", tree, jpath);
+				jfd = open(jpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+				if (jfd < 0)
+					nk_die(1, "cannot open the journal '%s': %s", jpath, strerror(errno));
+			}
+			return 0;
+		}
+	} else if (errno != ENOENT)
+		nk_die(1, "cannot read the journal '%s': %s", jpath, strerror(errno));
+	if (!create)
+		return 0;
+	/* Written whole under another name, then renamed: a kill leaves no
+	 * half journal. */
+	clock_gettime(CLOCK_REALTIME, &tstart);
+	snprintf(tmp, sizeof tmp, "%s.tmp", jpath);
+	jfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (jfd < 0)
+		nk_die(1, "cannot create the journal '%s': %s (give --state-dir)", tmp, strerror(errno));
+	snprintf(buf, sizeof buf, "nskit-idmap-shift journal 1\nmaps %llx\nstart %llu %llu\n",
+		 (unsigned long long)fp, (unsigned long long)tstart.tv_sec, (unsigned long long)tstart.tv_nsec);
+	if (nk_write_full(jfd, buf, strlen(buf)) < 0 || fsync(jfd) < 0 || rename(tmp, jpath) < 0)
+		nk_die(1, "cannot write the journal '%s': %s", jpath, strerror(errno));
+	/* Inode ctimes come from the coarse clock: wait until it is past the
+	 * start, so that every change from here on is stamped after it. */
+	for (int i = 0; i < 1000; i++) {
+		struct timespec c, d = { 0, 1000000 };
+
+		clock_gettime(CLOCK_REALTIME_COARSE, &c);
+		if (c.tv_sec > tstart.tv_sec || (c.tv_sec == tstart.tv_sec && c.tv_nsec > tstart.tv_nsec))
+			break;
+		nanosleep(&d, NULL);
+	}
+	resuming = 1;   /* from now on, ctime past the start means done (hardlinks, renames) */
+	return 0;
+}
+
+/* --mount: DEST becomes an idmapped bind mount of PATH. */
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#define SYS_move_mount 429
+#define SYS_mount_setattr 442
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+struct nk_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (nk_write_full(fd, text, strlen(text)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int do_mount(const char *src, const char *dest)
+{
+	char text[2][16384], path[64];
+	size_t len[2] = { 0, 0 };
+	int pipefd[2], usfd, tfd, r;
+	struct nk_mount_attr attr = { MOUNT_ATTR_IDMAP, 0, 0, 0 };
+	pid_t pid;
+	char c;
+
+	/* The namespace's map is the shift itself: stored id -> shown id. */
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < shift.n[t]; i++)
+			len[t] += (size_t)snprintf(text[t] + len[t], sizeof text[t] - len[t], "%u %u %u\n",
+						   shift.r[t][i].src, shift.r[t][i].dst, shift.r[t][i].count);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		nk_die(1, "cannot create a pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		nk_die(1, "cannot fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(pipefd[1]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		(void)!read(pipefd[0], &c, 1);   /* until the maps are written and used */
+		_exit(0);
+	}
+	close(pipefd[0]);
+	/* Wait until the child is in its own namespace. */
+	for (int i = 0;; i++) {
+		uint64_t a, b;
+		struct nk_err e;
+
+		if (nk_proc_ns_ino(0, "user", &a, &e) == 0 && nk_proc_ns_ino(pid, "user", &b, &e) == 0 && a != b)
+			break;
+		if (i > 5000)
+			nk_die(1, "the helper process did not make its user namespace");
+		usleep(1000);
+	}
+	snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+	r = write_file(path, text[0]);
+	if (r == 0) {
+		snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+		write_file(path, "deny");
+		snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+		r = write_file(path, text[1]);
+	}
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		nk_die(1, "cannot write the maps of the mount's user namespace: %s (--mount needs root; use chown mode, without --mount)",
+		       strerror(-r));
+	}
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	usfd = open(path, O_RDONLY | O_CLOEXEC);
+	close(pipefd[1]);
+	waitpid(pid, NULL, 0);
+	if (usfd < 0)
+		nk_die(1, "cannot open %s: %s", path, strerror(errno));
+	tfd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC);
+	if (tfd < 0)
+		nk_die(1, "cannot clone the mount of '%s': %s", src, strerror(errno));
+	attr.userns_fd = (uint64_t)usfd;
+	if (syscall(SYS_mount_setattr, tfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+		int err = errno;
+
+		if (err == EPERM)
+			nk_die(1, "cannot make an idmapped mount of '%s': %s (it needs root over the file system's mount; use chown mode, without --mount)",
+			       src, strerror(err));
+		nk_die(1, "cannot make an idmapped mount of '%s': %s (the file system does not support idmapped mounts; use chown mode, without --mount)",
+		       src, strerror(err));
+	}
+	if (syscall(SYS_move_mount, tfd, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		nk_die(1, "cannot mount on '%s': %s", dest, strerror(errno));
+	close(tfd);
+	close(usfd);
+	return 0;
+}
+
+static unsigned default_jobs(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof set, &set) < 0 || (n = CPU_COUNT(&set)) < 1)
+		return 1;
+	return (unsigned)n > 64 ? 64 : (unsigned)n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "gid", required_argument, NULL, 'g' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "to-pid", required_argument, NULL, OPT_TO_PID },
+		{ "auto", optional_argument, NULL, 'a' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "from-pid", required_argument, NULL, OPT_FROM_PID },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "unmapped", required_argument, NULL, OPT_UNMAPPED },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "one-file-system", no_argument, NULL, 'x' },
+		{ "mount", required_argument, NULL, OPT_MOUNT },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct nk_maps to = { { 0, 0, NULL }, { 0, 0, NULL } }, from = { { 0, 0, NULL }, { 0, 0, NULL } };
+	const char *to_how = NULL, *from_how = NULL, *mount_dest = NULL, *auto_user = NULL;
+	const char *to_file = NULL, *from_file = NULL, *to_pid = NULL, *from_pid = NULL;
+	char state_dir[4096] = "";
+	int reverse = 0, progress = -1, c, status = 0;
+	unsigned jobs = 0;
+	struct nk_err e;
+	double t0;
+
+	nk_tool_init("idmap-shift");
+	while ((c = getopt_long(argc, argv, "t:u:g:m:a::f:rnj:xhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+		case 'u':
+		case 'g':
+		case 'm':
+		case OPT_TO_PID:
+		case 'a': {
+			const char *how = c == 't' ? "--to" : c == OPT_TO_PID ? "--to-pid" : c == 'a' ? "--auto" : "-u/-g/-m";
+
+			if (to_how && strcmp(to_how, how) != 0)
+				nk_usage_errorx("%s and %s are mutually exclusive (one --to map)", to_how, how);
+			if ((c == 't' && to_file) || (c == OPT_TO_PID && to_pid) || (c == 'a' && to_how))
+				nk_usage_errorx("%s given twice", how);
+			to_how = how;
+			if (c == 't')
+				to_file = optarg;
+			else if (c == OPT_TO_PID)
+				to_pid = optarg;
+			else if (c == 'a')
+				auto_user = optarg;
+			else if (nk_maps_add_spec(&to, c == 'm' ? 'b' : (char)c, optarg, &e) < 0)
+				nk_die_err(1, &e);
+			break;
+		}
+		case 'f':
+		case OPT_FROM_PID:
+			if (from_how)
+				nk_usage_errorx("--from and --from-pid are mutually exclusive (one --from map)");
+			from_how = c == 'f' ? "--from" : "--from-pid";
+			if (c == 'f')
+				from_file = optarg;
+			else
+				from_pid = optarg;
+			break;
+		case 'r':
+			reverse = 1;
+			break;
+		case OPT_UNMAPPED:
+			if (strcmp(optarg, "fail") == 0)
+				unmapped = UNMAPPED_FAIL;
+			else if (strcmp(optarg, "keep") == 0)
+				unmapped = UNMAPPED_KEEP;
+			else if (strcmp(optarg, "overflow") == 0)
+				unmapped = UNMAPPED_OVERFLOW;
+			else
+				nk_usage_errorx("invalid --unmapped '%s': use fail, keep or overflow", optarg);
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case OPT_CHECK:
+			check = 1;
+			break;
+		case 'j': {
+			uint32_t v;
+
+			if (nk_parse_u32_e(optarg, 1024, &v, "--jobs", &e) < 0)
+				nk_die_err(1, &e);
+			if (v == 0)
+				nk_die(1, "invalid --jobs '0': at least 1 thread");
+			jobs = v;
+			break;
+		}
+		case 'x':
+			break;
+		case OPT_MOUNT:
+			mount_dest = optarg;
+			break;
+		case OPT_PROGRESS:
+			progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			progress = 0;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_STATE_DIR:
+			if (*optarg != '/')
+				nk_die(1, "invalid --state-dir '%s': give an absolute path", optarg);
+			snprintf(state_dir, sizeof state_dir, "%s", optarg);
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			nk_print_version();
+		default:
+			nk_usage_error();
+		}
+	}
+	if (optind == argc)
+		nk_usage_errorx("no PATH given");
+	if (!to_how && !check)
+		nk_usage_errorx("no --to map given (--to, -u/-g/-m, --to-pid or --auto)");
+	if (check && (dry || mount_dest))
+		nk_usage_errorx("--check changes nothing: no --dry-run or --mount with it");
+	if (mount_dest && argc - optind != 1)
+		nk_usage_errorx("--mount takes exactly one PATH");
+
+	/* The maps. */
+	if (to_file)
+		read_map_file(to_file, &to);
+	else if (to_pid)
+		maps_of_pid(to_pid, "--to-pid", &to);
+	else if (to_how && strcmp(to_how, "--auto") == 0) {
+		char name[256];
+		uid_t uid = getuid();
+		gid_t gid = getgid();
+
+		if (auto_user) {
+			struct passwd *pw = getpwnam(auto_user);
+
+			if (!pw)
+				nk_die(1, "no user '%s' (check the name)", auto_user);
+			uid = pw->pw_uid;
+			gid = pw->pw_gid;
+			snprintf(name, sizeof name, "%s", auto_user);
+		} else
+			nk_user_name(uid, name, sizeof name);
+		if (nk_maps_build(NK_MAPS_AUTO, name, uid, gid, NULL, &to, &e) < 0)
+			nk_die_err(1, &e);
+	}
+	if (from_file)
+		read_map_file(from_file, &from);
+	else if (from_pid)
+		maps_of_pid(from_pid, "--from-pid", &from);
+	else {
+		nk_map_add(&from.uid, 0, 0, 4294967295U);
+		nk_map_add(&from.gid, 0, 0, 4294967295U);
+	}
+	if (check && !to_how) {
+		/* Only --from matters: shift it onto itself. */
+		nk_map_copy(&to.uid, &from.uid);
+		nk_map_copy(&to.gid, &from.gid);
+	}
+	if (to.uid.n == 0 || to.gid.n == 0)
+		nk_die(1, "the %s map of --to is empty (give %s)", to.uid.n == 0 ? "uid" : "gid",
+		       to.uid.n == 0 ? "-u or -m" : "-g or -m");
+	if (from.uid.n == 0 || from.gid.n == 0)
+		nk_die(1, "the %s map of --from is empty", from.uid.n == 0 ? "uid" : "gid");
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		if (nk_map_validate(t == NK_UID ? &to.uid : &to.gid, (enum nk_idtype)t, &e) < 0) {
+			nk_err_prefix(&e, "invalid --to map");
+			nk_die_err(1, &e);
+		}
+		if (nk_map_validate(t == NK_UID ? &from.uid : &from.gid, (enum nk_idtype)t, &e) < 0) {
+			nk_err_prefix(&e, "invalid --from map");
+			nk_die_err(1, &e);
+		}
+	}
+	if (reverse) {
+		struct nk_maps x = to;
+
+		to = from;
+		from = x;
+	}
+	if (nk_shift_build(&shift, &from, &to, &e) < 0)
+		nk_die_err(1, &e);
+	{
+		struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+
+		init_userns = nk_maps_read_proc(0, &own, &e) == 0 && own.uid.n == 1 && own.uid.ext[0].inner == 0 &&
+			      own.uid.ext[0].outer == 0 && own.uid.ext[0].count == 4294967295U;
+		nk_maps_free(&own);
+	}
+	overflow[NK_UID] = nk_overflow_id(NK_UID);
+	overflow[NK_GID] = nk_overflow_id(NK_GID);
+	if (!check && !mount_dest)
+		check_mapped_here(&to);
+	if (jobs == 0)
+		jobs = default_jobs();
+	if (progress < 0)
+		progress = isatty(2) && !json;
+	if (!state_dir[0])
+		default_state_dir(state_dir, sizeof state_dir);
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+
+	/* Every PATH is checked before any is changed. */
+	int *fds = calloc((size_t)(argc - optind), sizeof *fds);
+	struct stat *tops = calloc((size_t)(argc - optind), sizeof *tops);
+
+	if (!fds || !tops)
+		nk_die(1, "out of memory");
+	for (int i = optind; i < argc; i++) {
+		const char *p = argv[i];
+		struct statfs sfs;
+		struct statvfs svfs;
+		int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0) {
+			struct stat lst;
+
+			if (errno == ELOOP || (errno == ENOTDIR && lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)))
+				nk_die(1, "'%s' is a symlink (give the directory itself)", p);
+			if (errno == ENOTDIR)
+				nk_die(1, "'%s' is not a directory (give the top directory of a tree)", p);
+			nk_die(1, "cannot open '%s': %s", p, strerror(errno));
+		}
+		if (fstat(fd, &tops[i - optind]) < 0 || fstatfs(fd, &sfs) < 0 || fstatvfs(fd, &svfs) < 0)
+			nk_die(1, "cannot stat '%s': %s", p, strerror(errno));
+		if (!mount_dest && sfs.f_type == OVERLAYFS_MAGIC)
+			nk_die(1, "'%s' is an overlay mount: chown through the merged view copies every file up (shift the layer directories instead)", p);
+		if (!check && !dry && !mount_dest && (svfs.f_flag & ST_RDONLY))
+			nk_die(1, "cannot shift '%s': read-only file system", p);
+		fds[i - optind] = fd;
+	}
+	if (mount_dest) {
+		do_mount(argv[optind], mount_dest);
+		close(fds[0]);
+		free(fds);
+		free(tops);
+		nk_shift_free(&shift);
+		nk_maps_free(&to);
+		nk_maps_free(&from);
+		return 0;
+	}
+
+	t0 = now_s();
+	pthread_mutex_init(&links.lock, NULL);
+	pthread_mutex_init(&pending.lock, NULL);
+	for (int i = optind; i < argc && status == 0; i++) {
+		const char *p = argv[i];
+		struct nk_walk_stats ws;
+		char jpath[4400];
+		pthread_t pt;
+		int pstarted = 0;
+
+		if (!check && !dry)
+			mkdir_p(state_dir);
+		/* Resume state first, so that the scan knows what is done. */
+		if (!check && journal_begin(state_dir, p, &tops[i - optind], 0, jpath, sizeof jpath) == 1)
+			continue;
+		if (check || unmapped == UNMAPPED_FAIL) {
+			uint64_t bad;
+
+			phase = PHASE_SCAN;
+			atomic_store(&n_offenders, 0);
+			if (nk_walk(fds[i - optind], p, jobs, visit, walk_error, NULL, &ws, &e) < 0)
+				nk_die_err(1, &e);
+			inoset_free(&links);
+			bad = atomic_load(&n_offenders);
+			progress_total = ws.entries;
+			if (check) {
+				if (bad > MAX_OFFENDERS)
+					printf("... %llu more\n", (unsigned long long)(bad - MAX_OFFENDERS));
+				if (ws.errors)
+					status = 2;
+				else if (bad)
+					status = status ? status : 1;
+				atomic_fetch_add(&n_files, ws.entries);
+				continue;
+			}
+			if (ws.errors) {
+				nk_warnx("nothing changed: %llu %s of '%s' cannot be read (see above)",
+					 (unsigned long long)ws.errors, ws.errors == 1 ? "entry" : "entries", p);
+				exit(1);
+			}
+			if (bad) {
+				nk_warnx("nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
+					 (unsigned long long)bad, bad == 1 ? "id" : "ids", p);
+				exit(1);
+			}
+		}
+		phase = PHASE_SHIFT;
+		if (!dry && journal_begin(state_dir, p, &tops[i - optind], 1, jpath, sizeof jpath) == 1)
+			continue;
+		if (progress && pthread_create(&pt, NULL, progress_main, NULL) == 0)
+			pstarted = 1;
+		if (nk_walk(fds[i - optind], p, jobs, visit, walk_error, NULL, &ws, &e) < 0)
+			nk_die_err(1, &e);
+		if (pstarted) {
+			atomic_store(&progress_stop, 1);
+			pthread_join(pt, NULL);
+			atomic_store(&progress_stop, 0);
+		}
+		inoset_free(&links);
+		atomic_fetch_add(&n_skipped, ws.mounts_skipped + ws.errors);
+		if (ws.errors) {
+			nk_warnx("%llu entries of '%s' were not shifted (see above; run it again when fixed)",
+				 (unsigned long long)ws.errors, p);
+			status = 1;
+		} else if (jfd >= 0) {
+			/* Complete: the journal says so (see journal_begin). */
+			if (nk_write_full(jfd, "done\n", 5) < 0)
+				nk_warn("cannot complete the journal '%s'", jpath);
+		}
+		if (jfd >= 0) {
+			close(jfd);
+			jfd = -1;
+		}
+		close(fds[i - optind]);
+	}
+	if (json)
+		printf("{\"files\":%llu,\"changed\":%llu,\"acls\":%llu,\"capabilities\":%llu,\"hardlinks\":%llu,"
+		       "\"skipped\":%llu,\"unmapped\":%llu,\"errors\":%llu,\"resumed\":%llu,\"dry_run\":%s,\"seconds\":%.3f}\n",
+		       (unsigned long long)n_files, (unsigned long long)n_changed, (unsigned long long)n_acls,
+		       (unsigned long long)n_caps, (unsigned long long)n_links, (unsigned long long)n_skipped,
+		       (unsigned long long)n_unmapped, (unsigned long long)n_errors,
+		       (unsigned long long)n_done_before, dry ? "true" : "false", now_s() - t0);
+	else if (dry)
+		printf("would change %llu of %llu files (%llu ACLs, %llu capabilities)\n",
+		       (unsigned long long)n_changed, (unsigned long long)n_files, (unsigned long long)n_acls,
+		       (unsigned long long)n_caps);
+	nk_shift_free(&shift);
+	nk_maps_free(&to);
+	nk_maps_free(&from);
+	free(fds);
+	free(tops);
+	return status;
+}
