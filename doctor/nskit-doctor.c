@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	int ngroups = (int)NK_ARRAY_SIZE(groups);
 	enum nk_status worst;
 
-	nk_tool_init("nskit-doctor");
+	nk_tool_init("nskit-doctor", argv);
 	while ((c = getopt_long(argc, argv, "u:JqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	uint64_t ns_self, ns_target, my_start = 0, pid_start = 0;
 	int dirfd = -1, pidfd;
 
-	nk_tool_init("idmap-apply");
+	nk_tool_init("idmap-apply", argv);
 	nk_mapopts_init(&mo, &names);
 	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
 		switch (c) {

@@ -467,7 +467,7 @@ int main(int argc, char **argv)
 	pid_t pid = 0;
 	int c, r = 0;
 
-	nk_tool_init("idmap-show");
+	nk_tool_init("idmap-show", argv);
 	while ((c = getopt_long(argc, argv, "mat:n:gpf:JhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':

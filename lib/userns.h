@@ -42,8 +42,11 @@ int nk_userns_owner(pid_t pid, uid_t *owner, struct nk_err *e);
 int nk_userns_join(int pidfd, pid_t pid, struct nk_err *e);
 
 /* Become UID/GID (both mapped) in the namespace we are in. KEEP_CAPS: the
- * capabilities survive the change and the exec (ambient set). */
-int nk_become(uid_t uid, gid_t gid, int keep_caps, struct nk_err *e);
+ * capabilities survive the change and the exec (ambient set). DROP_GROUPS:
+ * no supplementary groups any more (util-linux unshare --setgid), where
+ * setgroups(2) is allowed; where it is denied (/proc/self/setgroups "deny")
+ * the kernel keeps them, and so do we. */
+int nk_become(uid_t uid, gid_t gid, int keep_caps, int drop_groups, struct nk_err *e);
 
 /* Set the propagation of every mount (MS_PRIVATE, MS_SLAVE, MS_SHARED). */
 int nk_set_propagation_all(unsigned long type, struct nk_err *e);

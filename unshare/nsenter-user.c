@@ -17,6 +17,7 @@
 #include <time.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <libsmartcols.h>
 #include "caps.h"
@@ -36,7 +37,8 @@ enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
 
 enum {
 	OPT_NO_MAP = 256, OPT_INFO_FD, OPT_BLOCK_FD, OPT_NO_MOUNT, OPT_PROPAGATION, OPT_SETGROUPS,
-	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE, OPT_ISOLATE
+	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE, OPT_ISOLATE,
+	OPT_KILL_CHILD
 };
 
 static void __attribute__((noreturn)) usage(void)
@@ -64,6 +66,8 @@ static void __attribute__((noreturn)) usage(void)
 	       "     --propagation slave|shared|private|unchanged\n"
 	       "                             propagation of the new mount namespace (default private)\n"
 	       " -f, --fork                  run COMMAND as a child, forward every signal\n"
+	       "     --kill-child[=SIGNAL]   when nsenter-user dies, send SIGNAL to the child\n"
+	       "                             (default SIGKILL, also without this option; implies --fork)\n"
 	       " -p, --pid                   also a pid namespace with a fresh /proc (implies --fork)\n"
 	       " -U, --uid ID                become this uid inside (default 0)\n"
 	       " -G, --gid ID                become this gid inside (default 0)\n"
@@ -394,8 +398,27 @@ static void __attribute__((noreturn)) exec_command(char **argv)
 	nk_die(errno == ENOENT ? 127 : 126, "cannot run '%s': %s", argv[0], strerror(errno));
 }
 
+/* The child died of SIG: die of it too, as util-linux unshare --fork does,
+ * so that the caller sees a death by signal (a shell's 128+N, Python's -N),
+ * not an exit status that looks like one. No core of ours is added to the
+ * child's. _exit is the fallback for a signal that cannot kill. */
+static void __attribute__((noreturn)) die_of(int sig)
+{
+	struct rlimit nocore = { 0, 0 };
+	sigset_t one;
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	signal(sig, SIG_DFL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig);
+}
+
 /* --fork: the parent forwards every signal to the child and returns its
- * status; a child stopped by job control stops the parent too. */
+ * status (a death by signal is passed on as one); a child stopped by job
+ * control stops the parent too. */
 static void __attribute__((noreturn)) forward_until_exit(pid_t child)
 {
 	sigset_t all;
@@ -417,7 +440,7 @@ static void __attribute__((noreturn)) forward_until_exit(pid_t child)
 				if (WIFEXITED(st))
 					_exit(WEXITSTATUS(st));
 				if (WIFSIGNALED(st))
-					_exit(128 + WTERMSIG(st));
+					die_of(WTERMSIG(st));
 				if (WIFSTOPPED(st))
 					kill(getpid(), SIGSTOP);
 			}
@@ -449,6 +472,7 @@ int main(int argc, char **argv)
 		{ "propagation", required_argument, NULL, OPT_PROPAGATION },
 		{ "fork", no_argument, NULL, 'f' },
 		{ "pid", no_argument, NULL, 'p' },
+		{ "kill-child", optional_argument, NULL, OPT_KILL_CHILD },
 		{ "uid", required_argument, NULL, 'U' },
 		{ "gid", required_argument, NULL, 'G' },
 		{ "setgroups", required_argument, NULL, OPT_SETGROUPS },
@@ -473,14 +497,14 @@ int main(int argc, char **argv)
 	const char *prop_name = NULL;
 	unsigned long prop = MS_PRIVATE;
 	int info_fd = -1, block_fd = -1, no_mount = 0, do_fork = 0, pidns = 0, keep_caps = 0;
-	int nnp = 0, json = 0, set_uid = 0, set_gid = 0, c, flags, dirfd = -1;
+	int kill_sig = SIGKILL, nnp = 0, json = 0, set_uid = 0, set_gid = 0, c, flags, dirfd = -1;
 	uint32_t in_uid = 0, in_gid = 0;
 	uint64_t my_start = 0;
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	char **cmd;
 
-	nk_tool_init("nsenter-user");
+	nk_tool_init("nsenter-user", argv);
 	nk_mapopts_init(&mo, &names);
 	while ((c = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -535,6 +559,12 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			pidns = 1;
+			break;
+		case OPT_KILL_CHILD:
+			if (optarg && nk_parse_signal(optarg, &kill_sig) < 0)
+				nk_usage_errorx("invalid --kill-child signal '%s': use a name (TERM, SIGKILL) or a number",
+						optarg);
+			do_fork = 1;
 			break;
 		case 'U':
 			if (nk_parse_id_e(optarg, &in_uid, "uid", &e) < 0)
@@ -790,13 +820,14 @@ run:
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (pidns && nk_mount_proc(&e) < 0)
 			nk_die_err(1, &e);
-		if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, &e) < 0)
+		if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, set_uid > 0 || set_gid > 0, &e) < 0)
 			nk_die_err(1, &e);
-		/* Set after the id change, which clears it; end with the parent. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/* Set after the id change, which clears it: the child gets
+		 * KILL_SIG (--kill-child) when the parent dies, however it dies. */
+		prctl(PR_SET_PDEATHSIG, kill_sig, 0, 0, 0);
 		if (getppid() != parent && !pidns)
 			_exit(1);
-	} else if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, &e) < 0) {
+	} else if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, set_uid > 0 || set_gid > 0, &e) < 0) {
 		nk_die_err(1, &e);
 	}
 	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
