@@ -313,7 +313,7 @@ START_TEST(test_file)
 			 "as root, or use a smaller --isolate=SIZE)", (int)getpid());
 		ck_assert_str_eq(e.msg, want);
 	}
-	ck_assert_int_eq(nk_slice_move(dfd, 999999999, 1, getpid(), me, "y", &e), -ENOENT);
+	ck_assert_int_eq(nk_slice_move(dfd, 999999999, 1, getpid(), me, "y", 0, &e), -ENOENT);
 	ck_assert_int_eq(nk_slice_release(dfd, getpid(), me, &e), 0);
 	ck_assert_int_eq(nk_slices_load(dfd, &s, &e), 0);
 	ck_assert_uint_eq(s.n, 1);                                    /* one of the two with pid+start */
