@@ -135,7 +135,7 @@ mkfifo "$shared/maps"
 chmod 666 "$shared/maps"
 userns_proc up nhu
 bg ap as nhu "$NSKIT_BIN/idmap-apply" --from "$shared/maps" "$up"
-until_ok test "$(tr '\0' '|' < "/proc/$ap/cmdline" 2>/dev/null)" != ""
+until_ok test "$(cat "/proc/$ap/comm" 2>/dev/null)" = idmap-apply
 is "$(tr '\0' '|' < "/proc/$ap/cmdline")" "$NSKIT_BIN/idmap-apply|--from|$shared/maps|$up|" \
 	"cmdline of a running idmap-apply (run by path) is exactly its argv"
 echo "b 0 $uid 1" > "$shared/maps"
