@@ -72,7 +72,9 @@ int nk_parse_signal(const char *s, int *out)
 	uint64_t v;
 
 	if (nk_parse_u64(s, (uint64_t)SIGRTMAX, &v) == 0) {
-		if (v == 0)
+		/* 0 is no signal; below SIGRTMIN, a number without a name is one
+		 * the C library keeps for itself (32 and 33 in glibc). */
+		if (v == 0 || ((int)v < SIGRTMIN && !sigabbrev_np((int)v)))
 			return -EINVAL;
 		*out = (int)v;
 		return 0;

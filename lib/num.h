@@ -24,7 +24,8 @@ int nk_parse_pid(const char *s, pid_t *out);
 int nk_parse_fd(const char *s, int *out);
 
 /* A signal: a name with or without "SIG" in any case ("TERM", "sigterm"),
- * or a number, 1..SIGRTMAX. 0 or -EINVAL. */
+ * or a number, 1..SIGRTMAX (not those the C library keeps for itself).
+ * 0 or -EINVAL. */
 int nk_parse_signal(const char *s, int *out);
 
 /* Same, with a message naming what was parsed ("invalid count 'x'"). */

@@ -80,7 +80,7 @@ static const struct {
 	{ "KILL", 0, SIGKILL }, { "SIGKILL", 0, SIGKILL }, { "term", 0, SIGTERM }, { "SigHup", 0, SIGHUP },
 	{ "15", 0, 15 }, { "1", 0, 1 }, { "64", 0, 64 }, { "65", -EINVAL, 0 }, { "0", -EINVAL, 0 },
 	{ "", -EINVAL, 0 }, { "SIG", -EINVAL, 0 }, { "SIGSIGKILL", -EINVAL, 0 }, { "KILL ", -EINVAL, 0 },
-	{ "-9", -EINVAL, 0 }, { "USR1", 0, SIGUSR1 }, { "RTMIN", -EINVAL, 0 }, { "9x", -EINVAL, 0 },
+	{ "-9", -EINVAL, 0 }, { "USR1", 0, SIGUSR1 }, { "RTMIN", -EINVAL, 0 }, { "9x", -EINVAL, 0 }, { "33", -EINVAL, 0 },
 };
 
 START_TEST(test_signal_table)
