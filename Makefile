@@ -232,5 +232,10 @@ $(O)/tests/helpers/libsubid_nktest.so: tests/helpers/subid-plugin/libsubid_nktes
 	@mkdir -p $(dir $@)
 	$(CC) $(NK_CFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS)
 tests: $(O)/tests/helpers/libsubid_nktest.so
+# nsenter-user's tests: killed at a chosen libc call (LD_PRELOAD).
+$(O)/tests/helpers/killat.so: tests/helpers/killat/killat.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NK_CFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< $(LDFLAGS) -ldl
+tests: $(O)/tests/helpers/killat.so
 
 -include $(wildcard $(O)/.deps/*.d)

@@ -1086,7 +1086,7 @@ int main(int argc, char **argv)
 	struct diag d;
 	enum nk_status worst;
 
-	nk_tool_init("nskit-doctor");
+	nk_tool_init("nskit-doctor", argv);
 	memset(&x, 0, sizeof x);
 	while ((c = getopt_long(argc, argv, "u:Jqne:hV", opts, NULL)) != -1) {
 		switch (c) {

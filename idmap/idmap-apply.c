@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	uint64_t ns_self, ns_target, my_start = 0, pid_start = 0;
 	int dirfd = -1, pidfd;
 
-	nk_tool_init("idmap-apply");
+	nk_tool_init("idmap-apply", argv);
 	nk_mapopts_init(&mo, &names);
 	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -148,13 +148,10 @@ int main(int argc, char **argv)
 
 	nk_user_name(uid, user, sizeof user);
 	if (mo.mode == NK_MAPMODE_ISOLATE) {
-		char path[4096];
-
 		/* Recorded under this process first: if anything fails before the
 		 * maps are written, it ends and the slice is free again. Once they
-		 * are, the record names PID. */
-		if (nk_session_dir_path(getenv("XDG_RUNTIME_DIR"), uid, path, sizeof path, &e) < 0 ||
-		    (dirfd = nk_session_dir_open(path, uid, 1, &e)) < 0 ||
+		 * are, the record names PID and its namespace. */
+		if ((dirfd = nk_slice_dir_open(uid, 1, &e)) < 0 ||
 		    nk_proc_starttime(pid, &pid_start, &e) < 0 || nk_proc_starttime(0, &my_start, &e) < 0 ||
 		    nk_slice_maps(dirfd, user, mo.slice_size, getpid(), my_start, NULL, maps, NULL, &e) < 0)
 			nk_die_err(1, &e);
@@ -206,7 +203,7 @@ int main(int argc, char **argv)
 	}
 	nk_maps_free(maps);
 	if (dirfd >= 0) {
-		if (nk_slice_move(dirfd, getpid(), my_start, pid, pid_start, NULL, &e) < 0)
+		if (nk_slice_move(dirfd, getpid(), my_start, pid, pid_start, NULL, ns_target, &e) < 0)
 			nk_die_err(1, &e);
 		pending_dirfd = -1;
 		close(dirfd);

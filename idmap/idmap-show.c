@@ -31,13 +31,10 @@ static struct nk_slices slices;     /* the caller's live isolated slices */
  * read (no folder, not the caller's) is not an error here: no names. */
 static void load_slices(void)
 {
-	char path[4096];
 	struct nk_err e;
 	int dirfd;
 
-	if (nk_session_dir_path(getenv("XDG_RUNTIME_DIR"), getuid(), path, sizeof path, &e) < 0)
-		return;
-	dirfd = nk_session_dir_open(path, getuid(), 0, &e);
+	dirfd = nk_slice_dir_open(getuid(), 0, &e);
 	if (dirfd < 0)
 		return;
 	if (nk_slices_load_live(dirfd, &slices, &e) < 0)
@@ -467,7 +464,7 @@ int main(int argc, char **argv)
 	pid_t pid = 0;
 	int c, r = 0;
 
-	nk_tool_init("idmap-show");
+	nk_tool_init("idmap-show", argv);
 	while ((c = getopt_long(argc, argv, "mat:n:gpf:JhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':

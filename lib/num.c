@@ -1,4 +1,7 @@
 #include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <strings.h>
 #include "num.h"
 
 int nk_parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -62,6 +65,33 @@ int nk_parse_fd(const char *s, int *out)
 		return r;
 	*out = (int)v;
 	return 0;
+}
+
+int nk_parse_signal(const char *s, int *out)
+{
+	uint64_t v;
+
+	if (nk_parse_u64(s, (uint64_t)SIGRTMAX, &v) == 0) {
+		/* 0 is no signal; below SIGRTMIN, a number without a name is one
+		 * the C library keeps for itself (32 and 33 in glibc). */
+		if (v == 0 || ((int)v < SIGRTMIN && !sigabbrev_np((int)v)))
+			return -EINVAL;
+		*out = (int)v;
+		return 0;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (!*s)
+		return -EINVAL;
+	for (int i = 1; i < SIGRTMIN; i++) {
+		const char *name = sigabbrev_np(i);
+
+		if (name && strcasecmp(s, name) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 int nk_parse_u32_e(const char *s, uint32_t max, uint32_t *out,

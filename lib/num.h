@@ -23,6 +23,11 @@ int nk_parse_pid(const char *s, pid_t *out);
 /* A file descriptor number: 0..INT_MAX. */
 int nk_parse_fd(const char *s, int *out);
 
+/* A signal: a name with or without "SIG" in any case ("TERM", "sigterm"),
+ * or a number, 1..SIGRTMAX (not those the C library keeps for itself).
+ * 0 or -EINVAL. */
+int nk_parse_signal(const char *s, int *out);
+
 /* Same, with a message naming what was parsed ("invalid count 'x'"). */
 int nk_parse_u32_e(const char *s, uint32_t max, uint32_t *out,
 		   const char *what, struct nk_err *e);

@@ -112,7 +112,7 @@ int nk_proc_ns_ino(pid_t pid, const char *name, uint64_t *ino, struct nk_err *e)
 	return 0;
 }
 
-int nk_proc_starttime(pid_t pid, uint64_t *start, struct nk_err *e)
+int nk_proc_stat(pid_t pid, char *state, uint64_t *start, struct nk_err *e)
 {
 	char path[64], buf[1024], *p, *save = NULL, *t;
 	ssize_t r;
@@ -130,11 +130,18 @@ int nk_proc_starttime(pid_t pid, uint64_t *start, struct nk_err *e)
 		return nk_errf(e, EINVAL, "cannot parse %s", path);
 	for (t = strtok_r(p + 1, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
 		field++;
+		if (field == 3 && state)
+			*state = t[0];
 		if (field == 22)
 			return nk_parse_u64(t, UINT64_MAX, start) < 0 ?
 				nk_errf(e, EINVAL, "cannot parse %s", path) : 0;
 	}
 	return nk_errf(e, EINVAL, "cannot parse %s", path);
+}
+
+int nk_proc_starttime(pid_t pid, uint64_t *start, struct nk_err *e)
+{
+	return nk_proc_stat(pid, NULL, start, e);
 }
 
 int nk_proc_cmdline(pid_t pid, char *buf, size_t len)

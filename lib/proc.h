@@ -14,6 +14,8 @@ int nk_proc_ns_ino(pid_t pid, const char *name, uint64_t *ino, struct nk_err *e)
 /* Start time (clock ticks since boot, field 22 of /proc/PID/stat): with the
  * pid it names one process for good, even after the pid is reused. */
 int nk_proc_starttime(pid_t pid, uint64_t *start, struct nk_err *e);
+/* Same, and the state letter (field 3: 'R', 'S', 'Z' for a zombie...). */
+int nk_proc_stat(pid_t pid, char *state, uint64_t *start, struct nk_err *e);
 /* The comm name and command line (NUL separated args joined by spaces). */
 int nk_proc_cmdline(pid_t pid, char *buf, size_t len);
 /* Does /proc/PID exist? */

@@ -194,34 +194,62 @@ bad:
 	return 0;
 }
 
+int nk_read_regular_at(int dirfd, const char *name, size_t max, char **out, size_t *len)
+{
+	NK_AUTOCLOSE int fd = -1;
+	NK_AUTOFREE char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+
+	*out = NULL;
+	*len = 0;
+	/* O_NONBLOCK: a FIFO put there must not hang us at open (nor at read,
+	 * below: it is refused first); O_NOFOLLOW: no symlink is followed. */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	buf = malloc(max + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (got <= max && (n = read(fd, buf + got, max + 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		got += (size_t)n;
+	}
+	if (got > max)
+		return -EFBIG;          /* it grew since fstat */
+	buf[got] = '\0';
+	*out = nk_steal(&buf);
+	*len = got;
+	return 0;
+}
+
 int nk_session_load(int dirfd, const char *name, struct nk_session *s, struct nk_err *e)
 {
-	char buf[1024];
-	ssize_t n;
-	size_t got = 0;
-	int fd;
+	NK_AUTOFREE char *buf = NULL;
+	size_t got;
+	int r;
 
 	if (nk_session_name_valid(name, e) < 0)
 		return -e->code;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return nk_errf(e, ENOENT, "no session '%s' (see 'nsenter-user --list')", name);
-		return nk_syserr(e, errno, "cannot open the record of session '%s'", name);
-	}
-	while (got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-
-			close(fd);
-			return nk_syserr(e, err, "cannot read the record of session '%s'", name);
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
+	r = nk_read_regular_at(dirfd, name, 1023, &buf, &got);
+	if (r == -ENOENT)
+		return nk_errf(e, ENOENT, "no session '%s' (see 'nsenter-user --list')", name);
+	if (r == -EINVAL)
+		return nk_errf(e, EINVAL, "the record of session '%s' is not a regular file (remove it)", name);
+	if (r == -EFBIG)
+		return nk_errf(e, EINVAL, "the record of session '%s' is too large to be one (remove it)", name);
+	if (r < 0)
+		return nk_syserr(e, -r, "cannot read the record of session '%s'", name);
 	return nk_session_parse(buf, name, s, e);
 }
 
@@ -316,6 +344,7 @@ int nk_session_open(const struct nk_session *s, uid_t uid, int *pidfd, struct nk
 {
 	uint64_t start, ino;
 	uid_t owner;
+	char state = '?';
 	int fd;
 
 	*pidfd = -1;
@@ -331,8 +360,15 @@ int nk_session_open(const struct nk_session *s, uid_t uid, int *pidfd, struct nk
 	}
 	/* The pidfd pins one process; its start time says whether it is the
 	 * one the record names or a later process that got the same pid. */
-	if (nk_proc_starttime(s->pid, &start, e) < 0 || start != s->start)
+	if (nk_proc_stat(s->pid, &state, &start, e) < 0 || start != s->start)
 		goto stale;
+	/* A zombie is not a holder any more: it has left its namespaces (a
+	 * parent that reaps late, as many containers' pid 1 do, keeps it). */
+	if (state == 'Z' || state == 'X') {
+		close(fd);
+		return nk_errf(e, ESTALE, "session '%s' has ended (its holder, process %d, is a zombie its parent "
+			       "has not reaped)", s->name, (int)s->pid);
+	}
 	if (nk_proc_ns_ino(s->pid, "user", &ino, e) < 0) {
 		uid_t euid;
 
@@ -344,6 +380,9 @@ int nk_session_open(const struct nk_session *s, uid_t uid, int *pidfd, struct nk
 		goto stale;
 	}
 	if (ino != s->userns)
+		goto stale;
+	/* ... and a holder without its mount namespace is none either. */
+	if (s->mntns && (nk_proc_ns_ino(s->pid, "mnt", &ino, e) < 0 || ino != s->mntns))
 		goto stale;
 	if (nk_userns_owner(s->pid, &owner, e) < 0) {
 		close(fd);
@@ -362,7 +401,30 @@ stale:
 		       s->name, (int)s->pid);
 }
 
-static void __attribute__((noreturn)) holder(void)
+/* Until the record is written and the creator says so on COMMIT, the
+ * holder only waits: if the creator dies first (the pipe reads end of file
+ * without a byte), it removes the record if it was written for it, and
+ * ends. A session is thus made whole or not at all. */
+static void wait_commit(int commit, int dirfd, const char *name)
+{
+	struct nk_session s;
+	struct nk_err e;
+	uint64_t me;
+	char c;
+	ssize_t n;
+
+	do
+		n = read(commit, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		return;
+	if (nk_session_load(dirfd, name, &s, &e) == 0 && s.pid == getpid() &&
+	    nk_proc_starttime(0, &me, &e) == 0 && s.start == me)
+		unlinkat(dirfd, name, 0);
+	_exit(1);
+}
+
+static void __attribute__((noreturn)) holder(int commit, int dirfd, const char *name)
 {
 	static const int ignore[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU,
 				      SIGUSR1, SIGUSR2, SIGALRM };
@@ -374,6 +436,8 @@ static void __attribute__((noreturn)) holder(void)
 		signal(ignore[i], SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_NAME, "nskit-holder", 0, 0, 0);
+	wait_commit(commit, dirfd, name);
 	if (chdir("/") < 0)
 		_exit(1);
 	fd = open("/dev/null", O_RDWR);
@@ -386,47 +450,73 @@ static void __attribute__((noreturn)) holder(void)
 	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
 		for (int i = 3; i < 1024; i++)
 			close(i);
-	prctl(PR_SET_NAME, "nskit-holder", 0, 0, 0);
 	for (;;)
 		pause();
 }
 
-int nk_session_spawn_holder(pid_t *pid, struct nk_err *e)
+int nk_session_spawn_holder(int dirfd, const char *name, pid_t *pid, int *commit, struct nk_err *e)
 {
-	int p[2], st, err;
+	int p[2], c[2], st, err;
 	pid_t mid, h = 0;
 	ssize_t n;
 
+	*commit = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return nk_syserr(e, errno, "cannot create a pipe");
+	if (pipe2(c, O_CLOEXEC) < 0) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
+		return nk_syserr(e, err, "cannot create a pipe");
+	}
 	mid = fork();
 	if (mid < 0) {
 		err = errno;
 		close(p[0]);
 		close(p[1]);
+		close(c[0]);
+		close(c[1]);
 		return nk_syserr(e, err, "cannot fork the session holder");
 	}
 	if (mid == 0) {
 		pid_t g;
 
 		close(p[0]);
+		close(c[1]);    /* only the creator may hold the commit pipe open */
 		g = fork();
 		if (g == 0)
-			holder();
+			holder(c[0], dirfd, name);
 		if (write(p[1], &g, sizeof g) != (ssize_t)sizeof g)
 			_exit(1);
 		_exit(g < 0 ? 1 : 0);
 	}
 	close(p[1]);
+	close(c[0]);
 	do
 		n = read(p[0], &h, sizeof h);
 	while (n < 0 && errno == EINTR);
 	close(p[0]);
 	while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof h || h <= 0)
+	if (n != (ssize_t)sizeof h || h <= 0) {
+		close(c[1]);
 		return nk_errf(e, EIO, "cannot fork the session holder");
+	}
 	*pid = h;
+	*commit = c[1];
+	return 0;
+}
+
+int nk_session_commit(int commit, struct nk_err *e)
+{
+	ssize_t n;
+
+	do
+		n = write(commit, "1", 1);
+	while (n < 0 && errno == EINTR);
+	close(commit);
+	if (n != 1)
+		return nk_syserr(e, n < 0 ? errno : EIO, "cannot start the session holder");
 	return 0;
 }
 

@@ -57,6 +57,12 @@ int nk_session_format(const struct nk_session *s, char *buf, size_t len);
 /* Parse a record; NAME is the file it came from (it must match). */
 int nk_session_parse(const char *text, const char *name, struct nk_session *s, struct nk_err *e);
 
+/* Read NAME in DIRFD whole (at most MAX bytes, NUL-terminated, *OUT to
+ * free): opened with O_NOFOLLOW|O_NONBLOCK and refused unless a regular
+ * file, so a symlink or FIFO planted there never makes us follow or hang.
+ * 0, -ENOENT, -EINVAL (not a regular file, or a symlink), -EFBIG, -errno. */
+int nk_read_regular_at(int dirfd, const char *name, size_t max, char **out, size_t *len);
+
 /* Read the record NAME in DIRFD: -ENOENT (with a message) when there is none. */
 int nk_session_load(int dirfd, const char *name, struct nk_session *s, struct nk_err *e);
 /* Write the record, atomically and exclusively: -EEXIST when one exists. */
@@ -65,16 +71,22 @@ int nk_session_remove(int dirfd, const char *name, struct nk_err *e);
 /* Every record in DIRFD (sorted by name). */
 int nk_session_list(int dirfd, struct nk_session **out, size_t *n, struct nk_err *e);
 
-/* Is the holder of S alive and the one recorded (start time, user namespace)?
- * 0 and *PIDFD set (close-on-exec) when it is; -ESTALE when it has ended or
- * its pid now belongs to another process; -EPERM when the namespace is not
- * UID's. */
+/* Is the holder of S alive and the one recorded (start time, user and mount
+ * namespace)? 0 and *PIDFD set (close-on-exec) when it is; -ESTALE when it
+ * has ended, is a zombie, has left its namespaces or its pid now belongs to
+ * another process; -EPERM when the process or namespace is not UID's. */
 int nk_session_open(const struct nk_session *s, uid_t uid, int *pidfd, struct nk_err *e);
 
 /* Start a holder in the namespaces of this process: a grandchild (so that it
  * is never a child of the command that runs next), in its own session, fds
- * closed, sleeping until killed. *PID is its pid. */
-int nk_session_spawn_holder(pid_t *pid, struct nk_err *e);
+ * closed, sleeping until killed. *PID is its pid. It waits first for
+ * nk_session_commit(*COMMIT), to be called once the record NAME in DIRFD is
+ * written: if this process ends before (killed mid-way), the holder removes
+ * the record if it names it and ends too, so no holder is ever left without
+ * a record. */
+int nk_session_spawn_holder(int dirfd, const char *name, pid_t *pid, int *commit, struct nk_err *e);
+/* Let the holder go on (and close COMMIT). */
+int nk_session_commit(int commit, struct nk_err *e);
 
 /* Fill S for the holder PID: start time, namespaces, uid, now. */
 int nk_session_describe(struct nk_session *s, const char *name, pid_t pid, uid_t uid,

@@ -5,6 +5,7 @@
 #include "num.h"
 #include "proc.h"
 #include "slice.h"
+#include "userns.h"
 
 void nk_slices_free(struct nk_slices *s)
 {
@@ -86,6 +87,9 @@ int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 				if (nk_parse_u64(eq, UINT64_MAX, &s.start) < 0)
 					goto bad;
 				seen |= F_START;
+			} else if (strcmp(w, "userns") == 0) {
+				if (nk_parse_u64(eq, UINT64_MAX, &s.userns) < 0)
+					goto bad;
 			} else if (strcmp(w, "session") == 0) {
 				struct nk_err e2;
 
@@ -122,8 +126,12 @@ int nk_slices_format(const struct nk_slices *s, char *buf, size_t len)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct nk_slice *x = &s->v[i];
 
-		n = snprintf(buf + off, len - off, "uid=%u gid=%u count=%u pid=%d start=%llu%s%s\n", x->uid,
-			     x->gid, x->count, (int)x->pid, (unsigned long long)x->start,
+		char ns[32] = "";
+
+		if (x->userns)
+			snprintf(ns, sizeof ns, " userns=%llu", (unsigned long long)x->userns);
+		n = snprintf(buf + off, len - off, "uid=%u gid=%u count=%u pid=%d start=%llu%s%s%s\n", x->uid,
+			     x->gid, x->count, (int)x->pid, (unsigned long long)x->start, ns,
 			     x->session[0] ? " session=" : "", x->session);
 		if (n < 0 || (size_t)n >= len - off)
 			return -ENOSPC;
@@ -138,23 +146,63 @@ int nk_slice_alive(pid_t pid, uint64_t start)
 {
 	struct nk_err e;
 	uint64_t now;
+	char state;
 
 	/* The start time names one process for good: a pid reused since has
-	 * another one. A process that cannot be read is gone. */
-	return nk_proc_starttime(pid, &now, &e) == 0 && now == start;
+	 * another one. A process that cannot be read is gone; a zombie has
+	 * left its namespaces. */
+	return nk_proc_stat(pid, &state, &now, &e) == 0 && now == start && state != 'Z' && state != 'X';
 }
 
 size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive)
 {
-	size_t j = 0, dropped;
+	size_t j = 0, dropped, nask = 0;
+	struct nk_userns_want *ask = NULL;
+	pid_t *found = NULL;
+	int *live = calloc(s->n ? s->n : 1, sizeof *live);
 
+	if (!live)
+		return 0;       /* keep them all: never free a slice we are unsure of */
 	if (!alive)
 		alive = nk_slice_alive;
 	for (size_t i = 0; i < s->n; i++)
-		if (alive(s->v[i].pid, s->v[i].start))
+		live[i] = alive(s->v[i].pid, s->v[i].start);
+	/* Its owner gone, a slice is still held while any process is left in
+	 * its user namespace (a --join of a stopped session, a child the
+	 * command left behind): ask /proc about those, all in one pass. */
+	for (size_t i = 0; i < s->n; i++)
+		if (!live[i] && s->v[i].userns)
+			nask++;
+	if (nask) {
+		ask = malloc(nask * sizeof *ask);
+		found = calloc(nask, sizeof *found);
+		if (!ask || !found) {
+			free(ask);
+			free(found);
+			free(live);
+			return 0;
+		}
+		nask = 0;
+		for (size_t i = 0; i < s->n; i++)
+			if (!live[i] && s->v[i].userns)
+				ask[nask++] = (struct nk_userns_want){ s->v[i].userns, s->v[i].uid, s->v[i].count };
+		if (nk_userns_scan(ask, nask, found) < 0) {
+			for (size_t k = 0; k < nask; k++)
+				found[k] = 1;   /* cannot tell: keep them */
+		}
+		nask = 0;
+		for (size_t i = 0; i < s->n; i++)
+			if (!live[i] && s->v[i].userns)
+				live[i] = found[nask++] != 0;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		if (live[i])
 			s->v[j++] = s->v[i];
 	dropped = s->n - j;
 	s->n = j;
+	free(ask);
+	free(found);
+	free(live);
 	return dropped;
 }
 
@@ -281,40 +329,43 @@ const struct nk_slice *nk_slice_lookup(const struct nk_slices *s, enum nk_idtype
 
 /* --- the file -------------------------------------------------------------- */
 
+/* The folder of DIRFD, for messages. */
+static const char *dir_name(int dirfd, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+	n = readlink(link, buf, len - 1);
+	if (n <= 0)
+		return "the slice folder";
+	buf[n] = '\0';
+	return buf;
+}
+
 int nk_slices_load(int dirfd, struct nk_slices *out, struct nk_err *e)
 {
-	NK_AUTOCLOSE int fd = -1;
 	NK_AUTOFREE char *buf = NULL;
-	size_t got = 0, cap = 0;
-	ssize_t n;
+	char dir[4096];
+	size_t got;
+	int r;
 
 	out->n = 0;
 	out->v = NULL;
-	fd = openat(dirfd, NK_SLICE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return nk_syserr(e, errno, "cannot open the slice records");
-	}
-	for (;;) {
-		if (got + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (!nb)
-				return nk_errf(e, ENOMEM, "out of memory");
-			buf = nb;
-			cap += 65536;
-		}
-		n = read(fd, buf + got, cap - got - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return nk_syserr(e, errno, "cannot read the slice records");
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
+	r = nk_read_regular_at(dirfd, NK_SLICE_FILE, NK_SLICE_FILE_MAX, &buf, &got);
+	if (r == -ENOENT)
+		return 0;
+	if (r == -EINVAL)
+		return nk_errf(e, EINVAL, "the slice records '%s/" NK_SLICE_FILE "' are not a regular file (remove it)",
+			       dir_name(dirfd, dir, sizeof dir));
+	if (r == -EFBIG)
+		return nk_errf(e, EFBIG, "the slice records '%s/" NK_SLICE_FILE "' are larger than %u bytes (remove it)",
+			       dir_name(dirfd, dir, sizeof dir), NK_SLICE_FILE_MAX);
+	if (r == -ENOMEM)
+		return nk_errf(e, ENOMEM, "out of memory");
+	if (r < 0)
+		return nk_syserr(e, -r, "cannot read the slice records '%s/" NK_SLICE_FILE "'",
+				 dir_name(dirfd, dir, sizeof dir));
 	if (nk_slices_parse(buf, out, e) < 0) {
 		nk_slices_free(out);
 		return -e->code;
@@ -350,7 +401,7 @@ int nk_slices_store(int dirfd, const struct nk_slices *s, struct nk_err *e)
 	if (n < 0)
 		return nk_errf(e, ENOSPC, "slice records too long");
 	snprintf(tmp, sizeof tmp, NK_SLICE_FILE ".%d.tmp", (int)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return nk_syserr(e, errno, "cannot write the slice records");
 	if (write(fd, buf, (size_t)n) != n) {
@@ -372,10 +423,20 @@ int nk_slices_store(int dirfd, const struct nk_slices *s, struct nk_err *e)
 
 int nk_slices_lock(int dirfd, struct nk_err *e)
 {
-	int fd = openat(dirfd, NK_SLICE_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(dirfd, NK_SLICE_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	struct stat st;
+	char dir[4096];
 
+	if (fd < 0 && errno == ELOOP)
+		return nk_errf(e, EINVAL, "the slice lock '%s/" NK_SLICE_LOCK "' is not a regular file (remove it)",
+			       dir_name(dirfd, dir, sizeof dir));
 	if (fd < 0)
 		return nk_syserr(e, errno, "cannot open the slice lock");
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return nk_errf(e, EINVAL, "the slice lock '%s/" NK_SLICE_LOCK "' is not a regular file (remove it)",
+			       dir_name(dirfd, dir, sizeof dir));
+	}
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			int err = errno;
@@ -466,7 +527,7 @@ int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_
 
 /* Under the lock: find pid/start; move it to npid (npid 0: drop it). */
 static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart, const char *session,
-		  struct nk_err *e)
+		  uint64_t userns, int full, struct nk_err *e)
 {
 	NK_AUTOCLOSE int lock = -1;
 	struct nk_slices s = { 0, NULL };
@@ -490,25 +551,57 @@ static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
 	} else if (npid) {
 		s.v[k].pid = npid;
 		s.v[k].start = nstart;
+		if (userns)
+			s.v[k].userns = userns;
 		snprintf(s.v[k].session, sizeof s.v[k].session, "%s", session ? session : "");
 	} else {
 		memmove(&s.v[k], &s.v[k + 1], (s.n - k - 1) * sizeof *s.v);
 		s.n--;
 	}
-	/* Reclaim here too: every write leaves only live records behind. */
-	nk_slices_reclaim(&s, NULL);
+	/* Reclaim here too. A move (FULL 0) may run inside the new namespace
+	 * (nsenter-user after unshare), where the namespaces of the others
+	 * cannot be inspected and would all look empty: it drops only what has
+	 * plainly ended, reservations whose process is gone before it had a
+	 * namespace. */
+	if (full) {
+		nk_slices_reclaim(&s, NULL);
+	} else {
+		size_t j = 0;
+
+		for (size_t i = 0; i < s.n; i++)
+			if (s.v[i].userns || nk_slice_alive(s.v[i].pid, s.v[i].start))
+				s.v[j++] = s.v[i];
+		s.n = j;
+	}
 	r = nk_slices_store(dirfd, &s, e);
 	nk_slices_free(&s);
 	return r;
 }
 
 int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart,
-		  const char *session, struct nk_err *e)
+		  const char *session, uint64_t userns, struct nk_err *e)
 {
-	return update(dirfd, pid, start, npid, nstart, session, e);
+	return update(dirfd, pid, start, npid, nstart, session, userns, 0, e);
 }
 
 int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e)
 {
-	return update(dirfd, pid, start, 0, 0, NULL, e);
+	return update(dirfd, pid, start, 0, 0, NULL, 0, 1, e);
+}
+
+int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e)
+{
+	/* The session folder of a caller without XDG_RUNTIME_DIR: one place
+	 * per uid whatever the environment, so that every run of one user
+	 * meets the same records and the same lock. */
+	return nk_session_dir_path(NULL, uid, out, len, e);
+}
+
+int nk_slice_dir_open(uid_t uid, int create, struct nk_err *e)
+{
+	char path[64];
+
+	if (nk_slice_dir_path(uid, path, sizeof path, e) < 0)
+		return -e->code;
+	return nk_session_dir_open(path, uid, create, e);
 }

@@ -6,17 +6,26 @@
  * 0..COUNT-1 map onto it; the caller's own id is not mapped, so root inside
  * one isolated namespace is nobody in another one, nor the caller.
  *
- * Slices in use are recorded in the session folder (session.h), in the file
- * ".slices" (a leading dot: never a session name), rewritten atomically
- * (temporary file + rename) while an flock(2) on ".slices.lock" is held, so
- * that concurrent starts never get the same slice. A record names its owner
- * by pid AND start time (and the session when there is one): a record whose
- * process is gone, or whose pid now names a process with another start time,
- * is reclaimed, never trusted.
+ * Slices in use are recorded in ONE folder per uid, whatever the
+ * environment: /tmp/nskit-UID (nk_slice_dir_open; the session folder of a
+ * caller without XDG_RUNTIME_DIR), in the file ".slices" (a leading dot:
+ * never a session name), rewritten atomically (temporary file + rename)
+ * while an flock(2) on ".slices.lock" is held, so that concurrent starts
+ * never get the same slice, with XDG_RUNTIME_DIR set or not (su, cron and
+ * ssh without pam_systemd leave it unset where a login sets it).
+ *
+ * A record names its owner by pid AND start time (and the session when there
+ * is one), and, once the namespace exists, the inode of its user namespace.
+ * A slice is free only when no process is left in that namespace (nor in a
+ * namespace made inside it): while the owner lives it is held; once the
+ * owner is gone (a stopped session, a command that left children behind)
+ * /proc is asked whether any process is still in it. Records whose owner is
+ * gone (or a zombie, or its pid now names a process with another start
+ * time) and whose namespace is empty are reclaimed, never trusted.
  *
  * File format (one slice a line, key=value words, unknown keys ignored):
  *     nskit-slices 1
- *     uid=100000 gid=100000 count=65536 pid=4242 start=1234567 session=build
+ *     uid=100000 gid=100000 count=65536 pid=4242 start=1234567 userns=4026532841 session=build
  */
 #ifndef NSKIT_SLICE_H
 #define NSKIT_SLICE_H
@@ -31,11 +40,13 @@
 #define NK_SLICE_DEFAULT 65536u
 #define NK_SLICE_FILE ".slices"
 #define NK_SLICE_LOCK ".slices.lock"
+#define NK_SLICE_FILE_MAX (4u << 20)     /* bytes: some 40000 records */
 
 struct nk_slice {
 	uint32_t uid, gid, count;       /* first host uid and gid, size */
 	pid_t pid;                      /* the owner: holder or command */
 	uint64_t start;                 /* its start time (/proc/PID/stat field 22) */
+	uint64_t userns;                /* inode of its user namespace, 0 until it has one */
 	char session[NK_SESSION_NAME_MAX + 1];   /* "" when none */
 };
 
@@ -57,7 +68,9 @@ int nk_slices_format(const struct nk_slices *s, char *buf, size_t len);
 /* Is the process pid/start alive? (Tests pass their own.) */
 typedef int (*nk_slice_alive_fn)(pid_t pid, uint64_t start);
 int nk_slice_alive(pid_t pid, uint64_t start);
-/* Drop every record whose owner is not alive; returns how many. */
+/* Drop every record whose owner is not alive (ALIVE, NULL: nk_slice_alive)
+ * and whose user namespace, when recorded, has no process left; returns how
+ * many. */
 size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive);
 
 /* First fit: the lowest START, in order of range start, such that
@@ -78,8 +91,14 @@ void nk_slice_usage(const struct nk_ranges *r, const struct nk_slices *used, enu
 int nk_slice_exhausted(struct nk_err *e, enum nk_idtype t, uint32_t size, const struct nk_ranges *r,
 		       const struct nk_slices *used, const char *user, const char *fix);
 
+/* The folder of the records for UID ("/tmp/nskit-UID"), and it opened
+ * (created, mode 0700, when CREATE) and checked as nk_session_dir_open does. */
+int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e);
+int nk_slice_dir_open(uid_t uid, int create, struct nk_err *e);
+
 /* The records in DIRFD (no file: none), as they are; no lock needed (the
- * file is replaced by rename). */
+ * file is replaced by rename). Anything but a regular file of at most
+ * NK_SLICE_FILE_MAX bytes there is an error (never followed nor waited on). */
 int nk_slices_load(int dirfd, struct nk_slices *out, struct nk_err *e);
 /* Only the live ones. */
 int nk_slices_load_live(int dirfd, struct nk_slices *out, struct nk_err *e);
@@ -99,10 +118,13 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_t start,
 		  const char *session, struct nk_maps *m, struct nk_slice *out, struct nk_err *e);
 /* Give the slice of pid/start to a new owner (the session holder, or the
- * process whose maps were written). -ENOENT when it has no record. */
+ * process whose maps were written), and record the inode USERNS of the
+ * namespace it is mapped in (0: unchanged). -ENOENT when it has no record. */
 int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart,
-		  const char *session, struct nk_err *e);
-/* Forget the slice of pid/start (none: not an error). */
+		  const char *session, uint64_t userns, struct nk_err *e);
+/* Forget the slice of pid/start (none: not an error), and reclaim the
+ * others (run it where the namespaces can be inspected: not inside a new
+ * one). */
 int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e);
 
 /* The slice of S whose T side covers [first, first+count), or NULL. */

@@ -36,17 +36,16 @@ static void close_stdout(void)
 		_exit(1);
 }
 
-void nk_tool_init(const char *name)
+void nk_tool_init(const char *name, char **argv)
 {
-	size_t have = strlen(program_invocation_name), want = strlen(name);
-
 	nk_progname = name;
 	/* getopt_long prints argv[0] in its messages, which is a full path when
-	 * the tool is run by path. program_invocation_name is argv[0] itself in
-	 * glibc: write the bare name over it (it is never shorter when it ends
-	 * in the name), so every message starts with "tool:". */
-	if (have >= want && strcmp(program_invocation_name + have - want, name) == 0)
-		memmove(program_invocation_name, name, want + 1);
+	 * the tool is run by path: point argv[0] at the bare name, so every
+	 * message starts with "tool:". Only the pointer changes: the strings
+	 * of argv are never written, so /proc/PID/cmdline (ps, top) shows the
+	 * command line as it was given (util-linux's program_invocation_short_name). */
+	if (argv && argv[0])
+		argv[0] = (char *)name;
 	if (nk_is_secure()) {
 		/* The message goes out with write(2): under AT_SECURE nothing that
 		 * depends on the environment (locale, stdio setup) is trusted. */

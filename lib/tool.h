@@ -14,7 +14,9 @@
 
 extern const char *nk_progname;
 
-void nk_tool_init(const char *name);
+/* NAME is the tool's name; ARGV main's (argv[0] is pointed at NAME, the
+ * strings are never written). */
+void nk_tool_init(const char *name, char **argv);
 /* Give back the caller's SIGCHLD disposition (before exec'ing a command
  * that should run as the caller started us). */
 void nk_tool_restore_signals(void);

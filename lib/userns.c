@@ -1,4 +1,6 @@
+#include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -133,10 +135,90 @@ int nk_userns_join(int pidfd, pid_t pid, struct nk_err *e)
 	return 0;
 }
 
-int nk_become(uid_t uid, gid_t gid, int keep_caps, struct nk_err *e)
+/* Does PID (alive, not a zombie) map any of [uid, uid+count)? *MAPV caches
+ * its uid map (n == 0 and cap == 1: unreadable). */
+static int maps_any(pid_t pid, struct nk_map *m, int *read, uint32_t uid, uint32_t count)
+{
+	struct nk_err e;
+	uint64_t start;
+	char state;
+
+	if (!*read) {
+		*read = nk_proc_stat(pid, &state, &start, &e) == 0 && state != 'Z' && state != 'X' &&
+			nk_map_read_proc(pid, NK_UID, m, &e) == 0 ? 1 : -1;
+	}
+	if (*read < 0)
+		return 0;
+	for (size_t i = 0; i < m->n; i++) {
+		uint64_t a = m->ext[i].outer, b = a + m->ext[i].count;
+
+		if (a < (uint64_t)uid + count && uid < b)
+			return 1;
+	}
+	return 0;
+}
+
+int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t left = n;
+
+	for (size_t i = 0; i < n; i++)
+		found[i] = 0;
+	if (n == 0)
+		return 0;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while (left && (de = readdir(d))) {
+		char path[64];
+		struct nk_map m;
+		struct stat st;
+		pid_t pid;
+		int fd, read = 0;
+
+		if (nk_parse_pid(de->d_name, &pid) < 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;       /* gone, or not ours to inspect */
+		nk_map_init(&m);
+		/* Its namespace, then the ones it was made in, up to ours
+		 * (NS_GET_PARENT fails with EPERM past it). */
+		while (fd >= 0 && fstat(fd, &st) == 0) {
+			int parent;
+
+			for (size_t i = 0; i < n; i++) {
+				if (w[i].ino != (uint64_t)st.st_ino || found[i] ||
+				    !maps_any(pid, &m, &read, w[i].uid, w[i].count))
+					continue;
+				found[i] = pid;
+				left--;
+			}
+			parent = ioctl(fd, NS_GET_PARENT);
+			close(fd);
+			fd = parent;
+		}
+		if (fd >= 0)
+			close(fd);
+		nk_map_free(&m);
+	}
+	closedir(d);
+	return 0;
+}
+
+int nk_become(uid_t uid, gid_t gid, int keep_caps, int drop_groups, struct nk_err *e)
 {
 	if (keep_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return nk_syserr(e, errno, "cannot keep capabilities");
+	/* The caller's supplementary groups would otherwise go with the new
+	 * ids (shown as the overflow gid, still granting their access). EPERM:
+	 * setgroups is denied in this namespace (CVE-2018-7169: dropping a
+	 * group could bypass a "deny this group" permission), so they stay. */
+	if (drop_groups && setgroups(0, NULL) < 0 && errno != EPERM)
+		return nk_syserr(e, errno, "cannot drop the supplementary groups");
 	if (setresgid(gid, gid, gid) < 0) {
 		if (errno == EINVAL)
 			return nk_errf(e, EINVAL, "cannot become gid %u: it is not mapped in the namespace",

@@ -41,9 +41,28 @@ int nk_userns_owner(pid_t pid, uid_t *owner, struct nk_err *e);
  * The working directory is kept by path when it exists there, else "/". */
 int nk_userns_join(int pidfd, pid_t pid, struct nk_err *e);
 
+/* A user namespace asked about: its inode, and host uids it maps. */
+struct nk_userns_want {
+	uint64_t ino;
+	uint32_t uid, count;
+};
+
+/* Which of the namespaces W (N of them) still have a process in them, or in
+ * a namespace made inside them, whose uid map (as we see it: host ids)
+ * overlaps [uid, uid+count): FOUND[i] is one such pid, 0 for none. The map
+ * check makes an inode number reused by an unrelated namespace count only
+ * if that one maps the same ids (then they are taken anyway). Zombies do
+ * not count (they have left their namespaces). Only what this /proc shows
+ * is seen: processes we may not inspect (other users') are not ours anyway.
+ * -errno when /proc cannot be read. */
+int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found);
+
 /* Become UID/GID (both mapped) in the namespace we are in. KEEP_CAPS: the
- * capabilities survive the change and the exec (ambient set). */
-int nk_become(uid_t uid, gid_t gid, int keep_caps, struct nk_err *e);
+ * capabilities survive the change and the exec (ambient set). DROP_GROUPS:
+ * no supplementary groups any more (util-linux unshare --setgid), where
+ * setgroups(2) is allowed; where it is denied (/proc/self/setgroups "deny")
+ * the kernel keeps them, and so do we. */
+int nk_become(uid_t uid, gid_t gid, int keep_caps, int drop_groups, struct nk_err *e);
 
 /* Set the propagation of every mount (MS_PRIVATE, MS_SLAVE, MS_SHARED). */
 int nk_set_propagation_all(unsigned long type, struct nk_err *e);

@@ -360,7 +360,7 @@ int main(int argc, char **argv)
 	bool recursive = true, bind_self = false, json = false;
 	int c;
 
-	nk_tool_init("mnt-share");
+	nk_tool_init("mnt-share", argv);
 	opterr = 0;  /* getopt would name argv[0] in full; say "mnt-share:" */
 	while ((c = getopt_long(argc, argv, "schV", longopts, NULL)) != -1) {
 		switch (c) {

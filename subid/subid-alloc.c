@@ -476,7 +476,7 @@ int main(int argc, char **argv)
 	uint32_t uid_min, uid_max;
 	int c, pwfd = -1, etcfd = -1;
 
-	nk_tool_init("subid-alloc");
+	nk_tool_init("subid-alloc", argv);
 	while ((c = getopt_long(argc, argv, "c:Af:lnR:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -350,7 +350,7 @@ int main(int argc, char **argv)
 	NK_AUTOFREE char *pu = NULL, *pg = NULL;
 	int c, etcfd = -1;
 
-	nk_tool_init("subid-check");
+	nk_tool_init("subid-check", argv);
 	while ((c = getopt_long(argc, argv, "R:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'R': root = optarg; break;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <libsmartcols.h>
 #include "caps.h"
@@ -36,7 +37,8 @@ enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
 
 enum {
 	OPT_NO_MAP = 256, OPT_INFO_FD, OPT_BLOCK_FD, OPT_NO_MOUNT, OPT_PROPAGATION, OPT_SETGROUPS,
-	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE, OPT_ISOLATE
+	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE, OPT_ISOLATE,
+	OPT_KILL_CHILD
 };
 
 static void __attribute__((noreturn)) usage(void)
@@ -64,6 +66,8 @@ static void __attribute__((noreturn)) usage(void)
 	       "     --propagation slave|shared|private|unchanged\n"
 	       "                             propagation of the new mount namespace (default private)\n"
 	       " -f, --fork                  run COMMAND as a child, forward every signal\n"
+	       "     --kill-child[=SIGNAL]   when nsenter-user dies, send SIGNAL to the child\n"
+	       "                             (default SIGKILL, also without this option; implies --fork)\n"
 	       " -p, --pid                   also a pid namespace with a fresh /proc (implies --fork)\n"
 	       " -U, --uid ID                become this uid inside (default 0)\n"
 	       " -G, --gid ID                become this gid inside (default 0)\n"
@@ -198,8 +202,16 @@ static int do_list(int json)
 		nk_die_err(1, &e);
 	if (dirfd >= 0 && nk_session_list(dirfd, &v, &n, &e) < 0)
 		nk_die_err(1, &e);
-	if (dirfd >= 0 && nk_slices_load_live(dirfd, &sl, &e) < 0)
-		nk_die_err(1, &e);
+	if (dirfd >= 0 && n > 0) {
+		int sdir = nk_slice_dir_open(getuid(), 0, &e);
+
+		if (sdir < 0 && sdir != -ENOENT)
+			nk_die_err(1, &e);
+		if (sdir >= 0 && nk_slices_load_live(sdir, &sl, &e) < 0)
+			nk_die_err(1, &e);
+		if (sdir >= 0)
+			close(sdir);
+	}
 	/* The SLICE column only when a session has one (--isolate): the
 	 * table of sessions without is what it always was. */
 	for (size_t i = 0; i < n && ncols == 6; i++)
@@ -270,6 +282,34 @@ static int do_list(int json)
 	return 0;
 }
 
+/* The slice of the holder pid/start once it is gone: free when nothing is
+ * left in its namespace USERNS, else kept (and the caller told). */
+static void stop_slice(const char *name, pid_t pid, uint64_t start)
+{
+	struct nk_slices sl = { 0, NULL };
+	struct nk_userns_want w = { 0, 0, 0 };
+	struct nk_err e;
+	pid_t left = 0;
+	int sdir = nk_slice_dir_open(getuid(), 0, &e);
+
+	if (sdir == -ENOENT)
+		return;
+	if (sdir < 0 || nk_slices_load(sdir, &sl, &e) < 0)
+		nk_die_err(1, &e);
+	for (size_t k = 0; k < sl.n; k++)
+		if (sl.v[k].pid == pid && sl.v[k].start == start)
+			w = (struct nk_userns_want){ sl.v[k].userns, sl.v[k].uid, sl.v[k].count };
+	nk_slices_free(&sl);
+	if (w.count && w.ino && nk_userns_scan(&w, 1, &left) < 0)
+		left = -1;
+	if (left > 0)
+		nk_warnx("session '%s' is stopped, but process %d is still in its namespace: its slice stays taken "
+			 "until no process is left there", name, (int)left);
+	else if (!left && nk_slice_release(sdir, pid, start, &e) < 0)
+		nk_die_err(1, &e);
+	close(sdir);
+}
+
 static int do_stop(const char *name)
 {
 	char path[4096];
@@ -287,21 +327,25 @@ static int do_stop(const char *name)
 	if (nk_session_load(dirfd, name, &s, &e) < 0)
 		nk_die_err(1, &e);
 	r = nk_session_open(&s, getuid(), &pidfd, &e);
-	if (r == -ESTALE) {
-		/* Nothing to stop: the record is all that is left of it. */
-		if (nk_slice_release(dirfd, s.pid, s.start, &e) < 0 || nk_session_remove(dirfd, name, &e) < 0)
+	if (r == -EPERM) {
+		/* The record names a process that is not ours (its pid reused by
+		 * another user, or a record made up): never signal it; the
+		 * record, ours, goes. */
+		nk_warnx("%s: only its record is removed, the process is left alone", e.msg);
+		if (nk_session_remove(dirfd, name, &e) < 0)
 			nk_die_err(1, &e);
 		close(dirfd);
 		return 0;
 	}
-	if (r < 0)
+	if (r < 0 && r != -ESTALE)
 		nk_die_err(1, &e);
-	if (nk_session_kill(pidfd, &e) < 0)
-		nk_die_err(1, &e);
-	close(pidfd);
-	/* Its slice is free now (it would be reclaimed anyway: say so at once). */
-	if (nk_slice_release(dirfd, s.pid, s.start, &e) < 0)
-		nk_die_err(1, &e);
+	/* ESTALE: nothing to stop, the record is all that is left of it. */
+	if (r == 0) {
+		if (nk_session_kill(pidfd, &e) < 0)
+			nk_die_err(1, &e);
+		close(pidfd);
+	}
+	stop_slice(name, s.pid, s.start);
 	if (nk_session_remove(dirfd, name, &e) < 0)
 		nk_die_err(1, &e);
 	close(dirfd);
@@ -394,8 +438,27 @@ static void __attribute__((noreturn)) exec_command(char **argv)
 	nk_die(errno == ENOENT ? 127 : 126, "cannot run '%s': %s", argv[0], strerror(errno));
 }
 
+/* The child died of SIG: die of it too, as util-linux unshare --fork does,
+ * so that the caller sees a death by signal (a shell's 128+N, Python's -N),
+ * not an exit status that looks like one. No core of ours is added to the
+ * child's. _exit is the fallback for a signal that cannot kill. */
+static void __attribute__((noreturn)) die_of(int sig)
+{
+	struct rlimit nocore = { 0, 0 };
+	sigset_t one;
+
+	setrlimit(RLIMIT_CORE, &nocore);
+	signal(sig, SIG_DFL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig);
+}
+
 /* --fork: the parent forwards every signal to the child and returns its
- * status; a child stopped by job control stops the parent too. */
+ * status (a death by signal is passed on as one); a child stopped by job
+ * control stops the parent too. */
 static void __attribute__((noreturn)) forward_until_exit(pid_t child)
 {
 	sigset_t all;
@@ -417,7 +480,7 @@ static void __attribute__((noreturn)) forward_until_exit(pid_t child)
 				if (WIFEXITED(st))
 					_exit(WEXITSTATUS(st));
 				if (WIFSIGNALED(st))
-					_exit(128 + WTERMSIG(st));
+					die_of(WTERMSIG(st));
 				if (WIFSTOPPED(st))
 					kill(getpid(), SIGSTOP);
 			}
@@ -449,6 +512,7 @@ int main(int argc, char **argv)
 		{ "propagation", required_argument, NULL, OPT_PROPAGATION },
 		{ "fork", no_argument, NULL, 'f' },
 		{ "pid", no_argument, NULL, 'p' },
+		{ "kill-child", optional_argument, NULL, OPT_KILL_CHILD },
 		{ "uid", required_argument, NULL, 'U' },
 		{ "gid", required_argument, NULL, 'G' },
 		{ "setgroups", required_argument, NULL, OPT_SETGROUPS },
@@ -473,14 +537,15 @@ int main(int argc, char **argv)
 	const char *prop_name = NULL;
 	unsigned long prop = MS_PRIVATE;
 	int info_fd = -1, block_fd = -1, no_mount = 0, do_fork = 0, pidns = 0, keep_caps = 0;
-	int nnp = 0, json = 0, set_uid = 0, set_gid = 0, c, flags, dirfd = -1;
+	int kill_sig = SIGKILL, nnp = 0, json = 0, set_uid = 0, set_gid = 0, c, flags, dirfd = -1, sdirfd = -1;
+	int commit = -1;
 	uint32_t in_uid = 0, in_gid = 0;
 	uint64_t my_start = 0;
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	char **cmd;
 
-	nk_tool_init("nsenter-user");
+	nk_tool_init("nsenter-user", argv);
 	nk_mapopts_init(&mo, &names);
 	while ((c = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -535,6 +600,12 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			pidns = 1;
+			break;
+		case OPT_KILL_CHILD:
+			if (optarg && nk_parse_signal(optarg, &kill_sig) < 0)
+				nk_usage_errorx("invalid --kill-child signal '%s': use a name (TERM, SIGKILL) or a number",
+						optarg);
+			do_fork = 1;
 			break;
 		case 'U':
 			if (nk_parse_id_e(optarg, &in_uid, "uid", &e) < 0)
@@ -664,18 +735,14 @@ int main(int argc, char **argv)
 
 		nk_user_name(uid, user, sizeof user);
 		if (mo.mode == NK_MAPMODE_ISOLATE) {
-			if (dirfd < 0) {
-				char path[4096];
-
-				dirfd = nk_session_dir_open(session_dir(path, sizeof path), uid, 1, &e);
-				if (dirfd < 0)
-					nk_die_err(1, &e);
-			}
 			/* Recorded under this very process: the command is exec'd in
 			 * place (same pid, same start time), and a failure before that
-			 * ends it, which frees the slice. --keep hands it to the holder. */
-			if (nk_proc_starttime(0, &my_start, &e) < 0 ||
-			    nk_slice_maps(dirfd, user, mo.slice_size, getpid(), my_start, keep, maps, NULL, &e) < 0)
+			 * ends it, which frees the slice. Once the namespace exists the
+			 * record names it too (a slice is held while any process is in
+			 * it); --keep hands it to the holder. */
+			sdirfd = nk_slice_dir_open(uid, 1, &e);
+			if (sdirfd < 0 || nk_proc_starttime(0, &my_start, &e) < 0 ||
+			    nk_slice_maps(sdirfd, user, mo.slice_size, getpid(), my_start, keep, maps, NULL, &e) < 0)
 				nk_die_err(1, &e);
 		}
 		nk_mapopts_finish(&mo, user, uid, gid, &plan);
@@ -708,6 +775,13 @@ int main(int argc, char **argv)
 	if (nk_userns_create(flags, mo.mode == NK_MAPMODE_NOMAP ? NULL : maps, &plan, &e) < 0)
 		nk_die_err(1, &e);
 	nk_maps_free(maps);
+	if (sdirfd >= 0) {
+		uint64_t ino;
+
+		if (nk_proc_ns_ino(0, "user", &ino, &e) < 0 ||
+		    nk_slice_move(sdirfd, getpid(), my_start, getpid(), my_start, keep, ino, &e) < 0)
+			nk_die_err(1, &e);
+	}
 	/* setgroups "allow" asked for with a map written by the helper: the
 	 * kernel's default is allow, so nothing to do; "deny" was written first. */
 
@@ -759,11 +833,14 @@ int main(int argc, char **argv)
 		struct nk_session s;
 		pid_t hp;
 
-		if (nk_session_spawn_holder(&hp, &e) < 0)
+		/* All or nothing: the holder waits for the commit, given once its
+		 * record is written; if we die before, it removes what we wrote
+		 * and ends, and its slice is free with it. */
+		if (nk_session_spawn_holder(dirfd, keep, &hp, &commit, &e) < 0)
 			nk_die_err(1, &e);
 		if (nk_session_describe(&s, keep, hp, uid, &e) < 0 ||
-		    (mo.mode == NK_MAPMODE_ISOLATE && nk_slice_move(dirfd, getpid(), my_start, hp, s.start, keep, &e) < 0) ||
-		    nk_session_save(dirfd, &s, &e) < 0) {
+		    (sdirfd >= 0 && nk_slice_move(sdirfd, getpid(), my_start, hp, s.start, keep, 0, &e) < 0) ||
+		    nk_session_save(dirfd, &s, &e) < 0 || nk_session_commit(commit, &e) < 0) {
 			kill(hp, SIGKILL);
 			nk_die_err(1, &e);
 		}
@@ -771,6 +848,8 @@ int main(int argc, char **argv)
 		if (!*cmd)
 			return 0;
 	}
+	if (sdirfd >= 0)
+		close(sdirfd);
 
 run:
 	set_env(uid, gid, session);
@@ -790,13 +869,14 @@ run:
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (pidns && nk_mount_proc(&e) < 0)
 			nk_die_err(1, &e);
-		if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, &e) < 0)
+		if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, set_uid > 0 || set_gid > 0, &e) < 0)
 			nk_die_err(1, &e);
-		/* Set after the id change, which clears it; end with the parent. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/* Set after the id change, which clears it: the child gets
+		 * KILL_SIG (--kill-child) when the parent dies, however it dies. */
+		prctl(PR_SET_PDEATHSIG, kill_sig, 0, 0, 0);
 		if (getppid() != parent && !pidns)
 			_exit(1);
-	} else if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, &e) < 0) {
+	} else if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, set_uid > 0 || set_gid > 0, &e) < 0) {
 		nk_die_err(1, &e);
 	}
 	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

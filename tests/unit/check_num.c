@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <string.h>
 #include "nkcheck.h"
 #include "num.h"
@@ -72,6 +73,26 @@ START_TEST(test_pid_fd)
 }
 END_TEST
 
+static const struct {
+	const char *in;
+	int ret, sig;
+} sig_cases[] = {
+	{ "KILL", 0, SIGKILL }, { "SIGKILL", 0, SIGKILL }, { "term", 0, SIGTERM }, { "SigHup", 0, SIGHUP },
+	{ "15", 0, 15 }, { "1", 0, 1 }, { "64", 0, 64 }, { "65", -EINVAL, 0 }, { "0", -EINVAL, 0 },
+	{ "", -EINVAL, 0 }, { "SIG", -EINVAL, 0 }, { "SIGSIGKILL", -EINVAL, 0 }, { "KILL ", -EINVAL, 0 },
+	{ "-9", -EINVAL, 0 }, { "USR1", 0, SIGUSR1 }, { "RTMIN", -EINVAL, 0 }, { "9x", -EINVAL, 0 }, { "33", -EINVAL, 0 },
+};
+
+START_TEST(test_signal_table)
+{
+	int sig = 0;
+
+	ck_assert_int_eq(nk_parse_signal(sig_cases[_i].in, &sig), sig_cases[_i].ret);
+	if (sig_cases[_i].ret == 0)
+		ck_assert_int_eq(sig, sig_cases[_i].sig);
+}
+END_TEST
+
 START_TEST(test_messages)
 {
 	struct nk_err e;
@@ -95,6 +116,7 @@ static Suite *num_suite(void)
 	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_pid_fd);
 	tcase_add_test(tc, test_messages);
+	tcase_add_loop_test(tc, test_signal_table, 0, (int)(sizeof sig_cases / sizeof sig_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,4 +1,5 @@
 /* check_session - session records: names, parsing, stale detection */
+#include <fcntl.h>
 #include <signal.h>
 #include <sched.h>
 #include <string.h>
@@ -186,6 +187,54 @@ START_TEST(test_save_load_list)
 }
 END_TEST
 
+/* Files of a folder someone may have planted things in: only regular
+ * files, never followed, never waited on, never larger than asked. */
+START_TEST(test_read_regular)
+{
+	char tmpl[64], path[128];
+	char *d = nk_test_mkdtemp(tmpl, sizeof tmpl, "check_session");
+	char *buf;
+	size_t len;
+	int dfd, fd;
+
+	ck_assert_ptr_nonnull(d);
+	dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(nk_read_regular_at(dfd, "none", 100, &buf, &len), -ENOENT);
+	fd = openat(dfd, "reg", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_int_eq(write(fd, "hello\n", 6), 6);
+	close(fd);
+	ck_assert_int_eq(nk_read_regular_at(dfd, "reg", 100, &buf, &len), 0);
+	ck_assert_uint_eq(len, 6);
+	ck_assert_str_eq(buf, "hello\n");
+	free(buf);
+	ck_assert_int_eq(nk_read_regular_at(dfd, "reg", 6, &buf, &len), 0);
+	free(buf);
+	ck_assert_int_eq(nk_read_regular_at(dfd, "reg", 5, &buf, &len), -EFBIG);
+	snprintf(path, sizeof path, "%s/fifo", d);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(nk_read_regular_at(dfd, "fifo", 100, &buf, &len), -EINVAL);
+	ck_assert_int_eq(symlinkat("reg", dfd, "link"), 0);
+	ck_assert_int_eq(nk_read_regular_at(dfd, "link", 100, &buf, &len), -EINVAL);
+	ck_assert_int_eq(mkdirat(dfd, "dir", 0700), 0);
+	ck_assert_int_eq(nk_read_regular_at(dfd, "dir", 100, &buf, &len), -EINVAL);
+	/* A FIFO as a session record: a message, not a hang. */
+	{
+		struct nk_session s;
+		struct nk_err e;
+
+		ck_assert_int_eq(nk_session_load(dfd, "fifo", &s, &e), -EINVAL);
+		ck_assert_str_eq(e.msg, "the record of session 'fifo' is not a regular file (remove it)");
+	}
+	unlinkat(dfd, "reg", 0);
+	unlinkat(dfd, "fifo", 0);
+	unlinkat(dfd, "link", 0);
+	unlinkat(dfd, "dir", AT_REMOVEDIR);
+	close(dfd);
+	rmdir(d);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
 	Suite *s = suite_create("session");
@@ -197,6 +246,7 @@ static Suite *session_suite(void)
 	tcase_add_test(tc, test_dir_path);
 	tcase_add_test(tc, test_open_stale);
 	tcase_add_test(tc, test_save_load_list);
+	tcase_add_test(tc, test_read_regular);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -206,7 +206,7 @@ START_TEST(test_alive)
 END_TEST
 
 static const char good[] = "nskit-slices 1\n"
-			   "uid=100000 gid=200000 count=65536 pid=42 start=777 session=build\n"
+			   "uid=100000 gid=200000 count=65536 pid=42 start=777 userns=4026532841 session=build\n"
 			   "uid=165536 gid=265536 count=10 pid=43 start=778\n";
 
 START_TEST(test_parse_roundtrip)
@@ -223,6 +223,8 @@ START_TEST(test_parse_roundtrip)
 	ck_assert_int_eq(s.v[0].pid, 42);
 	ck_assert_uint_eq(s.v[0].start, 777);
 	ck_assert_str_eq(s.v[0].session, "build");
+	ck_assert_uint_eq(s.v[0].userns, 4026532841u);
+	ck_assert_uint_eq(s.v[1].userns, 0);
 	ck_assert_str_eq(s.v[1].session, "");
 	ck_assert_int_eq(nk_slices_format(&s, buf, sizeof buf), (int)strlen(good));
 	ck_assert_str_eq(buf, good);
@@ -313,7 +315,7 @@ START_TEST(test_file)
 			 "as root, or use a smaller --isolate=SIZE)", (int)getpid());
 		ck_assert_str_eq(e.msg, want);
 	}
-	ck_assert_int_eq(nk_slice_move(dfd, 999999999, 1, getpid(), me, "y", &e), -ENOENT);
+	ck_assert_int_eq(nk_slice_move(dfd, 999999999, 1, getpid(), me, "y", 0, &e), -ENOENT);
 	ck_assert_int_eq(nk_slice_release(dfd, getpid(), me, &e), 0);
 	ck_assert_int_eq(nk_slices_load(dfd, &s, &e), 0);
 	ck_assert_uint_eq(s.n, 1);                                    /* one of the two with pid+start */
@@ -331,6 +333,76 @@ START_TEST(test_file)
 }
 END_TEST
 
+static int all_gone(pid_t pid, uint64_t start)
+{
+	(void)pid;
+	(void)start;
+	return 0;
+}
+
+/* Its owner gone, a slice is kept while a process is left in its user
+ * namespace mapping it (this one: in ours, mapping its first uid), and only
+ * then: not for another inode, nor for ids that namespace does not map. */
+START_TEST(test_reclaim_userns)
+{
+	struct nk_slices s = { 0, NULL };
+	struct nk_slice one;
+	struct nk_err e;
+	struct nk_map m;
+	uint64_t ino;
+	uint32_t first;
+
+	nk_map_init(&m);
+	ck_assert_int_eq(nk_map_read_proc(0, NK_UID, &m, &e), 0);
+	ck_assert_uint_gt(m.n, 0);
+	first = m.ext[0].outer;
+	nk_map_free(&m);
+	ck_assert_int_eq(nk_proc_ns_ino(0, "user", &ino, &e), 0);
+	memset(&one, 0, sizeof one);
+	one.uid = one.gid = first;
+	one.count = 1;
+	one.pid = 999999999;
+	one.start = 1;
+	one.userns = ino;
+	ck_assert_int_eq(nk_slices_add(&s, &one), 0);               /* held: we are in it */
+	one.userns = ino + 1000000;
+	ck_assert_int_eq(nk_slices_add(&s, &one), 0);               /* no such namespace */
+	one.userns = 0;
+	ck_assert_int_eq(nk_slices_add(&s, &one), 0);               /* no namespace recorded */
+	ck_assert_uint_eq(nk_slices_reclaim(&s, all_gone), 2);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.v[0].userns, ino);
+	nk_slices_free(&s);
+}
+END_TEST
+
+/* The records file must be a regular file: a FIFO is an error, at once. */
+START_TEST(test_file_fifo)
+{
+	char tmpl[64], path[128];
+	char *d = nk_test_mkdtemp(tmpl, sizeof tmpl, "check_slice");
+	struct nk_slices s = { 0, NULL };
+	struct nk_err e;
+	int dfd;
+
+	ck_assert_ptr_nonnull(d);
+	dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	snprintf(path, sizeof path, "%s/" NK_SLICE_FILE, d);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(nk_slices_load(dfd, &s, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "/.slices' are not a regular file (remove it)"));
+	unlink(path);
+	snprintf(path, sizeof path, "%s/" NK_SLICE_LOCK, d);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(nk_slices_lock(dfd, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "/.slices.lock' is not a regular file (remove it)"));
+	unlink(path);
+	close(dfd);
+	rmdir(d);
+}
+END_TEST
+
 static Suite *slice_suite(void)
 {
 	Suite *s = suite_create("slice");
@@ -344,6 +416,8 @@ static Suite *slice_suite(void)
 	tcase_add_test(tc, test_parse_roundtrip);
 	tcase_add_loop_test(tc, test_parse_bad, 0, NK_ARRAY_SIZE(bad));
 	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_reclaim_userns);
+	tcase_add_test(tc, test_file_fifo);
 	suite_add_tcase(s, tc);
 	return s;
 }

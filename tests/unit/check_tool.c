@@ -40,19 +40,19 @@ static int in_child(void (*fn)(void), char *out, size_t outlen, char *err, size_
 
 static void do_version(void)
 {
-	nk_tool_init("check-tool");
+	nk_tool_init("check-tool", NULL);
 	nk_print_version();
 }
 
 static void do_usage(void)
 {
-	nk_tool_init("check-tool");
+	nk_tool_init("check-tool", NULL);
 	nk_usage_errorx("bad %s", "thing");
 }
 
 static void do_die(void)
 {
-	nk_tool_init("check-tool");
+	nk_tool_init("check-tool", NULL);
 	nk_die(3, "cannot %s", "go on");
 }
 
@@ -60,7 +60,7 @@ static void do_closed(void)
 {
 	close(0);
 	close(1);
-	nk_tool_init("check-tool");
+	nk_tool_init("check-tool", NULL);
 	/* fd 0 reads as empty, fd 1 fails: nothing we open lands on them */
 	{
 		char c;

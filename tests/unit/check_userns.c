@@ -213,6 +213,30 @@ START_TEST(test_create_fails)
 }
 END_TEST
 
+/* Our own namespace has a process mapping our first uid (us); an inode no
+ * namespace has, none; ids it does not map, none. */
+START_TEST(test_scan)
+{
+	struct nk_userns_want w[3];
+	struct nk_err e;
+	struct nk_map m;
+	uint64_t ino;
+	pid_t found[3];
+
+	nk_map_init(&m);
+	ck_assert_int_eq(nk_map_read_proc(0, NK_UID, &m, &e), 0);
+	ck_assert_int_eq(nk_proc_ns_ino(0, "user", &ino, &e), 0);
+	w[0] = (struct nk_userns_want){ ino, m.ext[0].outer, 1 };
+	w[1] = (struct nk_userns_want){ ino + 1000000, m.ext[0].outer, 1 };
+	w[2] = (struct nk_userns_want){ ino, 0, 0 };
+	nk_map_free(&m);
+	ck_assert_int_eq(nk_userns_scan(w, 3, found), 0);
+	ck_assert_int_gt(found[0], 0);
+	ck_assert_int_eq(found[1], 0);
+	ck_assert_int_eq(found[2], 0);
+}
+END_TEST
+
 static Suite *userns_suite(void)
 {
 	Suite *s = suite_create("userns");
@@ -226,6 +250,7 @@ static Suite *userns_suite(void)
 	tcase_add_test(tc, test_create_own_ids);
 	tcase_add_test(tc, test_create_privileged);
 	tcase_add_test(tc, test_create_fails);
+	tcase_add_test(tc, test_scan);
 	suite_add_tcase(s, tc);
 	return s;
 }

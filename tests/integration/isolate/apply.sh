@@ -8,13 +8,14 @@ uid=$(id -u isp) gid=$(id -g isp)
 sub=$(sed -n "s/^isp:\([0-9]*\):.*/\1/p" /etc/subuid)
 subg=$(sed -n "s/^isp:\([0-9]*\):.*/\1/p" /etc/subgid)
 dir=$NSKIT_SANDBOX/run/$uid/nskit
+sdir=/tmp/nskit-$uid    # the slice records: one place per uid, whatever XDG_RUNTIME_DIR says
 
 userns_proc p isp
 run as isp idmap-apply --isolate=4096 "$p"
 is "$rc:$out:$err" "0::" "idmap-apply --isolate=4096 PID"
 is "$(kmap "$p" uid)/$(kmap "$p" gid)" "0 $sub 4096/0 $subg 4096" "PID's maps: 0..4095 onto the first slice"
-like "$(sed 1d "$dir/.slices")" "^uid=$sub gid=$subg count=4096 pid=$p start=$(cut -d')' -f2 /proc/$p/stat | awk '{print $20}')\$" \
-	"the record names PID and its start time"
+like "$(sed 1d "$sdir/.slices")" "^uid=$sub gid=$subg count=4096 pid=$p start=$(cut -d')' -f2 /proc/$p/stat | awk '{print $20}') userns=$(stat -L -c %i /proc/$p/ns/user)\$" \
+	"the record names PID, its start time and its user namespace"
 userns_proc q isp
 run as isp idmap-apply --isolate=4096 "$q"
 is "$rc:$(kmap "$q" uid)/$(kmap "$q" gid)" "0:0 $((sub + 4096)) 4096/0 $((subg + 4096)) 4096" "a second process: the next slice"
@@ -28,7 +29,7 @@ userns_proc r isp
 run as isp idmap-apply --isolate=4096 --dry-run "$r"
 is "$rc:$(echo "$out" | grep -v '^#' | paste -sd'|')" "0:b 0 $((sub + 8192)) 4096" \
 	"--dry-run prints the slice it would take"
-is "$(grep -c '^uid=' "$dir/.slices")" 2 "... and records nothing"
+is "$(grep -c '^uid=' "$sdir/.slices")" 2 "... and records nothing"
 
 kill -KILL "$p"
 i=0; while [ -e "/proc/$p" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
@@ -40,7 +41,7 @@ expect_fail 1 "idmap-apply: no free slice of 65536 ids: 57344 of 65536 subordina
 	"exhaustion" as isp idmap-apply --isolate "$s"
 expect_fail 1 "idmap-apply: process $q already has a uid map (a map can be written only once)" \
 	"a process with a map: refused, and nothing recorded" as isp idmap-apply --isolate=10 "$q"
-is "$(grep -c '^uid=' "$dir/.slices")" 2 "... still two records"
+is "$(grep -c '^uid=' "$sdir/.slices")" 2 "... still two records"
 expect_fail 1 "idmap-apply: --isolate makes its own maps: no --auto, --map-root, --keep-id, --uid/--gid/--map or --from
 Try 'idmap-apply --help' for more information." "--isolate with --map-root" as isp idmap-apply --isolate --map-root "$s"
 

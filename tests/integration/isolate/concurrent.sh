@@ -8,6 +8,7 @@ uid=$(id -u isc)
 sub=$(sed -n "s/^isc:\([0-9]*\):.*/\1/p" /etc/subuid)
 subg=$(sed -n "s/^isc:\([0-9]*\):.*/\1/p" /etc/subgid)
 dir=$NSKIT_SANDBOX/run/$uid/nskit
+sdir=/tmp/nskit-$uid    # the slice records: one place per uid, whatever XDG_RUNTIME_DIR says
 D=$NSKIT_SANDBOX/conc
 install -d -m 1777 "$D"
 
@@ -25,7 +26,7 @@ got=$(for i in $(seq 1 16); do echo $(cat "$D/m.$i"); done | sort -n -k2 | paste
 want=$(for i in $(seq 0 15); do echo "0 $((sub + i * 4096)) 4096 0 $((subg + i * 4096)) 4096"; done | paste -sd'|')
 is "$got" "$want" "16 disjoint slices that fill the range (uid_map and gid_map)"
 is "$(for i in $(seq 1 16); do kmap "${pids[i]}" uid; done | sort -u | wc -l)" 16 "... as the kernel shows them"
-is "$(grep -c "^uid=" "$dir/.slices")" 16 "16 records"
+is "$(grep -c "^uid=" "$sdir/.slices")" 16 "16 records"
 
 # The 17th: none left; the message names the 16 owners in order of their slices.
 owners=$(for i in $(seq 1 16); do echo "$(kmap "${pids[i]}" uid | cut -d' ' -f2) ${pids[i]}"; done | sort -n |

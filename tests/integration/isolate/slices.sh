@@ -11,6 +11,7 @@ subg=$(sed -n "s/^isa:\([0-9]*\):.*/\1/p" /etc/subgid)
 is "$(sed -n 's/^isa:[0-9]*:\([0-9]*\)$/\1/p' /etc/subuid):$(sed -n 's/^isa:[0-9]*:\([0-9]*\)$/\1/p' /etc/subgid)" \
 	"65536:65536" "the test user has one range of 65536 uids and gids"
 dir=$NSKIT_SANDBOX/run/$uid/nskit
+sdir=/tmp/nskit-$uid    # the slice records: one place per uid, whatever XDG_RUNTIME_DIR says
 shared=$NSKIT_SANDBOX/shared
 install -d -m 1777 "$shared"
 holder() { sed -n 's/^pid=//p' "$dir/$1"; }
@@ -40,11 +41,11 @@ run as isa nsenter-user --join "$p2" stat -c %u "$shared/f"
 is "$out" "$(cat /proc/sys/kernel/overflowuid)" "namespace 2 sees its owner as the overflow uid"
 
 # The records, and idmap-show naming the owner.
-is "$(sed 1d "$dir/.slices" | sed 's/ start=[0-9]*//' | sort)" "$(printf '%s\n' \
+is "$(sed 1d "$sdir/.slices" | sed 's/ start=[0-9]* userns=[0-9]*//' | sort)" "$(printf '%s\n' \
 	"uid=$(kmap "$p1" uid | cut -d' ' -f2) gid=$(kmap "$p1" gid | cut -d' ' -f2) count=32768 pid=$p1" \
 	"uid=$(kmap "$p2" uid | cut -d' ' -f2) gid=$(kmap "$p2" gid | cut -d' ' -f2) count=32768 pid=$p2" | sort)" \
 	"the slices are recorded under the commands' own pids"
-is "$(stat -c %a "$dir/.slices"):$(head -1 "$dir/.slices")" "600:nskit-slices 1" "the record file is private"
+is "$(stat -c %a "$sdir/.slices"):$(head -1 "$sdir/.slices")" "600:nskit-slices 1" "the record file is private"
 run as isa idmap-show "$p1"
 like "$out" "subuid isa, slice of pid $p1" "idmap-show names the process that owns the uid slice"
 like "$out" "subgid isa, slice of pid $p1" "... and the gid slice"
@@ -91,17 +92,18 @@ gone "$ha"
 run as isa nsenter-user --keep c --isolate
 hc=$(holder c)
 is "$rc:$(maps "$hc")" "0:0 $sub 65536/0 $subg 65536" "a killed holder's slice goes to the next session"
-is "$(grep -c 'session=a' "$dir/.slices")" 0 "the dead record is gone"
+is "$(grep -c 'session=a' "$sdir/.slices")" 0 "the dead record is gone"
 run as isa nsenter-user --list
 is "$(echo "$out" | awk '$1 == "a" {print $6, $7} $1 == "c" {print $6, $7}' | paste -sd'|')" \
 	"stale -|running $sub-$((sub + 65535))" "--list: the stale session has no slice"
-# A record whose pid now names another process (start time differs) is never trusted.
-sed -i "s/pid=$hc start=[0-9]*/pid=$hc start=1/" "$dir/.slices"
+# A record whose pid now names another process (start time differs), and
+# whose namespace is gone, is never trusted.
+sed -i "s/pid=$hc start=[0-9]* userns=[0-9]*/pid=$hc start=1 userns=1/" "$sdir/.slices"
 run as isa nsenter-user --isolate cat /proc/self/uid_map
 is "$rc:$(echo $out)" "0:0 $sub 65536" "a record with the wrong start time is reclaimed"
 run as isa nsenter-user --stop a
 run as isa nsenter-user --stop c
-is "$rc:$(cat "$dir/.slices")" "0:nskit-slices 1" "--stop frees the slice"
+is "$rc:$(cat "$sdir/.slices")" "0:nskit-slices 1" "--stop frees the slice"
 
 # --- -U/-G and refusals ------------------------------------------------------------------------
 run as isa nsenter-user --isolate=1000 -U 999 -G 999 sh -c 'id -u; id -g'

@@ -1,0 +1,43 @@
+/* killat.so - LD_PRELOAD for tests: the process dies of SIGKILL as it calls
+ * the libc function named in NSKIT_KILLAT (linkat, unlinkat), as a command
+ * killed at that very point would. Only the process that loaded it dies,
+ * never a child it forks (a session holder, say). */
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pid_t self;
+
+__attribute__((constructor)) static void init(void)
+{
+	self = getpid();
+}
+
+static void die_at(const char *fn)
+{
+	const char *at = getenv("NSKIT_KILLAT");
+
+	if (at && strcmp(at, fn) == 0 && getpid() == self)
+		kill(getpid(), SIGKILL);
+}
+
+int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags);
+int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
+{
+	int (*real)(int, const char *, int, const char *, int) =
+		(int (*)(int, const char *, int, const char *, int))dlsym(RTLD_NEXT, "linkat");
+
+	die_at("linkat");
+	return real(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+int unlinkat(int dirfd, const char *path, int flags);
+int unlinkat(int dirfd, const char *path, int flags)
+{
+	int (*real)(int, const char *, int) = (int (*)(int, const char *, int))dlsym(RTLD_NEXT, "unlinkat");
+
+	die_at("unlinkat");
+	return real(dirfd, path, flags);
+}

@@ -1,0 +1,58 @@
+#!/bin/bash
+# What nsenter-user(1) says about podman and sessions, run as written there:
+# a container started by podman inside a session lives in the session's user
+# namespace, so a podman outside (which joins its own pause process) cannot
+# exec into it; --join of the session can. Started with --join of podman's
+# pause process, the container is podman's own and podman exec from outside
+# works. (The image is the tiny rootfs of idmap-show/podman-top.sh; vfs,
+# runc and --network none for the same reasons as there.)
+. "$NSKIT_TOP/tests/integration/lib.sh"
+
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+	skip "podman in a session" "podman or runc is not installed"
+	done_testing
+fi
+mkuser pod || exit 1
+uid=$(id -u pod)
+P="podman --storage-driver vfs --runtime runc"
+root=$NSKIT_SANDBOX/rootfs
+shell=$(readlink -f /bin/sh)
+mkdir -p "$root/bin"
+cp /usr/bin/sleep "$root/bin/sleep"
+cp /usr/bin/true "$root/bin/true"
+cp "$shell" "$root/bin/sh"
+for l in $(ldd /usr/bin/sleep /usr/bin/true "$shell" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}' | grep -v ':$' | sort -u); do
+	mkdir -p "$root${l%/*}"
+	cp -L "$l" "$root$l"
+done
+tar -C "$root" -cf "$NSKIT_SANDBOX/rootfs.tar" .
+chmod 0644 "$NSKIT_SANDBOX/rootfs.tar"
+run as pod $P import "$NSKIT_SANDBOX/rootfs.tar" localhost/tiny
+is "$rc" 0 "podman import of the tiny rootfs"
+
+# --- started inside a session --------------------------------------------------------------
+run as pod nsenter-user --keep pods
+run as pod nsenter-user --join pods $P run -d --network none --name web localhost/tiny sleep 600
+is "$rc" 0 "nsenter-user --join pods podman run -d: the container starts in the session"
+[ "$rc" = 0 ] || diag "$err"
+run as pod $P exec web true
+isnt "$rc" 0 "podman exec from outside the session fails"
+diag "podman exec from outside: $err"
+run as pod nsenter-user --join pods $P exec web true
+is "$rc:$err" "0:" "nsenter-user --join pods podman exec works"
+run as pod nsenter-user --join pods $P rm -f -t 0 web
+is "$rc" 0 "... and so does podman rm in the session"
+run as pod nsenter-user --stop pods
+
+# --- started in podman's own namespace: --join of its pause process -------------------------
+run as pod $P unshare true
+pause=$NSKIT_SANDBOX/run/$uid/libpod/tmp/pause.pid
+check "podman's pause process is recorded" test -s "$pause"
+run as pod sh -c "nsenter-user --join \"\$(cat \$XDG_RUNTIME_DIR/libpod/tmp/pause.pid)\" $P run -d --network none --name db localhost/tiny sleep 600"
+is "$rc" 0 "nsenter-user --join PAUSE-PID podman run -d"
+[ "$rc" = 0 ] || diag "$err"
+run as pod $P exec db true
+is "$rc:$err" "0:" "podman exec from outside works for that one"
+run as pod $P rm -f -t 0 db
+
+done_testing
