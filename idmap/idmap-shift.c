@@ -971,7 +971,7 @@ int main(int argc, char **argv)
 	struct nk_err e;
 	double t0;
 
-	nk_tool_init("idmap-shift");
+	nk_tool_init("idmap-shift", argv);
 	while ((c = getopt_long(argc, argv, "t:u:g:m:a::f:rnj:xhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':

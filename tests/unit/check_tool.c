@@ -119,7 +119,7 @@ __attribute__((constructor)) static void secure_copy_main(int argc, char **argv)
 {
 	if (argc < 1 || strcmp(argv[0], "secure-copy") != 0)
 		return;
-	nk_tool_init("check-tool");
+	nk_tool_init("check-tool", argv);
 	if (write(1, "ran\n", 4) < 0)
 		_exit(2);
 	_exit(0);
