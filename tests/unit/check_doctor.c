@@ -26,6 +26,15 @@ int vasprintf(char **out, const char *fmt, va_list ap)
 	return vsnprintf(*out, (size_t)n + 1, fmt, ap);
 }
 
+/* With _FORTIFY_SOURCE (the .deb is built hardened), libnskit calls
+ * __vasprintf_chk instead: the same failure on demand. */
+int __vasprintf_chk(char **out, int flag, const char *fmt, va_list ap);
+int __vasprintf_chk(char **out, int flag, const char *fmt, va_list ap)
+{
+	(void)flag;
+	return vasprintf(out, fmt, ap);
+}
+
 /* --- subuid file parsing ---------------------------------------------------- */
 
 static const struct {
