@@ -125,36 +125,24 @@ __attribute__((constructor)) static void secure_copy_main(int argc, char **argv)
 	_exit(0);
 }
 
-/* Run the copy at PATH as uid and gid 65534; its status, stdout, stderr. */
+/* Run the copy at PATH as uid and gid 65534 (through in_child): its
+ * status, stdout, stderr. */
+static const char *copy_path;
+
+static void exec_copy(void)
+{
+	char *const args[] = { "secure-copy", NULL };
+
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+		_exit(98);
+	execv(copy_path, args);
+	_exit(97);
+}
+
 static int run_copy(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
-	int po[2], pe[2], st;
-	pid_t c;
-	ssize_t n;
-
-	ck_assert_int_eq(pipe(po), 0);
-	ck_assert_int_eq(pipe(pe), 0);
-	c = fork();
-	if (c == 0) {
-		char *const args[] = { "secure-copy", NULL };
-
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
-			_exit(98);
-		execv(path, args);
-		_exit(97);
-	}
-	close(po[1]);
-	close(pe[1]);
-	n = read(po[0], out, outlen - 1);
-	out[n > 0 ? n : 0] = '\0';
-	n = read(pe[0], err, errlen - 1);
-	err[n > 0 ? n : 0] = '\0';
-	close(po[0]);
-	close(pe[0]);
-	ck_assert_int_eq(waitpid(c, &st, 0), c);
-	return st;
+	copy_path = path;
+	return in_child(exec_copy, out, outlen, err, errlen);
 }
 
 START_TEST(test_secure)
