@@ -70,6 +70,7 @@ MAN_OUT   := $(MANPAGES:man/%=$(O)/man/%)
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)
 OPENRCDIR ?= $(SYSCONFDIR)/init.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 WITH_SYSTEMD ?= yes
 WITH_OPENRC ?= yes
 
@@ -198,6 +199,8 @@ install-systemd:
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/systemd/nskit-mnt-share.service > $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(TMPFILESDIR)
+	$(INSTALL) -m 0644 contrib/tmpfiles.d/nskit.conf $(DESTDIR)$(TMPFILESDIR)/nskit.conf
 
 install-openrc:
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(OPENRCDIR)
@@ -209,6 +212,7 @@ uninstall:
 	for m in $(notdir $(MANPAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/$$t; done
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service $(DESTDIR)$(OPENRCDIR)/nskit-mnt-share
+	rm -f $(DESTDIR)$(TMPFILESDIR)/nskit.conf
 
 # A versioned source tarball: what git tracks (or the tree, outside git),
 # with the man pages stamped with the version.

@@ -36,10 +36,12 @@
 #include "idmap.h"
 #include "session.h"
 #include "subid.h"
+#include "userns.h"
 
 #define NK_SLICE_DEFAULT 65536u
 #define NK_SLICE_FILE ".slices"
 #define NK_SLICE_LOCK ".slices.lock"
+#define NK_SLICE_RUNDIR "/run/user"
 #define NK_SLICE_FILE_MAX (4u << 20)     /* bytes: some 40000 records */
 
 struct nk_slice {
@@ -47,7 +49,10 @@ struct nk_slice {
 	pid_t pid;                      /* the owner: holder or command */
 	uint64_t start;                 /* its start time (/proc/PID/stat field 22) */
 	uint64_t userns;                /* inode of its user namespace, 0 until it has one */
+	uint64_t pidns;                 /* inode of its pid namespace (0: an older record) */
+	uint32_t nspid;                 /* its pid there (NSpid's last), which PID may not be */
 	char session[NK_SESSION_NAME_MAX + 1];   /* "" when none */
+	int unrecorded;                 /* not a record: ids a namespace holds (never stored) */
 };
 
 struct nk_slices {
@@ -65,9 +70,14 @@ uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t);
 int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e);
 int nk_slices_format(const struct nk_slices *s, char *buf, size_t len);
 
-/* Is the process pid/start alive? (Tests pass their own.) */
-typedef int (*nk_slice_alive_fn)(pid_t pid, uint64_t start);
-int nk_slice_alive(pid_t pid, uint64_t start);
+/* Is the owner of S alive: the process PID with its start time, not gone
+ * (nk_proc_gone: a zombie with a thread left is not), and, when recorded,
+ * in pid namespace PIDNS as pid NSPID there? A record made in another pid
+ * namespace names a pid that means another process here: its owner is
+ * looked for by namespace, own pid and start time, and without a match the
+ * record is stale. (Tests pass their own.) */
+typedef int (*nk_slice_alive_fn)(const struct nk_slice *s);
+int nk_slice_alive(const struct nk_slice *s);
 /* Drop every record whose owner is not alive (ALIVE, NULL: nk_slice_alive)
  * and whose user namespace, when recorded, has no process left; returns how
  * many. */
@@ -91,8 +101,11 @@ void nk_slice_usage(const struct nk_ranges *r, const struct nk_slices *used, enu
 int nk_slice_exhausted(struct nk_err *e, enum nk_idtype t, uint32_t size, const struct nk_ranges *r,
 		       const struct nk_slices *used, const char *user, const char *fix);
 
-/* The folder of the records for UID ("/tmp/nskit-UID"), and it opened
- * (created, mode 0700, when CREATE) and checked as nk_session_dir_open does. */
+/* The folder of the records for UID, and it opened (created, mode 0700,
+ * when CREATE) and checked as nk_session_dir_open does: /run/user/UID/nskit
+ * where /run/user/UID is what logind makes (root's parent, UID's private
+ * folder), else /tmp/nskit-UID; when that is someone else's (made first by
+ * another user), ~/.cache/nskit of UID's home from the password database. */
 int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e);
 int nk_slice_dir_open(uid_t uid, int create, struct nk_err *e);
 
@@ -105,6 +118,11 @@ int nk_slices_load_live(int dirfd, struct nk_slices *out, struct nk_err *e);
 int nk_slices_store(int dirfd, const struct nk_slices *s, struct nk_err *e);
 /* flock(LOCK_EX) on the lock file; returns its fd (close to unlock). */
 int nk_slices_lock(int dirfd, struct nk_err *e);
+
+/* The kernel's view nk_slice_reserve asks (NULL: nk_userns_taken, the
+ * default; unit tests set their own, for a world of their own). */
+typedef int (*nk_slice_taken_fn)(uid_t uid, gid_t gid, struct nk_idspans out[2]);
+void nk_slice_set_taken(nk_slice_taken_fn fn);
 
 /* Reserve a slice of SIZE for USER (ranges UR, GR) owned by pid/start
  * (and SESSION, NULL for none): lock, reclaim, pick the uid and gid sides,
@@ -126,6 +144,11 @@ int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
  * others (run it where the namespaces can be inspected: not inside a new
  * one). */
 int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e);
+
+/* --stop of the holder pid/start: under the lock, its slice is forgotten
+ * when no process is left in its namespace; else kept, and *LEFT is one
+ * process still there (-1: /proc could not tell, kept too). */
+int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_err *e);
 
 /* The slice of S whose T side covers [first, first+count), or NULL. */
 const struct nk_slice *nk_slice_lookup(const struct nk_slices *s, enum nk_idtype t, uint32_t first,

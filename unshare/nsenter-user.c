@@ -286,27 +286,17 @@ static int do_list(int json)
  * left in its namespace USERNS, else kept (and the caller told). */
 static void stop_slice(const char *name, pid_t pid, uint64_t start)
 {
-	struct nk_slices sl = { 0, NULL };
-	struct nk_userns_want w = { 0, 0, 0 };
 	struct nk_err e;
 	pid_t left = 0;
 	int sdir = nk_slice_dir_open(getuid(), 0, &e);
 
 	if (sdir == -ENOENT)
 		return;
-	if (sdir < 0 || nk_slices_load(sdir, &sl, &e) < 0)
+	if (sdir < 0 || nk_slice_stop(sdir, pid, start, &left, &e) < 0)
 		nk_die_err(1, &e);
-	for (size_t k = 0; k < sl.n; k++)
-		if (sl.v[k].pid == pid && sl.v[k].start == start)
-			w = (struct nk_userns_want){ sl.v[k].userns, sl.v[k].uid, sl.v[k].count };
-	nk_slices_free(&sl);
-	if (w.count && w.ino && nk_userns_scan(&w, 1, &left) < 0)
-		left = -1;
 	if (left > 0)
 		nk_warnx("session '%s' is stopped, but process %d is still in its namespace: its slice stays taken "
 			 "until no process is left there", name, (int)left);
-	else if (!left && nk_slice_release(sdir, pid, start, &e) < 0)
-		nk_die_err(1, &e);
 	close(sdir);
 }
 
