@@ -126,14 +126,14 @@ wait_until "the join of s runs" test -e "$w/s-ready"
 mkfifo "$w/unlock"
 bg locker flock "$sdir/.slices.lock" sh -c "touch $w/locked; read x < $w/unlock"
 wait_until "the test holds the slice lock" test -e "$w/locked"
-bg stopper as ika nsenter-user --stop s
+bg stopper as ika sh -c "exec nsenter-user --stop s 2>$w/stop.err"
 wait_until "--stop s waits for the slice lock" grep -Eq "^[0-9]+: -> FLOCK +ADVISORY +WRITE +$stopper " /proc/locks
 # While it waits, the join ends: what it decides must be what is true once it has the lock.
 kill -KILL "$sj"
 gone "$sj"
 echo go > "$w/unlock"
 wait "$stopper"
-is "$?" 0 "--stop s: exit 0"
+is "$?:$(cat "$w/stop.err")" "0:" "--stop s: exit 0, and no word of a process left: it looked once it had the lock"
 is "$(grep -c 'session=s' "$sdir/.slices")" 0 "--stop s looked at the namespace under the lock: the join had ended, the slice is free"
 run as ika nsenter-user --isolate=4096 cat /proc/self/uid_map
 is "$rc:$(echo $out)" "0:$(first)" "... and given again"
