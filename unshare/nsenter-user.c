@@ -847,6 +847,14 @@ run:
 		sigset_t all, old;
 		pid_t child, parent = getpid();
 
+		struct pollfd pf;
+		int alive[2];
+
+		/* The parent holds the write end until it dies: the child can tell
+		 * whether it died before PR_SET_PDEATHSIG was set, even in a new
+		 * pid namespace (where getppid() says 0 whatever happened). */
+		if (pipe2(alive, O_CLOEXEC) < 0)
+			nk_die(1, "cannot create a pipe: %s", strerror(errno));
 		sigfillset(&all);
 		sigprocmask(SIG_BLOCK, &all, &old);
 		child = fork();
@@ -854,8 +862,10 @@ run:
 			nk_die(1, "cannot fork: %s", strerror(errno));
 		if (child > 0) {
 			/* The parent keeps its ids: it only waits and forwards. */
+			close(alive[0]);
 			forward_until_exit(child);
 		}
+		close(alive[1]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (pidns && nk_mount_proc(&e) < 0)
 			nk_die_err(1, &e);
@@ -864,8 +874,11 @@ run:
 		/* Set after the id change, which clears it: the child gets
 		 * KILL_SIG (--kill-child) when the parent dies, however it dies. */
 		prctl(PR_SET_PDEATHSIG, kill_sig, 0, 0, 0);
-		if (getppid() != parent && !pidns)
+		/* Dead before that: the command is not run. */
+		pf = (struct pollfd){ .fd = alive[0], .events = POLLIN };
+		if (poll(&pf, 1, 0) != 0 || (getppid() != parent && !pidns))
 			_exit(1);
+		close(alive[0]);
 	} else if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, set_uid > 0 || set_gid > 0, &e) < 0) {
 		nk_die_err(1, &e);
 	}
