@@ -6,26 +6,30 @@
  * 0..COUNT-1 map onto it; the caller's own id is not mapped, so root inside
  * one isolated namespace is nobody in another one, nor the caller.
  *
- * Slices in use are recorded in ONE folder per uid, whatever the
- * environment: /tmp/nskit-UID (nk_slice_dir_open; the session folder of a
- * caller without XDG_RUNTIME_DIR), in the file ".slices" (a leading dot:
- * never a session name), rewritten atomically (temporary file + rename)
- * while an flock(2) on ".slices.lock" is held, so that concurrent starts
- * never get the same slice, with XDG_RUNTIME_DIR set or not (su, cron and
- * ssh without pam_systemd leave it unset where a login sets it).
+ * Slices in use are recorded in one folder per uid, whatever the
+ * environment (nk_slice_dir_open: /run/user/UID/nskit when logind made
+ * /run/user/UID, else /tmp/nskit-UID, else, when another user made that
+ * first, ~/.cache/nskit), in the file ".slices" (a leading dot: never a
+ * session name), rewritten atomically (temporary file + rename) while an
+ * flock(2) on ".slices.lock" is held.
  *
- * A record names its owner by pid AND start time (and the session when there
- * is one), and, once the namespace exists, the inode of its user namespace.
- * A slice is free only when no process is left in that namespace (nor in a
- * namespace made inside it): while the owner lives it is held; once the
- * owner is gone (a stopped session, a command that left children behind)
- * /proc is asked whether any process is still in it. Records whose owner is
- * gone (or a zombie, or its pid now names a process with another start
- * time) and whose namespace is empty are reclaimed, never trusted.
+ * The records are not the authority: which folder is used can change (a
+ * login, a private /tmp), and records can be removed. Before a slice is
+ * given, the kernel is asked (nk_userns_taken): ids that any isolated user
+ * namespace maps are taken, recorded or not.
+ *
+ * A record names its owner by pid, start time, pid namespace and pid there
+ * (and the session when there is one), and, once the namespace exists, the
+ * inode of its user namespace. A slice is free only when no process is
+ * left in that namespace (nor in a namespace made inside it, mapped or
+ * not): while the owner lives it is held; once the owner is gone /proc is
+ * asked. A process has ended only once all its threads have
+ * (nk_proc_gone). Records whose owner is gone (or its pid now names
+ * another process) and whose namespace is empty are reclaimed.
  *
  * File format (one slice a line, key=value words, unknown keys ignored):
  *     nskit-slices 1
- *     uid=100000 gid=100000 count=65536 pid=4242 start=1234567 userns=4026532841 session=build
+ *     uid=100000 gid=100000 count=65536 pid=4242 start=1234567 userns=4026532841 pidns=4026531836 nspid=4242 session=build
  */
 #ifndef NSKIT_SLICE_H
 #define NSKIT_SLICE_H
