@@ -266,7 +266,7 @@ static int show_translate(const struct nk_nschain *c, pid_t pid, enum nk_idtype 
 		{ "TYPE", SCOLS_JSON_STRING, 0 }, { "INSIDE", SCOLS_JSON_NUMBER, 1 },
 		{ "HOST", SCOLS_JSON_NUMBER, 1 }, { "MAPPED", SCOLS_JSON_BOOLEAN, 0 },
 	};
-	const struct nk_map *m = t == NK_UID ? &c->lv[0].host.uid : &c->lv[0].host.gid;
+	const struct nk_map *m = t == NK_UID ? &c->lv[0].host.map[NK_UID] : &c->lv[0].host.map[NK_GID];
 	uint32_t out;
 	int mapped;
 
@@ -308,7 +308,7 @@ static void show_ps(const struct nk_nschain *c)
 		{ "HUSER", SCOLS_JSON_STRING, 0 }, { "COMMAND", SCOLS_JSON_STRING, 0 },
 	};
 	struct libscols_table *tb = new_table("processes", cols, NK_ARRAY_SIZE(cols));
-	const struct nk_map *m = &c->lv[0].host.uid;
+	const struct nk_map *m = &c->lv[0].host.map[NK_UID];
 	pid_t *pids;
 	size_t n;
 	struct nk_err e;
@@ -361,7 +361,7 @@ static int show_file(const struct nk_nschain *c, pid_t pid, const char *path)
 		nk_die(1, "cannot read the owner of '%s': %s", path, strerror(errno));
 	tb = new_table("owner", cols, NK_ARRAY_SIZE(cols));
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *m = t == NK_UID ? &c->lv[0].host.uid : &c->lv[0].host.gid;
+		const struct nk_map *m = t == NK_UID ? &c->lv[0].host.map[NK_UID] : &c->lv[0].host.map[NK_GID];
 		uint32_t id = t == NK_UID ? st.st_uid : st.st_gid, in;
 		const char *tn = nk_idtype_name((enum nk_idtype)t);
 		struct libscols_line *ln = new_line(tb);
@@ -392,7 +392,7 @@ static int show_file(const struct nk_nschain *c, pid_t pid, const char *path)
 
 static int show_auto(const char *user)
 {
-	struct nk_maps maps = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps maps = { 0 };
 	struct passwd *pw;
 	struct nk_err e;
 	uint32_t id;
@@ -519,7 +519,7 @@ int main(int argc, char **argv)
 
 	switch (mode) {
 	case MODE_MAP:
-		if (chain.lv[0].host.uid.n == 0 && chain.lv[0].host.gid.n == 0) {
+		if (chain.lv[0].host.map[NK_UID].n == 0 && chain.lv[0].host.map[NK_GID].n == 0) {
 			nk_nschain_free(&chain);
 			nk_die(1, "process %d has no uid or gid map yet (write one with 'idmap-apply %d')",
 			       (int)pid, (int)pid);

@@ -198,16 +198,19 @@ static int libsubid_ranges(const char *user, enum nk_idtype t, struct subid_rang
 		h = dlopen("libsubid.so.4", RTLD_NOW | RTLD_LOCAL);
 		if (!h)
 			h = dlopen("libsubid.so", RTLD_NOW | RTLD_LOCAL);
-		if (!h)
-			return nk_errf(e, ENOENT, "cannot load libsubid for the 'subid:' source of "
-				       "/etc/nsswitch.conf: %s", dlerror());
+		if (!h) {
+			nk_errf(e, ENOENT, "cannot load libsubid for the 'subid:' source of "
+				"/etc/nsswitch.conf: %s", dlerror());
+			return nk_err_kind(e, NK_ERRK_NO_LIBSUBID);
+		}
 		init = (bool (*)(const char *, FILE *))dlsym(h, "subid_init");
 		get[NK_UID] = (nk_get_ranges_fn)dlsym(h, "subid_get_uid_ranges");
 		get[NK_GID] = (nk_get_ranges_fn)dlsym(h, "subid_get_gid_ranges");
 		if (!get[NK_UID] || !get[NK_GID]) {
 			dlclose(h);
 			h = NULL;
-			return nk_errf(e, ENOENT, "libsubid lacks subid_get_uid_ranges");
+			nk_errf(e, ENOENT, "libsubid lacks subid_get_uid_ranges");
+			return nk_err_kind(e, NK_ERRK_NO_LIBSUBID);
 		}
 		/* libsubid prints its own complaints unless told otherwise; the
 		 * stream is close-on-exec so it never reaches a command we run. */
@@ -356,7 +359,7 @@ int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out
 	n = libsubid_ranges(user, t, &r, e);
 	if (n < 0) {
 		free(r);
-		if (e->code == ENOENT && strstr(e->msg, "libsubid"))
+		if (e->kind == NK_ERRK_NO_LIBSUBID)
 			return -ENOENT;
 		nk_subid_source(source, sizeof source);
 		return nk_errf(e, EIO, "cannot read the subordinate %s ranges of '%s' through libsubid "
@@ -487,7 +490,7 @@ int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t
 		  const char *alt, struct nk_maps *out, struct nk_err *e)
 {
 	if (kind == NK_MAPS_ROOT) {
-		if (nk_map_add(&out->uid, 0, uid, 1) < 0 || nk_map_add(&out->gid, 0, gid, 1) < 0)
+		if (nk_map_add(&out->map[NK_UID], 0, uid, 1) < 0 || nk_map_add(&out->map[NK_GID], 0, gid, 1) < 0)
 			return nk_errf(e, ENOMEM, "out of memory");
 		return 0;
 	}

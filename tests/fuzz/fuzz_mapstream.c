@@ -8,8 +8,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
-	struct nk_maps m2 = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 };
+	struct nk_maps m2 = { 0 };
 	struct nk_err e;
 
 	if (nk_mapstream_parse((const char *)data, size, "fuzz", &m, &e) == 0) {

@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char buf[256];
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 };
 	struct nk_err e;
 	struct nk_extent x;
 
