@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	}
 	if (nk_maps_add_spec(&m, 'b', buf, &e) == 0)
-		nk_map_validate(&m.uid, NK_UID, &e);
+		nk_map_validate(&m.map[NK_UID], NK_UID, &e);
 	nk_maps_free(&m);
 	return 0;
 }
