@@ -423,9 +423,10 @@ static int show_file(const struct nk_nschain *c, pid_t pid, const char *path, st
 	if (stat(path, &st) < 0)
 		return nk_syserr(e, errno, "cannot read the owner of '%s'", path);
 	tb = new_table("owner", cols, NK_ARRAY_SIZE(cols));
+	const uint32_t owner[2] = { st.st_uid, st.st_gid };
 	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		const struct nk_map *m = &c->lv[0].host.map[t];
-		uint32_t id = t == NK_UID ? st.st_uid : st.st_gid, in;
+		uint32_t id = owner[t], in;
 		const char *tn = nk_idtype_name(t);
 		struct libscols_line *ln = new_line(tb);
 		char hn[256], note[512];

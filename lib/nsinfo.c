@@ -251,7 +251,8 @@ int nk_nschain_read(pid_t pid, struct nk_nschain *c, struct nk_err *e)
 static int real_owner(enum nk_idtype t, uint32_t id, char *buf, size_t len)
 {
 	static const char *const what[2] = { "user", "group" };
-	uint32_t me = t == NK_UID ? getuid() : getgid();
+	const uint32_t mine[2] = { getuid(), getgid() };
+	uint32_t me = mine[t];
 	const char *name = NULL;
 	struct passwd *pw;
 	struct group *gr;
@@ -306,7 +307,8 @@ void nk_range_owner(enum nk_idtype t, uint32_t first, uint32_t count,
 
 uint32_t nk_overflow_id(enum nk_idtype t)
 {
-	const char *path = t == NK_UID ? "/proc/sys/kernel/overflowuid" : "/proc/sys/kernel/overflowgid";
+	static const char *const paths[2] = { "/proc/sys/kernel/overflowuid", "/proc/sys/kernel/overflowgid" };
+	const char *path = paths[t];
 	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
 	char buf[32];
 	uint32_t v;
