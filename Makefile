@@ -7,8 +7,12 @@
 #   make bench      side-by-side timings (needs hyperfine, podman, buildah, bwrap)
 #   make install    PREFIX, DESTDIR, BINDIR, MANDIR; mode 0755, never setuid
 #
-# Tools are found by convention: every <area>/<tool>.c is one executable;
-# lib/*.c is libnskit.a; tests/unit/check_<module>.c is one Check suite.
+# Tools are found by convention: every <area>/<tool>.c is one executable,
+# and the folder <area>/<tool>/ beside it holds the rest of that tool's own
+# files (every .c there is linked into it, and into nothing else but the
+# unit tests); lib/*.c is libnskit.a, the mechanisms, which never print or
+# exit; cli/*.c is libnskit-cli.a, the front end the tools share (option
+# parsing, messages, exit); tests/unit/check_<module>.c is one Check suite.
 
 VERSION := $(shell cat VERSION)
 
@@ -36,8 +40,8 @@ PKG_LIBS = $(call once,PKG_LIBS,$(call pkg,--libs,$(PKGS)))
 NK_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Werror=format-security -Werror=format -Werror=missing-prototypes \
 	-Werror=implicit-function-declaration -Werror=return-type \
-	-D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
-NK_LIBS = $(PKG_LIBS) -lsubid -ldl
+	-D_GNU_SOURCE -Ilib -Icli $(PKG_CFLAGS)
+NK_LIBS = $(PKG_LIBS) -ldl
 CHECK_CFLAGS = $(call once,CHECK_CFLAGS,$(call pkg,--cflags,check))
 CHECK_LIBS = $(call once,CHECK_LIBS,$(call pkg,--libs,check))
 # Header dependencies are generated: touching a header rebuilds only what
@@ -61,6 +65,15 @@ LIB_SRCS  := $(wildcard lib/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB_HDRS  := $(wildcard lib/*.h)
 LIBNSKIT  := $(O)/libnskit.a
+CLI_SRCS  := $(wildcard cli/*.c)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(O)/%.o)
+LIBCLI    := $(O)/libnskit-cli.a
+# A tool's own files: <area>/<tool>/*.c. The unit tests reach them through
+# one archive (an archive links only the members a test uses).
+PRIV_SRCS := $(wildcard $(addsuffix /*/*.c,$(AREAS)))
+PRIV_OBJS := $(PRIV_SRCS:%.c=$(O)/%.o)
+LIBPRIV   := $(O)/libnskit-tools.a
+priv_objs = $(patsubst %.c,$(O)/%.o,$(wildcard $(dir $(filter %/$(1).c,$(TOOL_SRCS)))$(1)/*.c))
 UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
@@ -83,9 +96,18 @@ $(O)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@) $(O)/.deps
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The version lives in VERSION alone; only lib/tool.c prints it.
-$(O)/lib/tool.o: VERSION
-$(O)/lib/tool.o: ALL_CFLAGS += -DNSKIT_VERSION='"$(VERSION)"'
+$(O)/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@) $(O)/.deps
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# A tool's own files see its folder's headers.
+$(PRIV_OBJS): $(O)/%.o: %.c
+	@mkdir -p $(dir $@) $(O)/.deps
+	$(CC) $(ALL_CFLAGS) -I$(dir $<) -c -o $@ $<
+
+# The version lives in VERSION alone; only cli/tool.c prints it.
+$(O)/cli/tool.o: VERSION
+$(O)/cli/tool.o: ALL_CFLAGS += -DNSKIT_VERSION='"$(VERSION)"'
 $(O)/tests/check_tool: VERSION
 $(O)/tests/check_tool: ALL_CFLAGS += -DNSKIT_VERSION='"$(VERSION)"'
 
@@ -93,23 +115,36 @@ $(LIBNSKIT): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/bin/%: $(LIBNSKIT)
-	@mkdir -p $(dir $@) $(O)/.deps
-	$(CC) $(ALL_CFLAGS) -o $@ $(filter %/$*.c,$(TOOL_SRCS)) $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS)
+$(LIBCLI): $(CLI_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-# Each tool depends on its own source file.
+$(LIBPRIV): $(PRIV_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/bin/%: $(LIBCLI) $(LIBNSKIT)
+	@mkdir -p $(dir $@) $(O)/.deps
+	$(CC) $(ALL_CFLAGS) -I$(dir $(filter %/$*.c,$(TOOL_SRCS)))$* -o $@ $(filter %/$*.c,$(TOOL_SRCS)) $(call priv_objs,$*) $(LIBCLI) $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS)
+
+# Each tool depends on its own source file and its folder's objects.
 define tool_rule
-$(O)/bin/$(notdir $(1:.c=)): $(1)
+$(O)/bin/$(notdir $(1:.c=)): $(1) $(call priv_objs,$(notdir $(1:.c=)))
 endef
 $(foreach s,$(TOOL_SRCS),$(eval $(call tool_rule,$(s))))
 
-$(O)/tests/check_%: tests/unit/check_%.c $(LIBNSKIT)
+$(O)/tests/check_%: tests/unit/check_%.c $(LIBPRIV) $(LIBCLI) $(LIBNSKIT)
 	@mkdir -p $(dir $@) $(O)/.deps
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit $(addprefix -I,$(sort $(dir $(PRIV_SRCS)))) -o $@ $< $(LIBPRIV) $(LIBCLI) $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS) $(CHECK_LIBS)
 
 $(O)/tests/helpers/%: tests/helpers/%.c $(LIBNSKIT)
 	@mkdir -p $(dir $@) $(O)/.deps
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBNSKIT) $(ALL_LDFLAGS) $(NK_LDFLAGS) $(NK_LIBS) $(HELPER_LIBS)
+
+# No tool links libsubid (lib/subid.c dlopen()s it for a central source; a
+# packaging test checks): only the test helper that compares nskit's reading
+# of the files with libsubid's own links it.
+$(O)/tests/helpers/ranges-compare: HELPER_LIBS = -lsubid
 
 tests: all $(UNIT_BINS) $(TEST_HELPERS)
 

@@ -394,7 +394,7 @@ static void check_requested(struct diag *d, const struct nk_ex_req *rq)
 static void diagnose(struct diag *d, unsigned groups, const struct nk_ex_req *rq)
 {
 	struct nk_dr_probe probe;
-	struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps own = { 0 };
 	struct nk_err e;
 	char src[64];
 

@@ -97,27 +97,27 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			nk_mapopts_mode(&mo, NK_MAPMODE_AUTO);
+			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_AUTO);
 			break;
 		case 'r':
-			nk_mapopts_mode(&mo, NK_MAPMODE_ROOT);
+			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_ROOT);
 			break;
 		case 'k':
-			nk_mapopts_mode(&mo, NK_MAPMODE_KEEPID);
+			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_KEEPID);
 			break;
 		case 'u':
 		case 'g':
 		case 'm':
-			nk_mapopts_extent(&mo, c == 'm' ? 'b' : (char)c, optarg);
+			nk_mapopts_extent_or_err(&mo, c == 'm' ? 'b' : (char)c, optarg);
 			break;
 		case 'f':
-			nk_mapopts_from(&mo, optarg);
+			nk_mapopts_from_or_err(&mo, optarg);
 			break;
 		case OPT_ISOLATE:
-			nk_mapopts_isolate(&mo, optarg);
+			nk_mapopts_isolate_or_err(&mo, optarg);
 			break;
 		case 'S':
-			nk_mapopts_setgroups(&mo, optarg);
+			nk_mapopts_setgroups_or_err(&mo, optarg);
 			break;
 		case 'n':
 			dry = 1;
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 		atexit(release_pending);
 	}
 	/* The maps, checked before anything is written. */
-	nk_mapopts_finish(&mo, user, uid, gid, &plan);
+	nk_mapopts_finish_or_err(&mo, user, uid, gid, &plan);
 
 	if (nk_proc_ids(pid, NULL, &euid, NULL, NULL, &e) < 0)
 		nk_die_err(1, &e);

@@ -612,7 +612,7 @@ static void maps_of_pid(const char *arg, const char *opt, struct nk_maps *m)
 		other = self + 1;
 	}
 	if (self == other) {
-		struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+		struct nk_maps own = { 0 };
 
 		/* The kernel shows our own namespace's map towards the parent;
 		 * here its ids are themselves. */
@@ -626,7 +626,7 @@ static void maps_of_pid(const char *arg, const char *opt, struct nk_maps *m)
 	if (nk_maps_read_proc(pid, m, &e) < 0)
 		nk_die_err(1, &e);
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *x = t == NK_UID ? &m->uid : &m->gid;
+		const struct nk_map *x = &m->map[t];
 
 		if (x->n == 0)
 			nk_die(1, "process %d has no %s map yet (%s needs a namespace with its maps written)",
@@ -641,14 +641,14 @@ static void maps_of_pid(const char *arg, const char *opt, struct nk_maps *m)
 /* Every id of TO's outer side must be mapped here, or chown fails half way. */
 static void check_mapped_here(const struct nk_maps *to)
 {
-	struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps own = { 0 };
 	struct nk_err e;
 
 	if (nk_maps_read_proc(0, &own, &e) < 0)
 		nk_die_err(1, &e);
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *x = t == NK_UID ? &to->uid : &to->gid;
-		const struct nk_map *o = t == NK_UID ? &own.uid : &own.gid;
+		const struct nk_map *x = &to->map[t];
+		const struct nk_map *o = &own.map[t];
 
 		for (size_t i = 0; i < x->n; i++) {
 			uint64_t id = x->ext[i].outer, end = id + x->ext[i].count;
@@ -962,7 +962,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct nk_maps to = { { 0, 0, NULL }, { 0, 0, NULL } }, from = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps to = { 0 }, from = { 0 };
 	const char *to_how = NULL, *from_how = NULL, *mount_dest = NULL, *auto_user = NULL;
 	const char *to_file = NULL, *from_file = NULL, *to_pid = NULL, *from_pid = NULL;
 	char state_dir[4096] = "";
@@ -1100,25 +1100,25 @@ int main(int argc, char **argv)
 	else if (from_pid)
 		maps_of_pid(from_pid, "--from-pid", &from);
 	else {
-		nk_map_add(&from.uid, 0, 0, 4294967295U);
-		nk_map_add(&from.gid, 0, 0, 4294967295U);
+		nk_map_add(&from.map[NK_UID], 0, 0, 4294967295U);
+		nk_map_add(&from.map[NK_GID], 0, 0, 4294967295U);
 	}
 	if (check && !to_how) {
 		/* Only --from matters: shift it onto itself. */
-		nk_map_copy(&to.uid, &from.uid);
-		nk_map_copy(&to.gid, &from.gid);
+		nk_map_copy(&to.map[NK_UID], &from.map[NK_UID]);
+		nk_map_copy(&to.map[NK_GID], &from.map[NK_GID]);
 	}
-	if (to.uid.n == 0 || to.gid.n == 0)
-		nk_die(1, "the %s map of --to is empty (give %s)", to.uid.n == 0 ? "uid" : "gid",
-		       to.uid.n == 0 ? "-u or -m" : "-g or -m");
-	if (from.uid.n == 0 || from.gid.n == 0)
-		nk_die(1, "the %s map of --from is empty", from.uid.n == 0 ? "uid" : "gid");
+	if (to.map[NK_UID].n == 0 || to.map[NK_GID].n == 0)
+		nk_die(1, "the %s map of --to is empty (give %s)", to.map[NK_UID].n == 0 ? "uid" : "gid",
+		       to.map[NK_UID].n == 0 ? "-u or -m" : "-g or -m");
+	if (from.map[NK_UID].n == 0 || from.map[NK_GID].n == 0)
+		nk_die(1, "the %s map of --from is empty", from.map[NK_UID].n == 0 ? "uid" : "gid");
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		if (nk_map_validate(t == NK_UID ? &to.uid : &to.gid, (enum nk_idtype)t, &e) < 0) {
+		if (nk_map_validate(&to.map[t], (enum nk_idtype)t, &e) < 0) {
 			nk_err_prefix(&e, "invalid --to map");
 			nk_die_err(1, &e);
 		}
-		if (nk_map_validate(t == NK_UID ? &from.uid : &from.gid, (enum nk_idtype)t, &e) < 0) {
+		if (nk_map_validate(&from.map[t], (enum nk_idtype)t, &e) < 0) {
 			nk_err_prefix(&e, "invalid --from map");
 			nk_die_err(1, &e);
 		}
@@ -1132,10 +1132,10 @@ int main(int argc, char **argv)
 	if (nk_shift_build(&shift, &from, &to, &e) < 0)
 		nk_die_err(1, &e);
 	{
-		struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+		struct nk_maps own = { 0 };
 
-		init_userns = nk_maps_read_proc(0, &own, &e) == 0 && own.uid.n == 1 && own.uid.ext[0].inner == 0 &&
-			      own.uid.ext[0].outer == 0 && own.uid.ext[0].count == 4294967295U;
+		init_userns = nk_maps_read_proc(0, &own, &e) == 0 && own.map[NK_UID].n == 1 && own.map[NK_UID].ext[0].inner == 0 &&
+			      own.map[NK_UID].ext[0].outer == 0 && own.map[NK_UID].ext[0].count == 4294967295U;
 		nk_maps_free(&own);
 	}
 	overflow[NK_UID] = nk_overflow_id(NK_UID);

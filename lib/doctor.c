@@ -470,7 +470,7 @@ static int count_levels(int *last_errno)
 
 static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 {
-	struct nk_maps maps = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps maps = { 0 };
 	struct nk_plan plan;
 	struct nk_err e;
 	int go[2] = { -1, -1 }, ready[2] = { -1, -1 };
@@ -519,13 +519,13 @@ static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 		if (nk_write_maps(c, -1, &maps, &plan, &e) < 0)   /* our child: its pid stays ours */
 			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
 		else {
-			struct nk_maps got = { { 0, 0, NULL }, { 0, 0, NULL } };
+			struct nk_maps got = { 0 };
 
-			if (nk_maps_read_proc(c, &got, &e) == 0 && nk_map_equal(&got.uid, &maps.uid) &&
-			    nk_map_equal(&got.gid, &maps.gid)) {
+			if (nk_maps_read_proc(c, &got, &e) == 0 && nk_map_equal(&got.map[NK_UID], &maps.map[NK_UID]) &&
+			    nk_map_equal(&got.map[NK_GID], &maps.map[NK_GID])) {
 				p->map_ok = 1;
 				snprintf(p->map_msg, sizeof p->map_msg, "%zu uid and %zu gid extents, %llu uids",
-					 maps.uid.n, maps.gid.n, (unsigned long long)nk_map_total(&maps.uid));
+					 maps.map[NK_UID].n, maps.map[NK_GID].n, (unsigned long long)nk_map_total(&maps.map[NK_UID]));
 			} else
 				snprintf(p->map_msg, sizeof p->map_msg, "the maps read back differ from those written");
 			nk_maps_free(&got);
@@ -797,12 +797,12 @@ static int map_is_identity(const struct nk_map *m)
 void nk_doctor_parent_map(struct nk_findings *fs, const struct nk_maps *own,
 			  const struct nk_ranges *sub[2], const struct nk_dr_user *u)
 {
-	if (map_is_identity(&own->uid) && map_is_identity(&own->gid)) {
+	if (map_is_identity(&own->map[NK_UID]) && map_is_identity(&own->map[NK_GID])) {
 		nk_finding_add(fs, "parent-map", NK_OK, NULL, "not in a nested user namespace");
 		return;
 	}
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *m = t == NK_UID ? &own->uid : &own->gid;
+		const struct nk_map *m = &own->map[t];
 
 		if (!sub[t])
 			continue;

@@ -5,7 +5,16 @@
 void nk_err_clear(struct nk_err *e)
 {
 	e->code = 0;
+	e->kind = NK_ERRK_NONE;
 	e->msg[0] = '\0';
+}
+
+int nk_err_kind(struct nk_err *e, enum nk_errkind kind)
+{
+	if (e->code == 0)
+		e->code = EINVAL;
+	e->kind = kind;
+	return -e->code;
 }
 
 int nk_errf(struct nk_err *e, int code, const char *fmt, ...)
@@ -17,6 +26,7 @@ int nk_errf(struct nk_err *e, int code, const char *fmt, ...)
 	if (code == 0)
 		code = EINVAL;
 	e->code = code;
+	e->kind = NK_ERRK_NONE;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
@@ -33,6 +43,7 @@ int nk_syserr(struct nk_err *e, int code, const char *fmt, ...)
 	if (code == 0)
 		code = EIO;
 	e->code = code;
+	e->kind = NK_ERRK_NONE;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);

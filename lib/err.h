@@ -12,8 +12,19 @@
 
 #define NK_ERR_MAX 1024
 
+/* The cause as data. Callers decide on code and kind, never on the text
+ * of msg (which is for people, and may gain context and hints on its way
+ * up). A module that needs a new kind adds it here. */
+enum nk_errkind {
+	NK_ERRK_NONE = 0,        /* nothing beyond what code says */
+	NK_ERRK_NO_LIBSUBID,     /* libsubid.so is not installed (code ENOENT) */
+	NK_ERRK_HELPER_DENIED,   /* newuidmap/newgidmap refused a range the caller was not given */
+	NK_ERRK_NOT_OWNER,       /* the target process belongs to another user */
+};
+
 struct nk_err {
 	int code;               /* positive errno value, or EINVAL for bad input */
+	enum nk_errkind kind;   /* NK_ERRK_NONE unless the producer says more */
 	char msg[NK_ERR_MAX];
 };
 
@@ -25,6 +36,8 @@ int nk_syserr(struct nk_err *e, int code, const char *fmt, ...) NK_PRINTF(3, 4);
 int nk_err_prefix(struct nk_err *e, const char *fmt, ...) NK_PRINTF(2, 3);
 /* Append " (hint)" to the current message; returns -e->code. */
 int nk_err_hint(struct nk_err *e, const char *fmt, ...) NK_PRINTF(2, 3);
+/* Set the kind of the current error; returns -e->code. */
+int nk_err_kind(struct nk_err *e, enum nk_errkind kind);
 void nk_err_clear(struct nk_err *e);
 
 #endif

@@ -70,7 +70,7 @@ static int only_own_id(const struct nk_map *m, uint32_t id)
 int nk_plan_write(const struct nk_maps *m, enum nk_setgroups sg, struct nk_plan *p,
 		  struct nk_err *e)
 {
-	const struct nk_map *maps[2] = { &m->uid, &m->gid };
+	const struct nk_map *maps[2] = { &m->map[NK_UID], &m->map[NK_GID] };
 	uint64_t eff = nk_caps_effective();   /* one capget for both questions */
 
 	memset(p, 0, sizeof *p);
@@ -108,7 +108,7 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 			  const char *user, uid_t uid, gid_t gid, struct nk_err *e)
 {
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *map = t == NK_UID ? &m->uid : &m->gid;
+		const struct nk_map *map = &m->map[t];
 		uint32_t self = t == NK_UID ? uid : gid;
 		struct nk_map own;
 		struct nk_ranges sub = { 0, NULL };
@@ -504,7 +504,7 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 			   const struct nk_plan *p, int leaving, struct nk_writers **out,
 			   struct nk_err *e)
 {
-	const struct nk_map *maps[2] = { &m->uid, &m->gid };
+	const struct nk_map *maps[2] = { &m->map[NK_UID], &m->map[NK_GID] };
 	struct nk_writers *ws = calloc(1, sizeof *ws);
 	sigset_t all;
 	int r = 0;
@@ -906,7 +906,7 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 int nk_writers_run(struct nk_writers *ws, pid_t pid, int pidfd, const struct nk_maps *m,
 		   const struct nk_plan *p, struct nk_err *e)
 {
-	const struct nk_map *maps[2] = { &m->uid, &m->gid };
+	const struct nk_map *maps[2] = { &m->map[NK_UID], &m->map[NK_GID] };
 	struct nk_err e2;
 	int r, first_err = 0;
 

@@ -13,7 +13,7 @@ const char *nk_idtype_name(enum nk_idtype t)
 
 struct nk_map *nk_maps_get(struct nk_maps *m, enum nk_idtype t)
 {
-	return t == NK_UID ? &m->uid : &m->gid;
+	return &m->map[t];
 }
 
 void nk_map_init(struct nk_map *m)
@@ -30,8 +30,8 @@ void nk_map_free(struct nk_map *m)
 
 void nk_maps_free(struct nk_maps *m)
 {
-	nk_map_free(&m->uid);
-	nk_map_free(&m->gid);
+	nk_map_free(&m->map[NK_UID]);
+	nk_map_free(&m->map[NK_GID]);
 }
 
 int nk_map_add(struct nk_map *m, uint32_t inner, uint32_t outer, uint32_t count)
@@ -124,9 +124,9 @@ int nk_maps_add_spec(struct nk_maps *m, char which, const char *spec, struct nk_
 
 	if (r < 0)
 		return r;
-	if ((which == 'u' || which == 'b') && nk_map_add(&m->uid, x.inner, x.outer, x.count) < 0)
+	if ((which == 'u' || which == 'b') && nk_map_add(&m->map[NK_UID], x.inner, x.outer, x.count) < 0)
 		return nk_errf(e, ENOMEM, "out of memory");
-	if ((which == 'g' || which == 'b') && nk_map_add(&m->gid, x.inner, x.outer, x.count) < 0)
+	if ((which == 'g' || which == 'b') && nk_map_add(&m->map[NK_GID], x.inner, x.outer, x.count) < 0)
 		return nk_errf(e, ENOMEM, "out of memory");
 	return 0;
 }
@@ -168,8 +168,8 @@ int nk_mapstream_parse(const char *text, size_t len, const char *name,
 		    parse_field(tok[2], &x.outer, "outside id", ctx, e) < 0 ||
 		    parse_field(tok[3], &x.count, "count", ctx, e) < 0)
 			return -EINVAL;
-		if ((tok[0][0] != 'g' && nk_map_add(&m->uid, x.inner, x.outer, x.count) < 0) ||
-		    (tok[0][0] != 'u' && nk_map_add(&m->gid, x.inner, x.outer, x.count) < 0))
+		if ((tok[0][0] != 'g' && nk_map_add(&m->map[NK_UID], x.inner, x.outer, x.count) < 0) ||
+		    (tok[0][0] != 'u' && nk_map_add(&m->map[NK_GID], x.inner, x.outer, x.count) < 0))
 			return nk_errf(e, ENOMEM, "out of memory");
 	}
 	return 0;
@@ -242,17 +242,17 @@ int nk_mapstream_read(const char *path, struct nk_maps *m, struct nk_err *e)
 
 int nk_mapstream_print(FILE *f, const struct nk_maps *m)
 {
-	if (nk_map_equal(&m->uid, &m->gid)) {
-		for (size_t i = 0; i < m->uid.n; i++)
-			fprintf(f, "b %u %u %u\n", m->uid.ext[i].inner, m->uid.ext[i].outer,
-				m->uid.ext[i].count);
+	if (nk_map_equal(&m->map[NK_UID], &m->map[NK_GID])) {
+		for (size_t i = 0; i < m->map[NK_UID].n; i++)
+			fprintf(f, "b %u %u %u\n", m->map[NK_UID].ext[i].inner, m->map[NK_UID].ext[i].outer,
+				m->map[NK_UID].ext[i].count);
 	} else {
-		for (size_t i = 0; i < m->uid.n; i++)
-			fprintf(f, "u %u %u %u\n", m->uid.ext[i].inner, m->uid.ext[i].outer,
-				m->uid.ext[i].count);
-		for (size_t i = 0; i < m->gid.n; i++)
-			fprintf(f, "g %u %u %u\n", m->gid.ext[i].inner, m->gid.ext[i].outer,
-				m->gid.ext[i].count);
+		for (size_t i = 0; i < m->map[NK_UID].n; i++)
+			fprintf(f, "u %u %u %u\n", m->map[NK_UID].ext[i].inner, m->map[NK_UID].ext[i].outer,
+				m->map[NK_UID].ext[i].count);
+		for (size_t i = 0; i < m->map[NK_GID].n; i++)
+			fprintf(f, "g %u %u %u\n", m->map[NK_GID].ext[i].inner, m->map[NK_GID].ext[i].outer,
+				m->map[NK_GID].ext[i].count);
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -411,11 +411,11 @@ int nk_map_read_proc(pid_t pid, enum nk_idtype t, struct nk_map *m, struct nk_er
 
 int nk_maps_read_proc(pid_t pid, struct nk_maps *m, struct nk_err *e)
 {
-	int r = nk_map_read_proc(pid, NK_UID, &m->uid, e);
+	int r = nk_map_read_proc(pid, NK_UID, &m->map[NK_UID], e);
 
 	if (r < 0)
 		return r;
-	return nk_map_read_proc(pid, NK_GID, &m->gid, e);
+	return nk_map_read_proc(pid, NK_GID, &m->map[NK_GID], e);
 }
 
 int nk_map_to_outer(const struct nk_map *m, uint32_t inner, uint32_t *out)

@@ -34,8 +34,9 @@ struct nk_map {
 	struct nk_extent *ext;
 };
 
+/* Both maps of a namespace, indexed by enum nk_idtype. */
 struct nk_maps {
-	struct nk_map uid, gid;
+	struct nk_map map[2];
 };
 
 const char *nk_idtype_name(enum nk_idtype t);            /* "uid" / "gid" */

@@ -24,8 +24,8 @@ int nk_shift_build(struct nk_shift *s, const struct nk_maps *from, const struct 
 {
 	memset(s, 0, sizeof *s);
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *f = t == NK_UID ? &from->uid : &from->gid;
-		const struct nk_map *d = t == NK_UID ? &to->uid : &to->gid;
+		const struct nk_map *f = &from->map[t];
+		const struct nk_map *d = &to->map[t];
 		size_t cap = 0;
 		int r;
 
@@ -81,8 +81,8 @@ int nk_maps_identity_of(const struct nk_maps *m, struct nk_maps *out)
 {
 	memset(out, 0, sizeof *out);
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *src = t == NK_UID ? &m->uid : &m->gid;
-		struct nk_map *dst = t == NK_UID ? &out->uid : &out->gid;
+		const struct nk_map *src = &m->map[t];
+		struct nk_map *dst = &out->map[t];
 
 		for (size_t i = 0; i < src->n; i++)
 			if (nk_map_add(dst, src->ext[i].inner, src->ext[i].inner, src->ext[i].count) < 0) {

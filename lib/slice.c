@@ -665,7 +665,7 @@ int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_
 	}
 	if (ret == 0)
 		ret = nk_slice_reserve(dirfd, user, &r[0], &r[1], size, pid, start, session, &sl, e);
-	if (ret == 0 && (nk_map_add(&m->uid, 0, sl.uid, size) < 0 || nk_map_add(&m->gid, 0, sl.gid, size) < 0))
+	if (ret == 0 && (nk_map_add(&m->map[NK_UID], 0, sl.uid, size) < 0 || nk_map_add(&m->map[NK_GID], 0, sl.gid, size) < 0))
 		ret = nk_errf(e, ENOMEM, "out of memory");
 	if (ret == 0 && out)
 		*out = sl;

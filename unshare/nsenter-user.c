@@ -540,27 +540,27 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			nk_mapopts_mode(&mo, NK_MAPMODE_AUTO);
+			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_AUTO);
 			break;
 		case 'r':
-			nk_mapopts_mode(&mo, NK_MAPMODE_ROOT);
+			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_ROOT);
 			break;
 		case 'k':
-			nk_mapopts_mode(&mo, NK_MAPMODE_KEEPID);
+			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_KEEPID);
 			break;
 		case 'u':
 		case 'g':
 		case 'm':
-			nk_mapopts_extent(&mo, c == 'm' ? 'b' : (char)c, optarg);
+			nk_mapopts_extent_or_err(&mo, c == 'm' ? 'b' : (char)c, optarg);
 			break;
 		case OPT_MAP_FILE:
-			nk_mapopts_from(&mo, optarg);
+			nk_mapopts_from_or_err(&mo, optarg);
 			break;
 		case OPT_NO_MAP:
-			nk_mapopts_mode(&mo, NK_MAPMODE_NOMAP);
+			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_NOMAP);
 			break;
 		case OPT_ISOLATE:
-			nk_mapopts_isolate(&mo, optarg);
+			nk_mapopts_isolate_or_err(&mo, optarg);
 			break;
 		case OPT_INFO_FD:
 			info_fd = parse_fd_opt(optarg, "--info-fd");
@@ -608,7 +608,7 @@ int main(int argc, char **argv)
 			set_gid = 1;
 			break;
 		case OPT_SETGROUPS:
-			nk_mapopts_setgroups(&mo, optarg);
+			nk_mapopts_setgroups_or_err(&mo, optarg);
 			break;
 		case OPT_KEEP_CAPS:
 			keep_caps = 1;
@@ -735,7 +735,7 @@ int main(int argc, char **argv)
 			    nk_slice_maps(sdirfd, user, mo.slice_size, getpid(), my_start, keep, maps, NULL, &e) < 0)
 				nk_die_err(1, &e);
 		}
-		nk_mapopts_finish(&mo, user, uid, gid, &plan);
+		nk_mapopts_finish_or_err(&mo, user, uid, gid, &plan);
 		if (mo.mode == NK_MAPMODE_KEEPID) {
 			if (!set_uid)
 				in_uid = uid;
@@ -745,14 +745,14 @@ int main(int argc, char **argv)
 		/* newgidmap writes "deny" itself when the map is only the
 		 * caller's gid (CVE-2018-7169): say so instead of silently
 		 * running with setgroups denied. */
-		if (mo.sg == NK_SETGROUPS_ALLOW && !plan.privileged[NK_GID] && maps->gid.n == 1 &&
-		    maps->gid.ext[0].outer == gid && maps->gid.ext[0].count == 1)
+		if (mo.sg == NK_SETGROUPS_ALLOW && !plan.privileged[NK_GID] && maps->map[NK_GID].n == 1 &&
+		    maps->map[NK_GID].ext[0].outer == gid && maps->map[NK_GID].ext[0].count == 1)
 			nk_die(1, "cannot allow setgroups with only your own gid mapped: newgidmap denies it then "
 			       "(CVE-2018-7169) (map subordinate gids too, or use --setgroups deny)");
 		for (int t = NK_UID; t <= NK_GID; t++) {
 			uint32_t want = t == NK_UID ? in_uid : in_gid, dummy;
 
-			if (nk_map_to_outer(t == NK_UID ? &maps->uid : &maps->gid, want, &dummy) < 0)
+			if (nk_map_to_outer(&maps->map[t], want, &dummy) < 0)
 				nk_die(1, "cannot become %s %u inside: the %s map does not map it (see --%s)",
 				       nk_idtype_name((enum nk_idtype)t), want, nk_idtype_name((enum nk_idtype)t),
 				       t == NK_UID ? "uid" : "gid");

@@ -8,8 +8,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
-	struct nk_maps m2 = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 };
+	struct nk_maps m2 = { 0 };
 	struct nk_err e;
 
 	if (nk_mapstream_parse((const char *)data, size, "fuzz", &m, &e) == 0) {
@@ -20,11 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nk_mapstream_print(f, &m);
 		fclose(f);
 		if (nk_mapstream_parse(buf, len, "again", &m2, &e) != 0 ||
-		    !nk_map_equal(&m.uid, &m2.uid) || !nk_map_equal(&m.gid, &m2.gid))
+		    !nk_map_equal(&m.map[NK_UID], &m2.map[NK_UID]) || !nk_map_equal(&m.map[NK_GID], &m2.map[NK_GID]))
 			__builtin_trap();
 		free(buf);
-		nk_map_validate(&m.uid, NK_UID, &e);
-		nk_map_validate(&m.gid, NK_GID, &e);
+		nk_map_validate(&m.map[NK_UID], NK_UID, &e);
+		nk_map_validate(&m.map[NK_GID], NK_GID, &e);
 	}
 	nk_maps_free(&m);
 	nk_maps_free(&m2);

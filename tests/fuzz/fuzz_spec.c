@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char buf[256];
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 };
 	struct nk_err e;
 	struct nk_extent x;
 
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	}
 	if (nk_maps_add_spec(&m, 'b', buf, &e) == 0)
-		nk_map_validate(&m.uid, NK_UID, &e);
+		nk_map_validate(&m.map[NK_UID], NK_UID, &e);
 	nk_maps_free(&m);
 	return 0;
 }

@@ -413,21 +413,21 @@ START_TEST(test_parent_map)
 {
 	struct nk_dr_user u = { "alice", 1001, 1001 };
 	struct nk_findings fs = { 0, 0, NULL, 0 };
-	struct nk_maps own = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps own = { 0 };
 	struct nk_ranges r = { 0, NULL };
 	const struct nk_ranges *sub[2] = { &r, &r };
 	struct nk_err e;
 
 	nk_ranges_add(&r, 100000, 65536);
-	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.uid, &e), 0);
-	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.gid, &e), 0);
+	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.map[NK_UID], &e), 0);
+	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.map[NK_GID], &e), 0);
 	nk_doctor_parent_map(&fs, &own, sub, &u);
 	ck_assert_str_eq(nk_findings_get(&fs, "parent-map")->what, "not in a nested user namespace");
 	nk_findings_free(&fs);
 	nk_maps_free(&own);
 
-	ck_assert_int_eq(nk_map_parse_kernel("0 0 65536", &own.uid, &e), 0);
-	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.gid, &e), 0);
+	ck_assert_int_eq(nk_map_parse_kernel("0 0 65536", &own.map[NK_UID], &e), 0);
+	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.map[NK_GID], &e), 0);
 	nk_doctor_parent_map(&fs, &own, sub, &u);
 	ck_assert_str_eq(status_of(&fs, "parent-map"), "fail");
 	ck_assert_ptr_nonnull(strstr(nk_findings_get(&fs, "parent-map")->what, "uid range 100000-165535"));
@@ -435,15 +435,15 @@ START_TEST(test_parent_map)
 	nk_maps_free(&own);
 
 	/* Two adjacent extents do not make one: the kernel wants a single one. */
-	ck_assert_int_eq(nk_map_parse_kernel("0 0 120000\n120000 120000 100000", &own.uid, &e), 0);
-	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.gid, &e), 0);
+	ck_assert_int_eq(nk_map_parse_kernel("0 0 120000\n120000 120000 100000", &own.map[NK_UID], &e), 0);
+	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.map[NK_GID], &e), 0);
 	nk_doctor_parent_map(&fs, &own, sub, &u);
 	ck_assert_str_eq(status_of(&fs, "parent-map"), "fail");
 	nk_findings_free(&fs);
 	nk_maps_free(&own);
 
-	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.uid, &e), 0);
-	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.gid, &e), 0);
+	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.map[NK_UID], &e), 0);
+	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.map[NK_GID], &e), 0);
 	nk_doctor_parent_map(&fs, &own, sub, &u);
 	ck_assert_str_eq(status_of(&fs, "parent-map"), "ok");
 	nk_findings_free(&fs);

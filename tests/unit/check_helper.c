@@ -56,10 +56,10 @@ END_TEST
 
 static void own_maps(struct nk_maps *m)
 {
-	nk_map_init(&m->uid);
-	nk_map_init(&m->gid);
-	nk_map_add(&m->uid, 0, geteuid(), 1);
-	nk_map_add(&m->gid, 0, getegid(), 1);
+	nk_map_init(&m->map[NK_UID]);
+	nk_map_init(&m->map[NK_GID]);
+	nk_map_add(&m->map[NK_UID], 0, geteuid(), 1);
+	nk_map_add(&m->map[NK_GID], 0, getegid(), 1);
 }
 
 START_TEST(test_plan_privileged)
@@ -70,7 +70,7 @@ START_TEST(test_plan_privileged)
 
 	NK_SKIP_UNLESS(geteuid() == 0, "a privileged plan needs root (the unprivileged cases cover non-root)");
 	own_maps(&m);
-	nk_map_add(&m.uid, 1, 100000, 65536);
+	nk_map_add(&m.map[NK_UID], 1, 100000, 65536);
 	ck_assert_int_eq(nk_plan_write(&m, NK_SETGROUPS_DEFAULT, &p, &e), 0);
 	ck_assert_int_eq(p.how[NK_UID], NK_WRITE_DIRECT);
 	ck_assert_int_eq(p.how[NK_GID], NK_WRITE_DIRECT);
@@ -100,7 +100,7 @@ START_TEST(test_plan_unprivileged)
 	ck_assert_int_eq(p.how[NK_GID], NK_WRITE_HELPER);
 	ck_assert_int_eq(p.setgroups, NK_SETGROUPS_DEFAULT);
 	/* More than our own id: the helpers. */
-	nk_map_add(&m.uid, 1, 100000, 65536);
+	nk_map_add(&m.map[NK_UID], 1, 100000, 65536);
 	ck_assert_int_eq(nk_plan_write(&m, NK_SETGROUPS_DEFAULT, &p, &e), 0);
 	ck_assert_int_eq(p.how[NK_UID], NK_WRITE_HELPER);
 	ck_assert_int_eq(p.how[NK_GID], NK_WRITE_DIRECT);
@@ -120,7 +120,7 @@ START_TEST(test_allowed_unprivileged)
 	own_maps(&m);
 	ck_assert_int_eq(nk_plan_write(&m, NK_SETGROUPS_DEFAULT, &p, &e), 0);
 	ck_assert_int_eq(nk_maps_check_allowed(&m, &p, "nskit-no-such-user", geteuid(), getegid(), &e), 0);
-	nk_map_add(&m.uid, 1, 4000000000U, 10);
+	nk_map_add(&m.map[NK_UID], 1, 4000000000U, 10);
 	ck_assert_int_eq(nk_plan_write(&m, NK_SETGROUPS_DEFAULT, &p, &e), 0);
 	ck_assert_int_eq(nk_maps_check_allowed(&m, &p, "nskit-no-such-user", geteuid(), getegid(), &e), -EPERM);
 	snprintf(want, sizeof want, "cannot map uid range 4000000000-4000000009: not in %s for "
@@ -128,19 +128,19 @@ START_TEST(test_allowed_unprivileged)
 	ck_assert_str_eq(e.msg, want);
 	nk_maps_free(&m);
 	/* Our own id inside a larger extent is refused with its own reason. */
-	nk_map_init(&m.uid);
-	nk_map_init(&m.gid);
-	nk_map_add(&m.uid, 0, geteuid(), 2);
-	nk_map_add(&m.gid, 0, getegid(), 1);
+	nk_map_init(&m.map[NK_UID]);
+	nk_map_init(&m.map[NK_GID]);
+	nk_map_add(&m.map[NK_UID], 0, geteuid(), 2);
+	nk_map_add(&m.map[NK_GID], 0, getegid(), 1);
 	ck_assert_int_eq(nk_plan_write(&m, NK_SETGROUPS_DEFAULT, &p, &e), 0);
 	ck_assert_int_eq(nk_maps_check_allowed(&m, &p, "x", geteuid(), getegid(), &e), -EPERM);
 	ck_assert(strstr(e.msg, "may only be mapped alone (an extent with count 1)") != NULL);
 	nk_maps_free(&m);
 	/* An invalid map is refused before anything else. */
-	nk_map_init(&m.uid);
-	nk_map_init(&m.gid);
-	nk_map_add(&m.uid, 0, geteuid(), 1);
-	nk_map_add(&m.gid, 0, getegid(), 0);
+	nk_map_init(&m.map[NK_UID]);
+	nk_map_init(&m.map[NK_GID]);
+	nk_map_add(&m.map[NK_UID], 0, geteuid(), 1);
+	nk_map_add(&m.map[NK_GID], 0, getegid(), 0);
 	ck_assert_int_lt(nk_maps_check_allowed(&m, &p, "x", geteuid(), getegid(), &e), 0);
 	ck_assert(strstr(e.msg, "count is 0") != NULL);
 	nk_maps_free(&m);
@@ -269,11 +269,11 @@ static void helper_plan(struct nk_plan *p, const char *uh, const char *gh)
 
 static void two_maps(struct nk_maps *m)
 {
-	nk_map_init(&m->uid);
-	nk_map_init(&m->gid);
-	nk_map_add(&m->uid, 0, 1000, 1);
-	nk_map_add(&m->uid, 1, 100000, 65536);
-	nk_map_add(&m->gid, 0, 1001, 1);
+	nk_map_init(&m->map[NK_UID]);
+	nk_map_init(&m->map[NK_GID]);
+	nk_map_add(&m->map[NK_UID], 0, 1000, 1);
+	nk_map_add(&m->map[NK_UID], 1, 100000, 65536);
+	nk_map_add(&m->map[NK_GID], 0, 1001, 1);
 }
 
 /* Descriptors the caller (the test runner, the shell) left open pass to
@@ -480,14 +480,14 @@ START_TEST(test_pid_reused)
 	ck_assert_int_eq(nk_test_exit_status(gone), 0);
 	snprintf(want, sizeof want, "process %d has ended (its pid may name another process now)", (int)other);
 	/* Direct writes: the file is opened, then found to be someone else's. */
-	nk_map_init(&m.uid);
-	nk_map_add(&m.uid, 0, geteuid(), 1);
+	nk_map_init(&m.map[NK_UID]);
+	nk_map_add(&m.map[NK_UID], 0, geteuid(), 1);
 	memset(&p, 0, sizeof p);
-	ck_assert_int_eq(nk_write_map_direct(other, pidfd, NK_UID, &m.uid, &p, &e), -ESRCH);
+	ck_assert_int_eq(nk_write_map_direct(other, pidfd, NK_UID, &m.map[NK_UID], &p, &e), -ESRCH);
 	ck_assert_str_eq(e.msg, want);
 	ck_assert_int_eq(nk_write_setgroups(other, pidfd, NK_SETGROUPS_DENY, &e), -ESRCH);
 	ck_assert_str_eq(e.msg, want);
-	nk_map_free(&m.uid);
+	nk_map_free(&m.map[NK_UID]);
 	/* Helpers: not started. */
 	writers_fixture(dir, sizeof dir, uh, gh, &p, &m);
 	ck_assert_int_eq(nk_write_maps(other, pidfd, &m, &p, &e), -ESRCH);

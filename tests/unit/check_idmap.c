@@ -54,16 +54,16 @@ START_TEST(test_stream_ok)
 			   "   g 0 1000 1\n"
 			   "b 1 100000 65536\n"
 			   "\tu\t65537 300000 10";     /* no final newline */
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 };
 	struct nk_err e;
 
 	ck_assert_int_eq(nk_mapstream_parse(text, strlen(text), "t", &m, &e), 0);
-	ck_assert_uint_eq(m.uid.n, 3);
-	ck_assert_uint_eq(m.gid.n, 2);
-	ck_assert_uint_eq(m.uid.ext[0].outer, 1000);
-	ck_assert_uint_eq(m.uid.ext[1].inner, 1);
-	ck_assert_uint_eq(m.uid.ext[2].outer, 300000);
-	ck_assert_uint_eq(m.gid.ext[1].count, 65536);
+	ck_assert_uint_eq(m.map[NK_UID].n, 3);
+	ck_assert_uint_eq(m.map[NK_GID].n, 2);
+	ck_assert_uint_eq(m.map[NK_UID].ext[0].outer, 1000);
+	ck_assert_uint_eq(m.map[NK_UID].ext[1].inner, 1);
+	ck_assert_uint_eq(m.map[NK_UID].ext[2].outer, 300000);
+	ck_assert_uint_eq(m.map[NK_GID].ext[1].count, 65536);
 	nk_maps_free(&m);
 }
 END_TEST
@@ -84,7 +84,7 @@ static const struct {
 
 START_TEST(test_stream_bad)
 {
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 };
 	struct nk_err e;
 
 	ck_assert_int_eq(nk_mapstream_parse(bad_streams[_i].text, strlen(bad_streams[_i].text), "t", &m, &e),
@@ -96,7 +96,7 @@ END_TEST
 
 START_TEST(test_stream_nul)
 {
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 };
 	struct nk_err e;
 
 	ck_assert_int_eq(nk_mapstream_parse("u 0 1 1\0\n", 9, "t", &m, &e), -EINVAL);
@@ -118,23 +118,23 @@ static char *print_maps(const struct nk_maps *m)
 
 START_TEST(test_stream_roundtrip)
 {
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } }, m2 = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 }, m2 = { 0 };
 	struct nk_err e;
 	char *out;
 
-	nk_map_add(&m.uid, 0, 1000, 1);
-	nk_map_add(&m.uid, 1, 100000, 65536);
-	nk_map_add(&m.gid, 0, 1000, 1);
-	nk_map_add(&m.gid, 1, 100000, 65536);
+	nk_map_add(&m.map[NK_UID], 0, 1000, 1);
+	nk_map_add(&m.map[NK_UID], 1, 100000, 65536);
+	nk_map_add(&m.map[NK_GID], 0, 1000, 1);
+	nk_map_add(&m.map[NK_GID], 1, 100000, 65536);
 	out = print_maps(&m);
 	ck_assert_str_eq(out, "b 0 1000 1\nb 1 100000 65536\n");
 	free(out);
-	m.gid.ext[0].outer = 1001;
+	m.map[NK_GID].ext[0].outer = 1001;
 	out = print_maps(&m);
 	ck_assert_str_eq(out, "u 0 1000 1\nu 1 100000 65536\ng 0 1001 1\ng 1 100000 65536\n");
 	ck_assert_int_eq(nk_mapstream_parse(out, strlen(out), "t", &m2, &e), 0);
-	ck_assert(nk_map_equal(&m.uid, &m2.uid));
-	ck_assert(nk_map_equal(&m.gid, &m2.gid));
+	ck_assert(nk_map_equal(&m.map[NK_UID], &m2.map[NK_UID]));
+	ck_assert(nk_map_equal(&m.map[NK_GID], &m2.map[NK_GID]));
 	free(out);
 	nk_maps_free(&m);
 	nk_maps_free(&m2);
@@ -246,14 +246,14 @@ END_TEST
 
 START_TEST(test_read_proc_self)
 {
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps m = { 0 };
 	struct nk_err e;
 
 	ck_assert_int_eq(nk_maps_read_proc(0, &m, &e), 0);
-	ck_assert_uint_ge(m.uid.n, 1);
-	ck_assert_uint_ge(m.gid.n, 1);
+	ck_assert_uint_ge(m.map[NK_UID].n, 1);
+	ck_assert_uint_ge(m.map[NK_GID].n, 1);
 	nk_maps_free(&m);
-	ck_assert_int_eq(nk_map_read_proc(999999999, NK_UID, &m.uid, &e), -ENOENT);
+	ck_assert_int_eq(nk_map_read_proc(999999999, NK_UID, &m.map[NK_UID], &e), -ENOENT);
 	ck_assert_str_eq(e.msg, "cannot open /proc/999999999/uid_map: No such file or directory");
 }
 END_TEST

@@ -7,7 +7,7 @@ static struct nk_shift sh;
 
 static void build(const char *from, const char *to)
 {
-	struct nk_maps f = { { 0, 0, NULL }, { 0, 0, NULL } }, t = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps f = { 0 }, t = { 0 };
 	struct nk_err e;
 
 	ck_assert_int_eq(nk_maps_add_spec(&f, 'b', from, &e), 0);
@@ -58,7 +58,7 @@ END_TEST
 START_TEST(test_shift_split)
 {
 	/* --from in two pieces, --to in three: every id lands right. */
-	struct nk_maps f = { { 0, 0, NULL }, { 0, 0, NULL } }, t = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps f = { 0 }, t = { 0 };
 	struct nk_err e;
 	uint32_t o;
 
@@ -86,7 +86,7 @@ END_TEST
 
 START_TEST(test_shift_refuses_overlap)
 {
-	struct nk_maps f = { { 0, 0, NULL }, { 0, 0, NULL } }, t = { { 0, 0, NULL }, { 0, 0, NULL } };
+	struct nk_maps f = { 0 }, t = { 0 };
 	struct nk_err e;
 
 	nk_maps_add_spec(&f, 'b', "0:0:10", &e);
@@ -261,16 +261,16 @@ END_TEST
 
 START_TEST(test_identity_of)
 {
-	struct nk_maps m = { { 0, 0, NULL }, { 0, 0, NULL } }, id;
+	struct nk_maps m = { 0 }, id;
 	struct nk_err e;
 
 	nk_maps_add_spec(&m, 'b', "0:1000:1", &e);
 	nk_maps_add_spec(&m, 'b', "1:100000:65536", &e);
 	ck_assert_int_eq(nk_maps_identity_of(&m, &id), 0);
-	ck_assert_uint_eq(id.uid.n, 2);
-	ck_assert_uint_eq(id.uid.ext[1].inner, 1);
-	ck_assert_uint_eq(id.uid.ext[1].outer, 1);
-	ck_assert_uint_eq(id.gid.ext[1].count, 65536);
+	ck_assert_uint_eq(id.map[NK_UID].n, 2);
+	ck_assert_uint_eq(id.map[NK_UID].ext[1].inner, 1);
+	ck_assert_uint_eq(id.map[NK_UID].ext[1].outer, 1);
+	ck_assert_uint_eq(id.map[NK_GID].ext[1].count, 65536);
 	nk_maps_free(&m);
 	nk_maps_free(&id);
 }

@@ -34,25 +34,25 @@ START_TEST(test_options)
 	ck_assert_uint_eq(o.slice_size, 65536);
 	ck_assert_int_eq(o.sg, NK_SETGROUPS_DEFAULT);
 	/* The same choice twice is no conflict. */
-	nk_mapopts_extent(&o, 'u', "0:1000:1");
-	nk_mapopts_extent(&o, 'b', "1:100000:10");
+	nk_mapopts_extent_or_err(&o, 'u', "0:1000:1");
+	nk_mapopts_extent_or_err(&o, 'b', "1:100000:10");
 	ck_assert_int_eq(o.mode, NK_MAPMODE_EXPLICIT);
-	ck_assert_uint_eq(o.maps.uid.n, 2);
-	ck_assert_uint_eq(o.maps.gid.n, 1);
-	ck_assert_uint_eq(o.maps.gid.ext[0].outer, 100000);
-	nk_mapopts_setgroups(&o, "deny");
+	ck_assert_uint_eq(o.maps.map[NK_UID].n, 2);
+	ck_assert_uint_eq(o.maps.map[NK_GID].n, 1);
+	ck_assert_uint_eq(o.maps.map[NK_GID].ext[0].outer, 100000);
+	nk_mapopts_setgroups_or_err(&o, "deny");
 	ck_assert_int_eq(o.sg, NK_SETGROUPS_DENY);
-	nk_mapopts_setgroups(&o, "allow");
+	nk_mapopts_setgroups_or_err(&o, "allow");
 	ck_assert_int_eq(o.sg, NK_SETGROUPS_ALLOW);
 	nk_maps_free(&o.maps);
 
 	nk_mapopts_init(&o, &enter);
-	nk_mapopts_isolate(&o, "1000");
-	nk_mapopts_isolate(&o, NULL);
+	nk_mapopts_isolate_or_err(&o, "1000");
+	nk_mapopts_isolate_or_err(&o, NULL);
 	ck_assert_int_eq(o.mode, NK_MAPMODE_ISOLATE);
 	ck_assert_uint_eq(o.slice_size, 1000);
 	nk_mapopts_init(&o, &enter);
-	nk_mapopts_from(&o, "-");
+	nk_mapopts_from_or_err(&o, "-");
 	ck_assert_int_eq(o.mode, NK_MAPMODE_FROM);
 	ck_assert_str_eq(o.from, "-");
 }

@@ -107,7 +107,7 @@ START_TEST(test_chain_self)
 	ck_assert_int_eq(nk_proc_ns_ino(0, "user", &ino, &e), 0);
 	ck_assert_uint_eq(c.lv[0].ino, ino);
 	ck_assert_int_eq(c.lv[0].have_maps, 1);
-	ck_assert_uint_ge(c.lv[0].host.uid.n, 1);
+	ck_assert_uint_ge(c.lv[0].host.map[NK_UID].n, 1);
 	nk_nschain_free(&c);
 	ck_assert_int_eq(nk_nschain_read(2147483647, &c, &e), -ESRCH);
 }
@@ -150,11 +150,11 @@ START_TEST(test_chain_child)
 	ck_assert_uint_eq(ch.n, 1);
 	ck_assert_int_eq(ch.self, 0);
 	ck_assert_int_eq(ch.lv[0].pid, c);
-	ck_assert_uint_eq(ch.lv[0].host.uid.n, 1);
-	ck_assert_uint_eq(ch.lv[0].host.uid.ext[0].inner, 0);
-	ck_assert_uint_eq(ch.lv[0].host.uid.ext[0].outer, uid);
-	ck_assert_uint_eq(ch.lv[0].parent.uid.ext[0].outer, uid);
-	ck_assert_uint_eq(ch.lv[0].host.gid.n, 0);      /* no gid map written */
+	ck_assert_uint_eq(ch.lv[0].host.map[NK_UID].n, 1);
+	ck_assert_uint_eq(ch.lv[0].host.map[NK_UID].ext[0].inner, 0);
+	ck_assert_uint_eq(ch.lv[0].host.map[NK_UID].ext[0].outer, uid);
+	ck_assert_uint_eq(ch.lv[0].parent.map[NK_UID].ext[0].outer, uid);
+	ck_assert_uint_eq(ch.lv[0].host.map[NK_GID].n, 0);      /* no gid map written */
 	ck_assert_uint_eq(ch.lv[0].owner, uid);
 	ck_assert_int_eq(nk_ns_pids(ch.lv[0].ino, &pids, &n, &e), 0);
 	for (size_t i = 0; i < n; i++)

@@ -120,17 +120,17 @@ static int create_in_child(int root)
 		pid_t self = getpid();
 
 		memset(&p, 0, sizeof p);
-		nk_map_init(&m.uid);
-		nk_map_init(&m.gid);
+		nk_map_init(&m.map[NK_UID]);
+		nk_map_init(&m.map[NK_GID]);
 		if (root) {
-			nk_map_add(&m.uid, 0, 0, 1);
-			nk_map_add(&m.uid, 1, 100000, 10);
-			nk_map_add(&m.gid, 0, 0, 1);
-			nk_map_add(&m.gid, 1, 100000, 10);
+			nk_map_add(&m.map[NK_UID], 0, 0, 1);
+			nk_map_add(&m.map[NK_UID], 1, 100000, 10);
+			nk_map_add(&m.map[NK_GID], 0, 0, 1);
+			nk_map_add(&m.map[NK_GID], 1, 100000, 10);
 			p.privileged[NK_UID] = p.privileged[NK_GID] = 1;
 		} else {
-			nk_map_add(&m.uid, 0, u, 1);
-			nk_map_add(&m.gid, 0, g, 1);
+			nk_map_add(&m.map[NK_UID], 0, u, 1);
+			nk_map_add(&m.map[NK_GID], 0, g, 1);
 			p.setgroups = NK_SETGROUPS_DENY;
 		}
 		if (nk_userns_create(CLONE_NEWUSER | CLONE_NEWNS, &m, &p, &e) < 0) {
@@ -195,10 +195,10 @@ START_TEST(test_create_fails)
 	p.how[NK_UID] = p.how[NK_GID] = NK_WRITE_HELPER;
 	strcpy(p.helper[NK_UID], "/usr/bin/touch");
 	strcpy(p.helper[NK_GID], "/usr/bin/touch");
-	nk_map_init(&m.uid);
-	nk_map_init(&m.gid);
-	nk_map_add(&m.uid, 0, 100000, 10);
-	nk_map_add(&m.gid, 0, 100000, 10);
+	nk_map_init(&m.map[NK_UID]);
+	nk_map_init(&m.map[NK_GID]);
+	nk_map_add(&m.map[NK_UID], 0, 100000, 10);
+	nk_map_add(&m.map[NK_GID], 0, 100000, 10);
 	/* CLONE_PARENT is not a flag unshare(2) takes. */
 	ck_assert_int_eq(nk_userns_create(CLONE_NEWUSER | CLONE_PARENT, &m, &p, &e), -EINVAL);
 	ck_assert_str_eq(e.msg, "cannot create a user namespace: Invalid argument");

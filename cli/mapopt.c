@@ -11,8 +11,8 @@ void nk_mapopts_init(struct nk_mapopts *o, const struct nk_mapopt_names *names)
 {
 	memset(o, 0, sizeof *o);
 	o->names = names;
-	nk_map_init(&o->maps.uid);
-	nk_map_init(&o->maps.gid);
+	nk_map_init(&o->maps.map[NK_UID]);
+	nk_map_init(&o->maps.map[NK_GID]);
 	o->slice_size = NK_SLICE_DEFAULT;
 	o->sg = NK_SETGROUPS_DEFAULT;
 }
@@ -36,7 +36,7 @@ void nk_mapopts_conflict(const struct nk_mapopt_names *n, int isolate, char *buf
 		snprintf(buf, len, "%s and %s are mutually exclusive", rest, last);
 }
 
-void nk_mapopts_mode(struct nk_mapopts *o, enum nk_mapmode want)
+void nk_mapopts_mode_or_err(struct nk_mapopts *o, enum nk_mapmode want)
 {
 	if (o->mode != NK_MAPMODE_NONE && o->mode != want) {
 		char msg[512];
@@ -48,33 +48,33 @@ void nk_mapopts_mode(struct nk_mapopts *o, enum nk_mapmode want)
 	o->mode = want;
 }
 
-void nk_mapopts_extent(struct nk_mapopts *o, char which, const char *arg)
+void nk_mapopts_extent_or_err(struct nk_mapopts *o, char which, const char *arg)
 {
 	struct nk_err e;
 
-	nk_mapopts_mode(o, NK_MAPMODE_EXPLICIT);
+	nk_mapopts_mode_or_err(o, NK_MAPMODE_EXPLICIT);
 	if (nk_maps_add_spec(&o->maps, which, arg, &e) < 0)
 		nk_die_err(1, &e);
 }
 
-void nk_mapopts_from(struct nk_mapopts *o, const char *path)
+void nk_mapopts_from_or_err(struct nk_mapopts *o, const char *path)
 {
-	nk_mapopts_mode(o, NK_MAPMODE_FROM);
+	nk_mapopts_mode_or_err(o, NK_MAPMODE_FROM);
 	o->from = path;
 }
 
-void nk_mapopts_isolate(struct nk_mapopts *o, const char *size)
+void nk_mapopts_isolate_or_err(struct nk_mapopts *o, const char *size)
 {
 	struct nk_err e;
 
-	nk_mapopts_mode(o, NK_MAPMODE_ISOLATE);
+	nk_mapopts_mode_or_err(o, NK_MAPMODE_ISOLATE);
 	if (size && nk_parse_u32_e(size, UINT32_MAX, &o->slice_size, "--isolate size", &e) < 0)
 		nk_die_err(1, &e);
 	if (o->slice_size == 0)
 		nk_die(1, "invalid --isolate size '0': a slice needs at least 1 id");
 }
 
-void nk_mapopts_setgroups(struct nk_mapopts *o, const char *arg)
+void nk_mapopts_setgroups_or_err(struct nk_mapopts *o, const char *arg)
 {
 	if (strcmp(arg, "allow") == 0)
 		o->sg = NK_SETGROUPS_ALLOW;
@@ -84,7 +84,7 @@ void nk_mapopts_setgroups(struct nk_mapopts *o, const char *arg)
 		nk_usage_errorx("invalid --setgroups '%s': use allow or deny", arg);
 }
 
-void nk_mapopts_finish(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
+void nk_mapopts_finish_or_err(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
 		       struct nk_plan *plan)
 {
 	struct nk_maps *m = &o->maps;
@@ -101,13 +101,13 @@ void nk_mapopts_finish(struct nk_mapopts *o, const char *user, uid_t uid, gid_t 
 		if (o->mode == NK_MAPMODE_ROOT && o->sg == NK_SETGROUPS_DEFAULT)
 			o->sg = NK_SETGROUPS_DENY;     /* as unshare -r does: no helper needed */
 	}
-	if (m->uid.n == 0 || m->gid.n == 0) {
-		const char *t = m->uid.n == 0 ? "uid" : "gid";
+	if (m->map[NK_UID].n == 0 || m->map[NK_GID].n == 0) {
+		const char *t = m->map[NK_UID].n == 0 ? "uid" : "gid";
 
 		if (o->mode == NK_MAPMODE_FROM)
 			nk_die(1, "the %s map is empty (give '%c' or 'b' lines)", t, *t);
 		nk_die(1, "the %s map is empty (give %s or --map)", t,
-		       m->uid.n == 0 ? o->names->uid : o->names->gid);
+		       m->map[NK_UID].n == 0 ? o->names->uid : o->names->gid);
 	}
 	if (nk_plan_write(m, o->sg, plan, &e) < 0)
 		nk_die_err(1, &e);

@@ -39,24 +39,24 @@ struct nk_mapopts {
 void nk_mapopts_init(struct nk_mapopts *o, const struct nk_mapopt_names *names);
 
 /* Choose how the maps are made; a second, different choice is refused. */
-void nk_mapopts_mode(struct nk_mapopts *o, enum nk_mapmode want);
+void nk_mapopts_mode_or_err(struct nk_mapopts *o, enum nk_mapmode want);
 /* The message for that refusal (ISOLATE: one of the two is --isolate). */
 void nk_mapopts_conflict(const struct nk_mapopt_names *n, int isolate, char *buf, size_t len);
 
 /* One extent option: WHICH 'u', 'g' or 'b' (both), ARG INNER:OUTER:COUNT. */
-void nk_mapopts_extent(struct nk_mapopts *o, char which, const char *arg);
-void nk_mapopts_from(struct nk_mapopts *o, const char *path);
+void nk_mapopts_extent_or_err(struct nk_mapopts *o, char which, const char *arg);
+void nk_mapopts_from_or_err(struct nk_mapopts *o, const char *path);
 /* --isolate[=SIZE] */
-void nk_mapopts_isolate(struct nk_mapopts *o, const char *size);
+void nk_mapopts_isolate_or_err(struct nk_mapopts *o, const char *size);
 /* --setgroups allow|deny */
-void nk_mapopts_setgroups(struct nk_mapopts *o, const char *arg);
+void nk_mapopts_setgroups_or_err(struct nk_mapopts *o, const char *arg);
 
 /* After the options (and, for --isolate, after the caller has filled the
  * maps with its slice): read the map file or build the maps from USER's
  * subordinate ranges, set setgroups "deny" for --map-root (as unshare -r:
  * no helper needed), refuse an empty map, plan the writes for this
  * process as the writer and check every outside range USER may map. */
-void nk_mapopts_finish(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
+void nk_mapopts_finish_or_err(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
 		       struct nk_plan *plan);
 
 #endif
