@@ -88,7 +88,7 @@ WITH_SYSTEMD ?= yes
 WITH_OPENRC ?= yes
 
 .PHONY: all deps check check-only check-unit demo demo-only asan bench install uninstall clean tests fuzz fuzz-build \
-	install-bin install-man install-completions install-systemd install-openrc dist
+	install-bin install-man install-completions install-systemd install-openrc install-tmpfiles dist
 
 all: $(TOOL_BINS) $(MAN_OUT)
 
@@ -210,7 +210,7 @@ $(O)/man/%: man/% VERSION
 # Install: every tool (0755, never setuid or with file capabilities), every
 # man page, bash completions, and the contrib boot services for mnt-share
 # (WITH_SYSTEMD=no / WITH_OPENRC=no leave one out).
-install: install-bin install-man install-completions
+install: install-bin install-man install-completions install-tmpfiles
 	@if [ "$(WITH_SYSTEMD)" = yes ]; then $(MAKE) --no-print-directory install-systemd; fi
 	@if [ "$(WITH_OPENRC)" = yes ]; then $(MAKE) --no-print-directory install-openrc; fi
 
@@ -234,6 +234,10 @@ install-systemd:
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/systemd/nskit-mnt-share.service > $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
+
+# systemd-tmpfiles and OpenRC's opentmpfiles both read tmpfiles.d: never
+# clean /tmp/nskit-* (session and slice records) while it is in use.
+install-tmpfiles:
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(TMPFILESDIR)
 	$(INSTALL) -m 0644 contrib/tmpfiles.d/nskit.conf $(DESTDIR)$(TMPFILESDIR)/nskit.conf
 

@@ -176,9 +176,9 @@ is "$rc:$out" "0:" "/run/user/UID open to others: not used"
 
 # --- tmpfiles.d: /tmp/nskit-* is never cleaned --------------------------------------------------------
 d=$w/dest
-run make -s -C "$NSKIT_TOP" install-systemd DESTDIR="$d" PREFIX=/usr SYSTEMDUNITDIR=/usr/lib/systemd/system
+run make -s -C "$NSKIT_TOP" install-tmpfiles DESTDIR="$d" PREFIX=/usr
 conf=$d/usr/lib/tmpfiles.d/nskit.conf
-is "$rc:$(stat -c %a "$conf" 2>&1):$(grep -v '^#' "$conf")" "0:644:x /tmp/nskit-*" "make install-systemd installs tmpfiles.d/nskit.conf: x /tmp/nskit-*"
+is "$rc:$(stat -c %a "$conf" 2>&1):$(grep -v '^#' "$conf")" "0:644:x /tmp/nskit-*" "make install-tmpfiles (part of make install) installs PREFIX/lib/tmpfiles.d/nskit.conf: x /tmp/nskit-*"
 if command -v systemd-tmpfiles >/dev/null; then
 	# Its line at work on a folder of the test: a clean by age spares what it names.
 	t=$w/tmpclean
