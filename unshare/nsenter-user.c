@@ -175,39 +175,40 @@ static int parse_map_opt_or_err(struct nk_mapopts *mo, int opt, const char *arg)
 	return 0;
 }
 
+static const struct option long_opts[] = {
+	{ "auto", no_argument, NULL, 'a' },
+	{ "map-root", no_argument, NULL, 'r' },
+	{ "keep-id", no_argument, NULL, 'k' },
+	{ "uid-map", required_argument, NULL, 'u' },
+	{ "gid-map", required_argument, NULL, 'g' },
+	{ "map", required_argument, NULL, 'm' },
+	{ "map-file", required_argument, NULL, OPT_MAP_FILE },
+	{ "no-map", no_argument, NULL, OPT_NO_MAP },
+	{ "isolate", optional_argument, NULL, OPT_ISOLATE },
+	{ "info-fd", required_argument, NULL, OPT_INFO_FD },
+	{ "block-fd", required_argument, NULL, OPT_BLOCK_FD },
+	{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
+	{ "propagation", required_argument, NULL, OPT_PROPAGATION },
+	{ "fork", no_argument, NULL, 'f' },
+	{ "pid", no_argument, NULL, 'p' },
+	{ "kill-child", optional_argument, NULL, OPT_KILL_CHILD },
+	{ "uid", required_argument, NULL, 'U' },
+	{ "gid", required_argument, NULL, 'G' },
+	{ "setgroups", required_argument, NULL, OPT_SETGROUPS },
+	{ "keep-caps", no_argument, NULL, OPT_KEEP_CAPS },
+	{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "join", required_argument, NULL, 'j' },
+	{ "stop", required_argument, NULL, OPT_STOP },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
 static void parse_options_or_err(int argc, char **argv, struct cfg *c)
 {
-	static const struct option opts[] = {
-		{ "auto", no_argument, NULL, 'a' },
-		{ "map-root", no_argument, NULL, 'r' },
-		{ "keep-id", no_argument, NULL, 'k' },
-		{ "uid-map", required_argument, NULL, 'u' },
-		{ "gid-map", required_argument, NULL, 'g' },
-		{ "map", required_argument, NULL, 'm' },
-		{ "map-file", required_argument, NULL, OPT_MAP_FILE },
-		{ "no-map", no_argument, NULL, OPT_NO_MAP },
-		{ "isolate", optional_argument, NULL, OPT_ISOLATE },
-		{ "info-fd", required_argument, NULL, OPT_INFO_FD },
-		{ "block-fd", required_argument, NULL, OPT_BLOCK_FD },
-		{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
-		{ "propagation", required_argument, NULL, OPT_PROPAGATION },
-		{ "fork", no_argument, NULL, 'f' },
-		{ "pid", no_argument, NULL, 'p' },
-		{ "kill-child", optional_argument, NULL, OPT_KILL_CHILD },
-		{ "uid", required_argument, NULL, 'U' },
-		{ "gid", required_argument, NULL, 'G' },
-		{ "setgroups", required_argument, NULL, OPT_SETGROUPS },
-		{ "keep-caps", no_argument, NULL, OPT_KEEP_CAPS },
-		{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
-		{ "keep", required_argument, NULL, OPT_KEEP },
-		{ "join", required_argument, NULL, 'j' },
-		{ "stop", required_argument, NULL, OPT_STOP },
-		{ "list", no_argument, NULL, OPT_LIST },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	static const struct nk_mapopt_names names = { "--uid-map", "--gid-map", "--map-file", "--no-map" };
 	int opt;
 
@@ -219,7 +220,7 @@ static void parse_options_or_err(int argc, char **argv, struct cfg *c)
 	c->uid = getuid();
 	c->gid = getgid();
 	nk_mapopts_init(&c->mo, &names);
-	while ((opt = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", long_opts, NULL)) != -1) {
 		if (parse_map_opt_or_err(&c->mo, opt, optarg))
 			continue;
 		switch (opt) {
