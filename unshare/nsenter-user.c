@@ -27,9 +27,9 @@
 #include "nsu-session.h"
 #include "num.h"
 #include "proc.h"
+#include "pwdb.h"
 #include "session.h"
 #include "slice.h"
-#include "subid.h"
 #include "tool.h"
 #include "userns.h"
 
