@@ -7,7 +7,7 @@
  * as podman would. Nothing is changed. One finding a line; exit 1 when one
  * fails, 2 on bad usage.
  *
- * --explain: the line is looked up in lib/explain.c's table; only the
+ * --explain: the line is looked up in explain.c's table; only the
  * checks that can cause it are run, and the verdict is printed.
  * --fix (root): each failing or warning finding with a safe remedy gets
  * it, through nskit's own tools (subid-alloc, mnt-share) and the system's

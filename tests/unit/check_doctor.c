@@ -547,16 +547,6 @@ START_TEST(test_lost_finding)
 }
 END_TEST
 
-START_TEST(test_sysctl_read)
-{
-	long v = -5;
-
-	ck_assert_int_eq(nk_read_sysctl("/proc/sys/kernel/overflowuid", &v), 0);
-	ck_assert_int_ge(v, 0);
-	ck_assert_int_eq(nk_read_sysctl("/proc/sys/kernel/no-such-sysctl", &v), -ENOENT);
-}
-END_TEST
-
 static Suite *doctor_suite(void)
 {
 	Suite *s = suite_create("doctor");
@@ -573,7 +563,6 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, test_parent_map);
 	tcase_add_test(tc, test_session);
 	tcase_add_test(tc, test_mounts);
-	tcase_add_test(tc, test_sysctl_read);
 	tcase_add_test(tc, test_lost_finding);
 	suite_add_tcase(s, tc);
 	return s;

@@ -102,8 +102,6 @@ struct nk_dr_sys {
 };
 /* Read them all (never fails: what cannot be read stays -1). */
 void nk_dr_sys_read(struct nk_dr_sys *s);
-/* One number from a /proc/sys file: 0, or -errno. */
-int nk_read_sysctl(const char *path, long *out);
 
 /* What the probe child found, running as the user. */
 struct nk_dr_probe {

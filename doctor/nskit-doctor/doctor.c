@@ -327,23 +327,6 @@ void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_
 
 /* --- kernel and process state --------------------------------------------- */
 
-int nk_read_sysctl(const char *path, long *out)
-{
-	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
-	char buf[64];
-	uint64_t v;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof buf, f))
-		return -EIO;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (nk_parse_u64(buf, LONG_MAX, &v) < 0)
-		return -EINVAL;
-	*out = (long)v;
-	return 0;
-}
-
 static long sysctl_or(const char *path)
 {
 	long v;

@@ -8,7 +8,7 @@
  * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare).
  * A line is the first entry whose pieces it contains (case ignored), so an
  * entry that quotes another tool's message comes before that message's own
- * entry. The causes are finding ids (lib/doctor.h) in the order tested;
+ * entry. The causes are finding ids (doctor.h) in the order tested;
  * "subid-requested" is the explain-only check that the ids the message
  * names lie inside the user's ranges. */
 
