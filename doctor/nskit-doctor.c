@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <fcntl.h>
 #include <libsmartcols.h>
 #include <linux/capability.h>
@@ -82,28 +81,19 @@ static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
 static void check_helper(struct nk_findings *fs, enum nk_idtype t)
 {
 	char path[PATH_MAX];
+	struct nk_helper_info h;
 	struct nk_err e;
-	struct stat st;
-	struct statvfs sv;
-	int filecap = 0, nosuid = 0;
-	NK_AUTOCLOSE int fd = -1;
 
 	if (nk_find_helper(t, path, sizeof path, &e) < 0) {
-		nk_doctor_helper(fs, t, NULL, e.msg, NULL, 0, 0);
+		nk_doctor_helper(fs, t, e.msg, NULL);
 		return;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		char why[PATH_MAX + 64];
-
-		snprintf(why, sizeof why, "cannot open %s: %s", path, strerror(errno));
-		nk_doctor_helper(fs, t, NULL, why, NULL, 0, 0);
-		return;
-	}
-	filecap = nk_file_has_cap(fd, t == NK_UID ? CAP_SETUID : CAP_SETGID);
-	if (fstatvfs(fd, &sv) == 0)
-		nosuid = (sv.f_flag & ST_NOSUID) != 0;
-	nk_doctor_helper(fs, t, path, NULL, &st, filecap, nosuid);
+	/* Usable or not, H says what was found; an error of no kind is a
+	 * file that cannot be opened. */
+	if (nk_helper_usable(t, path, &h, &e) < 0 && e.kind == NK_ERRK_NONE)
+		nk_doctor_helper(fs, t, e.msg, NULL);
+	else
+		nk_doctor_helper(fs, t, NULL, &h);
 }
 
 /* --- the table ------------------------------------------------------------ */

@@ -399,13 +399,6 @@ void nk_dr_sys_read(struct nk_dr_sys *s)
 	}
 }
 
-int nk_file_has_cap(int fd, int cap)
-{
-	struct nk_err e2;
-
-	return nk_cap_file_permitted(fd, (unsigned)cap, &e2) > 0;
-}
-
 /* --- the probe ----------------------------------------------------------- */
 
 /* How many user namespaces can still be nested below this one. Runs in a
@@ -720,36 +713,31 @@ void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
 			       "cannot write a full map for '%s': %s", u->name, p->map_msg);
 }
 
-void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *path, const char *why,
-		      const struct stat *st, int filecap, int nosuid)
+void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *why,
+		      const struct nk_helper_info *h)
 {
 	const char *id = t == NK_UID ? "newuidmap" : "newgidmap";
 	const char *nid = t == NK_UID ? "newuidmap-nosuid" : "newgidmap-nosuid";
 	const char *cap = t == NK_UID ? "cap_setuid" : "cap_setgid";
-	char fix[512];
 
-	if (!path) {
+	if (!h) {
 		nk_finding_add(fs, id, NK_FAIL, "install shadow-utils' helpers (Debian: 'apt install uidmap'), "
 			       "or correct $NEWUIDMAP/$NEWGIDMAP",
 			       "%s", why ? why : "not found in PATH, /usr/bin, /usr/sbin, /bin or /sbin");
 		return;
 	}
-	if (st->st_uid == 0 && (st->st_mode & S_ISUID))
-		nk_finding_add(fs, id, NK_OK, NULL, "%s is setuid root", path);
-	else if (filecap)
-		nk_finding_add(fs, id, NK_OK, NULL, "%s has the file capability %s", path, cap);
-	else {
-		snprintf(fix, sizeof fix, "as root: 'chmod u+s %s' (owner root) or 'setcap %s+ep %s', or reinstall it",
-			 path, cap, path);
-		nk_finding_add(fs, id, NK_FAIL, fix, "%s is neither setuid root nor has the file capability %s "
-			       "(owner %u, mode %04o)", path, cap, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
-	}
-	if (nosuid) {
-		snprintf(fix, sizeof fix, "install %s on a file system mounted without nosuid", id);
-		nk_finding_add(fs, nid, NK_FAIL, fix, "%s is on a nosuid mount: its setuid bit and file "
-			       "capabilities are ignored", path);
-	} else
-		nk_finding_add(fs, nid, NK_OK, NULL, "the mount of %s allows setuid", path);
+	/* The texts of a flaw are lib/helper.c's: the hint of a failed write
+	 * says the same. */
+	if (h->flaws & (1u << NK_HELPER_UNPRIVILEGED))
+		nk_finding_add(fs, id, NK_FAIL, h->fix[NK_HELPER_UNPRIVILEGED], "%s", h->what[NK_HELPER_UNPRIVILEGED]);
+	else if (h->uid == 0 && (h->mode & S_ISUID))
+		nk_finding_add(fs, id, NK_OK, NULL, "%s is setuid root", h->path);
+	else
+		nk_finding_add(fs, id, NK_OK, NULL, "%s has the file capability %s", h->path, cap);
+	if (h->flaws & (1u << NK_HELPER_NOSUID))
+		nk_finding_add(fs, nid, NK_FAIL, h->fix[NK_HELPER_NOSUID], "%s", h->what[NK_HELPER_NOSUID]);
+	else
+		nk_finding_add(fs, nid, NK_OK, NULL, "the mount of %s allows setuid", h->path);
 }
 
 void nk_doctor_privs(struct nk_findings *fs, const struct nk_dr_sys *s)
