@@ -236,7 +236,8 @@ int nk_write_setgroups(pid_t pid, int pidfd, enum nk_setgroups sg, struct nk_err
 void nk_helper_judge(struct nk_helper_info *h)
 {
 	const char *name = helper_name(h->t), *path = h->path;
-	const char *cap = h->t == NK_UID ? "cap_setuid" : "cap_setgid";
+	static const char *const caps[2] = { "cap_setuid", "cap_setgid" };
+	const char *cap = caps[h->t];
 	int setuid_root = h->uid == 0 && (h->mode & S_ISUID);
 
 	h->flaws = 0;
@@ -260,6 +261,7 @@ void nk_helper_judge(struct nk_helper_info *h)
 int nk_helper_usable(enum nk_idtype t, const char *path, struct nk_helper_info *h, struct nk_err *e)
 {
 	static const enum nk_errkind kinds[2] = { NK_ERRK_HELPER_UNPRIVILEGED, NK_ERRK_HELPER_NOSUID };
+	static const unsigned capno[2] = { CAP_SETUID, CAP_SETGID };
 	NK_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	struct statvfs vfs;
@@ -272,7 +274,7 @@ int nk_helper_usable(enum nk_idtype t, const char *path, struct nk_helper_info *
 		return nk_syserr(e, errno, "cannot open %s", path);
 	h->uid = st.st_uid;
 	h->mode = st.st_mode;
-	h->filecap = nk_cap_file_permitted(fd, t == NK_UID ? CAP_SETUID : CAP_SETGID, &e2) > 0;
+	h->filecap = nk_cap_file_permitted(fd, capno[t], &e2) > 0;
 	h->nosuid = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
 	nk_helper_judge(h);
 	for (int f = NK_HELPER_UNPRIVILEGED; f <= NK_HELPER_NOSUID; f++)

@@ -414,19 +414,13 @@ static int root_is_shared(void)
 	return r;
 }
 
-void nk_dr_sys_read(struct nk_dr_sys *s)
+/* Seccomp: of /proc/self/status (0 none, 1 strict, 2 filter). */
+static int seccomp_mode(void)
 {
-	NK_AUTOFCLOSE FILE *f = NULL;
+	NK_AUTOFCLOSE FILE *f = fopen("/proc/self/status", "re");
 	char line[256];
+	int mode = 0;
 
-	s->max_userns = sysctl_or("/proc/sys/user/max_user_namespaces");
-	s->userns_clone = sysctl_or("/proc/sys/kernel/unprivileged_userns_clone");
-	s->apparmor = sysctl_or("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-	s->overflowuid = sysctl_or("/proc/sys/kernel/overflowuid");
-	s->overflowgid = sysctl_or("/proc/sys/kernel/overflowgid");
-	s->seccomp = 0;
-	s->ping_lo = s->ping_hi = -1;
-	f = fopen("/proc/self/status", "re");
 	while (f && fgets(line, sizeof line, f))
 		if (strncmp(line, "Seccomp:", 8) == 0) {
 			uint32_t v;
@@ -434,33 +428,45 @@ void nk_dr_sys_read(struct nk_dr_sys *s)
 
 			p[strcspn(p, "\n")] = '\0';
 			if (nk_parse_u32(p, 2, &v) == 0)
-				s->seccomp = (int)v;
+				mode = (int)v;
 		}
-	{
-		/* "LO\tHI\n", each 0..2147483647. */
-		NK_AUTOFCLOSE FILE *p = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
-		char buf[64], *save = NULL, *a, *b;
-		uint32_t lo, hi;
+	return mode;
+}
 
-		if (p && fgets(buf, sizeof buf, p) && (a = strtok_r(buf, " \t\n", &save)) &&
-		    (b = strtok_r(NULL, " \t\n", &save)) && nk_parse_u32(a, INT32_MAX, &lo) == 0 &&
-		    nk_parse_u32(b, INT32_MAX, &hi) == 0) {
-			s->ping_lo = lo;
-			s->ping_hi = hi;
-		}
+/* net.ipv4.ping_group_range, "LO\tHI\n", each 0..2147483647; -1 unknown. */
+static void ping_range(long *lo, long *hi)
+{
+	NK_AUTOFCLOSE FILE *p = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
+	char buf[64], *save = NULL, *a, *b;
+	uint32_t l, h;
+
+	*lo = *hi = -1;
+	if (p && fgets(buf, sizeof buf, p) && (a = strtok_r(buf, " \t\n", &save)) &&
+	    (b = strtok_r(NULL, " \t\n", &save)) && nk_parse_u32(a, INT32_MAX, &l) == 0 &&
+	    nk_parse_u32(b, INT32_MAX, &h) == 0) {
+		*lo = l;
+		*hi = h;
 	}
+}
+
+void nk_dr_sys_read(struct nk_dr_sys *s)
+{
+	struct nk_err e2;
+
+	s->max_userns = sysctl_or("/proc/sys/user/max_user_namespaces");
+	s->userns_clone = sysctl_or("/proc/sys/kernel/unprivileged_userns_clone");
+	s->apparmor = sysctl_or("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+	s->overflowuid = sysctl_or("/proc/sys/kernel/overflowuid");
+	s->overflowgid = sysctl_or("/proc/sys/kernel/overflowgid");
+	s->seccomp = seccomp_mode();
+	ping_range(&s->ping_lo, &s->ping_hi);
 	s->container = access("/run/.containerenv", F_OK) == 0 || access("/.dockerenv", F_OK) == 0 ||
 		       getenv("container") != NULL;
 	s->root_shared = root_is_shared();
 	s->no_new_privs = nk_no_new_privs();
-	{
-		struct nk_err e2;
-		int u = nk_cap_bounding(CAP_SETUID, &e2), g = nk_cap_bounding(CAP_SETGID, &e2);
-
-		/* Unknown counts as present: no finding from a guess. */
-		s->bound_setuid = u != 0;
-		s->bound_setgid = g != 0;
-	}
+	/* Unknown counts as present: no finding from a guess. */
+	s->bound_setuid = nk_cap_bounding(CAP_SETUID, &e2) != 0;
+	s->bound_setgid = nk_cap_bounding(CAP_SETGID, &e2) != 0;
 }
 
 /* --- the probe ----------------------------------------------------------- */
@@ -826,9 +832,10 @@ void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
 void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *why,
 		      const struct nk_helper_info *h)
 {
-	const char *id = t == NK_UID ? "newuidmap" : "newgidmap";
-	const char *nid = t == NK_UID ? "newuidmap-nosuid" : "newgidmap-nosuid";
-	const char *cap = t == NK_UID ? "cap_setuid" : "cap_setgid";
+	static const char *const ids[2] = { "newuidmap", "newgidmap" };
+	static const char *const nids[2] = { "newuidmap-nosuid", "newgidmap-nosuid" };
+	static const char *const caps[2] = { "cap_setuid", "cap_setgid" };
+	const char *id = ids[t], *nid = nids[t], *cap = caps[t];
 
 	if (!h) {
 		nk_finding_add(fs, id, NK_FAIL, "install shadow-utils' helpers (Debian: 'apt install uidmap'), "
@@ -895,12 +902,12 @@ void nk_doctor_parent_map(struct nk_findings *fs, const struct nk_maps *own,
 
 				snprintf(fix, sizeof fix, "map %u-%llu into this namespace when it is created, or give "
 					 "'%s' ranges inside its map (/proc/self/%s_map)", s,
-					 (unsigned long long)s + c - 1, u->name, nk_idtype_name((enum nk_idtype)t));
+					 (unsigned long long)s + c - 1, u->name, nk_idtype_name(t));
 				nk_finding_add(fs, "parent-map", NK_FAIL, fix,
 					       "nested user namespace: subordinate %s range %u-%llu of '%s' is not "
 					       "inside one extent of this namespace's %s map",
-					       nk_idtype_name((enum nk_idtype)t), s, (unsigned long long)s + c - 1,
-					       u->name, nk_idtype_name((enum nk_idtype)t));
+					       nk_idtype_name(t), s, (unsigned long long)s + c - 1,
+					       u->name, nk_idtype_name(t));
 				return;
 			}
 		}

@@ -292,7 +292,8 @@ int nk_ex_requested(const char *line, struct nk_ex_req *r)
 	/* newuidmap, newgidmap: "uid range [A-B) -> [C-D) not allowed": D-1 the
 	 * last host id asked for. */
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const char *key = t == NK_UID ? "uid range [" : "gid range [";
+		static const char *const keys[2] = { "uid range [", "gid range [" };
+		const char *key = keys[t];
 
 		if (!(p = strstr(line, key)))
 			continue;
