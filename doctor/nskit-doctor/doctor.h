@@ -1,9 +1,11 @@
-/* doctor.h - findings about a machine's rootless user namespace setup
+/* doctor.h - nskit-doctor's findings about a machine's rootless user
+ * namespace setup: the finding container, the checks and their texts, and
+ * the probe (only nskit-doctor uses them, so they live in its folder)
  *
  * A finding has a stable id ("subuid-range"), a status (ok, warn, fail), a
  * sentence saying what was found and, unless ok, the fix. The checks are
  * pure functions of what was read (sysctl values, stat results, the
- * subordinate id file, the user's ranges through libsubid), so that every
+ * subordinate id file, the user's ranges as newuidmap reads them), so that every
  * broken state can be unit-tested; the gathering and the probes (a real
  * user namespace made in a child, with a full map written through
  * newuidmap/newgidmap) are separate.
