@@ -371,7 +371,7 @@ struct nk_writers {
 	int go[2];
 	int devnull;
 	sigset_t mask;
-	int released;
+	int held;                /* children still waiting on go (in sequence: the second) */
 	int leaving;             /* privileged direct writes are the children's */
 };
 
@@ -569,20 +569,58 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 	return 0;
 }
 
-int nk_writers_go(struct nk_writers *ws, struct nk_err *e)
+/* Both helpers at once, or one after the other? Each is an exec of a
+ * setuid program, most of it CPU work (the dynamic loader, libaudit and
+ * libselinux start-up); at once they overlap only where a second CPU is
+ * free for the second, so with one CPU allowed to this process they go in
+ * sequence (at once they would only add context switches). With two or
+ * more they go at once. Measured with bench/idmap-apply (bench/idmap-apply.md:
+ * the rows "helpers at once" and "helpers in sequence", the latter under
+ * taskset to one CPU too). NSKIT_HELPERS=sequence|parallel overrides the
+ * choice, for that bench. */
+static int helpers_at_once(void)
+{
+	const char *force = getenv("NSKIT_HELPERS");
+	cpu_set_t cpus;
+
+	if (force && strcmp(force, "sequence") == 0)
+		return 0;
+	if (force && strcmp(force, "parallel") == 0)
+		return 1;
+	if (sched_getaffinity(0, sizeof cpus, &cpus) < 0)
+		return 1;
+	return CPU_COUNT(&cpus) > 1;
+}
+
+/* Release N more children: one byte for each, from the go pipe (a pipe
+ * write this small is atomic). The last release closes it. */
+static int release(struct nk_writers *ws, int n, struct nk_err *e)
 {
 	char b[2] = { 'g', 'g' };
+	int r = 0;
 
+	if (write(ws->go[1], b, (size_t)n) != n)
+		r = nk_syserr(e, errno, "cannot start the helpers");
+	ws->held = r < 0 ? 0 : ws->held - n;  /* failed: EOF cancels the rest */
+	if (ws->held == 0) {
+		close(ws->go[1]);
+		close(ws->go[0]);
+		ws->go[1] = ws->go[0] = -1;
+	}
+	return r;
+}
+
+int nk_writers_go(struct nk_writers *ws, struct nk_err *e)
+{
 	if (ws->go[1] < 0)
 		return 0;                /* no children */
-	/* One byte for each child; a pipe write this small is atomic. */
-	if (write(ws->go[1], b, 2) != 2)
-		return nk_syserr(e, errno, "cannot start the helpers");
-	close(ws->go[1]);
-	close(ws->go[0]);
-	ws->go[1] = ws->go[0] = -1;
-	ws->released = 1;
-	return 0;
+	ws->held = (ws->w[NK_UID].kind != WR_NONE) + (ws->w[NK_GID].kind != WR_NONE);
+	/* In sequence: the second is released when the first has ended
+	 * (nk_writers_finish), and only two helpers: a direct write's child
+	 * runs no program. */
+	if (ws->w[NK_UID].kind == WR_HELPER && ws->w[NK_GID].kind == WR_HELPER && !helpers_at_once())
+		return release(ws, 1, e);
+	return release(ws, ws->held, e);
 }
 
 static int reap(pid_t pid, int *st)
@@ -660,6 +698,9 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 			} else if (n == 0 || errno != EINTR) {
 				close(w->out);
 				w->out = -1;
+				/* The first helper has ended: the second's turn. */
+				if (ws->held > 0 && release(ws, ws->held, e) < 0 && !first_err)
+					first_err = -e->code;
 			}
 		}
 	}
@@ -708,108 +749,53 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 	return first_err;
 }
 
-/* Run each of the N helpers (NULL: skipped) without arguments, at the
- * same time, and set TAKES[i]: does its usage line offer fd:<pidfd>? */
-static void probe_fd(const char *const *helpers, int n, int *takes)
+/* Does the regular file PATH contain NEEDLE? 1 yes, 0 no (or larger than
+ * CAP bytes: not read to the end), -errno when it cannot be read. Read in
+ * blocks that overlap by the needle's length, so a match across two
+ * reads is found. */
+static int file_contains(const char *path, const char *needle, off_t cap)
 {
-	struct {
-		pid_t pid;
-		int fd;
-		char out[4096];
-		size_t len;
-	} pr[2];
-	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), left = 0;
+	NK_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	size_t nl = strlen(needle), have = 0;
+	char buf[64 * 1024];
+	struct stat st;
+	off_t total = 0;
 
-	for (int i = 0; i < n; i++) {
-		int pfd[2];
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	while (total < cap) {
+		ssize_t n = read(fd, buf + have, sizeof buf - have);
 
-		takes[i] = 0;
-		pr[i].pid = -1;
-		pr[i].fd = -1;
-		pr[i].len = 0;
-		if (!helpers[i] || devnull < 0 || pipe2(pfd, O_CLOEXEC) < 0)
+		if (n < 0 && errno == EINTR)
 			continue;
-		pr[i].pid = fork();
-		if (pr[i].pid == 0) {
-			char *argv[2] = { (char *)helpers[i], NULL };
-
-			if (dup2(devnull, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
-				_exit(127);
-			execve(helpers[i], argv, helper_envp);
-			_exit(127);
-		}
-		close(pfd[1]);
-		if (pr[i].pid < 0) {
-			close(pfd[0]);
-			continue;
-		}
-		pr[i].fd = pfd[0];
-		left++;
-	}
-	if (devnull >= 0)
-		close(devnull);
-	/* Until each has closed its output, 5 s at most in all. */
-	for (int waited = 0; left > 0 && waited < 5000;) {
-		struct pollfd pf[2];
-		int idx[2], np = 0, r;
-
-		for (int i = 0; i < n; i++)
-			if (pr[i].fd >= 0) {
-				pf[np].fd = pr[i].fd;
-				pf[np].events = POLLIN;
-				idx[np++] = i;
-			}
-		r = poll(pf, (nfds_t)np, 100);
-		if (r < 0 && errno != EINTR)
-			break;
-		if (r <= 0) {
-			waited += 100;
-			continue;
-		}
-		for (int k = 0; k < np; k++) {
-			int i = idx[k];
-			ssize_t got;
-
-			if (!pf[k].revents)
-				continue;
-			got = read(pr[i].fd, pr[i].out + pr[i].len, sizeof pr[i].out - 1 - pr[i].len);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got > 0)
-				pr[i].len += (size_t)got;
-			if (got <= 0 || pr[i].len == sizeof pr[i].out - 1) {
-				close(pr[i].fd);
-				pr[i].fd = -1;
-				left--;
-			}
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		have += (size_t)n;
+		total += n;
+		if (memmem(buf, have, needle, nl))
+			return 1;
+		if (have >= nl) {
+			memmove(buf, buf + have - (nl - 1), nl - 1);
+			have = nl - 1;
 		}
 	}
-	for (int i = 0; i < n; i++) {
-		int st;
-
-		if (pr[i].pid <= 0)
-			continue;
-		if (pr[i].fd >= 0) {            /* says nothing in 5 s: not asked again */
-			kill(pr[i].pid, SIGKILL);
-			close(pr[i].fd);
-		}
-		pr[i].out[pr[i].len] = '\0';
-		if (reap(pr[i].pid, &st) == 0)
-			takes[i] = strstr(pr[i].out, "fd:<pidfd>") != NULL;
-	}
+	return 0;
 }
 
 int nk_helper_takes_fd(const char *helper)
 {
-	int takes;
-
-	/* The helper's own usage line, which it prints when run without
-	 * arguments (newuidmap does so before anything else): shadow 4.14+
-	 * says "usage: newuidmap [<pid>|fd:<pidfd>] ...", 4.13 "<pid>". A
-	 * helper set by NEWUIDMAP is asked the same; one that cannot answer
-	 * is taken at its pid (the safe way: see nk_write_maps). */
-	probe_fd(&helper, 1, &takes);
-	return takes;
+	/* The usage line shadow 4.14 and later print, "usage: newuidmap
+	 * [<pid>|fd:<pidfd>] ...", is a string in the program file (4.13's
+	 * says "<pid>"): found there, the helper takes fd:N. Read, not run:
+	 * running the helper to see its usage would cost an exec of a setuid
+	 * program on every run. Never assumed: a helper that cannot be read
+	 * (mode 4711), is no regular file, or does not say so (a wrapper
+	 * script that execs the real one) is given the pid, the safe way
+	 * (see nk_write_maps); one wrongly found to take fd:N would refuse
+	 * "fd:N" as a pid and write nothing. 64 MiB bounds the read. */
+	return file_contains(helper, "fd:<pidfd>", (off_t)64 << 20) > 0;
 }
 
 /* The helpers ran while PIDFD's process might have ended: if it did, the
@@ -849,16 +835,11 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 	 * writes through that folder, which fails once the process ends,
 	 * whatever process takes the pid. */
 	if (ended(pidfd))
-		return ended_err(pid, e);      /* not even the helpers' usage asked */
-	{
-		const char *ask[2];
-
-		/* Both asked at once: each run costs about an exec. */
-		for (int t = NK_UID; t <= NK_GID; t++)
-			ask[t] = pidfd >= 0 && plan.how[t] == NK_WRITE_HELPER ? plan.helper[t] : NULL;
-		probe_fd(ask, 2, plan.by_fd);
-		for (int t = NK_UID; t <= NK_GID; t++)
-			by_pid |= ask[t] && !plan.by_fd[t];
+		return ended_err(pid, e);
+	for (int t = NK_UID; t <= NK_GID; t++) {
+		plan.by_fd[t] = pidfd >= 0 && plan.how[t] == NK_WRITE_HELPER &&
+				nk_helper_takes_fd(plan.helper[t]);
+		by_pid |= plan.how[t] == NK_WRITE_HELPER && !plan.by_fd[t];
 	}
 	if (plan.by_fd[NK_UID] || plan.by_fd[NK_GID]) {
 		char path[32];

@@ -538,6 +538,123 @@ START_TEST(test_takes_fd)
 }
 END_TEST
 
+/* Read from the file, never run: a helper whose text offers fd:<pidfd>
+ * takes fd:N, and running it would have left the mark. */
+START_TEST(test_takes_fd_not_run)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], mark[PATH_MAX + 16];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-takes"));
+	snprintf(path, sizeof path, "%s/newuidmap", dir);
+	snprintf(mark, sizeof mark, "%s/ran", dir);
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\ntouch %s\necho 'usage: newuidmap [<pid>|fd:<pidfd>] ...' >&2\n", mark);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(nk_helper_takes_fd(path), 1);
+	ck_assert_int_eq(access(mark, F_OK), -1);
+	/* The string across the boundary of two reads (64 KiB blocks). */
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 65536 - 4; i++)
+		fputc('x', f);
+	fputs("fd:<pidfd>", f);
+	fclose(f);
+	ck_assert_int_eq(nk_helper_takes_fd(path), 1);
+	/* Only the string decides: "fd:" alone is not it. */
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	fputs("usage: newuidmap <pid> ... fd: <pidfd>", f);
+	fclose(f);
+	ck_assert_int_eq(nk_helper_takes_fd(path), 0);
+	/* No regular file (a FIFO would block a plain open): no, at once. */
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0755), 0);
+	ck_assert_int_eq(nk_helper_takes_fd(path), 0);
+	unlink(path);
+	ck_assert_int_eq(nk_helper_takes_fd(dir), 0);
+}
+END_TEST
+
+/* Helpers that log their start and end, and wait (10 s at most) for the
+ * other to have started: at once, each sees the other; in sequence, the
+ * first waits out its 0.3 s and ends before the second starts. */
+static void logging_helper(const char *dir, const char *name, const char *other, char *path, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", dir, name);
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\ncd %s\ntouch %s.started\necho start >> log\ni=0\n"
+		"while [ ! -e %s.started ] && [ $i -lt ${WAIT:-30} ]; do sleep 0.01; i=$((i + 1)); done\n"
+		"[ -e %s.started ] && echo saw >> log\necho end >> log\n", dir, name, other, other);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+}
+
+static const struct {
+	const char *force;        /* NSKIT_HELPERS, or NULL */
+	int one_cpu;              /* this process allowed one CPU only */
+	int at_once;              /* what must happen */
+} order_cases[] = {
+	{ "sequence", 0, 0 },
+	{ "parallel", 0, 1 },
+	{ "parallel", 1, 1 },     /* forced, even on one CPU */
+	{ NULL, 1, 0 },           /* one CPU: in sequence */
+	{ NULL, 0, 1 },           /* two or more: at once */
+};
+
+START_TEST(test_writers_order)
+{
+	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], log[PATH_MAX + 8], *r;
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+	cpu_set_t cpus;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof cpus, &cpus), 0);
+	NK_SKIP_UNLESS(order_cases[_i].one_cpu || CPU_COUNT(&cpus) > 1,
+		       "at once needs two CPUs for this process");
+	if (order_cases[_i].one_cpu) {
+		int first = 0;
+
+		while (!CPU_ISSET(first, &cpus))
+			first++;
+		CPU_ZERO(&cpus);
+		CPU_SET(first, &cpus);
+		ck_assert_int_eq(sched_setaffinity(0, sizeof cpus, &cpus), 0);
+	}
+	if (order_cases[_i].force)
+		setenv("NSKIT_HELPERS", order_cases[_i].force, 1);
+	else
+		unsetenv("NSKIT_HELPERS");
+	setenv("WAIT", order_cases[_i].at_once ? "1000" : "30", 1);
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-order"));
+	logging_helper(dir, "u", "g", uh, sizeof uh);
+	logging_helper(dir, "g", "u", gh, sizeof gh);
+	helper_plan(&p, uh, gh);
+	two_maps(&m);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 0, &ws, &e), 0);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, 0, &e), 0);
+	snprintf(log, sizeof log, "%s/log", dir);
+	r = slurp(log);
+	ck_assert_ptr_nonnull(r);
+	if (order_cases[_i].at_once)     /* each saw the other start */
+		ck_assert_int_eq(strstr(r, "saw\n") && strstr(strstr(r, "saw\n") + 4, "saw\n"), 1);
+	else                             /* the second started after the first ended */
+		ck_assert_str_eq(r, "start\nend\nstart\nsaw\nend\n");
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	unsetenv("NSKIT_HELPERS");
+	unsetenv("WAIT");
+	nk_maps_free(&m);
+}
+END_TEST
+
 START_TEST(test_writers_none)
 {
 	struct nk_writers *ws;
@@ -573,6 +690,8 @@ static Suite *helper_suite(void)
 	tcase_add_test(tc, test_writers_killed);
 	tcase_add_test(tc, test_pid_reused);
 	tcase_add_test(tc, test_writers_none);
+	tcase_add_test(tc, test_takes_fd_not_run);
+	tcase_add_loop_test(tc, test_writers_order, 0, (int)(sizeof order_cases / sizeof order_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
