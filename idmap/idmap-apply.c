@@ -6,14 +6,13 @@
  * newgidmap, run at the same time.
  */
 #include <getopt.h>
-#include <pwd.h>
 #include <string.h>
 #include "helper.h"
 #include "mapopt.h"
 #include "idmap.h"
 #include "num.h"
 #include "proc.h"
-#include "session.h"
+#include "pwdb.h"
 #include "slice.h"
 #include "subid.h"
 #include "tool.h"
