@@ -369,6 +369,7 @@ struct nk_writer {
 	char text[2048];         /* helper: the tail of its output */
 	size_t len;
 	int go, go_w, devnull;
+	int other_out;           /* the other writer's write end, open at our clone: closed */
 	const sigset_t *mask;    /* the mask to restore before execve */
 	char *stack;
 };
@@ -390,8 +391,12 @@ static int writer_main(void *arg)
 	ssize_t n;
 	char c;
 
-	/* Our copy of the write end would keep us from ever seeing EOF. */
+	/* Our copy of the write end would keep us from ever seeing EOF; our
+	 * copy of the other helper's output would keep its reader from seeing
+	 * it end while we wait (in sequence, we wait for just that). */
 	close(w->go_w);
+	if (w->other_out >= 0)
+		close(w->other_out);
 	if (w->kind == WR_HELPER &&
 	    (dup2(w->devnull, 0) < 0 || dup2(w->child_out, 1) < 0 || dup2(w->child_out, 2) < 0)) {
 		w->err = errno;
@@ -547,6 +552,7 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 		 * it shares this memory. */
 		w->go = ws->go[0];
 		w->go_w = ws->go[1];
+		w->other_out = ws->w[!t].outw;
 		w->devnull = ws->devnull;
 		w->child_out = w->outw;
 		w->mask = &ws->mask;

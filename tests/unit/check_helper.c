@@ -655,6 +655,75 @@ START_TEST(test_writers_order)
 }
 END_TEST
 
+/* While they wait, no child holds the other's output pipe: in sequence,
+ * the second waits for the first one's output to end, and a copy of its
+ * write end in the second would keep that from ever happening. */
+START_TEST(test_writers_own_pipes)
+{
+	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], path[96], kids[256], out[2][64];
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+	int pid[2], n = 0;
+	FILE *f;
+
+	writers_fixture(dir, sizeof dir, uh, gh, &p, &m);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 0, &ws, &e), 0);
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(kids, sizeof kids, f));
+	fclose(f);
+	ck_assert_int_eq(sscanf(kids, "%d %d", &pid[0], &pid[1]), 2);
+	usleep(50000);      /* each has dup2'd its output to 1 before it waits */
+	for (int i = 0; i < 2; i++) {
+		ssize_t l;
+
+		snprintf(path, sizeof path, "/proc/%d/fd/1", pid[i]);
+		l = readlink(path, out[i], sizeof out[i] - 1);
+		ck_assert_int_gt(l, 0);
+		out[i][l] = '\0';
+	}
+	ck_assert_str_ne(out[0], out[1]);
+	for (int i = 0; i < 2; i++) {
+		DIR *d;
+		struct dirent *de;
+
+		snprintf(path, sizeof path, "/proc/%d/fd", pid[i]);
+		d = opendir(path);
+		ck_assert_ptr_nonnull(d);
+		while ((de = readdir(d))) {
+			char fd[PATH_MAX], link[64];
+			ssize_t l;
+
+			snprintf(fd, sizeof fd, "%s/%s", path, de->d_name);
+			l = readlink(fd, link, sizeof link - 1);
+			if (l <= 0)
+				continue;
+			link[l] = '\0';
+			if (strcmp(link, out[!i]) != 0)
+				continue;
+			/* A write end of the other's pipe (a read end stops no EOF). */
+			snprintf(fd, sizeof fd, "/proc/%d/fdinfo/%s", pid[i], de->d_name);
+			f = fopen(fd, "re");
+			ck_assert_ptr_nonnull(f);
+			while (fgets(link, sizeof link, f)) {
+				unsigned int fl;
+
+				if (sscanf(link, "flags: %o", &fl) == 1)
+					n += (fl & O_ACCMODE) == O_WRONLY;
+			}
+			fclose(f);
+		}
+		closedir(d);
+	}
+	ck_assert_int_eq(n, 0);
+	nk_writers_cancel(ws);
+	nk_maps_free(&m);
+}
+END_TEST
+
 START_TEST(test_writers_none)
 {
 	struct nk_writers *ws;
@@ -692,6 +761,7 @@ static Suite *helper_suite(void)
 	tcase_add_test(tc, test_pid_reused);
 	tcase_add_test(tc, test_writers_none);
 	tcase_add_test(tc, test_takes_fd_not_run);
+	tcase_add_test(tc, test_writers_own_pipes);
 	/* Shell helpers that wait: slow on a busy machine. */
 	tcase_set_timeout(order, 60);
 	tcase_add_loop_test(order, test_writers_order, 0, (int)(sizeof order_cases / sizeof order_cases[0]));
