@@ -184,12 +184,16 @@ FUZZ_TIME ?= 30
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
+# A target may fuzz a tool's own module (the doctor's --explain table): the
+# tools' archive comes first, and its folders' headers are found.
 fuzz-build:
-	@$(MAKE) --no-print-directory O=build-fuzz CC=$(FUZZ_CC) SAN_CFLAGS='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' build-fuzz/libnskit.a
+	@$(MAKE) --no-print-directory O=build-fuzz CC=$(FUZZ_CC) SAN_CFLAGS='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' \
+		build-fuzz/libnskit-tools.a build-fuzz/libnskit.a
 	@for s in $(FUZZ_SRCS); do \
 		n=$$(basename $$s .c); \
 		echo "  FUZZ  $$n"; \
-		$(FUZZ_CC) $(NK_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o build-fuzz/$$n $$s build-fuzz/libnskit.a $(NK_LIBS) || exit 1; \
+		$(FUZZ_CC) $(NK_CFLAGS) $(addprefix -I,$(sort $(dir $(PRIV_SRCS)))) $(FUZZ_SAN) -fsanitize=fuzzer \
+			-o build-fuzz/$$n $$s build-fuzz/libnskit-tools.a build-fuzz/libnskit.a $(NK_LIBS) || exit 1; \
 	done
 
 fuzz:

@@ -240,68 +240,112 @@ int nk_write_setgroups(pid_t pid, int pidfd, enum nk_setgroups sg, struct nk_err
 	return 0;
 }
 
-/* Why might a write have failed? Appended to the message as a hint. */
-static void explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p, const char *msg,
-		    char *hint, size_t len)
+void nk_helper_judge(struct nk_helper_info *h)
+{
+	const char *name = helper_name(h->t), *path = h->path;
+	static const char *const caps[2] = { "cap_setuid", "cap_setgid" };
+	const char *cap = caps[h->t];
+	int setuid_root = h->uid == 0 && (h->mode & S_ISUID);
+
+	h->flaws = 0;
+	if (!setuid_root && !h->filecap) {
+		h->flaws |= 1u << NK_HELPER_UNPRIVILEGED;
+		snprintf(h->what[NK_HELPER_UNPRIVILEGED], NK_ERR_MAX, "%.900s is neither setuid root nor has the "
+			 "file capability %s (owner %u, mode %04o)", path, cap, (unsigned)h->uid,
+			 (unsigned)(h->mode & 07777));
+		snprintf(h->fix[NK_HELPER_UNPRIVILEGED], NK_ERR_MAX, "as root: 'chmod u+s %.440s' (owner root) or "
+			 "'setcap %s+ep %.440s', or reinstall it", path, cap, path);
+	}
+	if (h->nosuid) {
+		h->flaws |= 1u << NK_HELPER_NOSUID;
+		snprintf(h->what[NK_HELPER_NOSUID], NK_ERR_MAX, "%.900s is on a nosuid mount: its setuid bit and file "
+			 "capabilities are ignored", path);
+		snprintf(h->fix[NK_HELPER_NOSUID], NK_ERR_MAX, "install %s on a file system mounted without nosuid",
+			 name);
+	}
+}
+
+int nk_helper_usable(enum nk_idtype t, const char *path, struct nk_helper_info *h, struct nk_err *e)
+{
+	static const enum nk_errkind kinds[2] = { NK_ERRK_HELPER_UNPRIVILEGED, NK_ERRK_HELPER_NOSUID };
+	static const unsigned capno[2] = { CAP_SETUID, CAP_SETGID };
+	NK_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	struct statvfs vfs;
+	struct nk_err e2;
+
+	memset(h, 0, sizeof *h);
+	h->t = t;
+	snprintf(h->path, sizeof h->path, "%s", path);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return nk_syserr(e, errno, "cannot open %s", path);
+	h->uid = st.st_uid;
+	h->mode = st.st_mode;
+	h->filecap = nk_cap_file_permitted(fd, capno[t], &e2) > 0;
+	h->nosuid = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
+	nk_helper_judge(h);
+	for (int f = NK_HELPER_UNPRIVILEGED; f <= NK_HELPER_NOSUID; f++)
+		if (h->flaws & (1u << f)) {
+			nk_errf(e, EPERM, "%s", h->what[f]);
+			nk_err_hint(e, "%s", h->fix[f]);
+			return nk_err_kind(e, kinds[f]);
+		}
+	return 0;
+}
+
+/* Why might a write of PID's T map have failed with E? The hint for the
+ * message in HINT (empty when none), and the kind of the cause found (E's
+ * own kind when none). Decided on data: E's kind, the map as it is now,
+ * the helper's file, this process's no_new_privs, the target's owner. */
+static enum nk_errkind explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p,
+			       const struct nk_err *e, char *hint, size_t len)
 {
 	struct nk_map cur;
 	struct nk_err e2;
-	const char *tn = nk_idtype_name(t);
+	uid_t euid;
 
 	hint[0] = '\0';
 	nk_map_init(&cur);
 	if (nk_map_read_proc(pid, t, &cur, &e2) == 0 && cur.n > 0) {
 		snprintf(hint, len, "the %s map of process %d is already written; a map can be written only once",
-			 tn, (int)pid);
+			 nk_idtype_name(t), (int)pid);
 		nk_map_free(&cur);
-		return;
+		return NK_ERRK_MAP_WRITTEN;
 	}
 	nk_map_free(&cur);
 	if (p->how[t] == NK_WRITE_HELPER) {
-		const char *h = p->helper[t];
-		struct stat st;
-		struct statvfs vfs;
-		struct nk_err e3;
-		int has_cap = 0, fd;
+		struct nk_helper_info h;
 
 		if (nk_no_new_privs()) {
 			snprintf(hint, len, "no_new_privs is set for this process, so the kernel ignores the setuid bit "
-				 "and file capabilities of %s; run it from a context without no_new_privs", h);
-			return;
+				 "and file capabilities of %s; run it from a context without no_new_privs", p->helper[t]);
+			return NK_ERRK_NO_NEW_PRIVS;
 		}
-		fd = open(h, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			has_cap = nk_cap_file_permitted(fd, t == NK_UID ? CAP_SETUID : CAP_SETGID, &e3) > 0;
-			close(fd);
-		}
-		if (stat(h, &st) == 0 && !(st.st_uid == 0 && (st.st_mode & S_ISUID)) && !has_cap) {
-			snprintf(hint, len, "%s is neither setuid root nor has the %s file capability; "
-				 "reinstall it (package uidmap) or run 'chmod u+s %s' as root",
-				 h, t == NK_UID ? "cap_setuid" : "cap_setgid", h);
-			return;
-		}
-		if (statvfs(h, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)) {
-			snprintf(hint, len, "%s is on a filesystem mounted nosuid, so its setuid bit has no effect", h);
-			return;
-		}
-		if (msg && strstr(msg, "not allowed")) {
-			snprintf(hint, len, "the range is not delegated to you in %s", nk_subid_where(t));
-			return;
-		}
-	}
-	if (msg && strstr(msg, "Operation not permitted")) {
-		uid_t euid;
+		if (nk_helper_usable(t, p->helper[t], &h, &e2) < 0 && e2.kind != NK_ERRK_NONE) {
+			int f = e2.kind == NK_ERRK_HELPER_NOSUID ? NK_HELPER_NOSUID : NK_HELPER_UNPRIVILEGED;
 
-		if (nk_proc_ids(pid, NULL, &euid, NULL, NULL, &e2) == 0 && euid != geteuid())
-			snprintf(hint, len, "process %d belongs to uid %u, not to you", (int)pid, euid);
+			snprintf(hint, len, "%s; %s", h.what[f], h.fix[f]);
+			return e2.kind;
+		}
+		if (e->kind == NK_ERRK_HELPER_DENIED) {
+			snprintf(hint, len, "the range is not delegated to you in %s", nk_subid_where(t));
+			return e->kind;
+		}
 	}
+	if (e->kind == NK_ERRK_MAP_REFUSED && nk_proc_ids(pid, NULL, &euid, NULL, NULL, &e2) == 0 &&
+	    euid != geteuid()) {
+		snprintf(hint, len, "process %d belongs to uid %u, not to you", (int)pid, euid);
+		return NK_ERRK_NOT_OWNER;
+	}
+	return e->kind;
 }
 
 int nk_write_map_direct(pid_t pid, int pidfd, enum nk_idtype t, const struct nk_map *m,
 			const struct nk_plan *p, struct nk_err *e)
 {
-	char path[64], name[16], buf[8192], hint[512];
+	char path[64], name[16], buf[8192], hint[NK_ERR_MAX];
 	ssize_t len = nk_map_format(m, buf, sizeof buf);
+	enum nk_errkind kind;
 	int fd, err;
 
 	if (len < 0)
@@ -318,9 +362,12 @@ int nk_write_map_direct(pid_t pid, int pidfd, enum nk_idtype t, const struct nk_
 	err = errno;
 	close(fd);
 	nk_syserr(e, err, "cannot write %s", path);
-	explain(pid, t, p, e->msg, hint, sizeof hint);
+	if (err == EPERM)
+		nk_err_kind(e, NK_ERRK_MAP_REFUSED);
+	kind = explain(pid, t, p, e, hint, sizeof hint);
 	if (hint[0])
 		nk_err_hint(e, "%s", hint);
+	nk_err_kind(e, kind);
 	return -err;
 }
 
@@ -675,6 +722,22 @@ static const char *last_line(char *out)
 	return out;
 }
 
+/* What a helper's last line of output says, as a kind: the one place its
+ * text is read (it runs with LC_ALL=C; shadow's messages, src/newuidmap.c
+ * and lib/idmapping.c: "newuidmap: uid range [A-B) -> [C-D) not allowed",
+ * "newuidmap: write to uid_map failed: Operation not permitted"). */
+static enum nk_errkind helper_refusal(const char *line)
+{
+	static const char eperm[] = "_map failed: Operation not permitted";
+	size_t n = strlen(line), k = sizeof eperm - 1;
+
+	if (strstr(line, " range [") && strstr(line, ") not allowed"))
+		return NK_ERRK_HELPER_DENIED;
+	if (n >= k && strcmp(line + n - k, eperm) == 0)
+		return NK_ERRK_MAP_REFUSED;
+	return NK_ERRK_NONE;
+}
+
 /* Read the helpers' output until both have closed it (ended); in
  * sequence, the first one's end releases the second. 0, or the error of
  * that release (in E2). */
@@ -721,16 +784,19 @@ static int collect_output(struct nk_writers *ws, struct nk_err *e2)
 	}
 }
 
-/* The T writer W ended with status ST, not 0: say why, with a hint. */
+/* The T writer W ended with status ST, not 0: say why, with a hint, and
+ * the kind of refusal. */
 static int writer_failed(struct nk_writer *w, enum nk_idtype t, int st, pid_t target,
 			 const struct nk_plan *p, struct nk_err *e)
 {
 	const char *line = last_line(w->text);
-	char hint[512];
+	char hint[NK_ERR_MAX];
+	enum nk_errkind kind;
 
 	if (w->kind == WR_DIRECT) {
 		nk_syserr(e, w->err ? w->err : EIO, "cannot write %s", w->path);
-		line = e->msg;
+		if (w->err == EPERM)
+			nk_err_kind(e, NK_ERRK_MAP_REFUSED);
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && w->err) {
 		return nk_syserr(e, w->err, "cannot run %s", w->argv[0]);
 	} else if (WIFSIGNALED(st)) {
@@ -739,12 +805,14 @@ static int writer_failed(struct nk_writer *w, enum nk_idtype t, int st, pid_t ta
 		return nk_errf(e, EPERM, "%s was killed by signal %d", helper_name(t), WTERMSIG(st));
 	} else if (*line) {
 		nk_errf(e, EPERM, "%s failed: %s", helper_name(t), line);
+		nk_err_kind(e, helper_refusal(line));
 	} else {
 		nk_errf(e, EPERM, "%s failed with exit status %d", helper_name(t), WEXITSTATUS(st));
 	}
-	explain(target, t, p, line, hint, sizeof hint);
+	kind = explain(target, t, p, e, hint, sizeof hint);
 	if (hint[0])
 		nk_err_hint(e, "%s", hint);
+	nk_err_kind(e, kind);
 	return -e->code;
 }
 

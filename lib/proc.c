@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -185,4 +187,21 @@ int nk_pidfd_send_signal(int pidfd, int sig)
 int nk_no_new_privs(void)
 {
 	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
+
+int nk_read_sysctl(const char *path, long *out)
+{
+	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
+	char buf[64];
+	uint64_t v;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof buf, f))
+		return -EIO;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (nk_parse_u64(buf, LONG_MAX, &v) < 0)
+		return -EINVAL;
+	*out = (long)v;
+	return 0;
 }

@@ -25,5 +25,8 @@ int nk_pidfd_open(pid_t pid, unsigned flags);
 int nk_pidfd_send_signal(int pidfd, int sig);
 /* PR_GET_NO_NEW_PRIVS of this process. */
 int nk_no_new_privs(void);
+/* One number from a /proc/sys file (0 to LONG_MAX): 0, or -errno
+ * (-EIO for an empty file, -EINVAL for one that holds no such number). */
+int nk_read_sysctl(const char *path, long *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <cap-ng.h>
 #include "nkcheck.h"
@@ -386,6 +387,23 @@ START_TEST(test_writers_failures)
 		 "permitted (the uid map of process %d is already written; a map can be written only once)",
 		 (int)getpid());
 	ck_assert_str_eq(e.msg, want);
+	ck_assert_int_eq(e.kind, NK_ERRK_MAP_WRITTEN);
+	/* A helper refused for the range, but unable to gain its privilege at
+	 * all: that is the cause named (and its kind), with the one fix text. */
+	ck_assert_int_eq(unlink(uh), 0);
+	snprintf(want, sizeof want, "%s.out", uh);
+	ck_assert_int_eq(unlink(want), 0);
+	snprintf(want, sizeof want, "%s.st", uh);
+	ck_assert_int_eq(unlink(want), 0);
+	fake_helper(dir, "u", "newuidmap: uid range [1-65537) -> [100000-165536) not allowed\n", 1, uh, sizeof uh);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 0, &ws, &e), 0);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, 0, &e), -EPERM);
+	ck_assert_int_eq(e.kind, NK_ERRK_HELPER_UNPRIVILEGED);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not allowed (/"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "/fake-u is neither setuid root nor has the file capability "
+				     "cap_setuid (owner "));
+	ck_assert_ptr_nonnull(strstr(e.msg, "; as root: 'chmod u+s "));
 	/* A helper that cannot be exec'd. */
 	snprintf(uh, sizeof uh, "%s/fake-u.out", dir);
 	ck_assert_int_eq(chmod(uh, 0644), 0);
@@ -724,6 +742,52 @@ START_TEST(test_writers_own_pipes)
 }
 END_TEST
 
+/* Is a helper usable: the facts of the file, the first flaw as the error
+ * (its kind, what and fix), an error of no kind for a file that cannot be
+ * opened. */
+START_TEST(test_usable)
+{
+	struct nk_helper_info h;
+	char path[256], want[1024];
+	struct nk_err e;
+	int fd = nk_test_mkstemp(path, sizeof path, "nskit-newuidmap");
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(nk_helper_usable(NK_UID, path, &h, &e), -EPERM);
+	ck_assert_int_eq(e.kind, NK_ERRK_HELPER_UNPRIVILEGED);
+	ck_assert_uint_eq(h.flaws, 1u << NK_HELPER_UNPRIVILEGED);
+	snprintf(want, sizeof want, "%s is neither setuid root nor has the file capability cap_setuid (owner %u, "
+		 "mode 0755) (as root: 'chmod u+s %s' (owner root) or 'setcap cap_setuid+ep %s', or reinstall it)",
+		 path, (unsigned)geteuid(), path, path);
+	ck_assert_str_eq(e.msg, want);
+	ck_assert_int_eq(nk_helper_usable(NK_GID, "/nonexistent/newgidmap", &h, &e), -ENOENT);
+	ck_assert_int_eq(e.kind, NK_ERRK_NONE);
+	ck_assert_str_eq(e.msg, "cannot open /nonexistent/newgidmap: No such file or directory");
+	if (geteuid() == 0) {
+		struct statvfs vfs;
+
+		ck_assert_int_eq(chmod(path, 04755), 0);
+		ck_assert_int_eq(statvfs(path, &vfs), 0);
+		ck_assert_int_eq(nk_helper_usable(NK_GID, path, &h, &e), (vfs.f_flag & ST_NOSUID) ? -EPERM : 0);
+		ck_assert_uint_eq(h.flaws, (vfs.f_flag & ST_NOSUID) ? 1u << NK_HELPER_NOSUID : 0);
+	}
+	unlink(path);
+	/* nosuid alone, from the facts. */
+	memset(&h, 0, sizeof h);
+	h.t = NK_GID;
+	snprintf(h.path, sizeof h.path, "/usr/bin/newgidmap");
+	h.mode = S_IFREG | S_ISUID | 0755;
+	h.nosuid = 1;
+	nk_helper_judge(&h);
+	ck_assert_uint_eq(h.flaws, 1u << NK_HELPER_NOSUID);
+	ck_assert_str_eq(h.what[NK_HELPER_NOSUID], "/usr/bin/newgidmap is on a nosuid mount: its setuid bit and "
+			 "file capabilities are ignored");
+	ck_assert_str_eq(h.fix[NK_HELPER_NOSUID], "install newgidmap on a file system mounted without nosuid");
+}
+END_TEST
+
 START_TEST(test_writers_none)
 {
 	struct nk_writers *ws;
@@ -760,6 +824,7 @@ static Suite *helper_suite(void)
 	tcase_add_test(tc, test_writers_killed);
 	tcase_add_test(tc, test_pid_reused);
 	tcase_add_test(tc, test_writers_none);
+	tcase_add_test(tc, test_usable);
 	tcase_add_test(tc, test_takes_fd_not_run);
 	tcase_add_test(tc, test_writers_own_pipes);
 	/* Shell helpers that wait: slow on a busy machine. */
