@@ -70,9 +70,9 @@ int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 			  const char *user, uid_t uid, gid_t gid, struct nk_err *e);
 
 /* Does HELPER take its target as "fd:N", N an fd of /proc/PID (shadow
- * 4.14 and later)? Asked, never assumed: HELPER is run without arguments
- * and its usage line must offer "fd:<pidfd>" (4.13 says "<pid>"). 0 for
- * a helper that cannot be run or says nothing within 5 s. */
+ * 4.14 and later)? Read, never assumed, and never run: the program file
+ * must contain the usage line's "fd:<pidfd>" (4.13 says "<pid>"). 0 for
+ * a helper that cannot be read or is no regular file. */
 int nk_helper_takes_fd(const char *helper);
 
 /* Write setgroups (when planned), then uid_map and gid_map of PID, running
