@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include "subid.h"
 #include "tool.h"
 
 const char *nk_progname = "nskit";
@@ -126,9 +127,39 @@ void nk_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *nk_subid_fix(const char *user)
+{
+	static char buf[512];
+	const char *central = nk_subid_central_fix();
+
+	if (central)
+		snprintf(buf, sizeof buf, "%s", central);
+	else
+		snprintf(buf, sizeof buf, "run 'subid-alloc %s' as root", user);
+	return buf;
+}
+
+const char *nk_err_text(const struct nk_err *e, char *buf, size_t len)
+{
+	const char *msg = e->msg[0] ? e->msg : strerror(e->code ? e->code : EIO);
+
+	const char *central = nk_subid_central_fix();
+
+	if (e->kind == NK_ERRK_NO_SUBIDS && !central && e->want)
+		snprintf(buf, len, "%s (run 'subid-alloc --count %llu %s' as root%s)", msg,
+			 (unsigned long long)e->want, e->subject, e->alt ? e->alt : "");
+	else if (e->kind == NK_ERRK_NO_SUBIDS)
+		snprintf(buf, len, "%s (%s%s)", msg, nk_subid_fix(e->subject), e->alt ? e->alt : "");
+	else
+		snprintf(buf, len, "%s", msg);
+	return buf;
+}
+
 void nk_err_print(const struct nk_err *e)
 {
-	nk_warnx("%s", e->msg[0] ? e->msg : strerror(e->code ? e->code : EIO));
+	char buf[NK_ERR_MAX + 600];
+
+	nk_warnx("%s", nk_err_text(e, buf, sizeof buf));
 }
 
 void nk_die(int status, const char *fmt, ...)

@@ -24,7 +24,13 @@ void nk_tool_restore_signals(void);
 void nk_warnx(const char *fmt, ...) NK_PRINTF(1, 2);
 /* "tool: message: strerror(errno)\n" on stderr. */
 void nk_warn(const char *fmt, ...) NK_PRINTF(1, 2);
-/* Print the error object as "tool: msg". */
+/* How USER gets subordinate ranges: "run 'subid-alloc USER' as root", or
+ * with a central source who to ask. */
+const char *nk_subid_fix(const char *user);
+/* The message of E as the tool reports it: with the fix its kind calls
+ * for (NK_ERRK_NO_SUBIDS: " (FIX[ALT])"), in BUF, which is returned. */
+const char *nk_err_text(const struct nk_err *e, char *buf, size_t len);
+/* Print the error object as "tool: msg" (nk_err_text). */
 void nk_err_print(const struct nk_err *e);
 /* Print "tool: msg" and exit(status). */
 void nk_die(int status, const char *fmt, ...) NK_PRINTF(2, 3) __attribute__((noreturn));

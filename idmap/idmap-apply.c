@@ -158,6 +158,7 @@ static int reserve_slice(struct apply *a, struct nk_err *e)
 	    nk_slice_maps(dirfd, a->user, a->mo.slice_size, getpid(), a->my_start, NULL, &a->mo.maps, NULL,
 			  e) < 0) {
 		close(dirfd);
+		e->alt = e->code == ENOSPC ? ", or use a smaller --isolate=SIZE" : ", or drop --isolate";
 		return -e->code;
 	}
 	a->slice_dirfd = dirfd;

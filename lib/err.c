@@ -6,6 +6,9 @@ void nk_err_clear(struct nk_err *e)
 {
 	e->code = 0;
 	e->kind = NK_ERRK_NONE;
+	e->subject[0] = '\0';
+	e->want = 0;
+	e->alt = NULL;
 	e->msg[0] = '\0';
 }
 
@@ -15,6 +18,12 @@ int nk_err_kind(struct nk_err *e, enum nk_errkind kind)
 		e->code = EINVAL;
 	e->kind = kind;
 	return -e->code;
+}
+
+int nk_err_no_subids(struct nk_err *e, const char *user)
+{
+	snprintf(e->subject, sizeof e->subject, "%s", user ? user : "");
+	return nk_err_kind(e, NK_ERRK_NO_SUBIDS);
 }
 
 int nk_errf(struct nk_err *e, int code, const char *fmt, ...)
@@ -27,6 +36,9 @@ int nk_errf(struct nk_err *e, int code, const char *fmt, ...)
 		code = EINVAL;
 	e->code = code;
 	e->kind = NK_ERRK_NONE;
+	e->subject[0] = '\0';
+	e->want = 0;
+	e->alt = NULL;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
@@ -44,6 +56,9 @@ int nk_syserr(struct nk_err *e, int code, const char *fmt, ...)
 		code = EIO;
 	e->code = code;
 	e->kind = NK_ERRK_NONE;
+	e->subject[0] = '\0';
+	e->want = 0;
+	e->alt = NULL;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);

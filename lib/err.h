@@ -8,6 +8,7 @@
 #ifndef NSKIT_ERR_H
 #define NSKIT_ERR_H
 
+#include <stdint.h>
 #include "util.h"
 
 #define NK_ERR_MAX 1024
@@ -25,11 +26,16 @@ enum nk_errkind {
 	NK_ERRK_NO_NEW_PRIVS,    /* no_new_privs is set: newuidmap/newgidmap gain no privilege */
 	NK_ERRK_HELPER_UNPRIVILEGED, /* newuidmap/newgidmap is neither setuid root nor has the file capability */
 	NK_ERRK_HELPER_NOSUID,   /* newuidmap/newgidmap is on a nosuid mount */
+	NK_ERRK_NO_SUBIDS,       /* SUBJECT has no subordinate range here: the tool adds the fix */
 };
 
 struct nk_err {
 	int code;               /* positive errno value, or EINVAL for bad input */
 	enum nk_errkind kind;   /* NK_ERRK_NONE unless the producer says more */
+	char subject[64];       /* what the kind is about (NK_ERRK_NO_SUBIDS: the user) */
+	uint64_t want;          /* NK_ERRK_NO_SUBIDS: the range size to ask for (0: the default) */
+	const char *alt;        /* set by a tool: its other way out, added after the fix
+	                         * (", or drop --isolate"); a static string */
 	char msg[NK_ERR_MAX];
 };
 
@@ -43,6 +49,10 @@ int nk_err_prefix(struct nk_err *e, const char *fmt, ...) NK_PRINTF(2, 3);
 int nk_err_hint(struct nk_err *e, const char *fmt, ...) NK_PRINTF(2, 3);
 /* Set the kind of the current error; returns -e->code. */
 int nk_err_kind(struct nk_err *e, enum nk_errkind kind);
+/* The current error is that USER has no subordinate range: kind
+ * NK_ERRK_NO_SUBIDS, subject USER. lib names no tool in a message; the
+ * tool adds the fix when it reports (cli/tool.h nk_err_text). */
+int nk_err_no_subids(struct nk_err *e, const char *user);
 void nk_err_clear(struct nk_err *e);
 
 #endif

@@ -148,7 +148,11 @@ static int check_delegated(const char *user, enum nk_idtype t, uint32_t self, co
 		return nk_errf(e, EPERM, "cannot map %s range %s: your own %s %u may only be mapped "
 			       "alone (an extent with count 1)", tn, rt, tn, self);
 	/* A user with ranges needs no subid-alloc: name the ranges the map
-	 * must stay within. */
+	 * must stay within. One without gets the fix from the tool. */
+	if (sub->n == 0) {
+		nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s'", tn, rt, nk_subid_where(t), user);
+		return nk_err_no_subids(e, user);
+	}
 	return nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' (%s)", tn, rt,
 		       nk_subid_where(t), user, nk_subid_hint(user, sub, hint, sizeof hint));
 }

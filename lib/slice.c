@@ -367,10 +367,10 @@ void nk_slice_owner(const struct nk_slice *s, char *buf, size_t len)
 }
 
 int nk_slice_exhausted(struct nk_err *e, enum nk_idtype t, uint32_t size, const struct nk_ranges *r,
-		       const struct nk_slices *used, const char *user, const char *fix)
+		       const struct nk_slices *used, const char *user)
 {
 	uint64_t total, inuse, want = 65536;
-	char owners[600] = "", fixbuf[600];
+	char owners[600] = "";
 	size_t off = 0;
 
 	nk_slice_usage(r, used, t, &total, &inuse);
@@ -391,15 +391,12 @@ int nk_slice_exhausted(struct nk_err *e, enum nk_idtype t, uint32_t size, const 
 	 * that large: ask for one that holds all of today's ids and the new slice. */
 	while (want < total + size)
 		want *= 2;
-	if (fix)
-		snprintf(fixbuf, sizeof fixbuf, "%s", fix);
-	else
-		snprintf(fixbuf, sizeof fixbuf, "run 'subid-alloc --count %llu %s' as root", (unsigned long long)want,
-			 user);
-	return nk_errf(e, ENOSPC, "no free slice of %u ids: %llu of %llu subordinate %ss free, %llu in use%s "
-		       "(%s, or use a smaller --isolate=SIZE)", size,
-		       (unsigned long long)(total > inuse ? total - inuse : 0), (unsigned long long)total,
-		       nk_idtype_name(t), (unsigned long long)inuse, owners, fixbuf);
+	nk_errf(e, ENOSPC, "no free slice of %u ids: %llu of %llu subordinate %ss free, %llu in use%s", size,
+		(unsigned long long)(total > inuse ? total - inuse : 0), (unsigned long long)total,
+		nk_idtype_name(t), (unsigned long long)inuse, owners);
+	nk_err_no_subids(e, user);
+	e->want = want;
+	return -e->code;
 }
 
 const struct nk_slice *nk_slice_lookup(const struct nk_slices *s, enum nk_idtype t, uint32_t first,
@@ -588,7 +585,6 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 	struct nk_slices s = { 0, NULL }, used = { 0, NULL };
 	struct nk_idspans taken[2];
 	struct nk_slice one;
-	char src[64];
 	int r;
 
 	memset(&one, 0, sizeof one);
@@ -616,8 +612,7 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 		if (r == -ENOMEM) {
 			r = nk_errf(e, ENOMEM, "out of memory");
 		} else if (r < 0) {
-			r = nk_slice_exhausted(e, (enum nk_idtype)t, size, rr, &used, user,
-					       nk_subid_source(src, sizeof src) ? nk_subid_fix(user) : NULL);
+			r = nk_slice_exhausted(e, (enum nk_idtype)t, size, rr, &used, user);
 		}
 		nk_slices_free(&used);
 		if (r < 0) {
@@ -658,10 +653,11 @@ int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_
 	for (int t = NK_UID; t <= NK_GID && ret == 0; t++) {
 		if (nk_subid_ranges(user, (enum nk_idtype)t, &r[t], e) < 0)
 			ret = -e->code;
-		else if (r[t].n == 0)
-			ret = nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s (%s, or drop --isolate)",
-				      nk_idtype_name((enum nk_idtype)t), user, nk_subid_where((enum nk_idtype)t),
-				      nk_subid_fix(user));
+		else if (r[t].n == 0) {
+			nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s",
+				nk_idtype_name((enum nk_idtype)t), user, nk_subid_where((enum nk_idtype)t));
+			ret = nk_err_no_subids(e, user);
+		}
 	}
 	if (ret == 0)
 		ret = nk_slice_reserve(dirfd, user, &r[0], &r[1], size, pid, start, session, &sl, e);

@@ -99,11 +99,11 @@ void nk_slice_usage(const struct nk_ranges *r, const struct nk_slices *used, enu
 
 /* The exhaustion message, for T when no slice of SIZE fits:
  * "no free slice of 65536 ids: 0 of 131072 subordinate uids free, 131072 in use
- * (session 'a': 65536, pid 4242: 65536) (run 'subid-alloc --count 262144 alice'
- * as root, or use a smaller --isolate=SIZE)". FIX NULL: the files source
- * (subid-alloc); otherwise the text that says who to ask. Returns -ENOSPC. */
+ * (session 'a': 65536, pid 4242: 65536)", of kind NK_ERRK_NO_SUBIDS for USER
+ * with e->want the range size to ask for (262144): the tool adds the fix
+ * ("run 'subid-alloc --count 262144 alice' as root"). Returns -ENOSPC. */
 int nk_slice_exhausted(struct nk_err *e, enum nk_idtype t, uint32_t size, const struct nk_ranges *r,
-		       const struct nk_slices *used, const char *user, const char *fix);
+		       const struct nk_slices *used, const char *user);
 
 /* The folder of the records for UID, and it opened (created, mode 0700,
  * when CREATE) and checked as nk_session_dir_open does: /run/user/UID/nskit

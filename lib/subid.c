@@ -151,15 +151,14 @@ const char *nk_subid_where(enum nk_idtype t)
 
 static int sorted_copy(const struct nk_ranges *sub, struct nk_ranges *sorted);
 
-const char *nk_subid_fix(const char *user)
+const char *nk_subid_central_fix(void)
 {
-	static char buf[512];
+	static char buf[256];
 	char src[64];
 
 	if (!nk_subid_source(src, sizeof src))
-		snprintf(buf, sizeof buf, "run 'subid-alloc %s' as root", user);
-	else
-		snprintf(buf, sizeof buf, "the '%s' service owns the ranges: ask its administrator", src);
+		return NULL;
+	snprintf(buf, sizeof buf, "the '%s' service owns the ranges: ask its administrator", src);
 	return buf;
 }
 
@@ -170,7 +169,7 @@ const char *nk_subid_hint(const char *user, const struct nk_ranges *sub, char *b
 	size_t off, shown;
 
 	if (sub->n == 0) {
-		snprintf(buf, len, "%s", nk_subid_fix(user));
+		snprintf(buf, len, "%s has no ranges", user);
 		return buf;
 	}
 	if (sorted_copy(sub, &sorted) == 0)
@@ -542,10 +541,13 @@ int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t
 		}
 		if (nk_subid_ranges(user, t, &sub, e) < 0)
 			return -e->code;
-		if (sub.n == 0)
-			return nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s (%s%s)",
-				       nk_idtype_name(t), user, nk_subid_where(t), nk_subid_fix(user),
-				       alt ? alt : "");
+		if (sub.n == 0) {
+			nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s",
+				nk_idtype_name(t), user, nk_subid_where(t));
+			nk_err_no_subids(e, user);
+			e->alt = alt;
+			return -e->code;
+		}
 		r = kind == NK_MAPS_AUTO ? nk_map_build_auto(self[t], &sub, &built, e)
 					 : nk_map_build_keepid(self[t], &sub, &built, e);
 		nk_ranges_free(&sub);

@@ -58,11 +58,13 @@ int nk_nsswitch_subid(char *buf, char *name, size_t len);
 int nk_subid_source(char *name, size_t len);
 /* For messages: "/etc/subuid", or "the central 'subid: sss' source". */
 const char *nk_subid_where(enum nk_idtype t);
-/* For messages: how USER gets ranges ("run 'subid-alloc alice' as root",
- * or, with a central source, who to ask). */
-const char *nk_subid_fix(const char *user);
-/* For a message about a range USER may not map, given USER's ranges SUB:
- * with none, the fix (nk_subid_fix()); otherwise the ranges USER has, in
+/* With a central source, who to ask for ranges ("the 'sss' service owns
+ * the ranges: ask its administrator"); NULL with the files. The fix that
+ * names a tool (subid-alloc) is the tool's: cli/tool.h nk_subid_fix(). */
+const char *nk_subid_central_fix(void);
+/* For a message about a range USER may not map, given USER's ranges SUB
+ * (callers give the error kind NK_ERRK_NO_SUBIDS when there are none):
+ * the ranges USER has, in
  * order of start ("alice's ranges: 100000-165535, 300000-300099"; past 8
  * ranges "... and N more"), so that the caller can map within them.
  * Written to BUF (LEN bytes), which is returned. */
@@ -92,7 +94,8 @@ int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_ma
 
 /* The standard maps for a user with uid/gid, the same in every tool:
  * AUTO and KEEPID from USER's subordinate ranges (none is an error naming
- * the file and the fix, then ALT when given: ", or use --map-root"), ROOT
+ * the file, of kind NK_ERRK_NO_SUBIDS, with ALT, the caller's other way
+ * out, kept in e->alt: ", or use --map-root"), ROOT
  * only uid and gid to 0. Appends to *out. */
 enum nk_mapkind { NK_MAPS_AUTO, NK_MAPS_KEEPID, NK_MAPS_ROOT };
 int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,

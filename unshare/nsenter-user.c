@@ -378,8 +378,10 @@ static int reserve_slice(struct cfg *c, const char *user, uint64_t *my_start, st
 	NK_AUTOCLOSE int sdirfd = nk_slice_dir_open(c->uid, 1, e);
 
 	if (sdirfd < 0 || nk_proc_starttime(0, my_start, e) < 0 ||
-	    nk_slice_maps(sdirfd, user, c->mo.slice_size, getpid(), *my_start, c->keep, &c->mo.maps, NULL, e) < 0)
+	    nk_slice_maps(sdirfd, user, c->mo.slice_size, getpid(), *my_start, c->keep, &c->mo.maps, NULL, e) < 0) {
+		e->alt = e->code == ENOSPC ? ", or use a smaller --isolate=SIZE" : ", or drop --isolate";
 		return -e->code;
+	}
 	return nk_steal_fd(&sdirfd);
 }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "helper.h"
+#include "tool.h"
 #include "idmap.h"
 #include "num.h"
 #include "nskit-doctor.h"

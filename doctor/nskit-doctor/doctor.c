@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include "doctor.h"
 #include "helper.h"
+#include "tool.h"
 #include "num.h"
 #include "proc.h"
 #include "util.h"
@@ -595,10 +596,13 @@ static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 	pid_t c;
 
 	if (nk_maps_build(NK_MAPS_AUTO, u->name, u->uid, u->gid, NULL, &maps, &e) < 0) {
+		char text[NK_ERR_MAX + 600];
+
+		nk_err_text(&e, text, sizeof text);
 		if (e.code == ENOENT)
-			snprintf(p->map_msg, sizeof p->map_msg, "not probed: %.900s", e.msg);
+			snprintf(p->map_msg, sizeof p->map_msg, "not probed: %.900s", text);
 		else
-			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
+			snprintf(p->map_msg, sizeof p->map_msg, "%.1000s", text);
 		nk_maps_free(&maps);
 		return;
 	}

@@ -12,6 +12,7 @@
 #include "nkcheck.h"
 #include "subid.h"
 #include "helper.h"
+#include "tool.h"
 #include "proc.h"
 
 static void drop_caps(void)
@@ -124,9 +125,23 @@ START_TEST(test_allowed_unprivileged)
 	nk_map_add(&m.map[NK_UID], 1, 4000000000U, 10);
 	ck_assert_int_eq(nk_plan_write(&m, NK_SETGROUPS_DEFAULT, &p, &e), 0);
 	ck_assert_int_eq(nk_maps_check_allowed(&m, &p, "nskit-no-such-user", geteuid(), getegid(), &e), -EPERM);
+	/* lib names no tool: the kind and the user travel up, and the tool's
+	 * report adds the fix. */
+	snprintf(want, sizeof want, "cannot map uid range 4000000000-4000000009: not in %s for "
+		 "'nskit-no-such-user'", nk_subid_file(NK_UID));
+	ck_assert_str_eq(e.msg, want);
+	ck_assert_int_eq(e.kind, NK_ERRK_NO_SUBIDS);
+	ck_assert_str_eq(e.subject, "nskit-no-such-user");
 	snprintf(want, sizeof want, "cannot map uid range 4000000000-4000000009: not in %s for "
 		 "'nskit-no-such-user' (run 'subid-alloc nskit-no-such-user' as root)", nk_subid_file(NK_UID));
-	ck_assert_str_eq(e.msg, want);
+	{
+		char text[NK_ERR_MAX + 600];
+
+		ck_assert_str_eq(nk_err_text(&e, text, sizeof text), want);
+		e.alt = ", or drop --isolate";
+		ck_assert_str_eq(nk_err_text(&e, text, sizeof text) + strlen(want) - 1,
+				 ", or drop --isolate)");
+	}
 	nk_maps_free(&m);
 	/* Our own id inside a larger extent is refused with its own reason. */
 	nk_map_init(&m.map[NK_UID]);
