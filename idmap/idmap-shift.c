@@ -156,19 +156,19 @@ static int inoset_add(struct inoset *s, dev_t d, ino_t i, char *rec)
 	return 0;
 }
 
-static const char *inoset_get(struct inoset *s, dev_t d, ino_t i)
+/* The record of (D, I), or NULL. Only for a set that nobody changes while
+ * it is read (the journal's records, loaded before the walk): no lock, as
+ * it is asked about every file. */
+static const char *inoset_get(const struct inoset *s, dev_t d, ino_t i)
 {
-	const char *r = NULL;
+	const struct inoent *x;
 
-	pthread_mutex_lock(&s->lock);
-	if (s->cap) {
-		struct inoent *x = ino_slot(s->t, s->cap, d, i);
-
-		if (x->ino || x->dev)
-			r = x->rec ? x->rec : "";
-	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	if (!s->n)
+		return NULL;
+	x = ino_slot(s->t, s->cap, d, i);
+	if (!x->ino && !x->dev)
+		return NULL;
+	return x->rec ? x->rec : "";
 }
 
 static void inoset_free(struct inoset *s)
@@ -180,6 +180,33 @@ static void inoset_free(struct inoset *s)
 	s->n = s->cap = 0;
 }
 
+/* Counters of the run. The ones counted for every file are kept one slot
+ * a thread and summed when read: one shared atomic would move its cache
+ * line between the workers at every file. */
+enum counter { C_FILES, C_CHANGED, C_ACLS, C_CAPS, C_LINKS, C_DONE_BEFORE, C_UNMAPPED, C_NCOUNTERS };
+#define COUNTER_SLOTS 64
+static struct counter_slot {
+	atomic_uint_fast64_t v[C_NCOUNTERS];
+} __attribute__((aligned(64))) counter_slots[COUNTER_SLOTS];
+static atomic_uint counter_next;
+static _Thread_local int counter_mine = -1;
+
+static void count(enum counter c)
+{
+	if (counter_mine < 0)
+		counter_mine = (int)(atomic_fetch_add(&counter_next, 1) % COUNTER_SLOTS);
+	atomic_fetch_add_explicit(&counter_slots[counter_mine].v[c], 1, memory_order_relaxed);
+}
+
+static unsigned long long counted(enum counter c)
+{
+	uint64_t n = 0;
+
+	for (int k = 0; k < COUNTER_SLOTS; k++)
+		n += atomic_load_explicit(&counter_slots[k].v[c], memory_order_relaxed);
+	return (unsigned long long)n;
+}
+
 /* The run. */
 static struct nk_shift shift;
 static enum unmapped unmapped = UNMAPPED_FAIL;
@@ -189,8 +216,7 @@ static enum phase phase;
 static struct timespec tstart;     /* journal start: ctime past it = done */
 static int resuming, jfd = -1, init_userns;
 static struct inoset links, pending;
-static atomic_uint_fast64_t n_files, n_changed, n_acls, n_caps, n_links, n_done_before,
-	n_unmapped, n_errors, n_offenders, n_skipped;
+static atomic_uint_fast64_t n_checked, n_errors, n_offenders, n_skipped;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void entry_path(char *buf, size_t len, const struct nk_walk_entry *en)
@@ -225,7 +251,7 @@ static int map_id(void *ctx, enum nk_idtype t, uint32_t id, uint32_t *out)
 		return 0;
 	if (phase == PHASE_SCAN || unmapped == UNMAPPED_FAIL)
 		return -ENOENT;
-	atomic_fetch_add(&n_unmapped, 1);
+	count(C_UNMAPPED);
 	*out = unmapped == UNMAPPED_KEEP ? id : overflow[t];
 	return 0;
 }
@@ -236,16 +262,27 @@ static int ctime_after_start(const struct stat *st)
 	       (st->st_ctim.tv_sec == tstart.tv_sec && st->st_ctim.tv_nsec > tstart.tv_nsec);
 }
 
-/* What an inode must become. */
+/* What an inode must become. Only the scalars are set up front: the
+ * buffers (8 KiB) are written when an xattr is read. */
 struct target {
 	uint32_t uid, gid;
 	mode_t mode;
 	int chown, chmod;
+	int acl_changed, cap_changed;
 	unsigned char acl[2][4100], cap[24];
 	ssize_t acl_len[2], cap_len;  /* -1: none to write */
 };
 
 static const char *const acl_names[2] = { NK_XATTR_ACL_ACCESS, NK_XATTR_ACL_DEFAULT };
+
+static void target_init(struct target *tg, const struct stat *st)
+{
+	tg->uid = st->st_uid;
+	tg->gid = st->st_gid;
+	tg->mode = st->st_mode & 07777;
+	tg->chown = tg->chmod = tg->acl_changed = tg->cap_changed = 0;
+	tg->acl_len[0] = tg->acl_len[1] = tg->cap_len = -1;
+}
 
 static void hex(char *out, const unsigned char *p, ssize_t n)
 {
@@ -301,22 +338,36 @@ static int apply(const struct nk_walk_entry *en, const struct target *tg, struct
 {
 	char path[4200];
 
-	entry_path(path, sizeof path, en);
 	if (tg->chown && fchownat(en->dirfd, en->name, tg->uid, tg->gid, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == EINVAL)
+		int err = errno;
+
+		entry_path(path, sizeof path, en);
+		if (err == EINVAL)
 			return nk_errf(e, EINVAL, "cannot chown '%s' to %u:%u: not mapped in this user namespace",
 				       path, tg->uid, tg->gid);
-		return nk_syserr(e, errno, "cannot chown '%s' to %u:%u", path, tg->uid, tg->gid);
+		return nk_syserr(e, err, "cannot chown '%s' to %u:%u", path, tg->uid, tg->gid);
 	}
 	for (int k = 0; k < 2; k++)
 		if (tg->acl_len[k] >= 0 &&
-		    nk_setxattr_at(en->dirfd, en->name, acl_names[k], tg->acl[k], (size_t)tg->acl_len[k]) < 0)
-			return nk_syserr(e, errno, "cannot write %s of '%s'", acl_names[k], path);
-	if (tg->chmod && nk_chmod_at(en->dirfd, en->name, tg->mode) < 0)
-		return nk_syserr(e, errno, "cannot restore mode %04o of '%s'", (unsigned)tg->mode, path);
+		    nk_setxattr_at(en->dirfd, en->name, acl_names[k], tg->acl[k], (size_t)tg->acl_len[k]) < 0) {
+			int err = errno;
+
+			entry_path(path, sizeof path, en);
+			return nk_syserr(e, err, "cannot write %s of '%s'", acl_names[k], path);
+		}
+	if (tg->chmod && nk_chmod_at(en->dirfd, en->name, tg->mode) < 0) {
+		int err = errno;
+
+		entry_path(path, sizeof path, en);
+		return nk_syserr(e, err, "cannot restore mode %04o of '%s'", (unsigned)tg->mode, path);
+	}
 	if (tg->cap_len >= 0 &&
-	    nk_setxattr_at(en->dirfd, en->name, NK_XATTR_CAPS, tg->cap, (size_t)tg->cap_len) < 0)
-		return nk_syserr(e, errno, "cannot restore the file capabilities of '%s'", path);
+	    nk_setxattr_at(en->dirfd, en->name, NK_XATTR_CAPS, tg->cap, (size_t)tg->cap_len) < 0) {
+		int err = errno;
+
+		entry_path(path, sizeof path, en);
+		return nk_syserr(e, err, "cannot restore the file capabilities of '%s'", path);
+	}
 	return 0;
 }
 
@@ -343,6 +394,7 @@ static int read_xattr(const struct nk_walk_entry *en, const char *attr, unsigned
 		      ssize_t *len, struct nk_err *e)
 {
 	char path[4200];
+	int err;
 
 	*len = nk_getxattr_at(en->dirfd, en->name, attr, buf, size);
 	if (*len >= 0)
@@ -351,178 +403,251 @@ static int read_xattr(const struct nk_walk_entry *en, const char *attr, unsigned
 		*len = -1;
 		return 0;
 	}
+	err = errno;
 	entry_path(path, sizeof path, en);
-	if (errno == ERANGE)
+	if (err == ERANGE)
 		return nk_errf(e, ERANGE, "%s of '%s' is larger than any ACL", attr, path);
-	return nk_syserr(e, errno, "cannot read %s of '%s'", attr, path);
+	return nk_syserr(e, err, "cannot read %s of '%s'", attr, path);
 }
 
-static int visit_entry(const struct nk_walk_entry *en, struct nk_err *e)
+/* An id of EN is outside --from: the shift leaves it alone. */
+static int unmapped_error(const struct nk_walk_entry *en, struct nk_err *e)
 {
-	const struct stat *st = &en->st;
-	struct target tg;
-	int has_acl[2] = { 0, 0 }, has_cap = 0, acl_changed[2] = { 0, 0 }, cap_changed = 0, nmut, r;
 	char path[4200];
 
-	if (phase == PHASE_SHIFT)
-		atomic_fetch_add(&n_files, 1);
-	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
-		r = inoset_add(&links, st->st_dev, st->st_ino, NULL);
-		if (r < 0)
-			return nk_errf(e, ENOMEM, "out of memory");
-		if (r == 1) {
-			if (phase == PHASE_SHIFT)
-				atomic_fetch_add(&n_links, 1);
-			return 0;
-		}
-	}
-	if (resuming) {
-		/* A "p" record: the end state, written before the first change
-		 * (applying it again is harmless). An "f" record: the inode failed
-		 * last time (and a fix since, chmod or chattr, moved its ctime):
-		 * shifted from what it is now. Else a ctime past the start: done. */
-		const char *rec = inoset_get(&pending, st->st_dev, st->st_ino);
+	entry_path(path, sizeof path, en);
+	return nk_errf(e, ENOENT, "cannot shift '%s': an id is outside --from (left unchanged)", path);
+}
 
-		if (rec && rec[0] == 'p') {
-			if (phase == PHASE_SCAN)
-				return 0;
-			atomic_fetch_add(&n_done_before, 1);
-			if (dry)
-				return 0;
-			if (parse_record(rec, &tg) < 0)
-				return nk_errf(e, EINVAL, "a journal record is corrupt");
-			return apply(en, &tg, e);
-		}
-		if (!(rec && rec[0] == 'f') && ctime_after_start(st)) {
-			if (phase == PHASE_SHIFT)
-				atomic_fetch_add(&n_done_before, 1);
-			return 0;
-		}
-	}
+/* 1 when EN is a hardlink of an inode seen already (shifted once, there),
+ * 0 when not, or a negative errno. */
+static int hardlink_seen(const struct nk_walk_entry *en, struct nk_err *e)
+{
+	int r;
 
-	memset(&tg, 0, sizeof tg);
-	tg.acl_len[0] = tg.acl_len[1] = tg.cap_len = -1;
-	tg.mode = st->st_mode & 07777;
-	if (map_id(NULL, NK_UID, st->st_uid, &tg.uid) < 0) {
-		offender(en, "owner", NK_UID, st->st_uid);
-		if (phase == PHASE_SCAN)
-			tg.uid = st->st_uid;
-		else
-			goto unmapped_owner;
-	}
-	if (map_id(NULL, NK_GID, st->st_gid, &tg.gid) < 0) {
-		offender(en, "group", NK_GID, st->st_gid);
-		if (phase == PHASE_SCAN)
-			tg.gid = st->st_gid;
-		else
-			goto unmapped_owner;
-	}
-
-	/* Symlinks carry no ACL and no capability. */
-	if (!S_ISLNK(st->st_mode)) {
-		char list[4096], *names = list;
-		NK_AUTOFREE char *big = NULL;
-		ssize_t n = nk_listxattr_at(en->dirfd, en->name, list, sizeof list);
-
-		if (n < 0 && errno == ERANGE) {
-			n = nk_listxattr_at(en->dirfd, en->name, NULL, 0);
-			if (n > 0 && (big = malloc((size_t)n)))
-				n = nk_listxattr_at(en->dirfd, en->name, big, (size_t)n);
-			names = big;
-		}
-		if (n < 0 && errno != EOPNOTSUPP && errno != ENOTSUP) {
-			entry_path(path, sizeof path, en);
-			return nk_syserr(e, errno, "cannot list the xattrs of '%s'", path);
-		}
-		for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
-			const char *a = names + off;
-
-			if (strcmp(a, NK_XATTR_ACL_ACCESS) == 0)
-				has_acl[0] = 1;
-			else if (strcmp(a, NK_XATTR_ACL_DEFAULT) == 0)
-				has_acl[1] = 1;
-			else if (strcmp(a, NK_XATTR_CAPS) == 0 && S_ISREG(st->st_mode))
-				has_cap = 1;
-		}
-	}
-	for (int k = 0; k < 2; k++) {
-		unsigned changed;
-		uint32_t bad;
-		enum nk_idtype bt;
-
-		if (!has_acl[k])
-			continue;
-		if ((r = read_xattr(en, acl_names[k], tg.acl[k], sizeof tg.acl[k], &tg.acl_len[k], e)) < 0)
-			return r;
-		if (tg.acl_len[k] < 0)
-			continue;
-		r = nk_acl_shift(tg.acl[k], tg.acl[k], (size_t)tg.acl_len[k], map_id, NULL, &changed, &bad, &bt, e);
-		if (r == -ENOENT) {
-			offender(en, k ? "default ACL entry" : "ACL entry", bt, bad);
-			if (phase == PHASE_SCAN)
-				continue;
-			goto unmapped_owner;
-		}
-		if (r < 0) {
-			entry_path(path, sizeof path, en);
-			return nk_err_prefix(e, "'%s'", path);
-		}
-		acl_changed[k] = changed > 0;
-		if (!changed)
-			tg.acl_len[k] = -1;
-	}
-	if (has_cap) {
-		int rev;
-		uint32_t bad;
-
-		if ((r = read_xattr(en, NK_XATTR_CAPS, tg.cap, sizeof tg.cap, &tg.cap_len, e)) < 0)
-			return r;
-		/* Inside a user namespace, v2 is how the kernel shows a v3 whose
-		 * rootid is our root (what setcap writes here): shift it as such. */
-		if (tg.cap_len == 20 && !init_userns && nk_fcaps_v2_to_v3(tg.cap, 20, 0, tg.cap) == 0)
-			tg.cap_len = 24;
-		if (tg.cap_len >= 0) {
-			r = nk_fcaps_shift(tg.cap, tg.cap, (size_t)tg.cap_len, map_id, NULL, &rev, &cap_changed, &bad, e);
-			if (r == -ENOENT) {
-				offender(en, "capability rootid", NK_UID, bad);
-				if (phase == PHASE_SHIFT)
-					goto unmapped_owner;
-				tg.cap_len = -1;
-			} else if (r < 0) {
-				entry_path(path, sizeof path, en);
-				return nk_err_prefix(e, "'%s'", path);
-			}
-		}
-	}
-	if (phase == PHASE_SCAN)
+	if (S_ISDIR(en->st.st_mode) || en->st.st_nlink < 2)
 		return 0;
+	r = inoset_add(&links, en->st.st_dev, en->st.st_ino, NULL);
+	if (r < 0)
+		return nk_errf(e, ENOMEM, "out of memory");
+	if (r == 1 && phase == PHASE_SHIFT)
+		count(C_LINKS);
+	return r;
+}
 
-	tg.chown = tg.uid != st->st_uid || tg.gid != st->st_gid;
+/* What the journal says about EN: 1 when it has to be shifted from what it
+ * is now, else 0 (done before, or finished from its record here) or a
+ * negative errno. A "p" record: the end state, written before the first
+ * change (applying it again is harmless). An "f" record: the inode failed
+ * last time (and a fix since, chmod or chattr, moved its ctime): shifted
+ * from what it is now. Else a ctime past the start: done. */
+static int resume_entry(const struct nk_walk_entry *en, struct nk_err *e)
+{
+	const struct stat *st = &en->st;
+	const char *rec = inoset_get(&pending, st->st_dev, st->st_ino);
+	struct target tg;
+
+	if (rec && rec[0] == 'p') {
+		if (phase == PHASE_SCAN)
+			return 0;
+		count(C_DONE_BEFORE);
+		if (dry)
+			return 0;
+		if (parse_record(rec, &tg) < 0)
+			return nk_errf(e, EINVAL, "a journal record is corrupt");
+		return apply(en, &tg, e);
+	}
+	if (!(rec && rec[0] == 'f') && ctime_after_start(st)) {
+		if (phase == PHASE_SHIFT)
+			count(C_DONE_BEFORE);
+		return 0;
+	}
+	return 1;
+}
+
+/* What the target_* functions return for an id outside --from (in the
+ * shift; the scan only reports it). */
+#define UNMAPPED 1
+
+/* The owner and group of EN in TG: 0 or UNMAPPED. */
+static int target_owners(const struct nk_walk_entry *en, struct target *tg)
+{
+	if (map_id(NULL, NK_UID, en->st.st_uid, &tg->uid) < 0) {
+		offender(en, "owner", NK_UID, en->st.st_uid);
+		if (phase != PHASE_SCAN)
+			return UNMAPPED;
+		tg->uid = en->st.st_uid;
+	}
+	if (map_id(NULL, NK_GID, en->st.st_gid, &tg->gid) < 0) {
+		offender(en, "group", NK_GID, en->st.st_gid);
+		if (phase != PHASE_SCAN)
+			return UNMAPPED;
+		tg->gid = en->st.st_gid;
+	}
+	return 0;
+}
+
+/* Which of the xattrs that hold ids EN has: HAS[0], HAS[1] the access and
+ * default ACLs, HAS[2] a capability. One listxattr, with a small buffer
+ * first (the kernel allocates what it is given, at every call). */
+static int xattrs_present(const struct nk_walk_entry *en, int has[3], struct nk_err *e)
+{
+	char list[256], *names = list, path[4200];
+	NK_AUTOFREE char *big = NULL;
+	ssize_t n;
+
+	has[0] = has[1] = has[2] = 0;
+	/* Symlinks carry no ACL and no capability. */
+	if (S_ISLNK(en->st.st_mode))
+		return 0;
+	n = nk_listxattr_at(en->dirfd, en->name, list, sizeof list);
+	if (n < 0 && errno == ERANGE) {
+		n = nk_listxattr_at(en->dirfd, en->name, NULL, 0);
+		if (n > 0 && (big = malloc((size_t)n)))
+			n = nk_listxattr_at(en->dirfd, en->name, big, (size_t)n);
+		names = big;
+	}
+	if (n < 0 && errno != EOPNOTSUPP && errno != ENOTSUP) {
+		int err = errno;
+
+		entry_path(path, sizeof path, en);
+		return nk_syserr(e, err, "cannot list the xattrs of '%s'", path);
+	}
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		const char *a = names + off;
+
+		if (strcmp(a, NK_XATTR_ACL_ACCESS) == 0)
+			has[0] = 1;
+		else if (strcmp(a, NK_XATTR_ACL_DEFAULT) == 0)
+			has[1] = 1;
+		else if (strcmp(a, NK_XATTR_CAPS) == 0 && S_ISREG(en->st.st_mode))
+			has[2] = 1;
+	}
+	return 0;
+}
+
+/* ACL K (access, default) of EN, shifted into TG. */
+static int target_acl(const struct nk_walk_entry *en, int k, struct target *tg, struct nk_err *e)
+{
+	char path[4200];
+	unsigned changed;
+	uint32_t bad;
+	enum nk_idtype bt;
+	int r;
+
+	if ((r = read_xattr(en, acl_names[k], tg->acl[k], sizeof tg->acl[k], &tg->acl_len[k], e)) < 0)
+		return r;
+	if (tg->acl_len[k] < 0)
+		return 0;
+	r = nk_acl_shift(tg->acl[k], tg->acl[k], (size_t)tg->acl_len[k], map_id, NULL, &changed, &bad, &bt, e);
+	if (r == -ENOENT) {
+		offender(en, k ? "default ACL entry" : "ACL entry", bt, bad);
+		return phase == PHASE_SCAN ? 0 : UNMAPPED;
+	}
+	if (r < 0) {
+		entry_path(path, sizeof path, en);
+		return nk_err_prefix(e, "'%s'", path);
+	}
+	if (changed)
+		tg->acl_changed = 1;
+	else
+		tg->acl_len[k] = -1;
+	return 0;
+}
+
+/* The capability of EN, shifted into TG (a v3 rootid moves like an owner). */
+static int target_cap(const struct nk_walk_entry *en, struct target *tg, struct nk_err *e)
+{
+	char path[4200];
+	int rev, r;
+	uint32_t bad;
+
+	if ((r = read_xattr(en, NK_XATTR_CAPS, tg->cap, sizeof tg->cap, &tg->cap_len, e)) < 0)
+		return r;
+	/* Inside a user namespace, v2 is how the kernel shows a v3 whose
+	 * rootid is our root (what setcap writes here): shift it as such. */
+	if (tg->cap_len == 20 && !init_userns && nk_fcaps_v2_to_v3(tg->cap, 20, 0, tg->cap) == 0)
+		tg->cap_len = 24;
+	if (tg->cap_len < 0)
+		return 0;
+	r = nk_fcaps_shift(tg->cap, tg->cap, (size_t)tg->cap_len, map_id, NULL, &rev, &tg->cap_changed, &bad, e);
+	if (r == -ENOENT) {
+		offender(en, "capability rootid", NK_UID, bad);
+		if (phase == PHASE_SHIFT)
+			return UNMAPPED;
+		tg->cap_len = -1;
+	} else if (r < 0) {
+		entry_path(path, sizeof path, en);
+		return nk_err_prefix(e, "'%s'", path);
+	}
+	return 0;
+}
+
+/* Everything EN must become, in TG: 0, UNMAPPED or a negative errno. */
+static int target_of(const struct nk_walk_entry *en, struct target *tg, struct nk_err *e)
+{
+	int has[3], r;
+
+	target_init(tg, &en->st);
+	if ((r = target_owners(en, tg)) != 0 || (r = xattrs_present(en, has, e)) != 0)
+		return r;
+	for (int k = 0; k < 2; k++)
+		if (has[k] && (r = target_acl(en, k, tg, e)) != 0)
+			return r;
+	if (has[2] && (r = target_cap(en, tg, e)) != 0)
+		return r;
+	return 0;
+}
+
+/* Make EN what TG says: the journal record first when it takes more than
+ * one change. */
+static int target_commit(const struct nk_walk_entry *en, struct target *tg, struct nk_err *e)
+{
+	const struct stat *st = &en->st;
+	int nmut;
+
+	tg->chown = tg->uid != st->st_uid || tg->gid != st->st_gid;
 	/* chown clears setuid, setgid (of a non-directory) and the capability. */
-	tg.chmod = tg.chown && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode) && (st->st_mode & 06000);
-	if (!tg.chown && !cap_changed)
-		tg.cap_len = -1;
-	nmut = tg.chown + (tg.acl_len[0] >= 0) + (tg.acl_len[1] >= 0) + tg.chmod + (tg.cap_len >= 0);
+	tg->chmod = tg->chown && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode) && (st->st_mode & 06000);
+	if (!tg->chown && !tg->cap_changed)
+		tg->cap_len = -1;
+	nmut = tg->chown + (tg->acl_len[0] >= 0) + (tg->acl_len[1] >= 0) + tg->chmod + (tg->cap_len >= 0);
 	if (nmut == 0)
 		return 0;
-	atomic_fetch_add(&n_changed, 1);
-	if (acl_changed[0] || acl_changed[1])
-		atomic_fetch_add(&n_acls, 1);
-	if (tg.cap_len >= 0)
-		atomic_fetch_add(&n_caps, 1);
+	count(C_CHANGED);
+	if (tg->acl_changed)
+		count(C_ACLS);
+	if (tg->cap_len >= 0)
+		count(C_CAPS);
 	if (dry)
 		return 0;
 	if (nmut > 1 && jfd >= 0) {
-		NK_AUTOFREE char *rec = target_record(st, &tg);
+		NK_AUTOFREE char *rec = target_record(st, tg);
 
 		if (!rec || nk_write_full(jfd, rec, strlen(rec)) < 0)
 			return nk_syserr(e, rec ? errno : ENOMEM, "cannot write the journal");
 	}
-	return apply(en, &tg, e);
+	return apply(en, tg, e);
+}
 
-unmapped_owner:
-	entry_path(path, sizeof path, en);
-	return nk_errf(e, ENOENT, "cannot shift '%s': an id is outside --from (left unchanged)", path);
+/* One entry of the walk: scanned (PHASE_SCAN) or shifted. */
+static int visit_entry(const struct nk_walk_entry *en, struct nk_err *e)
+{
+	struct target tg;
+	int r;
+
+	if (phase == PHASE_SHIFT)
+		count(C_FILES);
+	if ((r = hardlink_seen(en, e)) != 0)
+		return r < 0 ? r : 0;
+	if (resuming && (r = resume_entry(en, e)) != 1)
+		return r;
+	r = target_of(en, &tg, e);
+	if (r == UNMAPPED)
+		return unmapped_error(en, e);
+	if (r < 0 || phase == PHASE_SCAN)
+		return r;
+	return target_commit(en, &tg, e);
 }
 
 static int visit(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
@@ -575,7 +700,7 @@ static void *progress_main(void *arg)
 
 		nanosleep(&d, NULL);
 		el = now_s() - t0;
-		f = atomic_load(&n_files);
+		f = counted(C_FILES);
 		if (progress_total && f && f <= progress_total)
 			fprintf(stderr, "\r%s: %llu/%llu files, %.0f files/s, %.0f s left ", nk_progname,
 				(unsigned long long)f, (unsigned long long)progress_total, (double)f / el,
@@ -584,7 +709,7 @@ static void *progress_main(void *arg)
 			fprintf(stderr, "\r%s: %llu files, %.0f files/s ", nk_progname, (unsigned long long)f,
 				el > 0 ? (double)f / el : 0.0);
 	}
-	fprintf(stderr, "\r%s: %llu files in %.1f s \n", nk_progname, (unsigned long long)atomic_load(&n_files),
+	fprintf(stderr, "\r%s: %llu files in %.1f s \n", nk_progname, counted(C_FILES),
 		now_s() - t0);
 	return NULL;
 }
@@ -1229,7 +1354,7 @@ int main(int argc, char **argv)
 					status = 2;
 				else if (bad)
 					status = status ? status : 1;
-				atomic_fetch_add(&n_files, ws.entries);
+				atomic_fetch_add(&n_checked, ws.entries);
 				continue;
 			}
 			if (ws.errors) {
@@ -1275,14 +1400,13 @@ int main(int argc, char **argv)
 	if (json)
 		printf("{\"files\":%llu,\"changed\":%llu,\"acls\":%llu,\"capabilities\":%llu,\"hardlinks\":%llu,"
 		       "\"skipped\":%llu,\"unmapped\":%llu,\"errors\":%llu,\"resumed\":%llu,\"dry_run\":%s,\"seconds\":%.3f}\n",
-		       (unsigned long long)n_files, (unsigned long long)n_changed, (unsigned long long)n_acls,
-		       (unsigned long long)n_caps, (unsigned long long)n_links, (unsigned long long)n_skipped,
-		       (unsigned long long)n_unmapped, (unsigned long long)n_errors,
-		       (unsigned long long)n_done_before, dry ? "true" : "false", now_s() - t0);
+		       counted(C_FILES) + (unsigned long long)n_checked, counted(C_CHANGED), counted(C_ACLS),
+		       counted(C_CAPS), counted(C_LINKS), (unsigned long long)n_skipped,
+		       counted(C_UNMAPPED), (unsigned long long)n_errors,
+		       counted(C_DONE_BEFORE), dry ? "true" : "false", now_s() - t0);
 	else if (dry)
 		printf("would change %llu of %llu files (%llu ACLs, %llu capabilities)\n",
-		       (unsigned long long)n_changed, (unsigned long long)n_files, (unsigned long long)n_acls,
-		       (unsigned long long)n_caps);
+		       counted(C_CHANGED), counted(C_FILES), counted(C_ACLS), counted(C_CAPS));
 	nk_shift_free(&shift);
 	nk_maps_free(&to);
 	nk_maps_free(&from);
