@@ -973,6 +973,28 @@ static int write_file(const char *path, const char *text)
 	return r;
 }
 
+#define FUSE_SUPER_MAGIC 0x65735546
+
+/* The kernel refused to idmap the clone TFD of SRC (mount_setattr ERR):
+ * why, in one line, and what to do instead. */
+static void __attribute__((noreturn)) mount_refused(const char *src, int tfd, int err)
+{
+	struct statfs sfs;
+	long type = fstatfs(tfd, &sfs) == 0 ? (long)sfs.f_type : 0;
+
+	if (err == EPERM)
+		nk_die(1, "cannot make an idmapped mount of '%s': %s (it needs root over the file system's mount; use chown mode, without --mount)",
+		       src, strerror(err));
+	if (err == EINVAL && type == OVERLAYFS_MAGIC)
+		nk_die(1, "cannot make an idmapped mount of '%s': %s (overlay mounts cannot be idmapped; shift the layer directories in chown mode, without --mount)",
+		       src, strerror(err));
+	if (err == EINVAL && type == FUSE_SUPER_MAGIC)
+		nk_die(1, "cannot make an idmapped mount of '%s': %s (this FUSE file system does not support idmapped mounts; use chown mode, without --mount)",
+		       src, strerror(err));
+	nk_die(1, "cannot make an idmapped mount of '%s': %s (the file system does not support idmapped mounts; use chown mode, without --mount)",
+	       src, strerror(err));
+}
+
 static int do_mount(const char *src, const char *dest)
 {
 	char text[2][16384], path[64];
@@ -1032,18 +1054,17 @@ static int do_mount(const char *src, const char *dest)
 	if (usfd < 0)
 		nk_die(1, "cannot open %s: %s", path, strerror(errno));
 	tfd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC);
-	if (tfd < 0)
-		nk_die(1, "cannot clone the mount of '%s': %s", src, strerror(errno));
-	attr.userns_fd = (uint64_t)usfd;
-	if (syscall(SYS_mount_setattr, tfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+	if (tfd < 0) {
 		int err = errno;
 
 		if (err == EPERM)
-			nk_die(1, "cannot make an idmapped mount of '%s': %s (it needs root over the file system's mount; use chown mode, without --mount)",
+			nk_die(1, "cannot clone the mount of '%s': %s (--mount needs root; use chown mode, without --mount)",
 			       src, strerror(err));
-		nk_die(1, "cannot make an idmapped mount of '%s': %s (the file system does not support idmapped mounts; use chown mode, without --mount)",
-		       src, strerror(err));
+		nk_die(1, "cannot clone the mount of '%s': %s", src, strerror(err));
 	}
+	attr.userns_fd = (uint64_t)usfd;
+	if (syscall(SYS_mount_setattr, tfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+		mount_refused(src, tfd, errno);
 	if (syscall(SYS_move_mount, tfd, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		nk_die(1, "cannot mount on '%s': %s", dest, strerror(errno));
 	close(tfd);
