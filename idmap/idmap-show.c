@@ -4,6 +4,9 @@
  * them: no privileges are needed for the caller's own processes. Nested
  * namespaces are shown level by level, from PID's namespace up to the
  * caller's (see lib/nsinfo.h for how the kernel presents the maps).
+ *
+ * Every mode returns a negative errno and fills struct nk_err; main
+ * reports once (nk_die only in option parsing).
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -67,6 +70,14 @@ static void __attribute__((noreturn)) usage(void)
 	exit(0);
 }
 
+struct args {
+	enum mode mode;
+	enum nk_idtype t;
+	const char *idarg, *path, *user;
+	uint32_t id;
+	pid_t pid;
+};
+
 static void set_mode(enum mode *m, enum mode want)
 {
 	if (*m != MODE_TABLE && *m != want)
@@ -75,6 +86,10 @@ static void set_mode(enum mode *m, enum mode want)
 }
 
 /* --- smartcols output ------------------------------------------------------ */
+
+/* Sticky, as lib/json.h's error: a line or a cell that could not be added
+ * makes print_table() fail, so that the builders need no check each. */
+static int table_oom;
 
 struct col {
 	const char *name;
@@ -86,8 +101,10 @@ static struct libscols_table *new_table(const char *name, const struct col *cols
 {
 	struct libscols_table *tb = scols_new_table();
 
-	if (!tb)
-		nk_die(1, "out of memory");
+	if (!tb) {
+		table_oom = 1;
+		return NULL;
+	}
 	scols_table_set_name(tb, name);
 	scols_table_enable_json(tb, json);
 	scols_table_enable_minout(tb, 1);
@@ -96,8 +113,8 @@ static struct libscols_table *new_table(const char *name, const struct col *cols
 								   cols[i].right ? SCOLS_FL_RIGHT : 0);
 
 		if (!cl)
-			nk_die(1, "out of memory");
-		if (json)
+			table_oom = 1;
+		else if (json)
 			scols_column_set_json_type(cl, cols[i].json_type);
 	}
 	return tb;
@@ -108,28 +125,35 @@ static void cell(struct libscols_line *ln, size_t i, const char *fmt, ...)
 {
 	char *s;
 	va_list ap;
+	int r;
 
+	if (!ln)
+		return;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		nk_die(1, "out of memory");
+	r = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (scols_line_refer_data(ln, i, s) < 0)
-		nk_die(1, "out of memory");
+	if (r < 0 || scols_line_refer_data(ln, i, s) < 0) {
+		if (r >= 0)
+			free(s);
+		table_oom = 1;
+	}
 }
 
 static struct libscols_line *new_line(struct libscols_table *tb)
 {
-	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	struct libscols_line *ln = tb ? scols_table_new_line(tb, NULL) : NULL;
 
 	if (!ln)
-		nk_die(1, "out of memory");
+		table_oom = 1;
 	return ln;
 }
 
-static void print_table(struct libscols_table *tb)
+static int print_table(struct libscols_table *tb, struct nk_err *e)
 {
-	scols_print_table(tb);
+	if (tb && !table_oom)
+		scols_print_table(tb);
 	scols_unref_table(tb);
+	return table_oom ? nk_errf(e, ENOMEM, "out of memory") : 0;
 }
 
 static void range_text(char *buf, size_t len, uint32_t first, uint32_t count)
@@ -166,16 +190,100 @@ static void host_name(enum nk_idtype t, uint32_t id, char *buf, size_t len)
  * podman top does; the number when there is none. */
 static void ns_name(pid_t pid, enum nk_idtype t, uint32_t id, char *buf, size_t len)
 {
+	static const char *const db[2] = { "passwd", "group" };
 	char path[64];
 
-	snprintf(path, sizeof path, "/proc/%d/root/etc/%s", (int)pid, t == NK_UID ? "passwd" : "group");
+	snprintf(path, sizeof path, "/proc/%d/root/etc/%s", (int)pid, db[t]);
 	if (nk_name_in_file(path, id, buf, len) < 0)
 		snprintf(buf, len, "%u", id);
 }
 
-/* --- modes ----------------------------------------------------------------- */
+/* --- the table of every level ------------------------------------------------ */
 
-static void show_table(const struct nk_nschain *c)
+/* The first three cells of a row: level, namespace, id type. */
+static struct libscols_line *level_row(struct libscols_table *tb, size_t level,
+				       const struct nk_nslevel *l, enum nk_idtype t)
+{
+	struct libscols_line *ln = new_line(tb);
+
+	cell(ln, 0, "%zu", level);
+	cell(ln, 1, "%llu", (unsigned long long)l->ino);
+	cell(ln, 2, "%s", nk_idtype_name(t));
+	return ln;
+}
+
+/* A level whose map of type T is not known or not written. */
+static void show_no_map(struct libscols_table *tb, size_t level, const struct nk_nslevel *l,
+			enum nk_idtype t)
+{
+	struct libscols_line *ln = level_row(tb, level, l, t);
+
+	for (size_t k = 3; k <= 6; k++)
+		cell(ln, k, json ? "null" : "-");
+	cell(ln, 7, "%s", !l->have_maps ? "unknown (no process found in this namespace)"
+				     : "unmapped (no map written yet)");
+}
+
+/* Who owns the host ids of extent H: nk_range_owner(), and the session or
+ * process whose isolated slice they are. */
+static void extent_owner(const struct nk_nschain *c, enum nk_idtype t, const struct nk_extent *h,
+			 char *owner, size_t len)
+{
+	const struct nk_slice *sl;
+	char who[NK_SESSION_NAME_MAX + 16];
+	size_t ol;
+
+	nk_range_owner(t, h->outer, h->count, owner, len);
+	if (c->self || !(sl = nk_slice_lookup(&slices, t, h->outer, h->count)))
+		return;
+	ol = strlen(owner);
+	nk_slice_owner(sl, who, sizeof who);
+	snprintf(owner + ol, len - ol, ", slice of %s", who);
+}
+
+/* The rows of extent H of level I: the same ids in the parent's view, split
+ * where the parent's own map splits them. */
+static void show_extent(struct libscols_table *tb, const struct nk_nschain *c, size_t i,
+			enum nk_idtype t, const struct nk_extent *h)
+{
+	const struct nk_nslevel *l = &c->lv[i], *up = i + 1 < c->n ? &c->lv[i + 1] : NULL;
+	size_t level = c->self ? 0 : c->n - i;
+	struct nk_map one, sub;
+	char owner[512], a[32], b[32], d[32];
+
+	nk_map_init(&one);
+	nk_map_init(&sub);
+	if (nk_map_add(&one, h->inner, h->outer, h->count) < 0)
+		table_oom = 1;
+	if ((!up || !up->have_maps || nk_map_rebase(&one, &up->host.map[t], &sub) < 0) &&
+	    nk_map_copy(&sub, &one) < 0)
+		table_oom = 1;
+	extent_owner(c, t, h, owner, sizeof owner);
+	for (size_t y = 0; y < sub.n; y++) {
+		const struct nk_extent *s = &sub.ext[y];
+		uint32_t hf = h->outer + (s->inner - h->inner);
+		struct libscols_line *ln = level_row(tb, level, l, t);
+
+		if (json) {
+			cell(ln, 3, "%u", s->inner);
+			cell(ln, 4, "%u", s->outer);
+			cell(ln, 6, "%u", hf);
+		} else {
+			range_text(a, sizeof a, s->inner, s->count);
+			range_text(b, sizeof b, s->outer, s->count);
+			range_text(d, sizeof d, hf, s->count);
+			cell(ln, 3, "%s", a);
+			cell(ln, 4, "%s", b);
+			cell(ln, 6, "%s", d);
+		}
+		cell(ln, 5, "%u", s->count);
+		cell(ln, 7, "%s", owner);
+	}
+	nk_map_free(&one);
+	nk_map_free(&sub);
+}
+
+static int show_table(const struct nk_nschain *c, struct nk_err *e)
 {
 	static const struct col cols[] = {
 		{ "LEVEL", SCOLS_JSON_NUMBER, 1 }, { "USERNS", SCOLS_JSON_NUMBER, 1 },
@@ -187,98 +295,56 @@ static void show_table(const struct nk_nschain *c)
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct nk_nslevel *l = &c->lv[i];
-		size_t level = c->self ? 0 : c->n - i;
 
-		for (int t = NK_UID; t <= NK_GID; t++) {
-			const struct nk_map *host = nk_maps_get((struct nk_maps *)&l->host, (enum nk_idtype)t);
+		for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+			const struct nk_map *host = &l->host.map[t];
 
 			if (!l->have_maps || host->n == 0) {
-				struct libscols_line *ln = new_line(tb);
-
-				cell(ln, 0, "%zu", level);
-				cell(ln, 1, "%llu", (unsigned long long)l->ino);
-				cell(ln, 2, "%s", nk_idtype_name((enum nk_idtype)t));
-				for (int k = 3; k <= 6; k++)
-					cell(ln, (size_t)k, json ? "null" : "-");
-				cell(ln, 7, "%s", !l->have_maps ? "unknown (no process found in this namespace)"
-							    : "unmapped (no map written yet)");
+				show_no_map(tb, c->self ? 0 : c->n - i, l, t);
 				continue;
 			}
-			for (size_t x = 0; x < host->n; x++) {
-				const struct nk_extent *h = &host->ext[x];
-				struct nk_map one, sub;
-				char owner[512], a[32], b[32], d[32];
-
-				/* The same ids in the parent's view: split where its map splits. */
-				nk_map_init(&one);
-				nk_map_add(&one, h->inner, h->outer, h->count);
-				if (i + 1 >= c->n || !c->lv[i + 1].have_maps ||
-				    nk_map_rebase(&one, nk_maps_get((struct nk_maps *)&c->lv[i + 1].host,
-								    (enum nk_idtype)t), &sub) < 0)
-					nk_map_copy(&sub, &one);
-				nk_range_owner((enum nk_idtype)t, h->outer, h->count, owner, sizeof owner);
-				if (!c->self) {
-					const struct nk_slice *sl = nk_slice_lookup(&slices, (enum nk_idtype)t,
-										    h->outer, h->count);
-
-					if (sl) {
-						char who[NK_SESSION_NAME_MAX + 16];
-						size_t ol = strlen(owner);
-
-						nk_slice_owner(sl, who, sizeof who);
-						snprintf(owner + ol, sizeof owner - ol, ", slice of %s", who);
-					}
-				}
-				for (size_t y = 0; y < sub.n; y++) {
-					const struct nk_extent *s = &sub.ext[y];
-					uint32_t hf = h->outer + (s->inner - h->inner);
-					struct libscols_line *ln = new_line(tb);
-
-					cell(ln, 0, "%zu", level);
-					cell(ln, 1, "%llu", (unsigned long long)l->ino);
-					cell(ln, 2, "%s", nk_idtype_name((enum nk_idtype)t));
-					if (json) {
-						cell(ln, 3, "%u", s->inner);
-						cell(ln, 4, "%u", s->outer);
-						cell(ln, 6, "%u", hf);
-					} else {
-						range_text(a, sizeof a, s->inner, s->count);
-						range_text(b, sizeof b, s->outer, s->count);
-						range_text(d, sizeof d, hf, s->count);
-						cell(ln, 3, "%s", a);
-						cell(ln, 4, "%s", b);
-						cell(ln, 6, "%s", d);
-					}
-					cell(ln, 5, "%u", s->count);
-					cell(ln, 7, "%s", owner);
-				}
-				nk_map_free(&one);
-				nk_map_free(&sub);
-			}
+			for (size_t x = 0; x < host->n; x++)
+				show_extent(tb, c, i, t, &host->ext[x]);
 		}
 	}
-	print_table(tb);
+	return print_table(tb, e);
 }
 
-static int show_translate(const struct nk_nschain *c, pid_t pid, enum nk_idtype t, uint32_t id, int to_host)
+/* --- the other modes ----------------------------------------------------------- */
+
+static int show_map(const struct nk_nschain *c, pid_t pid, struct nk_err *e)
+{
+	if (c->lv[0].host.map[NK_UID].n == 0 && c->lv[0].host.map[NK_GID].n == 0)
+		return nk_errf(e, ENOENT, "process %d has no uid or gid map yet (write one with 'idmap-apply %d')",
+			       (int)pid, (int)pid);
+	printf("# maps of process %d (user namespace %llu)\n", (int)pid,
+	       (unsigned long long)c->lv[0].ino);
+	nk_mapstream_print(stdout, &c->lv[0].host);
+	return 0;
+}
+
+static int show_translate(const struct nk_nschain *c, pid_t pid, enum nk_idtype t, uint32_t id,
+			  int to_host, struct nk_err *e)
 {
 	static const struct col cols[] = {
 		{ "TYPE", SCOLS_JSON_STRING, 0 }, { "INSIDE", SCOLS_JSON_NUMBER, 1 },
 		{ "HOST", SCOLS_JSON_NUMBER, 1 }, { "MAPPED", SCOLS_JSON_BOOLEAN, 0 },
 	};
-	const struct nk_map *m = t == NK_UID ? &c->lv[0].host.map[NK_UID] : &c->lv[0].host.map[NK_GID];
+	const struct nk_map *m = &c->lv[0].host.map[t];
+	struct libscols_table *tb;
+	struct libscols_line *ln;
 	uint32_t out;
 	int mapped;
 
 	if (!c->lv[0].have_maps || m->n == 0)
-		nk_die(1, "process %d has no %s map yet: every %s is unmapped", (int)pid,
-		       nk_idtype_name(t), nk_idtype_name(t));
+		return nk_errf(e, ENOENT, "process %d has no %s map yet: every %s is unmapped", (int)pid,
+			       nk_idtype_name(t), nk_idtype_name(t));
 	if (to_host) {
 		mapped = nk_map_to_outer(m, id, &out) == 0;
 		if (!mapped)
-			nk_die(1, "%s %u is not mapped in the user namespace of process %d: the kernel "
-			       "refuses it there (EINVAL, \"invalid argument\") (see 'idmap-show %d')",
-			       nk_idtype_name(t), id, (int)pid, (int)pid);
+			return nk_errf(e, EINVAL, "%s %u is not mapped in the user namespace of process %d: the kernel "
+				       "refuses it there (EINVAL, \"invalid argument\") (see 'idmap-show %d')",
+				       nk_idtype_name(t), id, (int)pid, (int)pid);
 	} else {
 		mapped = nk_map_to_inner(m, id, &out) == 0;
 		if (!mapped)
@@ -288,41 +354,39 @@ static int show_translate(const struct nk_nschain *c, pid_t pid, enum nk_idtype 
 		printf("%u\n", out);
 		return 0;
 	}
-	{
-		struct libscols_table *tb = new_table("ids", cols, NK_ARRAY_SIZE(cols));
-		struct libscols_line *ln = new_line(tb);
-
-		cell(ln, 0, "%s", nk_idtype_name(t));
-		cell(ln, 1, "%u", to_host ? id : out);
-		cell(ln, 2, "%u", to_host ? out : id);
-		cell(ln, 3, "%s", mapped ? "1" : "0");   /* smartcols: "0" is false */
-		print_table(tb);
-	}
-	return 0;
+	tb = new_table("ids", cols, NK_ARRAY_SIZE(cols));
+	ln = new_line(tb);
+	cell(ln, 0, "%s", nk_idtype_name(t));
+	cell(ln, 1, "%u", to_host ? id : out);
+	cell(ln, 2, "%u", to_host ? out : id);
+	cell(ln, 3, "%s", mapped ? "1" : "0");   /* smartcols: "0" is false */
+	return print_table(tb, e);
 }
 
-static void show_ps(const struct nk_nschain *c)
+static int show_ps(const struct nk_nschain *c, struct nk_err *e)
 {
 	static const struct col cols[] = {
 		{ "PID", SCOLS_JSON_NUMBER, 1 }, { "USER", SCOLS_JSON_STRING, 0 },
 		{ "HUSER", SCOLS_JSON_STRING, 0 }, { "COMMAND", SCOLS_JSON_STRING, 0 },
 	};
-	struct libscols_table *tb = new_table("processes", cols, NK_ARRAY_SIZE(cols));
 	const struct nk_map *m = &c->lv[0].host.map[NK_UID];
-	pid_t *pids;
+	struct libscols_table *tb;
+	NK_AUTOFREE pid_t *pids = NULL;
 	size_t n;
-	struct nk_err e;
 
-	if (nk_ns_pids(c->lv[0].ino, &pids, &n, &e) < 0)
-		nk_die_err(1, &e);
-	scols_column_set_flags(scols_table_get_column(tb, 3), SCOLS_FL_NOEXTREMES);
+	if (nk_ns_pids(c->lv[0].ino, &pids, &n, e) < 0)
+		return -e->code;
+	tb = new_table("processes", cols, NK_ARRAY_SIZE(cols));
+	if (tb)
+		scols_column_set_flags(scols_table_get_column(tb, 3), SCOLS_FL_NOEXTREMES);
 	for (size_t i = 0; i < n; i++) {
 		uid_t euid;
 		uint32_t in, hid;
 		char user[256], huser[256], cmd[4096];
 		struct libscols_line *ln;
+		struct nk_err gone;
 
-		if (nk_proc_ids(pids[i], NULL, &euid, NULL, NULL, &e) < 0)
+		if (nk_proc_ids(pids[i], NULL, &euid, NULL, NULL, &gone) < 0)
 			continue;           /* gone meanwhile */
 		if (nk_proc_cmdline(pids[i], cmd, sizeof cmd) < 0)
 			continue;
@@ -344,11 +408,10 @@ static void show_ps(const struct nk_nschain *c)
 		cell(ln, 2, "%s", huser);
 		cell(ln, 3, "%s", cmd);
 	}
-	free(pids);
-	print_table(tb);
+	return print_table(tb, e);
 }
 
-static int show_file(const struct nk_nschain *c, pid_t pid, const char *path)
+static int show_file(const struct nk_nschain *c, pid_t pid, const char *path, struct nk_err *e)
 {
 	static const struct col cols[] = {
 		{ "TYPE", SCOLS_JSON_STRING, 0 }, { "HOST", SCOLS_JSON_NUMBER, 1 },
@@ -358,23 +421,24 @@ static int show_file(const struct nk_nschain *c, pid_t pid, const char *path)
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		nk_die(1, "cannot read the owner of '%s': %s", path, strerror(errno));
+		return nk_syserr(e, errno, "cannot read the owner of '%s'", path);
 	tb = new_table("owner", cols, NK_ARRAY_SIZE(cols));
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *m = t == NK_UID ? &c->lv[0].host.map[NK_UID] : &c->lv[0].host.map[NK_GID];
-		uint32_t id = t == NK_UID ? st.st_uid : st.st_gid, in;
-		const char *tn = nk_idtype_name((enum nk_idtype)t);
+	const uint32_t owner[2] = { st.st_uid, st.st_gid };
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		const struct nk_map *m = &c->lv[0].host.map[t];
+		uint32_t id = owner[t], in;
+		const char *tn = nk_idtype_name(t);
 		struct libscols_line *ln = new_line(tb);
 		char hn[256], note[512];
 
-		host_name((enum nk_idtype)t, id, hn, sizeof hn);
+		host_name(t, id, hn, sizeof hn);
 		if (c->self) {
 			in = id;
 			snprintf(note, sizeof note, "process %d shares your user namespace", (int)pid);
 		} else if (nk_map_to_inner(m, id, &in) == 0) {
 			snprintf(note, sizeof note, "%s %u (%s) is mapped to %u in the namespace", tn, id, hn, in);
 		} else {
-			in = nk_overflow_id((enum nk_idtype)t);
+			in = nk_overflow_id(t);
 			snprintf(note, sizeof note, "%s %u (%s) is not mapped: the namespace sees the overflow %s %u "
 				 "(nobody) and cannot change the file's owner", tn, id, hn, tn, in);
 		}
@@ -386,61 +450,69 @@ static int show_file(const struct nk_nschain *c, pid_t pid, const char *path)
 		cell(ln, 2, "%u", in);
 		cell(ln, 3, "%s", note);
 	}
-	print_table(tb);
-	return 0;
+	return print_table(tb, e);
 }
 
-static int show_auto(const char *user)
+static int auto_table(const struct nk_maps *maps, struct nk_err *e)
+{
+	static const struct col cols[] = {
+		{ "TYPE", SCOLS_JSON_STRING, 0 }, { "INSIDE", SCOLS_JSON_NUMBER, 1 },
+		{ "OUTSIDE", SCOLS_JSON_NUMBER, 1 }, { "COUNT", SCOLS_JSON_NUMBER, 1 },
+	};
+	struct libscols_table *tb = new_table("maps", cols, NK_ARRAY_SIZE(cols));
+
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		const struct nk_map *m = &maps->map[t];
+
+		for (size_t i = 0; i < m->n; i++) {
+			struct libscols_line *ln = new_line(tb);
+
+			cell(ln, 0, "%s", nk_idtype_name(t));
+			cell(ln, 1, "%u", m->ext[i].inner);
+			cell(ln, 2, "%u", m->ext[i].outer);
+			cell(ln, 3, "%u", m->ext[i].count);
+		}
+	}
+	return print_table(tb, e);
+}
+
+static int show_auto(const char *user, struct nk_err *e)
 {
 	struct nk_maps maps = { 0 };
 	struct passwd *pw;
-	struct nk_err e;
 	uint32_t id;
 	char name[256];
+	int r = 0;
 
 	if (user) {
 		pw = getpwnam(user);
 		if (!pw && nk_parse_id(user, &id) == 0)
 			pw = getpwuid(id);
 		if (!pw)
-			nk_die(1, "no user '%s'", user);
+			return nk_errf(e, ENOENT, "no user '%s'", user);
 	} else {
 		pw = getpwuid(getuid());
 		if (!pw)
-			nk_die(1, "your uid %u has no name in the passwd database", getuid());
+			return nk_errf(e, ENOENT, "your uid %u has no name in the passwd database", getuid());
 	}
 	snprintf(name, sizeof name, "%s", pw->pw_name);
-	if (nk_maps_build(NK_MAPS_AUTO, name, pw->pw_uid, pw->pw_gid, NULL, &maps, &e) < 0)
-		nk_die_err(1, &e);
+	if (nk_maps_build(NK_MAPS_AUTO, name, pw->pw_uid, pw->pw_gid, NULL, &maps, e) < 0) {
+		nk_maps_free(&maps);
+		return -e->code;
+	}
 	if (json) {
-		static const struct col cols[] = {
-			{ "TYPE", SCOLS_JSON_STRING, 0 }, { "INSIDE", SCOLS_JSON_NUMBER, 1 },
-			{ "OUTSIDE", SCOLS_JSON_NUMBER, 1 }, { "COUNT", SCOLS_JSON_NUMBER, 1 },
-		};
-		struct libscols_table *tb = new_table("maps", cols, NK_ARRAY_SIZE(cols));
-
-		for (int t = NK_UID; t <= NK_GID; t++) {
-			const struct nk_map *m = nk_maps_get(&maps, (enum nk_idtype)t);
-
-			for (size_t i = 0; i < m->n; i++) {
-				struct libscols_line *ln = new_line(tb);
-
-				cell(ln, 0, "%s", nk_idtype_name((enum nk_idtype)t));
-				cell(ln, 1, "%u", m->ext[i].inner);
-				cell(ln, 2, "%u", m->ext[i].outer);
-				cell(ln, 3, "%u", m->ext[i].count);
-			}
-		}
-		print_table(tb);
+		r = auto_table(&maps, e);
 	} else {
 		printf("# default rootless map of '%s': %s to 0, then every subordinate range\n", name, name);
 		nk_mapstream_print(stdout, &maps);
 	}
 	nk_maps_free(&maps);
-	return 0;
+	return r;
 }
 
-int main(int argc, char **argv)
+/* --- main ---------------------------------------------------------------------- */
+
+static void parse_opts(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "map", no_argument, NULL, 'm' },
@@ -455,94 +527,83 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	enum mode mode = MODE_TABLE;
-	enum nk_idtype t = NK_UID;
-	const char *idarg = NULL, *path = NULL;
-	struct nk_nschain chain;
 	struct nk_err e;
-	uint32_t id = 0;
-	pid_t pid = 0;
-	int c, r = 0;
+	int c;
 
-	nk_tool_init("idmap-show", argv);
 	while ((c = getopt_long(argc, argv, "mat:n:gpf:JhV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm':
-			set_mode(&mode, MODE_MAP);
-			break;
-		case 'a':
-			set_mode(&mode, MODE_AUTO);
-			break;
-		case 't':
-			set_mode(&mode, MODE_TO_HOST);
-			idarg = optarg;
-			break;
-		case 'n':
-			set_mode(&mode, MODE_TO_NS);
-			idarg = optarg;
-			break;
-		case 'g':
-			t = NK_GID;
-			break;
-		case 'p':
-			set_mode(&mode, MODE_PS);
-			break;
-		case 'f':
-			set_mode(&mode, MODE_FILE);
-			path = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
-		case 'h':
-			usage();
-		case 'V':
-			nk_print_version();
-		default:
-			nk_usage_error();
+		case 'm': set_mode(&a->mode, MODE_MAP); break;
+		case 'a': set_mode(&a->mode, MODE_AUTO); break;
+		case 't': set_mode(&a->mode, MODE_TO_HOST); a->idarg = optarg; break;
+		case 'n': set_mode(&a->mode, MODE_TO_NS); a->idarg = optarg; break;
+		case 'g': a->t = NK_GID; break;
+		case 'p': set_mode(&a->mode, MODE_PS); break;
+		case 'f': set_mode(&a->mode, MODE_FILE); a->path = optarg; break;
+		case 'J': json = 1; break;
+		case 'h': usage();
+		case 'V': nk_print_version();
+		default: nk_usage_error();
 		}
 	}
 	if (argc - optind > 1)
-		nk_usage_errorx("too many arguments: only one %s", mode == MODE_AUTO ? "USER" : "PID");
-	if (t == NK_GID && mode != MODE_TO_HOST && mode != MODE_TO_NS)
+		nk_usage_errorx("too many arguments: only one %s", a->mode == MODE_AUTO ? "USER" : "PID");
+	if (a->t == NK_GID && a->mode != MODE_TO_HOST && a->mode != MODE_TO_NS)
 		nk_usage_errorx("--gid goes with --to-host or --to-ns");
-	if (mode == MODE_AUTO)
-		return show_auto(optind < argc ? argv[optind] : NULL);
-	if (idarg && nk_parse_id_e(idarg, &id, nk_idtype_name(t), &e) < 0)
+	if (a->mode == MODE_AUTO) {
+		a->user = optind < argc ? argv[optind] : NULL;
+		return;
+	}
+	if (a->idarg && nk_parse_id_e(a->idarg, &a->id, nk_idtype_name(a->t), &e) < 0)
 		nk_die_err(1, &e);
-	if (optind < argc && nk_parse_pid_e(argv[optind], &pid, &e) < 0)
+	if (optind < argc && nk_parse_pid_e(argv[optind], &a->pid, &e) < 0)
 		nk_die_err(1, &e);
-	if (nk_nschain_read(pid, &chain, &e) < 0)
-		nk_die_err(1, &e);
-	if (pid == 0)
-		pid = getpid();
+}
 
-	switch (mode) {
+/* Every mode but --auto works on PID's chain of namespaces. */
+static int show_pid(struct args *a, struct nk_err *e)
+{
+	struct nk_nschain chain;
+	int r;
+
+	if (nk_nschain_read(a->pid, &chain, e) < 0)
+		return -e->code;
+	if (a->pid == 0)
+		a->pid = getpid();
+	switch (a->mode) {
 	case MODE_MAP:
-		if (chain.lv[0].host.map[NK_UID].n == 0 && chain.lv[0].host.map[NK_GID].n == 0) {
-			nk_nschain_free(&chain);
-			nk_die(1, "process %d has no uid or gid map yet (write one with 'idmap-apply %d')",
-			       (int)pid, (int)pid);
-		}
-		printf("# maps of process %d (user namespace %llu)\n", (int)pid,
-		       (unsigned long long)chain.lv[0].ino);
-		nk_mapstream_print(stdout, &chain.lv[0].host);
+		r = show_map(&chain, a->pid, e);
 		break;
 	case MODE_TO_HOST:
 	case MODE_TO_NS:
-		r = show_translate(&chain, pid, t, id, mode == MODE_TO_HOST);
+		r = show_translate(&chain, a->pid, a->t, a->id, a->mode == MODE_TO_HOST, e);
 		break;
 	case MODE_PS:
-		show_ps(&chain);
+		r = show_ps(&chain, e);
 		break;
 	case MODE_FILE:
-		r = show_file(&chain, pid, path);
+		r = show_file(&chain, a->pid, a->path, e);
 		break;
 	default:
 		load_slices();
-		show_table(&chain);
+		r = show_table(&chain, e);
 		nk_slices_free(&slices);
 	}
 	nk_nschain_free(&chain);
 	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { .mode = MODE_TABLE, .t = NK_UID };
+	struct nk_err e;
+	int r;
+
+	nk_tool_init("idmap-show", argv);
+	parse_opts(argc, argv, &a);
+	r = a.mode == MODE_AUTO ? show_auto(a.user, &e) : show_pid(&a, &e);
+	if (r < 0) {
+		nk_err_print(&e);
+		return 1;
+	}
+	return 0;
 }

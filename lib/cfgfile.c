@@ -46,6 +46,49 @@ static int not_regular(const char *path, const struct stat *st, size_t max, stru
 	return 0;
 }
 
+/* Read FD whole into *OUT (*N bytes, room for a NUL after them), never
+ * past MAX bytes even if the file grew past the SIZE fstat gave. */
+static int read_capped(int fd, const char *path, size_t size, size_t max, char **out, size_t *n,
+		       struct nk_err *e)
+{
+	/* Room for the size fstat gave, and one byte more to see the end. */
+	size_t cap = size + 1;
+	char *b = malloc(cap + 1);
+
+	*n = 0;
+	if (!b)
+		return nk_syserr(e, ENOMEM, "cannot read %s", path);
+	*out = b;
+	for (;;) {
+		ssize_t got;
+
+		if (*n == cap) {
+			size_t nc = cap * 2 > max + 1 ? max + 1 : cap * 2;
+
+			if (nc <= cap)
+				return nk_errf(e, EFBIG, "cannot read %s: larger than %zu MiB, the limit for this file",
+					       path, max >> 20);
+			b = realloc(*out, nc + 1);
+			if (!b)
+				return nk_syserr(e, ENOMEM, "cannot read %s", path);
+			*out = b;
+			cap = nc;
+		}
+		got = read(fd, *out + *n, cap - *n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return nk_syserr(e, errno, "cannot read %s", path);
+		if (got == 0)
+			break;
+		*n += (size_t)got;
+	}
+	if (*n > max)
+		return nk_errf(e, EFBIG, "cannot read %s: larger than %zu MiB, the limit for this file",
+			       path, max >> 20);
+	return 0;
+}
+
 int nk_cfg_read_at(int dfd, const char *name, const char *path, unsigned flags, size_t max,
 		   char **buf, size_t *len, struct stat *st, struct nk_err *e)
 {
@@ -53,7 +96,7 @@ int nk_cfg_read_at(int dfd, const char *name, const char *path, unsigned flags, 
 	NK_AUTOCLOSE int pfd = -1, fd = -1;
 	NK_AUTOFREE char *b = NULL;
 	struct stat ps, rs;
-	size_t n = 0, cap;
+	size_t n = 0;
 	int r;
 
 	*buf = NULL;
@@ -80,39 +123,8 @@ int nk_cfg_read_at(int dfd, const char *name, const char *path, unsigned flags, 
 	if (rs.st_dev != ps.st_dev || rs.st_ino != ps.st_ino)
 		return nk_errf(e, EAGAIN, "cannot read %s: it was replaced while being opened (try again)",
 			       path);
-	/* Room for the size fstat gave, and one byte more to see the end. */
-	cap = (size_t)rs.st_size + 1;
-	b = malloc(cap + 1);
-	if (!b)
-		return nk_syserr(e, ENOMEM, "cannot read %s", path);
-	for (;;) {
-		ssize_t got;
-
-		if (n == cap) {
-			size_t nc = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			char *x;
-
-			if (nc <= cap)
-				return nk_errf(e, EFBIG, "cannot read %s: larger than %zu MiB, the limit for this file",
-					       path, max >> 20);
-			x = realloc(b, nc + 1);
-			if (!x)
-				return nk_syserr(e, ENOMEM, "cannot read %s", path);
-			b = x;
-			cap = nc;
-		}
-		got = read(fd, b + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return nk_syserr(e, errno, "cannot read %s", path);
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	if (n > max)
-		return nk_errf(e, EFBIG, "cannot read %s: larger than %zu MiB, the limit for this file",
-			       path, max >> 20);
+	if ((r = read_capped(fd, path, (size_t)rs.st_size, max, &b, &n, e)) < 0)
+		return r;
 	b[n] = '\0';
 	if (st)
 		*st = rs;

@@ -1,9 +1,12 @@
 /* dl.h - loading a shared library on first use
  *
- * nskit dlopen()s the libraries that only some runs need (libcap-ng,
- * libsmartcols in nsenter-user, libsubid for central sources): linking
- * them would make every run pay for loading them. debian/control names
- * them, since the package's automatic dependencies cannot see them.
+ * nskit dlopen()s the libraries that only some runs need: linking them
+ * would make every run pay for loading them. This loads libcap-ng
+ * (lib/caps.c) and libsmartcols in nsenter-user; libsubid, needed only for
+ * a central "subid:" source, is loaded by lib/subid.c itself (it tries two
+ * sonames and says which source wanted it), and no tool links it.
+ * debian/control names all three, since the package's automatic
+ * dependencies cannot see them.
  */
 #ifndef NSKIT_DL_H
 #define NSKIT_DL_H

@@ -6,7 +6,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <linux/nsfs.h>
-#include <shadow/subid.h>
 #include "nsinfo.h"
 #include "num.h"
 #include "proc.h"
@@ -136,127 +135,153 @@ static int read_level_maps(struct nk_nslevel *l, struct nk_err *e)
 	return 0;
 }
 
-int nk_nschain_read(pid_t pid, struct nk_nschain *c, struct nk_err *e)
+static int open_userns(pid_t pid, int *fd, struct nk_err *e)
 {
 	char path[64];
+
+	if (pid > 0)
+		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	else
+		snprintf(path, sizeof path, "/proc/self/ns/user");
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENOENT)
+		return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
+	return nk_syserr(e, errno, "cannot open %s", path);
+}
+
+/* From the namespace FD (PID's, taken over) up with NS_GET_PARENT to the
+ * level whose parent is MINE, ours. */
+static int walk_up(struct nk_nschain *c, int fd, pid_t pid, uint64_t mine, struct nk_err *e)
+{
+	NK_AUTOCLOSE int cur = fd;
+	struct stat st;
+	int pfd, r;
+
+	for (;;) {
+		if ((r = add_level(c, cur, e)) < 0)
+			return r;
+		if (c->n == 1) {
+			c->lv[0].pid = pid > 0 ? pid : getpid();
+			if (c->lv[0].ino == mine) {
+				c->self = 1;
+				return 0;
+			}
+		}
+		pfd = ioctl(cur, NS_GET_PARENT);
+		/* EPERM: the parent is ours or above it; the walk is done. */
+		if (pfd < 0 && errno == EPERM)
+			return 0;
+		if (pfd < 0)
+			return nk_syserr(e, errno, "cannot find the parent of user namespace %llu",
+					 (unsigned long long)c->lv[c->n - 1].ino);
+		close(cur);
+		cur = pfd;
+		if (fstat(cur, &st) == 0 && (uint64_t)st.st_ino == mine)
+			return 0;
+		if (c->n >= 64)
+			return nk_errf(e, ELOOP, "user namespaces nested deeper than 64 levels");
+	}
+}
+
+/* One process per ancestor level, and every level's maps as we see them. */
+static int read_levels(struct nk_nschain *c, struct nk_err *e)
+{
+	for (size_t i = 1; i < c->n; i++) {
+		NK_AUTOFREE pid_t *pids = NULL;
+		size_t np;
+
+		if (nk_ns_pids(c->lv[i].ino, &pids, &np, e) < 0)
+			return -e->code;
+		if (np)
+			c->lv[i].pid = pids[0];
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (read_level_maps(&c->lv[i], e) < 0)
+			return nk_err_prefix(e, "cannot read the maps of process %d", (int)c->lv[i].pid);
+	return 0;
+}
+
+/* Parent-relative maps: through the next level up; the top level's parent
+ * is us, so its view is ours, and an unknown parent view is shown as ours
+ * rather than guessed. */
+static int parent_maps(struct nk_nschain *c, struct nk_err *e)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct nk_nslevel *l = &c->lv[i];
+		const struct nk_nslevel *up = i + 1 < c->n && c->lv[i + 1].have_maps ? &c->lv[i + 1] : NULL;
+
+		if (!l->have_maps)
+			continue;
+		for (int t = NK_UID; t <= NK_GID; t++) {
+			if (up && nk_map_rebase(&l->host.map[t], &up->host.map[t], &l->parent.map[t]) == 0)
+				continue;
+			if (nk_map_copy(&l->parent.map[t], &l->host.map[t]) < 0)
+				return nk_errf(e, ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+int nk_nschain_read(pid_t pid, struct nk_nschain *c, struct nk_err *e)
+{
 	uint64_t mine;
-	NK_AUTOCLOSE int fd = -1;
-	int r;
+	int fd, r;
 
 	c->n = 0;
 	c->lv = NULL;
 	c->self = 0;
 	if (nk_proc_ns_ino(0, "user", &mine, e) < 0)
 		return -e->code;
-	if (pid > 0)
-		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-	else
-		snprintf(path, sizeof path, "/proc/self/ns/user");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
-		return nk_syserr(e, errno, "cannot open %s", path);
-	}
-	for (;;) {
-		int pfd;
-
-		if ((r = add_level(c, fd, e)) < 0)
-			goto fail;
-		if (c->n == 1) {
-			c->lv[0].pid = pid > 0 ? pid : getpid();
-			if (c->lv[0].ino == mine) {
-				c->self = 1;
-				break;
-			}
-		}
-		pfd = ioctl(fd, NS_GET_PARENT);
-		if (pfd < 0) {
-			/* EPERM: the parent is ours or above it; the walk is done. */
-			if (errno == EPERM)
-				break;
-			r = nk_syserr(e, errno, "cannot find the parent of user namespace %llu",
-				      (unsigned long long)c->lv[c->n - 1].ino);
-			goto fail;
-		}
-		close(fd);
-		fd = pfd;
-		{
-			struct stat st;
-
-			if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == mine)
-				break;
-		}
-		if (c->n >= 64) {
-			r = nk_errf(e, ELOOP, "user namespaces nested deeper than 64 levels");
-			goto fail;
-		}
-	}
-	/* One process per ancestor level, to read its maps. */
-	for (size_t i = 1; i < c->n; i++) {
-		pid_t *pids;
-		size_t np;
-
-		if ((r = nk_ns_pids(c->lv[i].ino, &pids, &np, e)) < 0)
-			goto fail;
-		if (np)
-			c->lv[i].pid = pids[0];
-		free(pids);
-	}
-	for (size_t i = 0; i < c->n; i++)
-		if ((r = read_level_maps(&c->lv[i], e)) < 0) {
-			nk_err_prefix(e, "cannot read the maps of process %d", (int)c->lv[i].pid);
-			goto fail;
-		}
-	/* Parent-relative maps: through the next level up; the top level's
-	 * parent is us, so its view is ours. */
-	for (size_t i = 0; i < c->n; i++) {
-		struct nk_nslevel *l = &c->lv[i];
-
-		if (!l->have_maps)
-			continue;
-		for (int t = NK_UID; t <= NK_GID; t++) {
-			struct nk_map *dst = nk_maps_get(&l->parent, (enum nk_idtype)t);
-			const struct nk_map *src = nk_maps_get(&l->host, (enum nk_idtype)t);
-
-			if (i + 1 < c->n && c->lv[i + 1].have_maps) {
-				const struct nk_map *up = nk_maps_get(&c->lv[i + 1].host, (enum nk_idtype)t);
-
-				if (nk_map_rebase(src, up, dst) == 0)
-					continue;
-			}
-			/* The top level's parent is us; an unknown parent view is
-			 * shown as ours rather than guessed. */
-			if (nk_map_copy(dst, src) < 0) {
-				r = nk_errf(e, ENOMEM, "out of memory");
-				goto fail;
-			}
-		}
-	}
-	return 0;
-fail:
-	nk_nschain_free(c);
+	if ((r = open_userns(pid, &fd, e)) < 0)
+		return r;
+	r = walk_up(c, fd, pid, mine, e);
+	if (r == 0)
+		r = read_levels(c, e);
+	if (r == 0)
+		r = parent_maps(c, e);
+	if (r < 0)
+		nk_nschain_free(c);
 	return r;
 }
 
-static void subid_quiet_init(void)
+/* "caller NAME", "user NAME" or "group NAME" for a single real id; 0 when
+ * the id is neither ours nor named. */
+static int real_owner(enum nk_idtype t, uint32_t id, char *buf, size_t len)
 {
-	static int done;
+	static const char *const what[2] = { "user", "group" };
+	const uint32_t mine[2] = { getuid(), getgid() };
+	uint32_t me = mine[t];
+	const char *name = NULL;
+	struct passwd *pw;
+	struct group *gr;
 
-	if (!done) {
-		FILE *f = fopen("/dev/null", "we");
-
-		if (f)
-			subid_init("nskit", f);
-		done = 1;
+	if (t == NK_UID && (pw = getpwuid(id)))
+		name = pw->pw_name;
+	else if (t == NK_GID && (gr = getgrgid(id)))
+		name = gr->gr_name;
+	if (id == me) {
+		if (name)
+			snprintf(buf, len, "caller %s", name);
+		else
+			snprintf(buf, len, "caller %u", id);
+		return 1;
 	}
+	if (!name)
+		return 0;
+	snprintf(buf, len, "%s %s", what[t], name);
+	return 1;
 }
 
 void nk_range_owner(enum nk_idtype t, uint32_t first, uint32_t count,
 		    char *buf, size_t len)
 {
-	uid_t *owners = NULL;
-	int n;
+	static const char *const what[2] = { "subuid", "subgid" };
+	struct nk_ranges r = { 0, NULL };
+	struct nk_err e;
+	char name[256];
+	int whole = 1;
 
 	if (first == NK_ID_INVALID) {
 		snprintf(buf, len, "unmapped");
@@ -266,56 +291,24 @@ void nk_range_owner(enum nk_idtype t, uint32_t first, uint32_t count,
 		snprintf(buf, len, "host");
 		return;
 	}
-	if (count == 1) {
-		uint32_t me = t == NK_UID ? getuid() : getgid();
-		const char *name = NULL;
-		struct passwd *pw = NULL;
-		struct group *gr = NULL;
-
-		if (t == NK_UID && (pw = getpwuid(first)))
-			name = pw->pw_name;
-		else if (t == NK_GID && (gr = getgrgid(first)))
-			name = gr->gr_name;
-		if (first == me) {
-			if (name)
-				snprintf(buf, len, "caller %s", name);
-			else
-				snprintf(buf, len, "caller %u", first);
-			return;
-		}
-		if (name) {
-			snprintf(buf, len, "%s %s", t == NK_UID ? "user" : "group", name);
-			return;
-		}
-	}
-	subid_quiet_init();
-	n = t == NK_UID ? subid_get_uid_owners(first, &owners) : subid_get_gid_owners(first, &owners);
-	if (n > 0) {
-		struct passwd *pw = getpwuid(owners[0]);
-		char name[256];
-		struct nk_ranges r = { 0, NULL };
-		struct nk_err e;
-		int whole = 1;
-
-		if (pw)
-			snprintf(name, sizeof name, "%s", pw->pw_name);
-		else
-			snprintf(name, sizeof name, "%u", (unsigned)owners[0]);
-		if (nk_subid_ranges(name, t, &r, &e) == 0)
-			whole = nk_ranges_cover(&r, first, count);
-		nk_ranges_free(&r);
-		snprintf(buf, len, "%s %s%s", t == NK_UID ? "subuid" : "subgid", name,
-			 whole ? "" : " (partly)");
-		free(owners);
+	if (count == 1 && real_owner(t, first, buf, len))
+		return;
+	/* The source of subordinate ids (the files, or a central one through
+	 * libsubid, loaded only then) names the owner. */
+	if (nk_subid_owner(t, first, name, sizeof name, &e) <= 0) {
+		snprintf(buf, len, "-");
 		return;
 	}
-	free(owners);
-	snprintf(buf, len, "-");
+	if (nk_subid_ranges(name, t, &r, &e) == 0)
+		whole = nk_ranges_cover(&r, first, count);
+	nk_ranges_free(&r);
+	snprintf(buf, len, "%s %s%s", what[t], name, whole ? "" : " (partly)");
 }
 
 uint32_t nk_overflow_id(enum nk_idtype t)
 {
-	const char *path = t == NK_UID ? "/proc/sys/kernel/overflowuid" : "/proc/sys/kernel/overflowgid";
+	static const char *const paths[2] = { "/proc/sys/kernel/overflowuid", "/proc/sys/kernel/overflowgid" };
+	const char *path = paths[t];
 	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
 	char buf[32];
 	uint32_t v;

@@ -55,8 +55,8 @@ int nk_map_rebase(const struct nk_map *child, const struct nk_map *parent,
 
 /* Who owns the outside ids [first, first+count) of an id type, in words:
  * "caller NAME" (the caller's own id), "user NAME" / "group NAME" (a real
- * id), "subuid NAME" / "subgid NAME" (inside NAME's subordinate range,
- * through libsubid), "host" (the whole id space of the initial namespace),
+ * id), "subuid NAME" / "subgid NAME" (inside NAME's subordinate range, as the
+ * source of subordinate ids says: nk_subid_owner()), "host" (the whole id space of the initial namespace),
  * "unmapped" (not mapped in our namespace: 4294967295), or "-". */
 void nk_range_owner(enum nk_idtype t, uint32_t first, uint32_t count,
 		    char *buf, size_t len);

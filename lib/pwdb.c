@@ -169,36 +169,12 @@ static int cmp_gid(const void *a, const void *b)
 	return x->gid < y->gid ? -1 : x->gid > y->gid;
 }
 
-int nk_pwdb_load(struct nk_pwdb *db, const char *root, struct nk_err *e)
+static int index_users(struct nk_pwdb *db, struct nk_err *e)
 {
-	int r;
-
-	memset(db, 0, sizeof *db);
-	if (root) {
-		NK_AUTOFREE char *p = NULL, *g = NULL;
-		NK_AUTOCLOSE int etcfd = -1;
-		if (asprintf(&p, "%s/etc/passwd", root) < 0 ||
-		    asprintf(&g, "%s/etc/group", root) < 0)
-			return nk_syserr(e, ENOMEM, "cannot read the user database");
-		r = nk_cfg_opendir(root, &etcfd, e);
-		if (r == 0)
-			r = read_file(db, etcfd, "passwd", p, 0, 1, e);
-		if (r == 0)
-			r = read_file(db, etcfd, "group", g, 1, 0, e);
-	} else {
-		db->nss = 1;
-		r = read_nss(db, e);
-	}
-	if (r < 0) {
-		nk_pwdb_free(db);
-		return r;
-	}
 	db->by_name = malloc((db->nusers + 1) * sizeof *db->by_name);
 	db->by_uid = malloc((db->nusers + 1) * sizeof *db->by_uid);
-	if (!db->by_name || !db->by_uid) {
-		nk_pwdb_free(db);
+	if (!db->by_name || !db->by_uid)
 		return nk_syserr(e, ENOMEM, "cannot read the user database");
-	}
 	for (size_t i = 0; i < db->nusers; i++)
 		db->by_name[i] = db->by_uid[i] = &db->users[i];
 	qsort(db->by_name, db->nusers, sizeof *db->by_name, cmp_name);
@@ -206,6 +182,48 @@ int nk_pwdb_load(struct nk_pwdb *db, const char *root, struct nk_err *e)
 	if (db->ngroups)
 		qsort(db->groups, db->ngroups, sizeof *db->groups, cmp_gid);
 	return 0;
+}
+
+static int read_root(struct nk_pwdb *db, int etcfd, const char *root, struct nk_err *e)
+{
+	NK_AUTOFREE char *p = NULL, *g = NULL;
+	int r;
+
+	if (asprintf(&p, "%s/etc/passwd", root) < 0 || asprintf(&g, "%s/etc/group", root) < 0)
+		return nk_syserr(e, ENOMEM, "cannot read the user database");
+	r = read_file(db, etcfd, "passwd", p, 0, 1, e);
+	if (r == 0)
+		r = read_file(db, etcfd, "group", g, 1, 0, e);
+	return r;
+}
+
+int nk_pwdb_load_at(struct nk_pwdb *db, int etcfd, const char *root, struct nk_err *e)
+{
+	int r;
+
+	memset(db, 0, sizeof *db);
+	if (root) {
+		r = read_root(db, etcfd, root, e);
+	} else {
+		db->nss = 1;
+		r = read_nss(db, e);
+	}
+	if (r == 0)
+		r = index_users(db, e);
+	if (r < 0)
+		nk_pwdb_free(db);
+	return r;
+}
+
+int nk_pwdb_load(struct nk_pwdb *db, const char *root, struct nk_err *e)
+{
+	NK_AUTOCLOSE int etcfd = -1;
+
+	if (root && nk_cfg_opendir(root, &etcfd, e) < 0) {
+		memset(db, 0, sizeof *db);
+		return -e->code;
+	}
+	return nk_pwdb_load_at(db, etcfd, root, e);
 }
 
 static const struct nk_pwent *remember(struct nk_pwdb *db, const struct passwd *pw)
@@ -313,4 +331,49 @@ const struct nk_grent *nk_pwdb_gid_in(const struct nk_pwdb *db, uint64_t lo, uin
 	if (l < db->ngroups && db->groups[l].gid <= hi)
 		return &db->groups[l];
 	return NULL;
+}
+
+/* The last user nk_user_name() or nk_user_uid() found: the reader of
+ * /etc/subuid asks for the uid of the user whose name was just looked up. */
+static struct {
+	char name[256];
+	uint32_t uid;
+	int valid;
+} last_user;
+
+static void remember_user(const char *name, uint32_t uid)
+{
+	last_user.valid = strlen(name) < sizeof last_user.name;
+	if (last_user.valid)
+		snprintf(last_user.name, sizeof last_user.name, "%s", name);
+	last_user.uid = uid;
+}
+
+const char *nk_user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw) {
+		snprintf(buf, len, "%s", pw->pw_name);
+		remember_user(pw->pw_name, (uint32_t)uid);
+	} else {
+		snprintf(buf, len, "%u", (unsigned)uid);
+	}
+	return buf;
+}
+
+int nk_user_uid(const char *name, uint32_t *uid)
+{
+	struct passwd *pw;
+
+	if (last_user.valid && strcmp(last_user.name, name) == 0) {
+		*uid = last_user.uid;
+		return 0;
+	}
+	pw = getpwnam(name);
+	if (!pw)
+		return -ENOENT;
+	remember_user(pw->pw_name, (uint32_t)pw->pw_uid);
+	*uid = (uint32_t)pw->pw_uid;
+	return 0;
 }

@@ -12,6 +12,7 @@
 #define NSKIT_PWDB_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include "err.h"
 
 struct nk_pwent {
@@ -42,7 +43,11 @@ struct nk_pwdb {
 int nk_pwdb_parse_line(char *line, int is_group, struct nk_pwent *out);
 
 /* ROOT NULL: the system's databases. Otherwise ROOT/etc/passwd, ROOT/etc/group
- * (a missing group file is empty; a missing passwd file is an error). */
+ * (a missing group file is empty; a missing passwd file is an error), read
+ * from ETCFD, ROOT/etc opened once by nk_cfg_opendir() (ROOT names the files
+ * in messages). */
+int nk_pwdb_load_at(struct nk_pwdb *db, int etcfd, const char *root, struct nk_err *e);
+/* The same, opening ROOT/etc itself. */
 int nk_pwdb_load(struct nk_pwdb *db, const char *root, struct nk_err *e);
 void nk_pwdb_free(struct nk_pwdb *db);
 const struct nk_pwent *nk_pwdb_by_name(struct nk_pwdb *db, const char *name);
@@ -52,5 +57,11 @@ const struct nk_pwent *nk_pwdb_owner(struct nk_pwdb *db, const char *owner);
 /* The first user (by uid) with LO <= uid <= HI, or NULL. */
 const struct nk_pwent *nk_pwdb_uid_in(const struct nk_pwdb *db, uint64_t lo, uint64_t hi);
 const struct nk_grent *nk_pwdb_gid_in(const struct nk_pwdb *db, uint64_t lo, uint64_t hi);
+
+/* The login name of uid, or the number when it has none (through NSS). */
+const char *nk_user_name(uid_t uid, char *buf, size_t len);
+/* The uid of the login NAME through NSS: 0, or -ENOENT. The last user found
+ * by this or nk_user_name() is remembered: one lookup for the usual one user. */
+int nk_user_uid(const char *name, uint32_t *uid);
 
 #endif

@@ -1,6 +1,5 @@
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <shadow/subid.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +7,8 @@
 #include "subid.h"
 #include "cfgfile.h"
 #include "num.h"
+#include "pwdb.h"
+#include "subidfile.h"
 
 void nk_ranges_free(struct nk_ranges *r)
 {
@@ -63,29 +64,34 @@ int nk_ranges_cover(const struct nk_ranges *r, uint32_t first, uint32_t count)
 	return cur >= end;
 }
 
+static const char *const subid_names[2] = { "subuid", "subgid" };
+
 const char *nk_subid_file(enum nk_idtype t)
 {
 	static char path[2][4096];
 
 	if (!path[t][0])
-		snprintf(path[t], sizeof path[t], "%s/%s", nk_sysconfdir(), t == NK_UID ? "subuid" : "subgid");
+		snprintf(path[t], sizeof path[t], "%s/%s", nk_sysconfdir(), subid_names[t]);
 	return path[t];
 }
 
-int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *e)
+int nk_subid_source_at(int etcfd, const char *root, char *name, size_t len, struct nk_err *e)
 {
 	char path[4096];
-	NK_AUTOCLOSE int etcfd = -1;
+	NK_AUTOCLOSE int ownfd = -1;
 	NK_AUTOFREE char *buf = NULL;
 	size_t n;
-	int r;
+	int r = 0;
 
 	snprintf(name, len, "files");
 	if (root)
 		snprintf(path, sizeof path, "%s/etc/nsswitch.conf", root);
 	else
 		snprintf(path, sizeof path, "%s/nsswitch.conf", nk_sysconfdir());
-	r = nk_cfg_opendir(root, &etcfd, e);
+	if (etcfd < 0) {
+		r = nk_cfg_opendir(root, &ownfd, e);
+		etcfd = ownfd;
+	}
 	if (r == 0)
 		r = nk_cfg_read_at(etcfd, "nsswitch.conf", path, nk_cfg_flags(root), NK_CFG_MAX_SMALL,
 				   &buf, &n, NULL, e);
@@ -127,7 +133,7 @@ int nk_subid_source(char *name, size_t len)
 	struct nk_err e;
 
 	if (state < 0)
-		state = nk_subid_source_at(NULL, cached, sizeof cached, &e) > 0;
+		state = nk_subid_source_at(-1, NULL, cached, sizeof cached, &e) > 0;
 	snprintf(name, len, "%s", cached);
 	return state;
 }
@@ -180,121 +186,186 @@ const char *nk_subid_hint(const char *user, const struct nk_ranges *sub, char *b
 	return buf;
 }
 
-/* libsubid is loaded only when nsswitch.conf names a central source:
- * linking it costs every run 0.8 ms (it pulls in libselinux, libsemanage,
- * libaudit and PAM), more than all of idmap-apply's own work. */
+/* libsubid is loaded only when nsswitch.conf names a central source (and
+ * idmap-show asks who owns an id there): linking it costs every run 0.8 ms
+ * (it pulls in libselinux, libsemanage, libaudit and PAM), more than all
+ * of idmap-apply's own work. No tool links it (a packaging test checks). */
 typedef int (*nk_get_ranges_fn)(const char *, struct subid_range **);
+typedef int (*nk_get_owners_fn)(id_t, uid_t **);
 
-static int libsubid_ranges(const char *user, enum nk_idtype t, struct subid_range **r,
-			   struct nk_err *e)
+static struct {
+	void *h;
+	nk_get_ranges_fn ranges[2];
+	nk_get_owners_fn owners[2];
+} lsub;
+
+static int libsubid_load(struct nk_err *e)
 {
-	static void *h;
-	static nk_get_ranges_fn get[2];
+	bool (*init)(const char *, FILE *);
+	FILE *devnull;
 
-	if (!h) {
-		bool (*init)(const char *, FILE *);
-		FILE *devnull;
-
-		h = dlopen("libsubid.so.4", RTLD_NOW | RTLD_LOCAL);
-		if (!h)
-			h = dlopen("libsubid.so", RTLD_NOW | RTLD_LOCAL);
-		if (!h) {
-			nk_errf(e, ENOENT, "cannot load libsubid for the 'subid:' source of "
-				"/etc/nsswitch.conf: %s", dlerror());
-			return nk_err_kind(e, NK_ERRK_NO_LIBSUBID);
-		}
-		init = (bool (*)(const char *, FILE *))dlsym(h, "subid_init");
-		get[NK_UID] = (nk_get_ranges_fn)dlsym(h, "subid_get_uid_ranges");
-		get[NK_GID] = (nk_get_ranges_fn)dlsym(h, "subid_get_gid_ranges");
-		if (!get[NK_UID] || !get[NK_GID]) {
-			dlclose(h);
-			h = NULL;
-			nk_errf(e, ENOENT, "libsubid lacks subid_get_uid_ranges");
-			return nk_err_kind(e, NK_ERRK_NO_LIBSUBID);
-		}
-		/* libsubid prints its own complaints unless told otherwise; the
-		 * stream is close-on-exec so it never reaches a command we run. */
-		devnull = fopen("/dev/null", "we");
-		if (init && devnull)
-			init("nskit", devnull);
+	if (lsub.h)
+		return 0;
+	lsub.h = dlopen("libsubid.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!lsub.h)
+		lsub.h = dlopen("libsubid.so", RTLD_NOW | RTLD_LOCAL);
+	if (!lsub.h) {
+		nk_errf(e, ENOENT, "cannot load libsubid for the 'subid:' source of "
+			"/etc/nsswitch.conf: %s", dlerror());
+		return nk_err_kind(e, NK_ERRK_NO_LIBSUBID);
 	}
-	return get[t](user, r);
+	init = (bool (*)(const char *, FILE *))dlsym(lsub.h, "subid_init");
+	lsub.ranges[NK_UID] = (nk_get_ranges_fn)dlsym(lsub.h, "subid_get_uid_ranges");
+	lsub.ranges[NK_GID] = (nk_get_ranges_fn)dlsym(lsub.h, "subid_get_gid_ranges");
+	lsub.owners[NK_UID] = (nk_get_owners_fn)dlsym(lsub.h, "subid_get_uid_owners");
+	lsub.owners[NK_GID] = (nk_get_owners_fn)dlsym(lsub.h, "subid_get_gid_owners");
+	if (!lsub.ranges[NK_UID] || !lsub.ranges[NK_GID] || !lsub.owners[NK_UID] ||
+	    !lsub.owners[NK_GID]) {
+		dlclose(lsub.h);
+		lsub.h = NULL;
+		nk_errf(e, ENOENT, "libsubid lacks subid_get_uid_ranges");
+		return nk_err_kind(e, NK_ERRK_NO_LIBSUBID);
+	}
+	/* libsubid prints its own complaints unless told otherwise; the
+	 * stream is close-on-exec so it never reaches a command we run. */
+	devnull = fopen("/dev/null", "we");
+	if (init && devnull)
+		init("nskit", devnull);
+	return 0;
 }
 
-/* A number shadow and nskit read the same way: shadow parses with
- * strtoul(base 0), so "010" is 8 to newuidmap; only canonical decimal is
- * taken, never a value the helper would read differently. */
-static int canonical_u32(const char *s, uint32_t *v)
+/* The files source: /etc/subuid and /etc/subgid through the one parser
+ * (lib/subidfile.h), read once a process (a tool asks for the same user's
+ * ranges when it builds a map and again when it checks it, and idmap-show
+ * asks who owns each extent). Only the lines nskit and shadow read alike
+ * count (nk_sf_line_agreed()); lines shadow reads in ways nobody meant
+ * (hex, octal, signs, blanks, extra fields, count 0) are skipped, and
+ * subid-check reports every one. */
+static struct {
+	struct nk_sf f;
+	int loaded;
+} files[2];
+
+static int files_load(enum nk_idtype t, const struct nk_sf **out, struct nk_err *e)
 {
-	if (s[0] == '0' && s[1] != '\0')
-		return -EINVAL;
-	return nk_parse_u32(s, UINT32_MAX, v);
+	NK_AUTOCLOSE int dfd = -1;
+	struct nk_sf *f = &files[t].f;
+	const char *path = nk_subid_file(t);
+
+	*out = f;
+	if (files[t].loaded)
+		return 0;
+	dfd = open(nk_sysconfdir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && errno != ENOENT)
+		return nk_syserr(e, errno, "cannot read %s", path);
+	if (dfd >= 0) {
+		if (nk_sf_init_at(f, dfd, subid_names[t], path, e) < 0)
+			goto fail;
+		/* Only read here: the real /etc's link is followed, as libsubid
+		 * follows it. */
+		f->cfg_flags = NK_CFG_FOLLOW;
+		if (nk_sf_read(f, e) < 0)
+			goto fail;
+	}
+	files[t].loaded = 1;
+	return 0;
+fail:
+	nk_sf_free(f);
+	return -e->code;
 }
 
-/* The files source, read as libsubid's files backend reads it: lines
- * "owner:start:count" whose owner is the user's name or uid. Lines that
- * are not strictly "name:decimal:decimal" (hex, octal, signs, spaces,
- * extra fields, count 0) are skipped: shadow reads some of them in ways
- * nobody meant, and subid-check reports every one. */
-/* The user whose ranges are read and its uid as text: lines may name the
- * owner by either. */
-static char uidstr[16], uidof[256];
+/* A line's range as 32-bit ids: 1, 0 to skip it (a number past 32 bits:
+ * no id), or -ERANGE when it ends past NK_ID_MAX. */
+static int line_range(const struct nk_sf_line *l, struct nk_range *r)
+{
+	if (!nk_sf_line_agreed(l) || l->start > UINT32_MAX || l->count > UINT32_MAX)
+		return 0;
+	if (l->start + l->count - 1 > NK_ID_MAX)
+		return -ERANGE;
+	*r = (struct nk_range){ (uint32_t)l->start, (uint32_t)l->count };
+	return 1;
+}
 
 static int file_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		       struct nk_err *e)
 {
-	const char *path = nk_subid_file(t);
-	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
+	const struct nk_sf *f;
+	struct nk_range rg;
+	uint32_t uid = 0;
+	int have_uid;
 
-	/* One passwd lookup a process for the usual single user, none when
-	 * nk_user_name() already found this user. */
-	if (strcmp(uidof, user) != 0) {
-		struct passwd *pw = getpwnam(user);
+	if (files_load(t, &f, e) < 0)
+		return -e->code;
+	/* Lines may name the owner by its uid (one passwd lookup a process,
+	 * none when nk_user_name() already found this user). */
+	have_uid = nk_user_uid(user, &uid) == 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct nk_sf_line *l = &f->lines[i];
+		int r;
 
-		snprintf(uidof, sizeof uidof, "%s", user);
-		uidstr[0] = '\0';
-		if (pw)
-			snprintf(uidstr, sizeof uidstr, "%u", pw->pw_uid);
-	}
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		return nk_syserr(e, errno, "cannot read %s", path);
-	}
-	while (getline(&line, &cap, f) > 0) {
-		char *owner = line, *c1, *c2, *end;
-		uint32_t start, count;
-
-		line[strcspn(line, "\n")] = '\0';
-		c1 = strchr(line, ':');
-		if (!c1)
+		if (!l->owner || !(strcmp(l->owner, user) == 0 ||
+				   (have_uid && nk_sf_line_is(l, user, uid))))
 			continue;
-		*c1 = '\0';
-		if (strcmp(owner, user) != 0 && (!uidstr[0] || strcmp(owner, uidstr) != 0))
-			continue;
-		c2 = strchr(c1 + 1, ':');
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		end = c2 + 1;
-		if (canonical_u32(c1 + 1, &start) < 0 || canonical_u32(end, &count) < 0 || count == 0)
-			continue;
-		if ((uint64_t)start + count - 1 > NK_ID_MAX) {
-			free(line);
+		r = line_range(l, &rg);
+		if (r == -ERANGE) {
 			nk_ranges_free(out);
-			return nk_errf(e, ERANGE, "subordinate %s range %u:%u of '%s' goes past %lu (fix it in %s)",
-				       nk_idtype_name(t), start, count, user, NK_ID_MAX, path);
+			return nk_errf(e, ERANGE, "subordinate %s range %llu:%llu of '%s' goes past %lu (fix it in %s)",
+				       nk_idtype_name(t), (unsigned long long)l->start,
+				       (unsigned long long)l->count, user, NK_ID_MAX, f->path);
 		}
-		if (nk_ranges_add(out, start, count) < 0) {
-			free(line);
+		if (r == 1 && nk_ranges_add(out, rg.start, rg.count) < 0) {
 			nk_ranges_free(out);
 			return nk_errf(e, ENOMEM, "out of memory");
 		}
 	}
-	free(line);
 	return 0;
+}
+
+/* Who owns ID in the files: the owner of the first line (file order) whose
+ * range holds it, a uid written as a number named when passwd has it. */
+static int file_owner(enum nk_idtype t, uint32_t id, char *name, size_t len, struct nk_err *e)
+{
+	const struct nk_sf *f;
+	struct nk_range rg;
+	uint32_t uid;
+
+	if (files_load(t, &f, e) < 0)
+		return -e->code;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct nk_sf_line *l = &f->lines[i];
+
+		if (line_range(l, &rg) != 1 || id < rg.start || id - rg.start >= rg.count)
+			continue;
+		if (nk_parse_id(l->owner, &uid) == 0)
+			nk_user_name(uid, name, len);
+		else
+			snprintf(name, len, "%s", l->owner);
+		return 1;
+	}
+	return 0;
+}
+
+static int libsubid_owner(enum nk_idtype t, uint32_t id, char *name, size_t len, struct nk_err *e)
+{
+	NK_AUTOFREE uid_t *owners = NULL;
+	int n;
+
+	if (libsubid_load(e) < 0)
+		return -e->code;
+	n = lsub.owners[t](id, &owners);
+	if (n <= 0)
+		return 0;
+	nk_user_name(owners[0], name, len);
+	return 1;
+}
+
+int nk_subid_owner(enum nk_idtype t, uint32_t id, char *name, size_t len, struct nk_err *e)
+{
+	char source[64];
+
+	if (!nk_subid_source(source, sizeof source))
+		return file_owner(t, id, name, len, e);
+	return libsubid_owner(t, id, name, len, e);
 }
 
 static int copy_ranges(struct nk_ranges *dst, const struct nk_ranges *src)
@@ -311,56 +382,39 @@ static int copy_ranges(struct nk_ranges *dst, const struct nk_ranges *src)
 	return 0;
 }
 
-static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
-			 struct nk_err *e);
-
-/* A tool asks for the same user's ranges when it builds a map and again
- * when it checks it: remember the last answer of each type. */
-static struct {
-	char user[256];
-	struct nk_ranges r;
-	int valid;
-} memo[2];
-
 void nk_subid_forget(void)
 {
 	for (int t = 0; t < 2; t++) {
-		nk_ranges_free(&memo[t].r);
-		memo[t].valid = 0;
+		nk_sf_free(&files[t].f);
+		files[t].loaded = 0;
 	}
 }
 
 int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		    struct nk_err *e)
 {
-	int r;
+	char source[64];
 
-	if (memo[t].valid && strcmp(memo[t].user, user) == 0)
-		return copy_ranges(out, &memo[t].r) < 0 ? nk_errf(e, ENOMEM, "out of memory") : 0;
-	r = lookup_ranges(user, t, out, e);
-	if (r < 0)
-		return r;
-	nk_ranges_free(&memo[t].r);
-	memo[t].valid = strlen(user) < sizeof memo[t].user && copy_ranges(&memo[t].r, out) == 0;
-	if (memo[t].valid)
-		snprintf(memo[t].user, sizeof memo[t].user, "%s", user);
-	return 0;
+	out->n = 0;
+	out->r = NULL;
+	if (!nk_subid_source(source, sizeof source))
+		return file_ranges(user, t, out, e);
+	return nk_libsubid_ranges(user, t, out, e);
 }
 
 int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		       struct nk_err *e)
 {
-	struct subid_range *r = NULL;
+	NK_AUTOFREE struct subid_range *r = NULL;
 	char source[64];
 	int n;
 
 	out->n = 0;
 	out->r = NULL;
-	n = libsubid_ranges(user, t, &r, e);
+	if (libsubid_load(e) < 0)
+		return -ENOENT;
+	n = lsub.ranges[t](user, &r);
 	if (n < 0) {
-		free(r);
-		if (e->kind == NK_ERRK_NO_LIBSUBID)
-			return -ENOENT;
 		nk_subid_source(source, sizeof source);
 		return nk_errf(e, EIO, "cannot read the subordinate %s ranges of '%s' through libsubid "
 			       "(the 'subid: %s' source of /etc/nsswitch.conf)", nk_idtype_name(t), user, source);
@@ -370,31 +424,16 @@ int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out
 			continue;
 		if (r[i].start > NK_ID_MAX || r[i].count > UINT32_MAX ||
 		    r[i].start + r[i].count - 1 > NK_ID_MAX) {
-			free(r);
 			nk_ranges_free(out);
 			return nk_errf(e, ERANGE, "subordinate %s range %lu:%lu of '%s' goes past %lu",
 				       nk_idtype_name(t), r[i].start, r[i].count, user, NK_ID_MAX);
 		}
 		if (nk_ranges_add(out, (uint32_t)r[i].start, (uint32_t)r[i].count) < 0) {
-			free(r);
 			nk_ranges_free(out);
 			return nk_errf(e, ENOMEM, "out of memory");
 		}
 	}
-	free(r);
 	return 0;
-}
-
-static int lookup_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
-			 struct nk_err *e)
-{
-	char source[64];
-
-	out->n = 0;
-	out->r = NULL;
-	if (!nk_subid_source(source, sizeof source))
-		return file_ranges(user, t, out, e);
-	return nk_libsubid_ranges(user, t, out, e);
 }
 
 /* The ranges in order of start (the order podman maps them in). */
@@ -489,48 +528,35 @@ int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_ma
 int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,
 		  const char *alt, struct nk_maps *out, struct nk_err *e)
 {
-	if (kind == NK_MAPS_ROOT) {
-		if (nk_map_add(&out->map[NK_UID], 0, uid, 1) < 0 || nk_map_add(&out->map[NK_GID], 0, gid, 1) < 0)
-			return nk_errf(e, ENOMEM, "out of memory");
-		return 0;
-	}
-	for (int t = NK_UID; t <= NK_GID; t++) {
+	const uint32_t self[2] = { uid, gid };
+
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		struct nk_ranges sub;
 		struct nk_map built;
 		int r;
 
-		if (nk_subid_ranges(user, (enum nk_idtype)t, &sub, e) < 0)
+		if (kind == NK_MAPS_ROOT) {
+			if (nk_map_add(&out->map[t], 0, self[t], 1) < 0)
+				return nk_errf(e, ENOMEM, "out of memory");
+			continue;
+		}
+		if (nk_subid_ranges(user, t, &sub, e) < 0)
 			return -e->code;
 		if (sub.n == 0)
 			return nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s (%s%s)",
-				       nk_idtype_name((enum nk_idtype)t), user, nk_subid_where((enum nk_idtype)t),
-				       nk_subid_fix(user), alt ? alt : "");
-		r = kind == NK_MAPS_AUTO ? nk_map_build_auto(t == NK_UID ? uid : gid, &sub, &built, e)
-					 : nk_map_build_keepid(t == NK_UID ? uid : gid, &sub, &built, e);
+				       nk_idtype_name(t), user, nk_subid_where(t), nk_subid_fix(user),
+				       alt ? alt : "");
+		r = kind == NK_MAPS_AUTO ? nk_map_build_auto(self[t], &sub, &built, e)
+					 : nk_map_build_keepid(self[t], &sub, &built, e);
 		nk_ranges_free(&sub);
 		if (r < 0)
 			return r;
-		for (size_t i = 0; i < built.n; i++)
-			if (nk_map_add(nk_maps_get(out, (enum nk_idtype)t), built.ext[i].inner,
-				       built.ext[i].outer, built.ext[i].count) < 0) {
-				nk_map_free(&built);
-				return nk_errf(e, ENOMEM, "out of memory");
-			}
+		for (size_t i = 0; i < built.n && r == 0; i++)
+			r = nk_map_add(&out->map[t], built.ext[i].inner, built.ext[i].outer,
+				       built.ext[i].count);
 		nk_map_free(&built);
+		if (r < 0)
+			return nk_errf(e, ENOMEM, "out of memory");
 	}
 	return 0;
-}
-
-const char *nk_user_name(uid_t uid, char *buf, size_t len)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw) {
-		snprintf(buf, len, "%s", pw->pw_name);
-		/* The reader of /etc/subuid needs this pair too. */
-		snprintf(uidof, sizeof uidof, "%s", pw->pw_name);
-		snprintf(uidstr, sizeof uidstr, "%u", (unsigned)uid);
-	} else
-		snprintf(buf, len, "%u", (unsigned)uid);
-	return buf;
 }

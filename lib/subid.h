@@ -1,10 +1,13 @@
-/* subid.h - a user's subordinate id ranges, through libsubid, and the maps
- * built from them
+/* subid.h - a user's subordinate id ranges, who owns an id, and the maps
+ * built from the ranges
  *
- * Ranges are read with shadow-utils' libsubid, so that a `subid:` source in
- * /etc/nsswitch.conf (SSSD, FreeIPA) is honoured exactly as newuidmap
- * honours it. libsubid matches lines owned by the user's name and by its
- * numeric uid.
+ * The source is the "subid:" line of /etc/nsswitch.conf, read as shadow's
+ * nss_init() reads it. With the files source (the default), /etc/subuid
+ * and /etc/subgid are read through nskit's one parser of them
+ * (lib/subidfile.h), lines owned by the user's name or numeric uid, as
+ * libsubid's files backend matches them. With any other source (SSSD,
+ * FreeIPA), through shadow-utils' libsubid, dlopen()ed then, so that the
+ * source is honoured exactly as newuidmap honours it.
  */
 #ifndef NSKIT_SUBID_H
 #define NSKIT_SUBID_H
@@ -13,6 +16,7 @@
 #include <sys/types.h>
 #include "err.h"
 #include "idmap.h"
+#include "pwdb.h"         /* nk_user_name(), which the users of this module need */
 
 struct nk_range {
 	uint32_t start;
@@ -41,10 +45,12 @@ int nk_subid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 void nk_subid_forget(void);
 
 /* The "subid:" source of ROOT/etc/nsswitch.conf (ROOT NULL: the real one),
- * read as shadow's nss_init() reads it: "files" when there is none. Returns
- * 1 when it is not "files" (a central service such as SSSD), 0 when it is,
- * negative when the file exists but cannot be read. */
-int nk_subid_source_at(const char *root, char *name, size_t len, struct nk_err *e);
+ * read as shadow's nss_init() reads it: "files" when there is none. Read
+ * from ETCFD, the folder ROOT/etc opened by nk_cfg_opendir() (the one fd
+ * every file of a --root run is read from), or opened here when ETCFD is
+ * -1. Returns 1 when it is not "files" (a central service such as SSSD),
+ * 0 when it is, negative when the file exists but cannot be read. */
+int nk_subid_source_at(int etcfd, const char *root, char *name, size_t len, struct nk_err *e);
 /* The parse of it: BUF (a NUL-terminated nsswitch.conf, changed in
  * place) to NAME (LEN bytes); the same return. */
 int nk_nsswitch_subid(char *buf, char *name, size_t len);
@@ -66,6 +72,12 @@ const char *nk_subid_hint(const char *user, const struct nk_ranges *sub, char *b
 int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out,
 		       struct nk_err *e);
 
+/* Who owns the subordinate id ID of type T, as the source says (the files
+ * through the one parser, any other source through libsubid): 1 with the
+ * owner's login name (or its uid as a number when it has none) in NAME,
+ * 0 when nobody does, negative when the source cannot be read. */
+int nk_subid_owner(enum nk_idtype t, uint32_t id, char *name, size_t len, struct nk_err *e);
+
 /* The file libsubid reads for t, for messages: "/etc/subuid". */
 const char *nk_subid_file(enum nk_idtype t);
 
@@ -85,8 +97,5 @@ int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_ma
 enum nk_mapkind { NK_MAPS_AUTO, NK_MAPS_KEEPID, NK_MAPS_ROOT };
 int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,
 		  const char *alt, struct nk_maps *out, struct nk_err *e);
-
-/* The login name of uid, or the number when it has none. */
-const char *nk_user_name(uid_t uid, char *buf, size_t len);
 
 #endif

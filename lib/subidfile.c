@@ -1,6 +1,6 @@
 #include <string.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <signal.h>   /* kill(pid, 0) */
 #include <shadow.h>
 #include <libgen.h>
 #include <sys/stat.h>
@@ -262,7 +262,7 @@ int nk_sf_read(struct nk_sf *f, struct nk_err *e)
 	f->changed = 0;
 	/* Never a link, even in the real /etc: the file is replaced by
 	 * rename, and a link there would be written through. */
-	r = nk_cfg_read_at(f->dfd, f->name, f->path, 0, NK_CFG_MAX_DB, &buf, &len, &f->st, e);
+	r = nk_cfg_read_at(f->dfd, f->name, f->path, f->cfg_flags, NK_CFG_MAX_DB, &buf, &len, &f->st, e);
 	if (r == -ENOENT) {
 		nk_err_clear(e);
 		return 0;
@@ -293,6 +293,12 @@ int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e)
 	if (nk_sf_init_at(f, dfd, basename(b), path, e) < 0)
 		return -e->code;
 	return nk_sf_read(f, e);
+}
+
+int nk_sf_line_agreed(const struct nk_sf_line *l)
+{
+	return l->kind == NK_SF_RANGE && !l->removed && l->sh_ok && l->sh_start == l->start &&
+	       l->sh_count == l->count;
 }
 
 int nk_sf_line_is(const struct nk_sf_line *l, const char *name, uint32_t uid)
@@ -548,8 +554,6 @@ int nk_sf_write(struct nk_sf *f, struct nk_err *e)
 
 /* --- locking -------------------------------------------------------------- */
 
-static void alarm_noop(int sig) { (void)sig; }
-
 /* ROOT/etc/.pwd.lock: an existing regular file, or a new one (O_EXCL);
  * never a link. It is not removed afterwards: others lock the same inode. */
 static int open_pwlock(int etcfd)
@@ -576,9 +580,31 @@ static int open_pwlock(int etcfd)
 	return -EEXIST;
 }
 
+/* glibc's lckpwdf() takes a blocking fcntl lock and gives up after 15 s,
+ * with alarm(2) and a SIGALRM handler. libnskit installs no handler (the
+ * map writers are clone(CLONE_VM) children sharing our memory): the lock
+ * is tried without blocking, every 10 ms, for as long. EAGAIN when it
+ * stays taken. */
+static int setlk_wait(int fd, struct flock *fl, int seconds)
+{
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += seconds;
+	for (;;) {
+		if (fcntl(fd, F_SETLK, fl) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return -errno;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return -EAGAIN;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+}
+
 int nk_pwlock(const char *root, int etcfd, int *fd, struct nk_err *e)
 {
-	struct sigaction sa = { .sa_handler = alarm_noop }, old;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	int r;
 
@@ -599,18 +625,11 @@ int nk_pwlock(const char *root, int etcfd, int *fd, struct nk_err *e)
 	if (r < 0)
 		return nk_syserr(e, -r, "cannot lock %s/etc/.pwd.lock", root);
 	*fd = r;
-	/* glibc's lckpwdf(): a blocking fcntl lock, given up after 15 s. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, &old);
-	alarm(15);
-	r = fcntl(*fd, F_SETLKW, &fl);
-	alarm(0);
-	sigaction(SIGALRM, &old, NULL);
+	r = setlk_wait(*fd, &fl, 15);
 	if (r < 0) {
-		r = errno == EINTR ? EAGAIN : errno;
 		close(*fd);
 		*fd = -1;
-		return nk_syserr(e, r, "cannot lock %s/etc/.pwd.lock", root);
+		return nk_syserr(e, -r, "cannot lock %s/etc/.pwd.lock", root);
 	}
 	return 0;
 }
@@ -734,195 +753,3 @@ void nk_sf_unlock(struct nk_sf *f)
 		unlinkat(f->dfd, lock, 0);
 	f->locked = 0;
 }
-
-/* --- allocation ----------------------------------------------------------- */
-
-void nk_space_free(struct nk_space *s)
-{
-	free(s->iv);
-	memset(s, 0, sizeof *s);
-}
-
-/* First interval with hi >= X. */
-static size_t lower(const struct nk_space *s, uint64_t x)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->iv[mid].hi < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-int nk_space_add(struct nk_space *s, uint64_t lo, uint64_t hi)
-{
-	size_t i = lower(s, lo ? lo - 1 : 0), j = i;
-
-	/* [i, j) are the intervals that overlap or touch [lo, hi]. */
-	while (j < s->n && s->iv[j].lo <= (hi == UINT64_MAX ? hi : hi + 1))
-		j++;
-	if (i < j) {
-		if (s->iv[i].lo < lo)
-			lo = s->iv[i].lo;
-		if (s->iv[j - 1].hi > hi)
-			hi = s->iv[j - 1].hi;
-		s->iv[i].lo = lo;
-		s->iv[i].hi = hi;
-		memmove(&s->iv[i + 1], &s->iv[j], (s->n - j) * sizeof *s->iv);
-		s->n -= j - i - 1;
-		return 0;
-	}
-	if (nk_grow(&s->iv, s->n, &s->cap, sizeof *s->iv, 64) < 0)
-		return -ENOMEM;
-	memmove(&s->iv[i + 1], &s->iv[i], (s->n - i) * sizeof *s->iv);
-	s->iv[i].lo = lo;
-	s->iv[i].hi = hi;
-	s->n++;
-	return 0;
-}
-
-static int cmp_iv(const void *a, const void *b)
-{
-	const struct nk_iv *x = a, *y = b;
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-int nk_space_build(struct nk_space *s, const struct nk_sf *f, const uint32_t *ids, size_t n)
-{
-	size_t total = n + (f ? 2 * f->n : 0), k = 0, out = 0;
-	struct nk_iv *v;
-
-	memset(s, 0, sizeof *s);
-	v = malloc((total + 1) * sizeof *v);
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; f && i < f->n; i++) {
-		const struct nk_sf_line *l = &f->lines[i];
-		if (l->removed)
-			continue;
-		if (l->has_range && l->count > 0) {
-			v[k].lo = l->start;
-			v[k].hi = l->start + l->count - 1 < l->start ? UINT64_MAX : l->start + l->count - 1;
-			k++;
-		}
-		/* What shadow grants: [first, first + count - 1] in unsigned
-		 * long arithmetic, nothing when that wraps below first (so
-		 * "x:0:0" is everything, as find_range() sees it). */
-		if (l->sh_ok && l->sh_start + l->sh_count - 1 >= l->sh_start) {
-			v[k].lo = l->sh_start;
-			v[k].hi = l->sh_start + l->sh_count - 1;
-			k++;
-		}
-	}
-	for (size_t i = 0; i < n; i++, k++)
-		v[k].lo = v[k].hi = ids[i];
-	qsort(v, k, sizeof *v, cmp_iv);
-	for (size_t i = 0; i < k; i++) {
-		if (out > 0 && v[i].lo <= v[out - 1].hi + 1 && v[out - 1].hi != UINT64_MAX) {
-			if (v[i].hi > v[out - 1].hi)
-				v[out - 1].hi = v[i].hi;
-			continue;
-		}
-		if (out > 0 && v[out - 1].hi == UINT64_MAX)
-			break;
-		v[out++] = v[i];
-	}
-	s->iv = v;
-	s->n = out;
-	s->cap = total + 1;
-	return 0;
-}
-
-int nk_space_is_free(const struct nk_space *s, uint64_t start, uint64_t count)
-{
-	size_t i;
-
-	if (count == 0 || start + count - 1 < start)
-		return 0;
-	i = lower(s, start);
-	return i == s->n || s->iv[i].lo > start + count - 1;
-}
-
-static uint64_t align_up(uint64_t x, uint64_t a)
-{
-	if (a <= 1)
-		return x;
-	if (x % a == 0)
-		return x;
-	if (x > UINT64_MAX - a)
-		return UINT64_MAX;
-	return x - x % a + a;
-}
-
-int nk_space_first_fit(struct nk_space *s, uint64_t min, uint64_t max, uint64_t count,
-		       uint64_t align, uint64_t *start)
-{
-	uint64_t low = min;
-	size_t i;
-
-	if (count == 0 || max < min || max - min + 1 < count)
-		return -ENOSPC;
-	if (s->h_min == min && s->h_max == max && s->h_count == count && s->h_align == align &&
-	    s->hint > low)
-		low = s->hint;
-	low = align_up(low, align);
-	i = lower(s, low);
-	for (;;) {
-		if (low > max || max - low + 1 < count)
-			return -ENOSPC;
-		if (i == s->n || s->iv[i].lo > low + count - 1)
-			break;
-		if (s->iv[i].hi >= max)
-			return -ENOSPC;
-		low = align_up(s->iv[i].hi + 1, align);
-		i++;
-		while (i < s->n && s->iv[i].hi < low)
-			i++;
-	}
-	s->hint = low;
-	s->h_min = min;
-	s->h_max = max;
-	s->h_count = count;
-	s->h_align = align;
-	*start = low;
-	return 0;
-}
-
-int nk_alloc(struct nk_space *s, const struct nk_alloc_policy *p, uint32_t uid,
-	     uint64_t prefer, uint64_t *start)
-{
-	uint64_t st, max = p->max > NK_ID_MAX ? NK_ID_MAX : p->max;
-	int r;
-
-	if (p->count == 0)
-		return -ERANGE;
-	if (p->deterministic) {
-		if (uid < p->uid_min)
-			return -ERANGE;
-		st = p->min + (uint64_t)(uid - p->uid_min) * p->count;
-		if (st + p->count - 1 > max)
-			return -ERANGE;
-		if (!nk_space_is_free(s, st, p->count))
-			return -EBUSY;
-	} else if (prefer != UINT64_MAX && prefer >= p->min && prefer <= max &&
-		   max - prefer + 1 >= p->count &&
-		   (p->align <= 1 || prefer % p->align == 0) &&
-		   nk_space_is_free(s, prefer, p->count)) {
-		st = prefer;
-	} else {
-		r = nk_space_first_fit(s, p->min, max, p->count, p->align, &st);
-		if (r < 0)
-			return r;
-	}
-	r = nk_space_add(s, st, st + p->count - 1);
-	if (r < 0)
-		return r;
-	*start = st;
-	return 0;
-}
-
-/* --- sources ---------------------------------------------------------------- */

@@ -21,9 +21,9 @@
  * first three fields count. Each line also carries shadow's reading
  * (sh_ok, sh_start, sh_count), and the allocator keeps clear of both.
  *
- * The allocator works on sorted, disjoint interval arrays ("spaces") of ids
- * that are taken; a first-fit search starts where the previous one for the
- * same size stopped, so allocating for N users is O(N log N) overall.
+ * This is the one parser of the files: the ranges a user has through the
+ * files source (lib/subid.h) are the lines nskit and shadow read alike
+ * (nk_sf_line_agreed()). The allocator that works on what is read here is lib/subidalloc.h.
  */
 #ifndef NSKIT_SUBIDFILE_H
 #define NSKIT_SUBIDFILE_H
@@ -62,6 +62,8 @@ struct nk_sf {
 	char *name;           /* the file's name in its folder */
 	int dfd;              /* the folder, when have_dfd */
 	int have_dfd;
+	unsigned cfg_flags;   /* for nk_cfg_read_at(): NK_CFG_FOLLOW for a file
+	                       * only read in the real /etc; 0 (never follow) else */
 	struct nk_sf_line *lines;
 	size_t n, cap;
 	int exists;
@@ -99,6 +101,10 @@ int nk_sf_read(struct nk_sf *f, struct nk_err *e);
 int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e);
 void nk_sf_free(struct nk_sf *f);
 
+/* Is L a range that nskit and shadow read alike ("name:decimal:decimal",
+ * the numbers plain decimal as shadow's strtoul(base 0) reads them too)?
+ * Only such lines give a user ids through the files source. */
+int nk_sf_line_agreed(const struct nk_sf_line *l);
 /* Does the line belong to the user NAME with uid UID (owner by name or uid)? */
 int nk_sf_line_is(const struct nk_sf_line *l, const char *name, uint32_t uid);
 /* Make room for EXTRA more lines, so that pointers to lines stay valid
@@ -139,49 +145,5 @@ void nk_pwunlock(int fd);
  * TRIES x 100 ms. */
 int nk_sf_lock(struct nk_sf *f, int tries, struct nk_err *e);
 void nk_sf_unlock(struct nk_sf *f);
-
-/* --- allocation ----------------------------------------------------------- */
-
-struct nk_iv {
-	uint64_t lo, hi;      /* inclusive */
-};
-
-struct nk_space {
-	struct nk_iv *iv;     /* sorted, disjoint, not adjacent */
-	size_t n, cap;
-	/* first-fit memo: no fitting start below hint for these parameters */
-	uint64_t hint, h_min, h_max, h_count, h_align;
-};
-
-void nk_space_free(struct nk_space *s);
-/* Mark [lo, hi] taken (merging). */
-int nk_space_add(struct nk_space *s, uint64_t lo, uint64_t hi);
-/* Every range of F that is not removed (bad lines too when their numbers
- * parse), every range shadow reads in a line that is not removed, and the
- * ids IDS[0..N) (real uids or gids). */
-int nk_space_build(struct nk_space *s, const struct nk_sf *f, const uint32_t *ids, size_t n);
-int nk_space_is_free(const struct nk_space *s, uint64_t start, uint64_t count);
-/* Lowest START >= MIN, multiple of ALIGN (0 or 1: any), with
- * [START, START+COUNT) free and START+COUNT-1 <= MAX. -ENOSPC when none. */
-int nk_space_first_fit(struct nk_space *s, uint64_t min, uint64_t max, uint64_t count,
-		       uint64_t align, uint64_t *start);
-
-struct nk_alloc_policy {
-	uint64_t min, max, count, align;
-	int deterministic;
-	uint32_t uid_min;     /* UID_MIN, for --deterministic */
-};
-
-/* Allocate a start for a user of uid UID in space S; never past NK_ID_MAX
- * (4294967294: (uid_t)-1 is no id), whatever P->max. PREFER (or UINT64_MAX)
- * is tried first: the start of the user's range in the other file, so the
- * uid and gid ranges of one user start at the same number when both are
- * free there. On success the range is marked taken. Errors: -ENOSPC (no
- * room), -EBUSY (deterministic range taken), -ERANGE (deterministic range
- * outside MIN..MAX or uid below UID_MIN). */
-int nk_alloc(struct nk_space *s, const struct nk_alloc_policy *p, uint32_t uid,
-	     uint64_t prefer, uint64_t *start);
-
-
 
 #endif

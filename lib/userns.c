@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "num.h"
 #include "proc.h"
+#include "json.h"
 #include "userns.h"
 
 #ifndef PR_CAP_AMBIENT
@@ -258,8 +259,13 @@ int nk_mount_proc(struct nk_err *e)
 
 int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "{\"pid\":%d,\"userns\":%llu}\n", (int)pid,
-			 (unsigned long long)userns);
+	struct nk_json j;
+	int r;
 
-	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+	nk_json_buf(&j, buf, len, NK_JSON_COMPACT);
+	nk_json_obj(&j, NULL);
+	nk_json_i64(&j, "pid", pid);
+	nk_json_u64(&j, "userns", userns);
+	r = nk_json_finish(&j, "\n");
+	return r < 0 ? r : (int)j.pos;
 }

@@ -10,12 +10,15 @@
 #include "num.h"
 #include "pwdb.h"
 #include "subidfile.h"
+#include "cfgfile.h"
+#include "json.h"
 
 #define KERNEL_MAP_LINES 340
 
 enum { OPT_JSON = 256 };
 
 static int json, nfound;
+static int nomem;               /* a finding could not be formatted */
 static char **only;
 static int nonly;
 
@@ -35,20 +38,6 @@ static void usage(void)
 	       "\n"
 	       "For more details see subid-check(1).\n");
 	exit(0);
-}
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 static int wanted(const char *owner)
@@ -73,17 +62,21 @@ static void finding(const char *path, unsigned line, const char *kind, const cha
 	va_start(ap, fmt);
 	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		nk_die(2, "out of memory");
 	nfound++;
+	if (r < 0) {
+		nomem = 1;
+		return;
+	}
 	if (json) {
-		printf("{\"file\": ");
-		json_str(path);
-		printf(", \"line\": %u, \"problem\": ", line);
-		json_str(kind);
-		printf(", \"message\": ");
-		json_str(msg);
-		printf("}\n");
+		struct nk_json j;
+
+		nk_json_file(&j, stdout, NK_JSON_SPACED);
+		nk_json_obj(&j, NULL);
+		nk_json_str(&j, "file", path);
+		nk_json_u64(&j, "line", line);
+		nk_json_str(&j, "problem", kind);
+		nk_json_str(&j, "message", msg);
+		nk_json_finish(&j, "\n");
 	} else {
 		printf("%s:%u: %s\n", path, line, msg);
 	}
@@ -153,89 +146,108 @@ static int shadow_numbers(const struct nk_sf *f, const struct nk_sf_line *l)
 	return n;
 }
 
-/* The checks of one file. */
-static void check_file(struct nk_sf *f, int gid, struct nk_pwdb *db)
+/* A line shadow accepts but nskit does not: what shadow makes of it. */
+static void check_malformed(const struct nk_sf *f, const struct nk_sf_line *l, int odd)
+{
+	if (!l->sh_ok)
+		finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow ignores it)",
+			l->text, l->why);
+	else if (l->sh_start + l->sh_count - 1 < l->sh_start)
+		finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow reads it but grants no ids)",
+			l->text, l->why);
+	else if (!odd || l->has_range)
+		finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow reads it as range %llu-%llu of '%s')",
+			l->text, l->why, (unsigned long long)l->sh_start,
+			(unsigned long long)(l->sh_start + l->sh_count - 1), l->owner);
+}
+
+/* The real ids a range of an owner P (or NULL: no user) must not hold:
+ * any user's uid (group's gid) but the owner's own, which check_range
+ * reports as "own-id". */
+static void check_real_ids(const struct nk_sf *f, const struct nk_sf_line *l, int gid,
+			   const struct nk_pwent *p, const struct nk_pwdb *db)
+{
+	if (!gid) {
+		const struct nk_pwent *u = nk_pwdb_uid_in(db, l->start, end_of(l));
+		if (u && (!p || u->uid != p->uid || (u = nk_pwdb_uid_in(db, (uint64_t)p->uid + 1, end_of(l)))))
+			finding(f->path, l->lineno, "real-id", "range %llu-%llu of '%s' contains uid %u of user '%s'",
+				(unsigned long long)l->start, (unsigned long long)end_of(l),
+				l->owner, u->uid, u->name);
+	} else {
+		const struct nk_grent *g = nk_pwdb_gid_in(db, l->start, end_of(l));
+		if (g && (!p || g->gid != p->gid || (g = nk_pwdb_gid_in(db, (uint64_t)p->gid + 1, end_of(l)))))
+			finding(f->path, l->lineno, "real-id", "range %llu-%llu of '%s' contains gid %u of group '%s'",
+				(unsigned long long)l->start, (unsigned long long)end_of(l),
+				l->owner, g->gid, g->name);
+	}
+}
+
+/* A well-formed range: its size, its end, its owner and the real ids in it. */
+static void check_range(const struct nk_sf *f, const struct nk_sf_line *l, int gid, struct nk_pwdb *db)
 {
 	const char *what = gid ? "gid" : "uid";
-	struct nk_sf_line **v = malloc((2 * f->n + 1) * sizeof *v);
-	struct nk_sf_line *syn = malloc((f->n + 1) * sizeof *syn);
-	size_t n = 0, nsyn = 0, nall;
+	const struct nk_pwent *p;
 
-	if (!v || !syn)
-		nk_die(2, "out of memory");
+	if (end_of(l) > NK_ID_MAX)
+		finding(f->path, l->lineno, "past-max", "range %llu-%llu of '%s' ends past %lu, the highest %s",
+			(unsigned long long)l->start, (unsigned long long)end_of(l), l->owner,
+			NK_ID_MAX, what);
+	if (l->count < 65536)
+		finding(f->path, l->lineno, "small", "range %llu-%llu of '%s' has %llu ids, fewer than 65536 (images with nobody 65534 need 65536)",
+			(unsigned long long)l->start, (unsigned long long)end_of(l), l->owner,
+			(unsigned long long)l->count);
+	p = nk_pwdb_owner(db, l->owner);
+	if (!p) {
+		finding(f->path, l->lineno, "no-owner", "owner '%s' is no user (renamed or deleted? fix or remove the line)",
+			l->owner);
+	} else {
+		uint32_t own = gid ? p->gid : p->uid;
+		if (own >= l->start && own <= end_of(l))
+			finding(f->path, l->lineno, "own-id", "range %llu-%llu of '%s' contains its own %s %u",
+				(unsigned long long)l->start, (unsigned long long)end_of(l),
+				l->owner, what, own);
+	}
+	check_real_ids(f, l, gid, p, db);
+}
+
+/* The lines of a file, checked one by one. The ranges nskit reads go to
+ * V[*N]; what shadow grants, where it differs from what nskit reads, to
+ * SYN[*NSYN], so that the overlap sweep sees both. */
+static void check_lines(struct nk_sf *f, int gid, struct nk_pwdb *db, struct nk_sf_line **v,
+			size_t *n, struct nk_sf_line *syn, size_t *nsyn)
+{
 	for (size_t i = 0; i < f->n; i++) {
 		struct nk_sf_line *l = &f->lines[i];
 		int odd = 0;
-		if (l->sh_ok && wanted(l->owner))
-			odd = shadow_numbers(f, l);
-		if (l->kind == NK_SF_BAD && wanted(l->owner)) {
-			if (!l->sh_ok)
-				finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow ignores it)",
-					l->text, l->why);
-			else if (l->sh_start + l->sh_count - 1 < l->sh_start)
-				finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow reads it but grants no ids)",
-					l->text, l->why);
-			else if (!odd || l->has_range)
-				finding(f->path, l->lineno, "malformed", "malformed line '%s': %s (shadow reads it as range %llu-%llu of '%s')",
-					l->text, l->why, (unsigned long long)l->sh_start,
-					(unsigned long long)(l->sh_start + l->sh_count - 1), l->owner);
-		}
-		/* What shadow grants, when it differs from what we read: in
-		 * the overlap sweep below too. */
-		if (l->sh_ok && wanted(l->owner) && l->sh_start + l->sh_count - 1 >= l->sh_start &&
-		    (l->kind != NK_SF_RANGE || l->sh_start != l->start || l->sh_count != l->count)) {
-			syn[nsyn] = *l;
-			syn[nsyn].start = l->sh_start;
-			syn[nsyn].count = l->sh_count;
-			nsyn++;
-		}
-		if (l->kind != NK_SF_RANGE || !wanted(l->owner))
-			continue;
-		v[n++] = l;
-		if (end_of(l) > NK_ID_MAX)
-			finding(f->path, l->lineno, "past-max", "range %llu-%llu of '%s' ends past %lu, the highest %s",
-				(unsigned long long)l->start, (unsigned long long)end_of(l), l->owner,
-				NK_ID_MAX, what);
-		if (l->count < 65536)
-			finding(f->path, l->lineno, "small", "range %llu-%llu of '%s' has %llu ids, fewer than 65536 (images with nobody 65534 need 65536)",
-				(unsigned long long)l->start, (unsigned long long)end_of(l), l->owner,
-				(unsigned long long)l->count);
-		const struct nk_pwent *p = nk_pwdb_owner(db, l->owner);
-		if (!p) {
-			finding(f->path, l->lineno, "no-owner", "owner '%s' is no user (renamed or deleted? fix or remove the line)",
-				l->owner);
-		} else {
-			uint32_t own = gid ? p->gid : p->uid;
-			if (own >= l->start && own <= end_of(l))
-				finding(f->path, l->lineno, "own-id", "range %llu-%llu of '%s' contains its own %s %u",
-					(unsigned long long)l->start, (unsigned long long)end_of(l),
-					l->owner, what, own);
-		}
-		if (!gid) {
-			const struct nk_pwent *u = nk_pwdb_uid_in(db, l->start, end_of(l));
-			if (u && (!p || u->uid != p->uid || (u = nk_pwdb_uid_in(db, (uint64_t)p->uid + 1, end_of(l)))))
-				finding(f->path, l->lineno, "real-id", "range %llu-%llu of '%s' contains uid %u of user '%s'",
-					(unsigned long long)l->start, (unsigned long long)end_of(l),
-					l->owner, u->uid, u->name);
-		} else {
-			const struct nk_grent *g = nk_pwdb_gid_in(db, l->start, end_of(l));
-			if (g && (!p || g->gid != p->gid || (g = nk_pwdb_gid_in(db, (uint64_t)p->gid + 1, end_of(l)))))
-				finding(f->path, l->lineno, "real-id", "range %llu-%llu of '%s' contains gid %u of group '%s'",
-					(unsigned long long)l->start, (unsigned long long)end_of(l),
-					l->owner, g->gid, g->name);
-		}
-	}
-	if (nonly == 0 && !f->final_newline)
-		finding(f->path, (unsigned)f->n, "no-newline", "no newline at the end of the file (shadow may join the next line added to this one)");
 
-	/* Overlaps between owners, as we read the ranges and as shadow does:
-	 * sweep by start, against the range that reaches furthest so far. */
-	nall = n;
-	for (size_t i = 0; i < nsyn; i++)
-		v[nall++] = &syn[i];
-	qsort(v, nall, sizeof *v, cmp_start);
+		if (!wanted(l->owner))
+			continue;
+		if (l->sh_ok)
+			odd = shadow_numbers(f, l);
+		if (l->kind == NK_SF_BAD)
+			check_malformed(f, l, odd);
+		if (l->sh_ok && l->sh_start + l->sh_count - 1 >= l->sh_start &&
+		    (l->kind != NK_SF_RANGE || l->sh_start != l->start || l->sh_count != l->count)) {
+			syn[*nsyn] = *l;
+			syn[*nsyn].start = l->sh_start;
+			syn[*nsyn].count = l->sh_count;
+			(*nsyn)++;
+		}
+		if (l->kind != NK_SF_RANGE)
+			continue;
+		v[(*n)++] = l;
+		check_range(f, l, gid, db);
+	}
+}
+
+/* Overlaps between owners, as we read the ranges and as shadow does:
+ * sweep by start, against the range that reaches furthest so far. */
+static void check_overlaps(const struct nk_sf *f, struct nk_sf_line **v, size_t n)
+{
 	const struct nk_sf_line *far = NULL;
-	for (size_t i = 0; i < nall; i++) {
+
+	qsort(v, n, sizeof *v, cmp_start);
+	for (size_t i = 0; i < n; i++) {
 		if (far && v[i]->start <= end_of(far) && strcmp(far->owner, v[i]->owner) != 0) {
 			const struct nk_sf_line *a = far->lineno < v[i]->lineno ? v[i] : far;
 			const struct nk_sf_line *b = a == far ? v[i] : far;
@@ -247,26 +259,48 @@ static void check_file(struct nk_sf *f, int gid, struct nk_pwdb *db)
 		if (!far || end_of(v[i]) > end_of(far))
 			far = v[i];
 	}
-	/* Duplicate lines (not the shadow readings). */
-	n = 0;
-	for (size_t i = 0; i < nall; i++)
-		if (v[i] < syn || v[i] >= syn + nsyn)
-			v[n++] = v[i];
+}
+
+/* Duplicate lines, and more extents for one owner than one user namespace
+ * map holds. V holds the lines as read (no shadow readings). */
+static void check_repeats(const struct nk_sf *f, int gid, struct nk_sf_line **v, size_t n)
+{
 	qsort(v, n, sizeof *v, cmp_text);
 	for (size_t i = 1; i < n; i++)
 		if (strcmp(v[i]->text, v[i - 1]->text) == 0)
 			finding(f->path, v[i]->lineno, "duplicate", "duplicate of line %u", v[i - 1]->lineno);
-	/* Too many extents for one user namespace map. */
 	qsort(v, n, sizeof *v, cmp_owner);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i; j < n && strcmp(v[j]->owner, v[i]->owner) == 0; j++)
 			;
 		if (j - i > KERNEL_MAP_LINES - 1)
 			finding(f->path, v[i]->lineno, "too-many", "'%s' has %zu ranges; with its own %s a map holds at most %d lines (the kernel's limit)",
-				v[i]->owner, j - i, what, KERNEL_MAP_LINES);
+				v[i]->owner, j - i, gid ? "gid" : "uid", KERNEL_MAP_LINES);
 	}
-	free(v);
-	free(syn);
+}
+
+/* The checks of one file. */
+static int check_file(struct nk_sf *f, int gid, struct nk_pwdb *db, struct nk_err *e)
+{
+	NK_AUTOFREE struct nk_sf_line **v = malloc((2 * f->n + 1) * sizeof *v);
+	NK_AUTOFREE struct nk_sf_line *syn = malloc((f->n + 1) * sizeof *syn);
+	size_t n = 0, nsyn = 0, nall;
+
+	if (!v || !syn)
+		return nk_errf(e, ENOMEM, "out of memory");
+	check_lines(f, gid, db, v, &n, syn, &nsyn);
+	if (nonly == 0 && !f->final_newline)
+		finding(f->path, (unsigned)f->n, "no-newline", "no newline at the end of the file (shadow may join the next line added to this one)");
+	nall = n;
+	for (size_t i = 0; i < nsyn; i++)
+		v[nall++] = &syn[i];
+	check_overlaps(f, v, nall);
+	n = 0;
+	for (size_t i = 0; i < nall; i++)
+		if (v[i] < syn || v[i] >= syn + nsyn)
+			v[n++] = v[i];
+	check_repeats(f, gid, v, n);
+	return 0;
 }
 
 /* Total ids of each owner in a file, sorted by owner. */
@@ -287,7 +321,7 @@ static struct tot *totals(const struct nk_sf *f, size_t *n)
 	size_t k = 0, out = 0;
 
 	if (!t)
-		nk_die(2, "out of memory");
+		return NULL;
 	for (size_t i = 0; i < f->n; i++)
 		if (f->lines[i].kind == NK_SF_RANGE && wanted(f->lines[i].owner))
 			t[k++] = (struct tot){ f->lines[i].owner, f->lines[i].count, f->lines[i].lineno };
@@ -306,11 +340,14 @@ static struct tot *totals(const struct nk_sf *f, size_t *n)
 	return t;
 }
 
-static void check_pairs(const struct nk_sf *fu, const struct nk_sf *fg)
+static int check_pairs(const struct nk_sf *fu, const struct nk_sf *fg, struct nk_err *e)
 {
-	size_t nu, ng, i = 0, j = 0;
-	struct tot *u = totals(fu, &nu), *g = totals(fg, &ng);
+	size_t nu = 0, ng = 0, i = 0, j = 0;
+	NK_AUTOFREE struct tot *u = totals(fu, &nu);
+	NK_AUTOFREE struct tot *g = totals(fg, &ng);
 
+	if (!u || !g)
+		return nk_errf(e, ENOMEM, "out of memory");
 	while (i < nu || j < ng) {
 		int c = i == nu ? 1 : j == ng ? -1 : strcmp(u[i].owner, g[j].owner);
 		if (c < 0) {
@@ -330,11 +367,10 @@ static void check_pairs(const struct nk_sf *fu, const struct nk_sf *fg)
 			j++;
 		}
 	}
-	free(u);
-	free(g);
+	return 0;
 }
 
-int main(int argc, char **argv)
+static const char *parse_opts(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'R' },
@@ -344,13 +380,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *root = NULL;
-	struct nk_sf fu = { 0 }, fg = { 0 };
-	struct nk_pwdb db;
-	struct nk_err e;
-	NK_AUTOFREE char *pu = NULL, *pg = NULL;
-	int c, etcfd = -1;
+	int c;
 
-	nk_tool_init("subid-check", argv);
 	while ((c = getopt_long(argc, argv, "R:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'R': root = optarg; break;
@@ -362,21 +393,55 @@ int main(int argc, char **argv)
 	}
 	only = argv + optind;
 	nonly = argc - optind;
-	if (asprintf(&pu, "%s/etc/subuid", root ? root : "") < 0 ||
-	    asprintf(&pg, "%s/etc/subgid", root ? root : "") < 0)
-		nk_die(2, "out of memory");
-	/* Both files from an fd of the folder: with --root, DIR/etc and the
-	 * files in it must not be links (nk_sf_opendir(), nk_sf_read()). */
-	if (nk_pwdb_load(&db, root, &e) < 0 || nk_sf_opendir(root, &etcfd, &e) < 0 ||
-	    nk_sf_init_at(&fu, etcfd, "subuid", pu, &e) < 0 || nk_sf_read(&fu, &e) < 0 ||
-	    nk_sf_init_at(&fg, etcfd, "subgid", pg, &e) < 0 || nk_sf_read(&fg, &e) < 0)
-		nk_die_err(2, &e);
-	close(etcfd);
-	check_file(&fu, 0, &db);
-	check_file(&fg, 1, &db);
-	check_pairs(&fu, &fg);
-	nk_sf_free(&fu);
-	nk_sf_free(&fg);
+	return root;
+}
+
+/* The users and both files, from one fd of the folder DIR/etc (opened
+ * once: a tree swapped meanwhile cannot mix files); with --root, DIR/etc
+ * and the files in it must not be links (nk_cfg_opendir(), nk_sf_read()). */
+static int load(const char *root, struct nk_pwdb *db, struct nk_sf *f, struct nk_err *e)
+{
+	static const char *const names[2] = { "subuid", "subgid" };
+	NK_AUTOCLOSE int etcfd = -1;
+
+	if (nk_cfg_opendir(root, &etcfd, e) < 0 || nk_pwdb_load_at(db, etcfd, root, e) < 0)
+		return -e->code;
+	for (int i = 0; i < 2; i++) {
+		NK_AUTOFREE char *path = NULL;
+
+		if (asprintf(&path, "%s/etc/%s", root ? root : "", names[i]) < 0)
+			return nk_errf(e, ENOMEM, "out of memory");
+		if (nk_sf_init_at(&f[i], etcfd, names[i], path, e) < 0 || nk_sf_read(&f[i], e) < 0)
+			return -e->code;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct nk_sf f[2] = { { 0 }, { 0 } };
+	struct nk_pwdb db = { 0 };
+	struct nk_err e;
+	const char *root;
+	int r;
+
+	nk_tool_init("subid-check", argv);
+	root = parse_opts(argc, argv);
+	r = load(root, &db, f, &e);
+	if (r == 0)
+		r = check_file(&f[0], 0, &db, &e);
+	if (r == 0)
+		r = check_file(&f[1], 1, &db, &e);
+	if (r == 0)
+		r = check_pairs(&f[0], &f[1], &e);
+	if (r == 0 && nomem)
+		r = nk_errf(&e, ENOMEM, "out of memory");
+	nk_sf_free(&f[0]);
+	nk_sf_free(&f[1]);
 	nk_pwdb_free(&db);
+	if (r < 0) {
+		nk_err_print(&e);
+		return 2;
+	}
 	return nfound ? 1 : 0;
 }

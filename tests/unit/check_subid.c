@@ -146,6 +146,71 @@ START_TEST(test_hint)
 }
 END_TEST
 
+/* The files source through the one parser: a user's ranges are the lines
+ * nskit and shadow read alike, owned by name or uid; the owner of an id is
+ * the first such line that holds it. */
+static const struct {
+	uint32_t id;
+	int ret;
+	const char *owner;
+} owner_cases[] = {
+	{ 100005, 1, "root" },
+	{ 200004, 1, "root" },          /* owner written as uid 0 */
+	{ 300000, 0, NULL },            /* "0300000": shadow reads octal: skipped */
+	{ 400009, 1, "nskit-nouser" },  /* a name passwd does not know stays a name */
+	{ 99999, 0, NULL },
+	{ 500000, 0, NULL },            /* count 0 */
+};
+
+static void write_subuid(const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	nk_test_etc(path, sizeof path, "subuid");
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	nk_subid_forget();
+}
+
+START_TEST(test_files_owner)
+{
+	char name[64] = "";
+	struct nk_err e;
+
+	write_subuid("root:100000:10\n0:200000:5\nroot:0300000:10\n# root:1:2\n"
+		     "nskit-nouser:400000:10\nroot:500000:0\n");
+	ck_assert_int_eq(nk_subid_owner(NK_UID, owner_cases[_i].id, name, sizeof name, &e),
+			 owner_cases[_i].ret);
+	if (owner_cases[_i].owner)
+		ck_assert_str_eq(name, owner_cases[_i].owner);
+	ck_assert_int_eq(nk_subid_owner(NK_GID, owner_cases[_i].id, name, sizeof name, &e), 0);
+	write_subuid("");
+}
+END_TEST
+
+START_TEST(test_files_ranges)
+{
+	struct nk_ranges x;
+	struct nk_err e;
+
+	write_subuid("root:100000:10\n0:200000:5\nroot:0300000:10\nroot:4294967296:1\n");
+	ck_assert_int_eq(nk_subid_ranges("root", NK_UID, &x, &e), 0);
+	ck_assert_uint_eq(x.n, 2);
+	ck_assert_uint_eq(x.r[0].start, 100000);
+	ck_assert_uint_eq(x.r[1].start, 200000);
+	ck_assert_uint_eq(x.r[1].count, 5);
+	nk_ranges_free(&x);
+	/* A range past the highest id is an error naming the file. */
+	write_subuid("root:4294967290:10\n");
+	ck_assert_int_eq(nk_subid_ranges("root", NK_UID, &x, &e), -ERANGE);
+	ck_assert_ptr_nonnull(strstr(e.msg, "goes past 4294967294"));
+	write_subuid("");
+}
+END_TEST
+
 static const struct {
 	const char *text, *name;
 	int ret;
@@ -178,6 +243,8 @@ static Suite *subid_suite(void)
 	tcase_add_loop_test(tc, test_keepid, 0, (int)(sizeof keepid_cases / sizeof keepid_cases[0]));
 	tcase_add_test(tc, test_libsubid_unknown);
 	tcase_add_test(tc, test_hint);
+	tcase_add_loop_test(tc, test_files_owner, 0, (int)(sizeof owner_cases / sizeof owner_cases[0]));
+	tcase_add_test(tc, test_files_ranges);
 	tcase_add_loop_test(tc, test_nsswitch, 0, (int)(sizeof nss_cases / sizeof nss_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "nkcheck.h"
-#include "subidfile.h"
+#include "subidalloc.h"
 
 /* --- parser ---------------------------------------------------------------- */
 

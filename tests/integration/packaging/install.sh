@@ -31,6 +31,13 @@ for t in idmap-apply nsenter-user; do
 	is "$(readelf -d "$NSKIT_BUILD/bin/$t" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -Ev '^lib(asan|ubsan)\.' | tr '\n' ' ')" "libc.so.6 " \
 		"$t loads only libc at start"
 done
+# libsubid is reached one way, dlopen() when nsswitch.conf names a central
+# source (lib/subid.c): linking it would load libselinux, libsemanage,
+# libaudit and PAM into every run of every tool.
+for t in $tools; do
+	is "$(readelf -d "$NSKIT_BUILD/bin/$t" | sed -n 's/.*(NEEDED).*\[\(libsubid[^]]*\)\]/\1/p')" "" \
+		"$t does not link libsubid"
+done
 for t in $tools; do
 	like "$(readelf -d "$NSKIT_BUILD/bin/$t" | grep -E '\((FLAGS|FLAGS_1)\)' | tr '\n' ' ')" "BIND_NOW|Flags: NOW" \
 		"$t is linked with -z now"
