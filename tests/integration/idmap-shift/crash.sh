@@ -54,7 +54,8 @@ exec 9<>"$NSKIT_SANDBOX/never"
 pause() { read -r -t "$1" -u 9; }
 
 # Most kills wait for the run to be under way (its journal begun, no
-# process to look: a loop of shell builtins, up to 20 s), then 0 to 8 ms
+# process to look: a loop of shell builtins, up to 20 s or the end of
+# the run), then 0 to 8 ms
 # at random: the changes of this small tree take a few ms after the
 # journal (the start and the pre-scan, before it, change nothing). Every
 # third kill waits instead for the journal to show the shift in its middle
@@ -62,9 +63,9 @@ pause() { read -r -t "$1" -u 9; }
 # first of them, and no "done"), and lands at once: under ASan, whose
 # start and end take most of a run, as in a plain build.
 J=$(ls "$st"/*.journal)
-journal_shows() { # begun|middle
-	local deadline=$(( $(now_us) + 20000000 )) L l
-	while [ "$(now_us)" -lt $deadline ]; do
+journal_shows() { # begun|middle PID: 1 when PID ended first
+	local end=$((SECONDS + 20)) L l
+	while [ $SECONDS -lt $end ] && kill -0 "$2" 2>/dev/null; do
 		if [ -e "$J" ]; then
 			mapfile -t L < "$J"
 			if [ ${#L[@]} -gt 0 ] && [ "${L[-1]}" != done ]; then
@@ -101,10 +102,10 @@ while [ $kills -lt 50 ] && [ $episodes -lt 40 ]; do
 		fi
 		pid=$!
 		if [ $try -lt 13 ] && [ $((try % 3)) = 0 ]; then
-			journal_shows middle
+			journal_shows middle $pid
 			kill -KILL $pid 2>/dev/null
 		elif [ $try -lt 13 ]; then
-			journal_shows begun
+			journal_shows begun $pid
 			# The kill lands at a random moment of the run (not a wait for anything).
 			pause "$(printf '0.%04d' $((RANDOM % 80)))"
 			kill -KILL $pid 2>/dev/null
