@@ -83,11 +83,12 @@ MAN_OUT   := $(MANPAGES:man/%=$(O)/man/%)
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 SYSTEMDUNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null | grep . || echo /lib/systemd/system)
 OPENRCDIR ?= $(SYSCONFDIR)/init.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 WITH_SYSTEMD ?= yes
 WITH_OPENRC ?= yes
 
 .PHONY: all deps check check-only check-unit demo demo-only asan bench install uninstall clean tests fuzz fuzz-build \
-	install-bin install-man install-completions install-systemd install-openrc dist
+	install-bin install-man install-completions install-systemd install-openrc install-tmpfiles dist
 
 all: $(TOOL_BINS) $(MAN_OUT)
 
@@ -184,12 +185,16 @@ FUZZ_TIME ?= 30
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
+# A target may fuzz a tool's own module (the doctor's --explain table): the
+# tools' archive comes first, and its folders' headers are found.
 fuzz-build:
-	@$(MAKE) --no-print-directory O=build-fuzz CC=$(FUZZ_CC) SAN_CFLAGS='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' build-fuzz/libnskit.a
+	@$(MAKE) --no-print-directory O=build-fuzz CC=$(FUZZ_CC) SAN_CFLAGS='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' \
+		build-fuzz/libnskit-tools.a build-fuzz/libnskit.a
 	@for s in $(FUZZ_SRCS); do \
 		n=$$(basename $$s .c); \
 		echo "  FUZZ  $$n"; \
-		$(FUZZ_CC) $(NK_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o build-fuzz/$$n $$s build-fuzz/libnskit.a $(NK_LIBS) || exit 1; \
+		$(FUZZ_CC) $(NK_CFLAGS) $(addprefix -I,$(sort $(dir $(PRIV_SRCS)))) $(FUZZ_SAN) -fsanitize=fuzzer \
+			-o build-fuzz/$$n $$s build-fuzz/libnskit-tools.a build-fuzz/libnskit.a $(NK_LIBS) || exit 1; \
 	done
 
 fuzz:
@@ -209,7 +214,7 @@ $(O)/man/%: man/% VERSION
 # Install: every tool (0755, never setuid or with file capabilities), every
 # man page, bash completions, and the contrib boot services for mnt-share
 # (WITH_SYSTEMD=no / WITH_OPENRC=no leave one out).
-install: install-bin install-man install-completions
+install: install-bin install-man install-completions install-tmpfiles
 	@if [ "$(WITH_SYSTEMD)" = yes ]; then $(MAKE) --no-print-directory install-systemd; fi
 	@if [ "$(WITH_OPENRC)" = yes ]; then $(MAKE) --no-print-directory install-openrc; fi
 
@@ -234,6 +239,12 @@ install-systemd:
 	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/systemd/nskit-mnt-share.service > $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service
 
+# systemd-tmpfiles and OpenRC's opentmpfiles both read tmpfiles.d: never
+# clean /tmp/nskit-* (session and slice records) while it is in use.
+install-tmpfiles:
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(TMPFILESDIR)
+	$(INSTALL) -m 0644 contrib/tmpfiles.d/nskit.conf $(DESTDIR)$(TMPFILESDIR)/nskit.conf
+
 install-openrc:
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(OPENRCDIR)
 	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/openrc/nskit-mnt-share > $(DESTDIR)$(OPENRCDIR)/nskit-mnt-share
@@ -244,6 +255,7 @@ uninstall:
 	for m in $(notdir $(MANPAGES)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/$$t; done
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/nskit-mnt-share.service $(DESTDIR)$(OPENRCDIR)/nskit-mnt-share
+	rm -f $(DESTDIR)$(TMPFILESDIR)/nskit.conf
 
 # A versioned source tarball: what git tracks (or the tree, outside git),
 # with the man pages stamped with the version.

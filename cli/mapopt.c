@@ -84,33 +84,54 @@ void nk_mapopts_setgroups_or_err(struct nk_mapopts *o, const char *arg)
 		nk_usage_errorx("invalid --setgroups '%s': use allow or deny", arg);
 }
 
-void nk_mapopts_finish_or_err(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
-		       struct nk_plan *plan)
+/* The kind of map nk_maps_build makes for MODE (AUTO, ROOT or KEEPID). */
+static enum nk_mapkind build_kind(enum nk_mapmode mode)
 {
+	switch (mode) {
+	case NK_MAPMODE_ROOT:
+		return NK_MAPS_ROOT;
+	case NK_MAPMODE_KEEPID:
+		return NK_MAPS_KEEPID;
+	default:
+		return NK_MAPS_AUTO;
+	}
+}
+
+int nk_mapopts_finish(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
+		      struct nk_plan *plan, struct nk_err *e)
+{
+	static const char *const letter[2] = { [NK_UID] = "u", [NK_GID] = "g" };
+	const char *opt[2] = { [NK_UID] = o->names->uid, [NK_GID] = o->names->gid };
 	struct nk_maps *m = &o->maps;
-	struct nk_err e;
 
 	if (o->mode == NK_MAPMODE_FROM) {
-		if (nk_mapstream_read(o->from, m, &e) < 0)
-			nk_die_err(1, &e);
+		if (nk_mapstream_read(o->from, m, e) < 0)
+			return -e->code;
 	} else if (o->mode == NK_MAPMODE_AUTO || o->mode == NK_MAPMODE_ROOT || o->mode == NK_MAPMODE_KEEPID) {
-		if (nk_maps_build(o->mode == NK_MAPMODE_ROOT ? NK_MAPS_ROOT :
-				  o->mode == NK_MAPMODE_KEEPID ? NK_MAPS_KEEPID : NK_MAPS_AUTO,
-				  user, uid, gid, ", or use --map-root", m, &e) < 0)
-			nk_die_err(1, &e);
+		if (nk_maps_build(build_kind(o->mode), user, uid, gid, ", or use --map-root", m, e) < 0)
+			return -e->code;
 		if (o->mode == NK_MAPMODE_ROOT && o->sg == NK_SETGROUPS_DEFAULT)
 			o->sg = NK_SETGROUPS_DENY;     /* as unshare -r does: no helper needed */
 	}
-	if (m->map[NK_UID].n == 0 || m->map[NK_GID].n == 0) {
-		const char *t = m->map[NK_UID].n == 0 ? "uid" : "gid";
-
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		if (m->map[t].n > 0)
+			continue;
 		if (o->mode == NK_MAPMODE_FROM)
-			nk_die(1, "the %s map is empty (give '%c' or 'b' lines)", t, *t);
-		nk_die(1, "the %s map is empty (give %s or --map)", t,
-		       m->map[NK_UID].n == 0 ? o->names->uid : o->names->gid);
+			return nk_errf(e, EINVAL, "the %s map is empty (give '%s' or 'b' lines)",
+				       nk_idtype_name(t), letter[t]);
+		return nk_errf(e, EINVAL, "the %s map is empty (give %s or --map)",
+			       nk_idtype_name(t), opt[t]);
 	}
-	if (nk_plan_write(m, o->sg, plan, &e) < 0)
-		nk_die_err(1, &e);
-	if (nk_maps_check_allowed(m, plan, user, uid, gid, &e) < 0)
+	if (nk_plan_write(m, o->sg, plan, e) < 0)
+		return -e->code;
+	return nk_maps_check_allowed(m, plan, user, uid, gid, e);
+}
+
+void nk_mapopts_finish_or_err(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
+			      struct nk_plan *plan)
+{
+	struct nk_err e;
+
+	if (nk_mapopts_finish(o, user, uid, gid, plan, &e) < 0)
 		nk_die_err(1, &e);
 }

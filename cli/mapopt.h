@@ -55,8 +55,12 @@ void nk_mapopts_setgroups_or_err(struct nk_mapopts *o, const char *arg);
  * maps with its slice): read the map file or build the maps from USER's
  * subordinate ranges, set setgroups "deny" for --map-root (as unshare -r:
  * no helper needed), refuse an empty map, plan the writes for this
- * process as the writer and check every outside range USER may map. */
+ * process as the writer and check every outside range USER may map.
+ * Returns 0, or -errno with E filled; the _or_err form prints it and
+ * exits 1. */
+int nk_mapopts_finish(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
+		      struct nk_plan *plan, struct nk_err *e);
 void nk_mapopts_finish_or_err(struct nk_mapopts *o, const char *user, uid_t uid, gid_t gid,
-		       struct nk_plan *plan);
+			      struct nk_plan *plan);
 
 #endif

@@ -6,14 +6,13 @@
  * newgidmap, run at the same time.
  */
 #include <getopt.h>
-#include <pwd.h>
 #include <string.h>
 #include "helper.h"
 #include "mapopt.h"
 #include "idmap.h"
 #include "num.h"
 #include "proc.h"
-#include "session.h"
+#include "pwdb.h"
 #include "slice.h"
 #include "subid.h"
 #include "tool.h"
@@ -47,22 +46,24 @@ static void __attribute__((noreturn)) usage(void)
 	exit(0);
 }
 
-/* --isolate: the slice reserved under this process until the maps are
- * written; a failure on the way releases it at once (it would be reclaimed
- * anyway, but a refused command should leave nothing behind). */
-static int pending_dirfd = -1;
-static pid_t pending_pid;
-static uint64_t pending_start;
+/* One run: the options, then the target and the maps found for it. */
+struct apply {
+	struct nk_mapopts mo;
+	struct nk_plan plan;
+	int dry;
+	pid_t pid;
+	int pidfd;               /* held from before the checks to the writes */
+	uid_t uid;
+	gid_t gid;
+	char user[256];
+	uint64_t ns_target;      /* the target's user namespace */
+	/* --isolate: the slice, reserved under this process until the maps
+	 * are written (slice_dirfd >= 0 while it is). */
+	int slice_dirfd;
+	uint64_t my_start, pid_start;
+};
 
-static void release_pending(void)
-{
-	struct nk_err e;
-
-	if (pending_dirfd >= 0 && getpid() == pending_pid)
-		nk_slice_release(pending_dirfd, pending_pid, pending_start, &e);
-}
-
-int main(int argc, char **argv)
+static void parse_options(int argc, char **argv, struct apply *a)
 {
 	static const struct option opts[] = {
 		{ "auto", no_argument, NULL, 'a' },
@@ -80,47 +81,39 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct nk_mapopt_names names = { "--uid", "--gid", "--from", NULL };
-	struct nk_mapopts mo;
-	struct nk_maps *maps = &mo.maps;
-	struct nk_plan plan;
 	struct nk_err e;
-	int dry = 0, c;
-	pid_t pid;
-	uid_t uid = getuid(), euid;
-	gid_t gid = getgid();
-	char user[256];
-	uint64_t ns_self, ns_target, my_start = 0, pid_start = 0;
-	int dirfd = -1, pidfd;
+	int c;
 
-	nk_tool_init("idmap-apply", argv);
-	nk_mapopts_init(&mo, &names);
+	nk_mapopts_init(&a->mo, &names);
 	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_AUTO);
+			nk_mapopts_mode_or_err(&a->mo, NK_MAPMODE_AUTO);
 			break;
 		case 'r':
-			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_ROOT);
+			nk_mapopts_mode_or_err(&a->mo, NK_MAPMODE_ROOT);
 			break;
 		case 'k':
-			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_KEEPID);
+			nk_mapopts_mode_or_err(&a->mo, NK_MAPMODE_KEEPID);
 			break;
 		case 'u':
 		case 'g':
+			nk_mapopts_extent_or_err(&a->mo, (char)c, optarg);
+			break;
 		case 'm':
-			nk_mapopts_extent_or_err(&mo, c == 'm' ? 'b' : (char)c, optarg);
+			nk_mapopts_extent_or_err(&a->mo, 'b', optarg);
 			break;
 		case 'f':
-			nk_mapopts_from_or_err(&mo, optarg);
+			nk_mapopts_from_or_err(&a->mo, optarg);
 			break;
 		case OPT_ISOLATE:
-			nk_mapopts_isolate_or_err(&mo, optarg);
+			nk_mapopts_isolate_or_err(&a->mo, optarg);
 			break;
 		case 'S':
-			nk_mapopts_setgroups_or_err(&mo, optarg);
+			nk_mapopts_setgroups_or_err(&a->mo, optarg);
 			break;
 		case 'n':
-			dry = 1;
+			a->dry = 1;
 			break;
 		case 'h':
 			usage();
@@ -134,79 +127,148 @@ int main(int argc, char **argv)
 		nk_usage_errorx("no PID given");
 	if (argc - optind > 1)
 		nk_usage_errorx("too many arguments: only one PID");
-	if (nk_parse_pid_e(argv[optind], &pid, &e) < 0)
+	if (nk_parse_pid_e(argv[optind], &a->pid, &e) < 0)
 		nk_die_err(1, &e);
-	/* Held from before the checks to the writes: the pid then always
-	 * names the process that was checked (see nk_write_maps). */
-	pidfd = nk_pidfd_open(pid, 0);
-	if (pidfd == -ESRCH)
-		nk_die(1, "no process with pid %d", (int)pid);
-	if (pidfd < 0)
-		nk_die(1, "cannot open process %d: %s", (int)pid, strerror(-pidfd));
-	if (mo.mode == NK_MAPMODE_NONE)
-		mo.mode = NK_MAPMODE_AUTO;
+	if (a->mo.mode == NK_MAPMODE_NONE)
+		a->mo.mode = NK_MAPMODE_AUTO;
+}
 
-	nk_user_name(uid, user, sizeof user);
-	if (mo.mode == NK_MAPMODE_ISOLATE) {
-		/* Recorded under this process first: if anything fails before the
-		 * maps are written, it ends and the slice is free again. Once they
-		 * are, the record names PID and its namespace. */
-		if ((dirfd = nk_slice_dir_open(uid, 1, &e)) < 0 ||
-		    nk_proc_starttime(pid, &pid_start, &e) < 0 || nk_proc_starttime(0, &my_start, &e) < 0 ||
-		    nk_slice_maps(dirfd, user, mo.slice_size, getpid(), my_start, NULL, maps, NULL, &e) < 0)
-			nk_die_err(1, &e);
-		pending_dirfd = dirfd;
-		pending_pid = getpid();
-		pending_start = my_start;
-		atexit(release_pending);
+/* A pidfd held from before the checks to the writes: the pid then always
+ * names the process that was checked (see nk_write_maps). */
+static int open_target(struct apply *a, struct nk_err *e)
+{
+	a->pidfd = nk_pidfd_open(a->pid, 0);
+	if (a->pidfd == -ESRCH)
+		return nk_errf(e, ESRCH, "no process with pid %d", (int)a->pid);
+	if (a->pidfd < 0)
+		return nk_syserr(e, -a->pidfd, "cannot open process %d", (int)a->pid);
+	return 0;
+}
+
+/* --isolate: a slice recorded under this process first: if anything fails
+ * before the maps are written, it is released (and would be reclaimed once
+ * we end). Once they are, the record names PID and its namespace. */
+static int reserve_slice(struct apply *a, struct nk_err *e)
+{
+	int dirfd = nk_slice_dir_open(a->uid, 1, e);
+
+	if (dirfd < 0)
+		return dirfd;
+	if (nk_proc_starttime(a->pid, &a->pid_start, e) < 0 || nk_proc_starttime(0, &a->my_start, e) < 0 ||
+	    nk_slice_maps(dirfd, a->user, a->mo.slice_size, getpid(), a->my_start, NULL, &a->mo.maps, NULL,
+			  e) < 0) {
+		close(dirfd);
+		return -e->code;
 	}
-	/* The maps, checked before anything is written. */
-	nk_mapopts_finish_or_err(&mo, user, uid, gid, &plan);
+	a->slice_dirfd = dirfd;
+	return 0;
+}
 
-	if (nk_proc_ids(pid, NULL, &euid, NULL, NULL, &e) < 0)
-		nk_die_err(1, &e);
-	if (euid != geteuid() && !plan.privileged[NK_UID])
-		nk_die(1, "process %d belongs to uid %u, not to you (uid %u)", (int)pid, euid, geteuid());
-	if (nk_proc_ns_ino(0, "user", &ns_self, &e) < 0 || nk_proc_ns_ino(pid, "user", &ns_target, &e) < 0)
-		nk_die_err(1, &e);
-	if (ns_self == ns_target)
-		nk_die(1, "process %d is in this user namespace, not in a new one (nothing to map)", (int)pid);
-	for (int t = NK_UID; t <= NK_GID; t++) {
+/* A slice still reserved under this process (a failure or --dry-run) is
+ * free again. */
+static void release_slice(struct apply *a)
+{
+	struct nk_err e;
+
+	if (a->slice_dirfd < 0)
+		return;
+	nk_slice_release(a->slice_dirfd, getpid(), a->my_start, &e);
+	close(a->slice_dirfd);
+	a->slice_dirfd = -1;
+}
+
+/* The maps, chosen, planned and checked before anything is written. */
+static int choose_maps(struct apply *a, struct nk_err *e)
+{
+	nk_user_name(a->uid, a->user, sizeof a->user);
+	if (a->mo.mode == NK_MAPMODE_ISOLATE && reserve_slice(a, e) < 0)
+		return -e->code;
+	return nk_mapopts_finish(&a->mo, a->user, a->uid, a->gid, &a->plan, e);
+}
+
+/* Ours (or we are privileged), in a user namespace other than ours, and
+ * without maps yet. */
+static int check_target(struct apply *a, struct nk_err *e)
+{
+	uint64_t ns_self;
+	uid_t euid;
+
+	if (nk_proc_ids(a->pid, NULL, &euid, NULL, NULL, e) < 0)
+		return -e->code;
+	if (euid != geteuid() && !a->plan.privileged[NK_UID]) {
+		nk_errf(e, EPERM, "process %d belongs to uid %u, not to you (uid %u)", (int)a->pid, euid,
+			geteuid());
+		return nk_err_kind(e, NK_ERRK_NOT_OWNER);
+	}
+	if (nk_proc_ns_ino(0, "user", &ns_self, e) < 0 || nk_proc_ns_ino(a->pid, "user", &a->ns_target, e) < 0)
+		return -e->code;
+	if (ns_self == a->ns_target)
+		return nk_errf(e, EINVAL, "process %d is in this user namespace, not in a new one (nothing to map)",
+			       (int)a->pid);
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		struct nk_map cur;
+		size_t n;
 
 		nk_map_init(&cur);
-		if (nk_map_read_proc(pid, (enum nk_idtype)t, &cur, &e) < 0)
-			nk_die_err(1, &e);
-		if (cur.n > 0)
-			nk_die(1, "process %d already has a %s map (a map can be written only once)",
-			       (int)pid, nk_idtype_name((enum nk_idtype)t));
+		if (nk_map_read_proc(a->pid, t, &cur, e) < 0)
+			return -e->code;
+		n = cur.n;
 		nk_map_free(&cur);
+		if (n > 0)
+			return nk_errf(e, EEXIST, "process %d already has a %s map (a map can be written only once)",
+				       (int)a->pid, nk_idtype_name(t));
 	}
+	return 0;
+}
 
-	if (dry) {
-		for (int t = NK_UID; t <= NK_GID; t++) {
-			if (t == NK_GID && plan.setgroups == NK_SETGROUPS_DENY)
-				printf("# /proc/%d/setgroups: deny\n", (int)pid);
-			if (plan.how[t] == NK_WRITE_DIRECT)
-				printf("# /proc/%d/%s_map: direct write\n", (int)pid, nk_idtype_name((enum nk_idtype)t));
-			else
-				printf("# /proc/%d/%s_map: %s\n", (int)pid, nk_idtype_name((enum nk_idtype)t),
-				       plan.helper[t]);
-		}
-		nk_mapstream_print(stdout, maps);
-		nk_maps_free(maps);
-		return 0;       /* the slice is released at exit */
+/* --dry-run: how each map would be written, then the maps. */
+static void print_plan(const struct apply *a)
+{
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		if (t == NK_GID && a->plan.setgroups == NK_SETGROUPS_DENY)
+			printf("# /proc/%d/setgroups: deny\n", (int)a->pid);
+		printf("# /proc/%d/%s_map: %s\n", (int)a->pid, nk_idtype_name(t),
+		       a->plan.how[t] == NK_WRITE_DIRECT ? "direct write" : a->plan.helper[t]);
 	}
-	if (nk_write_maps(pid, pidfd, maps, &plan, &e) < 0) {
-		nk_err_prefix(&e, "cannot apply the maps to process %d", (int)pid);
+	nk_mapstream_print(stdout, &a->mo.maps);
+}
+
+/* Write the maps; an --isolate slice then names the target. */
+static int apply_maps(struct apply *a, struct nk_err *e)
+{
+	if (nk_write_maps(a->pid, a->pidfd, &a->mo.maps, &a->plan, e) < 0)
+		return nk_err_prefix(e, "cannot apply the maps to process %d", (int)a->pid);
+	if (a->slice_dirfd < 0)
+		return 0;
+	if (nk_slice_move(a->slice_dirfd, getpid(), a->my_start, a->pid, a->pid_start, NULL, a->ns_target, e) < 0)
+		return -e->code;
+	close(a->slice_dirfd);
+	a->slice_dirfd = -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct apply a = { .pidfd = -1, .slice_dirfd = -1, .uid = getuid(), .gid = getgid() };
+	struct nk_err e;
+	int r;
+
+	nk_tool_init("idmap-apply", argv);
+	parse_options(argc, argv, &a);
+	r = open_target(&a, &e);
+	if (r == 0)
+		r = choose_maps(&a, &e);
+	if (r == 0)
+		r = check_target(&a, &e);
+	if (r == 0 && a.dry)
+		print_plan(&a);
+	else if (r == 0)
+		r = apply_maps(&a, &e);
+	release_slice(&a);
+	nk_maps_free(&a.mo.maps);
+	if (a.pidfd >= 0)
+		close(a.pidfd);
+	if (r < 0)
 		nk_die_err(1, &e);
-	}
-	nk_maps_free(maps);
-	if (dirfd >= 0) {
-		if (nk_slice_move(dirfd, getpid(), my_start, pid, pid_start, NULL, ns_target, &e) < 0)
-			nk_die_err(1, &e);
-		pending_dirfd = -1;
-		close(dirfd);
-	}
 	return 0;
 }

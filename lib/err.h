@@ -20,6 +20,11 @@ enum nk_errkind {
 	NK_ERRK_NO_LIBSUBID,     /* libsubid.so is not installed (code ENOENT) */
 	NK_ERRK_HELPER_DENIED,   /* newuidmap/newgidmap refused a range the caller was not given */
 	NK_ERRK_NOT_OWNER,       /* the target process belongs to another user */
+	NK_ERRK_MAP_REFUSED,     /* the kernel refused a write to uid_map/gid_map (EPERM), ours or a helper's */
+	NK_ERRK_MAP_WRITTEN,     /* the map was written before: a map can be written only once */
+	NK_ERRK_NO_NEW_PRIVS,    /* no_new_privs is set: newuidmap/newgidmap gain no privilege */
+	NK_ERRK_HELPER_UNPRIVILEGED, /* newuidmap/newgidmap is neither setuid root nor has the file capability */
+	NK_ERRK_HELPER_NOSUID,   /* newuidmap/newgidmap is on a nosuid mount */
 };
 
 struct nk_err {

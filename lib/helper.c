@@ -13,25 +13,27 @@
 #include "proc.h"
 #include "subid.h"
 
+static const char *const helper_names[2] = { [NK_UID] = "newuidmap", [NK_GID] = "newgidmap" };
+static const char *const helper_envs[2] = { [NK_UID] = "NEWUIDMAP", [NK_GID] = "NEWGIDMAP" };
+
 static const char *helper_name(enum nk_idtype t)
 {
-	return t == NK_UID ? "newuidmap" : "newgidmap";
+	return helper_names[t];
 }
 
 int nk_find_helper(enum nk_idtype t, char *out, size_t len, struct nk_err *e)
 {
-	const char *env = getenv(t == NK_UID ? "NEWUIDMAP" : "NEWGIDMAP");
+	const char *env = getenv(helper_envs[t]);
 	const char *name = helper_name(t);
 	const char *path = getenv("PATH");
 	static const char *fallback[] = { "/usr/bin", "/usr/sbin", "/bin", "/sbin" };
 
 	if (env && *env) {
 		if (strlen(env) >= len)
-			return nk_errf(e, ENAMETOOLONG, "%s path from $%s is too long", name,
-				       t == NK_UID ? "NEWUIDMAP" : "NEWGIDMAP");
+			return nk_errf(e, ENAMETOOLONG, "%s path from $%s is too long", name, helper_envs[t]);
 		if (access(env, X_OK) < 0)
 			return nk_syserr(e, errno, "%s '%s' (from $%s) cannot be run",
-					 name, env, t == NK_UID ? "NEWUIDMAP" : "NEWGIDMAP");
+					 name, env, helper_envs[t]);
 		snprintf(out, len, "%s", env);
 		return 0;
 	}
@@ -70,26 +72,24 @@ static int only_own_id(const struct nk_map *m, uint32_t id)
 int nk_plan_write(const struct nk_maps *m, enum nk_setgroups sg, struct nk_plan *p,
 		  struct nk_err *e)
 {
-	const struct nk_map *maps[2] = { &m->map[NK_UID], &m->map[NK_GID] };
+	const uint32_t self[2] = { [NK_UID] = geteuid(), [NK_GID] = getegid() };
 	uint64_t eff = nk_caps_effective();   /* one capget for both questions */
 
 	memset(p, 0, sizeof *p);
 	p->setgroups = sg == NK_SETGROUPS_DENY ? NK_SETGROUPS_DENY : NK_SETGROUPS_DEFAULT;
 	p->privileged[NK_UID] = (eff >> CAP_SETUID) & 1;
 	p->privileged[NK_GID] = (eff >> CAP_SETGID) & 1;
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		uint32_t self = t == NK_UID ? geteuid() : getegid();
-
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		if (p->privileged[t]) {
 			p->how[t] = NK_WRITE_DIRECT;
-		} else if (only_own_id(maps[t], self) &&
+		} else if (only_own_id(&m->map[t], self[t]) &&
 			   (t == NK_UID || sg != NK_SETGROUPS_ALLOW)) {
 			p->how[t] = NK_WRITE_DIRECT;
 			if (t == NK_GID)
 				p->setgroups = NK_SETGROUPS_DENY;
 		} else {
 			p->how[t] = NK_WRITE_HELPER;
-			if (nk_find_helper((enum nk_idtype)t, p->helper[t], sizeof p->helper[t], e) < 0)
+			if (nk_find_helper(t, p->helper[t], sizeof p->helper[t], e) < 0)
 				return -e->code;
 		}
 	}
@@ -104,81 +104,88 @@ static void range_text(char *buf, size_t len, const struct nk_extent *x)
 		snprintf(buf, len, "%u-%llu", x->outer, (unsigned long long)x->outer + x->count - 1);
 }
 
+/* Is the outside range X of a T map mapped in our own namespace, whose T
+ * map is OWN (IDENTITY: all of it)? The kernel maps each extent through a
+ * single parent extent. */
+static int check_in_own_ns(const struct nk_map *own, int identity, enum nk_idtype t,
+			   const struct nk_extent *x, struct nk_err *e)
+{
+	const char *tn = nk_idtype_name(t);
+	uint64_t lo = x->outer, hi = (uint64_t)x->outer + x->count - 1;
+	char rt[64];
+
+	if (identity || nk_map_find_inner_range(own, x->outer, x->count) >= 0)
+		return 0;
+	range_text(rt, sizeof rt, x);
+	/* Does some extent of ours meet the range at all? */
+	for (size_t k = 0; k < own->n; k++)
+		if (own->ext[k].inner <= hi && lo <= (uint64_t)own->ext[k].inner + own->ext[k].count - 1)
+			return nk_errf(e, EPERM, "cannot map %s range %s: it spans more than one extent "
+				       "of this namespace's %s_map (split it at the extent boundaries)", tn, rt, tn);
+	return nk_errf(e, EPERM, "cannot map %s range %s: not mapped in this user namespace "
+		       "(see /proc/self/%s_map)", tn, rt, tn);
+}
+
+/* Unprivileged: is X the caller's own id SELF alone, or inside USER's
+ * subordinate ranges SUB (read on first need, HAVE_SUB says so)? */
+static int check_delegated(const char *user, enum nk_idtype t, uint32_t self, const struct nk_extent *x,
+			   struct nk_ranges *sub, int *have_sub, struct nk_err *e)
+{
+	const char *tn = nk_idtype_name(t);
+	char rt[64], hint[320];
+
+	if (x->count == 1 && x->outer == self)
+		return 0;
+	if (!*have_sub) {
+		if (nk_subid_ranges(user, t, sub, e) < 0)
+			return -e->code;
+		*have_sub = 1;
+	}
+	if (nk_ranges_cover(sub, x->outer, x->count))
+		return 0;
+	range_text(rt, sizeof rt, x);
+	if (x->outer <= self && (uint64_t)self < (uint64_t)x->outer + x->count)
+		return nk_errf(e, EPERM, "cannot map %s range %s: your own %s %u may only be mapped "
+			       "alone (an extent with count 1)", tn, rt, tn, self);
+	/* A user with ranges needs no subid-alloc: name the ranges the map
+	 * must stay within. */
+	return nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' (%s)", tn, rt,
+		       nk_subid_where(t), user, nk_subid_hint(user, sub, hint, sizeof hint));
+}
+
+/* Every extent of the T map MAP, as nk_maps_check_allowed. */
+static int check_map_allowed(const struct nk_map *map, enum nk_idtype t, int privileged, const char *user,
+			     uint32_t self, struct nk_err *e)
+{
+	struct nk_map own;
+	struct nk_ranges sub = { 0, NULL };
+	int have_sub = 0, identity, r;
+
+	if (nk_map_validate(map, t, e) < 0)
+		return -e->code;
+	/* Our own namespace's map: the ids that exist here at all. */
+	nk_map_init(&own);
+	r = nk_map_read_proc(0, t, &own, e);
+	identity = own.n == 1 && own.ext[0].inner == 0 && own.ext[0].outer == 0 &&
+		   own.ext[0].count == UINT32_MAX;
+	for (size_t i = 0; i < map->n && r == 0; i++) {
+		r = check_in_own_ns(&own, identity, t, &map->ext[i], e);
+		if (r == 0 && !privileged)
+			r = check_delegated(user, t, self, &map->ext[i], &sub, &have_sub, e);
+	}
+	nk_map_free(&own);
+	nk_ranges_free(&sub);
+	return r;
+}
+
 int nk_maps_check_allowed(const struct nk_maps *m, const struct nk_plan *p,
 			  const char *user, uid_t uid, gid_t gid, struct nk_err *e)
 {
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *map = &m->map[t];
-		uint32_t self = t == NK_UID ? uid : gid;
-		struct nk_map own;
-		struct nk_ranges sub = { 0, NULL };
-		int have_sub = 0, identity, r;
-		char rt[64], hint[320];
+	const uint32_t self[2] = { [NK_UID] = uid, [NK_GID] = gid };
 
-		if (nk_map_validate(map, (enum nk_idtype)t, e) < 0)
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		if (check_map_allowed(&m->map[t], t, p->privileged[t], user, self[t], e) < 0)
 			return -e->code;
-		/* Our own namespace's map: the ids that exist here at all. */
-		nk_map_init(&own);
-		r = nk_map_read_proc(0, (enum nk_idtype)t, &own, e);
-		if (r < 0)
-			return r;
-		identity = own.n == 1 && own.ext[0].inner == 0 && own.ext[0].outer == 0 &&
-			   own.ext[0].count == UINT32_MAX;
-		for (size_t i = 0; i < map->n; i++) {
-			const struct nk_extent *x = &map->ext[i];
-
-			range_text(rt, sizeof rt, x);
-			if (!identity && nk_map_find_inner_range(&own, x->outer, x->count) < 0) {
-				/* Does some extent of ours meet the range at all? */
-				int partly = 0;
-				uint64_t lo = x->outer, hi = (uint64_t)x->outer + x->count - 1;
-
-				for (size_t k = 0; k < own.n && !partly; k++)
-					partly = own.ext[k].inner <= hi &&
-						 lo <= (uint64_t)own.ext[k].inner + own.ext[k].count - 1;
-				nk_map_free(&own);
-				nk_ranges_free(&sub);
-				if (partly)
-					return nk_errf(e, EPERM, "cannot map %s range %s: it spans more than one extent "
-						       "of this namespace's %s_map (split it at the extent boundaries)",
-						       nk_idtype_name((enum nk_idtype)t), rt, nk_idtype_name((enum nk_idtype)t));
-				return nk_errf(e, EPERM, "cannot map %s range %s: not mapped in this user namespace "
-					       "(see /proc/self/%s_map)", nk_idtype_name((enum nk_idtype)t), rt,
-					       nk_idtype_name((enum nk_idtype)t));
-			}
-			if (p->privileged[t])
-				continue;
-			if (x->count == 1 && x->outer == self)
-				continue;
-			if (!have_sub) {
-				r = nk_subid_ranges(user, (enum nk_idtype)t, &sub, e);
-				if (r < 0) {
-					nk_map_free(&own);
-					return r;
-				}
-				have_sub = 1;
-			}
-			if (!nk_ranges_cover(&sub, x->outer, x->count)) {
-				nk_map_free(&own);
-				if (x->outer <= self && (uint64_t)self < (uint64_t)x->outer + x->count) {
-					nk_ranges_free(&sub);
-					return nk_errf(e, EPERM, "cannot map %s range %s: your own %s %u may only be mapped "
-						       "alone (an extent with count 1)", nk_idtype_name((enum nk_idtype)t),
-						       rt, nk_idtype_name((enum nk_idtype)t), self);
-				}
-				/* A user with ranges needs no subid-alloc: name the
-				 * ranges the map must stay within. */
-				r = nk_errf(e, EPERM, "cannot map %s range %s: not in %s for '%s' (%s)",
-					    nk_idtype_name((enum nk_idtype)t), rt,
-					    nk_subid_where((enum nk_idtype)t), user,
-					    nk_subid_hint(user, &sub, hint, sizeof hint));
-				nk_ranges_free(&sub);
-				return r;
-			}
-		}
-		nk_map_free(&own);
-		nk_ranges_free(&sub);
-	}
 	return 0;
 }
 
@@ -233,68 +240,112 @@ int nk_write_setgroups(pid_t pid, int pidfd, enum nk_setgroups sg, struct nk_err
 	return 0;
 }
 
-/* Why might a write have failed? Appended to the message as a hint. */
-static void explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p, const char *msg,
-		    char *hint, size_t len)
+void nk_helper_judge(struct nk_helper_info *h)
+{
+	const char *name = helper_name(h->t), *path = h->path;
+	static const char *const caps[2] = { "cap_setuid", "cap_setgid" };
+	const char *cap = caps[h->t];
+	int setuid_root = h->uid == 0 && (h->mode & S_ISUID);
+
+	h->flaws = 0;
+	if (!setuid_root && !h->filecap) {
+		h->flaws |= 1u << NK_HELPER_UNPRIVILEGED;
+		snprintf(h->what[NK_HELPER_UNPRIVILEGED], NK_ERR_MAX, "%.900s is neither setuid root nor has the "
+			 "file capability %s (owner %u, mode %04o)", path, cap, (unsigned)h->uid,
+			 (unsigned)(h->mode & 07777));
+		snprintf(h->fix[NK_HELPER_UNPRIVILEGED], NK_ERR_MAX, "as root: 'chmod u+s %.440s' (owner root) or "
+			 "'setcap %s+ep %.440s', or reinstall it", path, cap, path);
+	}
+	if (h->nosuid) {
+		h->flaws |= 1u << NK_HELPER_NOSUID;
+		snprintf(h->what[NK_HELPER_NOSUID], NK_ERR_MAX, "%.900s is on a nosuid mount: its setuid bit and file "
+			 "capabilities are ignored", path);
+		snprintf(h->fix[NK_HELPER_NOSUID], NK_ERR_MAX, "install %s on a file system mounted without nosuid",
+			 name);
+	}
+}
+
+int nk_helper_usable(enum nk_idtype t, const char *path, struct nk_helper_info *h, struct nk_err *e)
+{
+	static const enum nk_errkind kinds[2] = { NK_ERRK_HELPER_UNPRIVILEGED, NK_ERRK_HELPER_NOSUID };
+	static const unsigned capno[2] = { CAP_SETUID, CAP_SETGID };
+	NK_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	struct statvfs vfs;
+	struct nk_err e2;
+
+	memset(h, 0, sizeof *h);
+	h->t = t;
+	snprintf(h->path, sizeof h->path, "%s", path);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return nk_syserr(e, errno, "cannot open %s", path);
+	h->uid = st.st_uid;
+	h->mode = st.st_mode;
+	h->filecap = nk_cap_file_permitted(fd, capno[t], &e2) > 0;
+	h->nosuid = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
+	nk_helper_judge(h);
+	for (int f = NK_HELPER_UNPRIVILEGED; f <= NK_HELPER_NOSUID; f++)
+		if (h->flaws & (1u << f)) {
+			nk_errf(e, EPERM, "%s", h->what[f]);
+			nk_err_hint(e, "%s", h->fix[f]);
+			return nk_err_kind(e, kinds[f]);
+		}
+	return 0;
+}
+
+/* Why might a write of PID's T map have failed with E? The hint for the
+ * message in HINT (empty when none), and the kind of the cause found (E's
+ * own kind when none). Decided on data: E's kind, the map as it is now,
+ * the helper's file, this process's no_new_privs, the target's owner. */
+static enum nk_errkind explain(pid_t pid, enum nk_idtype t, const struct nk_plan *p,
+			       const struct nk_err *e, char *hint, size_t len)
 {
 	struct nk_map cur;
 	struct nk_err e2;
-	const char *tn = nk_idtype_name(t);
+	uid_t euid;
 
 	hint[0] = '\0';
 	nk_map_init(&cur);
 	if (nk_map_read_proc(pid, t, &cur, &e2) == 0 && cur.n > 0) {
 		snprintf(hint, len, "the %s map of process %d is already written; a map can be written only once",
-			 tn, (int)pid);
+			 nk_idtype_name(t), (int)pid);
 		nk_map_free(&cur);
-		return;
+		return NK_ERRK_MAP_WRITTEN;
 	}
 	nk_map_free(&cur);
 	if (p->how[t] == NK_WRITE_HELPER) {
-		const char *h = p->helper[t];
-		struct stat st;
-		struct statvfs vfs;
-		struct nk_err e3;
-		int has_cap = 0, fd;
+		struct nk_helper_info h;
 
 		if (nk_no_new_privs()) {
 			snprintf(hint, len, "no_new_privs is set for this process, so the kernel ignores the setuid bit "
-				 "and file capabilities of %s; run it from a context without no_new_privs", h);
-			return;
+				 "and file capabilities of %s; run it from a context without no_new_privs", p->helper[t]);
+			return NK_ERRK_NO_NEW_PRIVS;
 		}
-		fd = open(h, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			has_cap = nk_cap_file_permitted(fd, t == NK_UID ? CAP_SETUID : CAP_SETGID, &e3) > 0;
-			close(fd);
-		}
-		if (stat(h, &st) == 0 && !(st.st_uid == 0 && (st.st_mode & S_ISUID)) && !has_cap) {
-			snprintf(hint, len, "%s is neither setuid root nor has the %s file capability; "
-				 "reinstall it (package uidmap) or run 'chmod u+s %s' as root",
-				 h, t == NK_UID ? "cap_setuid" : "cap_setgid", h);
-			return;
-		}
-		if (statvfs(h, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)) {
-			snprintf(hint, len, "%s is on a filesystem mounted nosuid, so its setuid bit has no effect", h);
-			return;
-		}
-		if (msg && strstr(msg, "not allowed")) {
-			snprintf(hint, len, "the range is not delegated to you in %s", nk_subid_where(t));
-			return;
-		}
-	}
-	if (msg && strstr(msg, "Operation not permitted")) {
-		uid_t euid;
+		if (nk_helper_usable(t, p->helper[t], &h, &e2) < 0 && e2.kind != NK_ERRK_NONE) {
+			int f = e2.kind == NK_ERRK_HELPER_NOSUID ? NK_HELPER_NOSUID : NK_HELPER_UNPRIVILEGED;
 
-		if (nk_proc_ids(pid, NULL, &euid, NULL, NULL, &e2) == 0 && euid != geteuid())
-			snprintf(hint, len, "process %d belongs to uid %u, not to you", (int)pid, euid);
+			snprintf(hint, len, "%s; %s", h.what[f], h.fix[f]);
+			return e2.kind;
+		}
+		if (e->kind == NK_ERRK_HELPER_DENIED) {
+			snprintf(hint, len, "the range is not delegated to you in %s", nk_subid_where(t));
+			return e->kind;
+		}
 	}
+	if (e->kind == NK_ERRK_MAP_REFUSED && nk_proc_ids(pid, NULL, &euid, NULL, NULL, &e2) == 0 &&
+	    euid != geteuid()) {
+		snprintf(hint, len, "process %d belongs to uid %u, not to you", (int)pid, euid);
+		return NK_ERRK_NOT_OWNER;
+	}
+	return e->kind;
 }
 
 int nk_write_map_direct(pid_t pid, int pidfd, enum nk_idtype t, const struct nk_map *m,
 			const struct nk_plan *p, struct nk_err *e)
 {
-	char path[64], name[16], buf[8192], hint[512];
+	char path[64], name[16], buf[8192], hint[NK_ERR_MAX];
 	ssize_t len = nk_map_format(m, buf, sizeof buf);
+	enum nk_errkind kind;
 	int fd, err;
 
 	if (len < 0)
@@ -311,9 +362,12 @@ int nk_write_map_direct(pid_t pid, int pidfd, enum nk_idtype t, const struct nk_
 	err = errno;
 	close(fd);
 	nk_syserr(e, err, "cannot write %s", path);
-	explain(pid, t, p, e->msg, hint, sizeof hint);
+	if (err == EPERM)
+		nk_err_kind(e, NK_ERRK_MAP_REFUSED);
+	kind = explain(pid, t, p, e, hint, sizeof hint);
 	if (hint[0])
 		nk_err_hint(e, "%s", hint);
+	nk_err_kind(e, kind);
 	return -err;
 }
 
@@ -362,6 +416,7 @@ struct nk_writer {
 	char text[2048];         /* helper: the tail of its output */
 	size_t len;
 	int go, go_w, devnull;
+	int other_out;           /* the other writer's write end, open at our clone: closed */
 	const sigset_t *mask;    /* the mask to restore before execve */
 	char *stack;
 };
@@ -371,7 +426,7 @@ struct nk_writers {
 	int go[2];
 	int devnull;
 	sigset_t mask;
-	int released;
+	int held;                /* children still waiting on go (in sequence: the second) */
 	int leaving;             /* privileged direct writes are the children's */
 };
 
@@ -383,8 +438,12 @@ static int writer_main(void *arg)
 	ssize_t n;
 	char c;
 
-	/* Our copy of the write end would keep us from ever seeing EOF. */
+	/* Our copy of the write end would keep us from ever seeing EOF; our
+	 * copy of the other helper's output would keep its reader from seeing
+	 * it end while we wait (in sequence, we wait for just that). */
 	close(w->go_w);
+	if (w->other_out >= 0)
+		close(w->other_out);
 	if (w->kind == WR_HELPER &&
 	    (dup2(w->devnull, 0) < 0 || dup2(w->child_out, 1) < 0 || dup2(w->child_out, 2) < 0)) {
 		w->err = errno;
@@ -504,7 +563,6 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 			   const struct nk_plan *p, int leaving, struct nk_writers **out,
 			   struct nk_err *e)
 {
-	const struct nk_map *maps[2] = { &m->map[NK_UID], &m->map[NK_GID] };
 	struct nk_writers *ws = calloc(1, sizeof *ws);
 	sigset_t all;
 	int r = 0;
@@ -518,11 +576,11 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 		ws->w[t].out = ws->w[t].outw = -1;
 		ws->w[t].procfd = -1;
 	}
-	for (int t = NK_UID; t <= NK_GID && r == 0; t++) {
+	for (enum nk_idtype t = NK_UID; t <= NK_GID && r == 0; t++) {
 		if (p->how[t] == NK_WRITE_HELPER)
-			r = writer_setup(ws, (enum nk_idtype)t, WR_HELPER, target, procfd, maps[t], p, e);
+			r = writer_setup(ws, t, WR_HELPER, target, procfd, &m->map[t], p, e);
 		else if (leaving && p->privileged[t])
-			r = writer_setup(ws, (enum nk_idtype)t, WR_DIRECT, target, -1, maps[t], p, e);
+			r = writer_setup(ws, t, WR_DIRECT, target, -1, &m->map[t], p, e);
 	}
 	if (r == 0 && (ws->w[NK_UID].kind || ws->w[NK_GID].kind) && pipe2(ws->go, O_CLOEXEC) < 0)
 		r = nk_syserr(e, errno, "cannot create a pipe");
@@ -532,7 +590,7 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 	}
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &ws->mask);
-	for (int t = 0; t < 2 && r == 0; t++) {
+	for (enum nk_idtype t = NK_UID; t <= NK_GID && r == 0; t++) {
 		struct nk_writer *w = &ws->w[t];
 
 		if (w->kind == WR_NONE)
@@ -541,6 +599,7 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 		 * it shares this memory. */
 		w->go = ws->go[0];
 		w->go_w = ws->go[1];
+		w->other_out = ws->w[!t].outw;
 		w->devnull = ws->devnull;
 		w->child_out = w->outw;
 		w->mask = &ws->mask;
@@ -553,7 +612,7 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 		if (w->pid < 0) {
 			w->pid = 0;
 			r = nk_syserr(e, errno, "cannot start %s",
-				      w->kind == WR_HELPER ? helper_name((enum nk_idtype)t) : "a process");
+				      w->kind == WR_HELPER ? helper_name(t) : "a process");
 		}
 		close(w->outw);
 		w->outw = -1;
@@ -569,20 +628,58 @@ static int writers_prepare(pid_t target, int procfd, const struct nk_maps *m,
 	return 0;
 }
 
-int nk_writers_go(struct nk_writers *ws, struct nk_err *e)
+/* Both helpers at once, or one after the other? Each is an exec of a
+ * setuid program, most of it CPU work (the dynamic loader, libaudit and
+ * libselinux start-up); at once they overlap only where a second CPU is
+ * free for the second, so with one CPU allowed to this process they go in
+ * sequence (at once they would only add context switches). With two or
+ * more they go at once. Measured with bench/idmap-apply (bench/idmap-apply.md,
+ * 2 CPUs, busy: in sequence took 1.10x as long as at once; under taskset
+ * to one CPU at once gained nothing, 0.99x). NSKIT_HELPERS=sequence|parallel
+ * overrides the choice, for that bench. */
+static int helpers_at_once(void)
+{
+	const char *force = getenv("NSKIT_HELPERS");
+	cpu_set_t cpus;
+
+	if (force && strcmp(force, "sequence") == 0)
+		return 0;
+	if (force && strcmp(force, "parallel") == 0)
+		return 1;
+	if (sched_getaffinity(0, sizeof cpus, &cpus) < 0)
+		return 1;
+	return CPU_COUNT(&cpus) > 1;
+}
+
+/* Release N more children: one byte for each, from the go pipe (a pipe
+ * write this small is atomic). The last release closes it. */
+static int release(struct nk_writers *ws, int n, struct nk_err *e)
 {
 	char b[2] = { 'g', 'g' };
+	int r = 0;
 
+	if (write(ws->go[1], b, (size_t)n) != n)
+		r = nk_syserr(e, errno, "cannot start the helpers");
+	ws->held = r < 0 ? 0 : ws->held - n;  /* failed: EOF cancels the rest */
+	if (ws->held == 0) {
+		close(ws->go[1]);
+		close(ws->go[0]);
+		ws->go[1] = ws->go[0] = -1;
+	}
+	return r;
+}
+
+int nk_writers_go(struct nk_writers *ws, struct nk_err *e)
+{
 	if (ws->go[1] < 0)
 		return 0;                /* no children */
-	/* One byte for each child; a pipe write this small is atomic. */
-	if (write(ws->go[1], b, 2) != 2)
-		return nk_syserr(e, errno, "cannot start the helpers");
-	close(ws->go[1]);
-	close(ws->go[0]);
-	ws->go[1] = ws->go[0] = -1;
-	ws->released = 1;
-	return 0;
+	ws->held = (ws->w[NK_UID].kind != WR_NONE) + (ws->w[NK_GID].kind != WR_NONE);
+	/* In sequence: the second is released when the first has ended
+	 * (nk_writers_finish), and only two helpers: a direct write's child
+	 * runs no program. */
+	if (ws->w[NK_UID].kind == WR_HELPER && ws->w[NK_GID].kind == WR_HELPER && !helpers_at_once())
+		return release(ws, 1, e);
+	return release(ws, ws->held, e);
 }
 
 static int reap(pid_t pid, int *st)
@@ -625,10 +722,29 @@ static const char *last_line(char *out)
 	return out;
 }
 
-int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan *p, int first_err,
-		      struct nk_err *e)
+/* What a helper's last line of output says, as a kind: the one place its
+ * text is read (it runs with LC_ALL=C; shadow's messages, src/newuidmap.c
+ * and lib/idmapping.c: "newuidmap: uid range [A-B) -> [C-D) not allowed",
+ * "newuidmap: write to uid_map failed: Operation not permitted"). */
+static enum nk_errkind helper_refusal(const char *line)
 {
-	/* Collect the helpers' output until both close it. */
+	static const char eperm[] = "_map failed: Operation not permitted";
+	size_t n = strlen(line), k = sizeof eperm - 1;
+
+	if (strstr(line, " range [") && strstr(line, ") not allowed"))
+		return NK_ERRK_HELPER_DENIED;
+	if (n >= k && strcmp(line + n - k, eperm) == 0)
+		return NK_ERRK_MAP_REFUSED;
+	return NK_ERRK_NONE;
+}
+
+/* Read the helpers' output until both have closed it (ended); in
+ * sequence, the first one's end releases the second. 0, or the error of
+ * that release (in E2). */
+static int collect_output(struct nk_writers *ws, struct nk_err *e2)
+{
+	int r = 0;
+
 	for (;;) {
 		struct pollfd pf[2];
 		int np = 0, idx[2];
@@ -640,11 +756,11 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 				idx[np++] = t;
 			}
 		if (np == 0)
-			break;
+			return r;
 		if (poll(pf, (nfds_t)np, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			break;
+			return r;
 		}
 		for (int i = 0; i < np; i++) {
 			struct nk_writer *w = &ws->w[idx[i]];
@@ -660,156 +776,124 @@ int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan 
 			} else if (n == 0 || errno != EINTR) {
 				close(w->out);
 				w->out = -1;
+				/* The first helper has ended: the second's turn. */
+				if (ws->held > 0 && release(ws, ws->held, e2) < 0 && r == 0)
+					r = -e2->code;
 			}
 		}
 	}
-	for (int t = NK_UID; t <= NK_GID; t++) {
+}
+
+/* The T writer W ended with status ST, not 0: say why, with a hint, and
+ * the kind of refusal. */
+static int writer_failed(struct nk_writer *w, enum nk_idtype t, int st, pid_t target,
+			 const struct nk_plan *p, struct nk_err *e)
+{
+	const char *line = last_line(w->text);
+	char hint[NK_ERR_MAX];
+	enum nk_errkind kind;
+
+	if (w->kind == WR_DIRECT) {
+		nk_syserr(e, w->err ? w->err : EIO, "cannot write %s", w->path);
+		if (w->err == EPERM)
+			nk_err_kind(e, NK_ERRK_MAP_REFUSED);
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && w->err) {
+		return nk_syserr(e, w->err, "cannot run %s", w->argv[0]);
+	} else if (WIFSIGNALED(st)) {
+		/* Killed (the OOM killer, someone's kill): not a refusal the
+		 * hints below could explain. */
+		return nk_errf(e, EPERM, "%s was killed by signal %d", helper_name(t), WTERMSIG(st));
+	} else if (*line) {
+		nk_errf(e, EPERM, "%s failed: %s", helper_name(t), line);
+		nk_err_kind(e, helper_refusal(line));
+	} else {
+		nk_errf(e, EPERM, "%s failed with exit status %d", helper_name(t), WEXITSTATUS(st));
+	}
+	kind = explain(target, t, p, e, hint, sizeof hint);
+	if (hint[0])
+		nk_err_hint(e, "%s", hint);
+	nk_err_kind(e, kind);
+	return -e->code;
+}
+
+int nk_writers_finish(struct nk_writers *ws, pid_t target, const struct nk_plan *p, int first_err,
+		      struct nk_err *e)
+{
+	struct nk_err e2;
+	int r = collect_output(ws, &e2);
+
+	if (r < 0 && !first_err) {
+		*e = e2;
+		first_err = r;
+	}
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		struct nk_writer *w = &ws->w[t];
-		enum nk_idtype it = (enum nk_idtype)t;
-		const char *line;
-		char hint[512];
-		int st = -1, r;
+		int st = -1;
 
 		if (w->pid <= 0)
 			continue;
 		if ((r = reap(w->pid, &st)) < 0) {
 			if (!first_err)
 				first_err = nk_syserr(e, -r, "cannot wait for %s",
-						      w->kind == WR_HELPER ? helper_name(it) : "the map writer");
+						      w->kind == WR_HELPER ? helper_name(t) : "the map writer");
 			continue;
 		}
 		w->text[w->len] = '\0';
 		if ((WIFEXITED(st) && WEXITSTATUS(st) == 0) || first_err)
 			continue;
-		line = last_line(w->text);
-		if (w->kind == WR_DIRECT) {
-			nk_syserr(e, w->err ? w->err : EIO, "cannot write %s", w->path);
-			line = e->msg;
-		} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && w->err) {
-			first_err = nk_syserr(e, w->err, "cannot run %s", w->argv[0]);
-			continue;
-		} else if (WIFSIGNALED(st)) {
-			/* Killed (the OOM killer, someone's kill): not a refusal
-			 * the hints below could explain. */
-			first_err = nk_errf(e, EPERM, "%s was killed by signal %d", helper_name(it),
-					    WTERMSIG(st));
-			continue;
-		} else if (*line) {
-			nk_errf(e, EPERM, "%s failed: %s", helper_name(it), line);
-		} else {
-			nk_errf(e, EPERM, "%s failed with exit status %d", helper_name(it), WEXITSTATUS(st));
-		}
-		first_err = -e->code;
-		explain(target, it, p, line, hint, sizeof hint);
-		if (hint[0])
-			nk_err_hint(e, "%s", hint);
+		first_err = writer_failed(w, t, st, target, p, e);
 	}
 	writers_free(ws);
 	return first_err;
 }
 
-/* Run each of the N helpers (NULL: skipped) without arguments, at the
- * same time, and set TAKES[i]: does its usage line offer fd:<pidfd>? */
-static void probe_fd(const char *const *helpers, int n, int *takes)
+/* Does the regular file PATH contain NEEDLE? 1 yes, 0 no (or larger than
+ * CAP bytes: not read to the end), -errno when it cannot be read. Read in
+ * blocks that overlap by the needle's length, so a match across two
+ * reads is found. */
+static int file_contains(const char *path, const char *needle, off_t cap)
 {
-	struct {
-		pid_t pid;
-		int fd;
-		char out[4096];
-		size_t len;
-	} pr[2];
-	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), left = 0;
+	NK_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	size_t nl = strlen(needle), have = 0;
+	char buf[64 * 1024];
+	struct stat st;
+	off_t total = 0;
 
-	for (int i = 0; i < n; i++) {
-		int pfd[2];
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	while (total < cap) {
+		ssize_t n = read(fd, buf + have, sizeof buf - have);
 
-		takes[i] = 0;
-		pr[i].pid = -1;
-		pr[i].fd = -1;
-		pr[i].len = 0;
-		if (!helpers[i] || devnull < 0 || pipe2(pfd, O_CLOEXEC) < 0)
+		if (n < 0 && errno == EINTR)
 			continue;
-		pr[i].pid = fork();
-		if (pr[i].pid == 0) {
-			char *argv[2] = { (char *)helpers[i], NULL };
-
-			if (dup2(devnull, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
-				_exit(127);
-			execve(helpers[i], argv, helper_envp);
-			_exit(127);
-		}
-		close(pfd[1]);
-		if (pr[i].pid < 0) {
-			close(pfd[0]);
-			continue;
-		}
-		pr[i].fd = pfd[0];
-		left++;
-	}
-	if (devnull >= 0)
-		close(devnull);
-	/* Until each has closed its output, 5 s at most in all. */
-	for (int waited = 0; left > 0 && waited < 5000;) {
-		struct pollfd pf[2];
-		int idx[2], np = 0, r;
-
-		for (int i = 0; i < n; i++)
-			if (pr[i].fd >= 0) {
-				pf[np].fd = pr[i].fd;
-				pf[np].events = POLLIN;
-				idx[np++] = i;
-			}
-		r = poll(pf, (nfds_t)np, 100);
-		if (r < 0 && errno != EINTR)
-			break;
-		if (r <= 0) {
-			waited += 100;
-			continue;
-		}
-		for (int k = 0; k < np; k++) {
-			int i = idx[k];
-			ssize_t got;
-
-			if (!pf[k].revents)
-				continue;
-			got = read(pr[i].fd, pr[i].out + pr[i].len, sizeof pr[i].out - 1 - pr[i].len);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got > 0)
-				pr[i].len += (size_t)got;
-			if (got <= 0 || pr[i].len == sizeof pr[i].out - 1) {
-				close(pr[i].fd);
-				pr[i].fd = -1;
-				left--;
-			}
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		have += (size_t)n;
+		total += n;
+		if (memmem(buf, have, needle, nl))
+			return 1;
+		if (have >= nl) {
+			memmove(buf, buf + have - (nl - 1), nl - 1);
+			have = nl - 1;
 		}
 	}
-	for (int i = 0; i < n; i++) {
-		int st;
-
-		if (pr[i].pid <= 0)
-			continue;
-		if (pr[i].fd >= 0) {            /* says nothing in 5 s: not asked again */
-			kill(pr[i].pid, SIGKILL);
-			close(pr[i].fd);
-		}
-		pr[i].out[pr[i].len] = '\0';
-		if (reap(pr[i].pid, &st) == 0)
-			takes[i] = strstr(pr[i].out, "fd:<pidfd>") != NULL;
-	}
+	return 0;
 }
 
 int nk_helper_takes_fd(const char *helper)
 {
-	int takes;
-
-	/* The helper's own usage line, which it prints when run without
-	 * arguments (newuidmap does so before anything else): shadow 4.14+
-	 * says "usage: newuidmap [<pid>|fd:<pidfd>] ...", 4.13 "<pid>". A
-	 * helper set by NEWUIDMAP is asked the same; one that cannot answer
-	 * is taken at its pid (the safe way: see nk_write_maps). */
-	probe_fd(&helper, 1, &takes);
-	return takes;
+	/* The usage line shadow 4.14 and later print, "usage: newuidmap
+	 * [<pid>|fd:<pidfd>] ...", is a string in the program file (4.13's
+	 * says "<pid>"): found there, the helper takes fd:N. Read, not run:
+	 * running the helper to see its usage would cost an exec of a setuid
+	 * program on every run. Never assumed: a helper that cannot be read
+	 * (mode 4711), is no regular file, or does not say so (a wrapper
+	 * script that execs the real one) is given the pid, the safe way
+	 * (see nk_write_maps); one wrongly found to take fd:N would refuse
+	 * "fd:N" as a pid and write nothing. 64 MiB bounds the read. */
+	return file_contains(helper, "fd:<pidfd>", (off_t)64 << 20) > 0;
 }
 
 /* The helpers ran while PIDFD's process might have ended: if it did, the
@@ -821,9 +905,9 @@ static int helpers_outlived(pid_t pid, int pidfd, const struct nk_plan *p, struc
 
 	if (!ended(pidfd))
 		return 0;
-	for (int t = NK_UID; t <= NK_GID; t++)
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
 		if (p->how[t] == NK_WRITE_HELPER && !p->by_fd[t])
-			h[n++] = helper_name((enum nk_idtype)t);
+			h[n++] = helper_name(t);
 	return nk_errf(e, ESRCH, "process %d ended while %s%s%s ran: its pid may name another process now, "
 		       "which may have been given the maps (see /proc/%d/uid_map; a helper that takes "
 		       "fd:N, shadow 4.14 or later, closes this window)",
@@ -849,16 +933,11 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 	 * writes through that folder, which fails once the process ends,
 	 * whatever process takes the pid. */
 	if (ended(pidfd))
-		return ended_err(pid, e);      /* not even the helpers' usage asked */
-	{
-		const char *ask[2];
-
-		/* Both asked at once: each run costs about an exec. */
-		for (int t = NK_UID; t <= NK_GID; t++)
-			ask[t] = pidfd >= 0 && plan.how[t] == NK_WRITE_HELPER ? plan.helper[t] : NULL;
-		probe_fd(ask, 2, plan.by_fd);
-		for (int t = NK_UID; t <= NK_GID; t++)
-			by_pid |= ask[t] && !plan.by_fd[t];
+		return ended_err(pid, e);
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		plan.by_fd[t] = pidfd >= 0 && plan.how[t] == NK_WRITE_HELPER &&
+				nk_helper_takes_fd(plan.helper[t]);
+		by_pid |= plan.how[t] == NK_WRITE_HELPER && !plan.by_fd[t];
 	}
 	if (plan.by_fd[NK_UID] || plan.by_fd[NK_GID]) {
 		char path[32];
@@ -885,10 +964,10 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 	if (r < 0 && procfd >= 0 && ended(pidfd)) {
 		/* The helper's own complaint (it found the folder empty) and
 		 * the hints for it would mislead: say what happened. */
-		int t = plan.by_fd[NK_UID] ? NK_UID : NK_GID;
+		enum nk_idtype t = plan.by_fd[NK_UID] ? NK_UID : NK_GID;
 
 		nk_errf(e, ESRCH, "process %d ended before %s wrote its map (given the process as fd:N, it wrote no other)",
-			(int)pid, helper_name((enum nk_idtype)t));
+			(int)pid, helper_name(t));
 		return -ESRCH;
 	}
 	if (by_pid && pidfd >= 0) {
@@ -906,7 +985,6 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 int nk_writers_run(struct nk_writers *ws, pid_t pid, int pidfd, const struct nk_maps *m,
 		   const struct nk_plan *p, struct nk_err *e)
 {
-	const struct nk_map *maps[2] = { &m->map[NK_UID], &m->map[NK_GID] };
 	struct nk_err e2;
 	int r, first_err = 0;
 
@@ -916,10 +994,10 @@ int nk_writers_run(struct nk_writers *ws, pid_t pid, int pidfd, const struct nk_
 		return r;
 	}
 	/* Direct writes of ours while the helpers run. */
-	for (int t = NK_UID; t <= NK_GID; t++) {
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		if (p->how[t] != NK_WRITE_DIRECT || (ws->leaving && p->privileged[t]))
 			continue;
-		r = nk_write_map_direct(pid, pidfd, (enum nk_idtype)t, maps[t], p, first_err ? &e2 : e);
+		r = nk_write_map_direct(pid, pidfd, t, &m->map[t], p, first_err ? &e2 : e);
 		if (r < 0 && !first_err)
 			first_err = r;
 	}

@@ -8,7 +8,9 @@
 
 const char *nk_idtype_name(enum nk_idtype t)
 {
-	return t == NK_UID ? "uid" : "gid";
+	static const char *const names[2] = { [NK_UID] = "uid", [NK_GID] = "gid" };
+
+	return names[t];
 }
 
 struct nk_map *nk_maps_get(struct nk_maps *m, enum nk_idtype t)

@@ -1,4 +1,7 @@
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -96,6 +99,79 @@ int nk_proc_ids(pid_t pid, uid_t *ruid, uid_t *euid, gid_t *rgid, gid_t *egid,
 	return 0;
 }
 
+static int parse_ids4(const char *buf, const char *key, uint32_t v[4])
+{
+	const char *p = strstr(buf, key);
+	char f[4][16];
+
+	if (!p || sscanf(p + strlen(key), " %15s %15s %15s %15s", f[0], f[1], f[2], f[3]) != 4)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++)
+		if (nk_parse_u32(f[i], UINT32_MAX, &v[i]) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+int nk_proc_status(pid_t pid, struct nk_proc_status *st, struct nk_err *e)
+{
+	char path[64], buf[8192];
+	const char *p;
+	ssize_t r;
+
+	memset(st, 0, sizeof *st);
+	proc_path(path, sizeof path, pid, "status");
+	r = read_small(path, buf, sizeof buf);
+	if (r == -ENOENT || r == -ESRCH)
+		return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
+	if (r < 0)
+		return nk_syserr(e, (int)-r, "cannot read %s", path);
+	p = strstr(buf, "\nState:");
+	if (!p || sscanf(p + 7, " %c", &st->state) != 1)
+		return nk_errf(e, EINVAL, "cannot parse %s", path);
+	p = strstr(buf, "\nThreads:");
+	if (!p || sscanf(p + 9, " %u", &st->threads) != 1)
+		return nk_errf(e, EINVAL, "cannot parse %s", path);
+	if (parse_ids4(buf, "\nUid:", st->uid) < 0 || parse_ids4(buf, "\nGid:", st->gid) < 0)
+		return nk_errf(e, EINVAL, "cannot parse %s", path);
+	/* NSpid (Linux 4.1): one pid per level, this /proc's pid namespace first. */
+	p = strstr(buf, "\nNSpid:");
+	if (p) {
+		const char *q = p + 7;
+
+		for (;;) {
+			char *end;
+			unsigned long v;
+
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q < '0' || *q > '9')
+				break;
+			v = strtoul(q, &end, 10);
+			st->nspid = (uint32_t)v;
+			st->nspid_levels++;
+			q = end;
+		}
+	}
+	if (!st->nspid_levels) {
+		st->nspid = (uint32_t)(pid > 0 ? pid : getpid());
+		st->nspid_levels = 1;
+	}
+	return 0;
+}
+
+int nk_proc_status_gone(const struct nk_proc_status *st)
+{
+	return (st->state == 'Z' || st->state == 'X') && st->threads <= 1;
+}
+
+int nk_proc_gone(pid_t pid)
+{
+	struct nk_proc_status st;
+	struct nk_err e;
+
+	return nk_proc_status(pid, &st, &e) < 0 || nk_proc_status_gone(&st);
+}
+
 int nk_proc_ns_ino(pid_t pid, const char *name, uint64_t *ino, struct nk_err *e)
 {
 	char path[64], what[32];
@@ -185,4 +261,21 @@ int nk_pidfd_send_signal(int pidfd, int sig)
 int nk_no_new_privs(void)
 {
 	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
+
+int nk_read_sysctl(const char *path, long *out)
+{
+	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
+	char buf[64];
+	uint64_t v;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof buf, f))
+		return -EIO;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (nk_parse_u64(buf, LONG_MAX, &v) < 0)
+		return -EINVAL;
+	*out = (long)v;
+	return 0;
 }

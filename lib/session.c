@@ -73,8 +73,8 @@ static int check_dir(const char *path, const struct stat *st, uid_t uid, struct 
 
 int nk_session_dir_open(const char *path, uid_t uid, int create, struct nk_err *e)
 {
-	struct stat st, st2;
-	int fd;
+	NK_AUTOCLOSE int fd = -1;
+	struct stat st;
 
 	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
 		return nk_syserr(e, errno, "cannot create the session folder '%s'", path);
@@ -94,17 +94,11 @@ int nk_session_dir_open(const char *path, uid_t uid, int create, struct nk_err *
 			return nk_errf(e, ENOTDIR, "session folder '%s' is not a folder (remove it)", path);
 		return nk_syserr(e, errno, "cannot open the session folder '%s'", path);
 	}
-	if (fstat(fd, &st2) < 0) {
-		int err = errno;
-
-		close(fd);
-		return nk_syserr(e, err, "cannot stat the session folder '%s'", path);
-	}
-	if (check_dir(path, &st2, uid, e) < 0) {
-		close(fd);
+	if (fstat(fd, &st) < 0)
+		return nk_syserr(e, errno, "cannot stat the session folder '%s'", path);
+	if (check_dir(path, &st, uid, e) < 0)
 		return -e->code;
-	}
-	return fd;
+	return nk_steal_fd(&fd);
 }
 
 int nk_session_format(const struct nk_session *s, char *buf, size_t len)
@@ -243,7 +237,7 @@ int nk_session_load(int dirfd, const char *name, struct nk_session *s, struct nk
 		return -e->code;
 	r = nk_read_regular_at(dirfd, name, 1023, &buf, &got);
 	if (r == -ENOENT)
-		return nk_errf(e, ENOENT, "no session '%s' (see 'nsenter-user --list')", name);
+		return nk_errf(e, ENOENT, "no session '%s'", name);
 	if (r == -EINVAL)
 		return nk_errf(e, EINVAL, "the record of session '%s' is not a regular file (remove it)", name);
 	if (r == -EFBIG)
@@ -256,7 +250,8 @@ int nk_session_load(int dirfd, const char *name, struct nk_session *s, struct nk
 int nk_session_save(int dirfd, const struct nk_session *s, struct nk_err *e)
 {
 	char buf[1024], tmp[NK_SESSION_NAME_MAX + 32];
-	int n = nk_session_format(s, buf, sizeof buf), fd, err;
+	int n = nk_session_format(s, buf, sizeof buf), err;
+	NK_AUTOCLOSE int fd = -1;
 
 	if (n < 0)
 		return nk_errf(e, ENOSPC, "session record too long");
@@ -264,13 +259,11 @@ int nk_session_save(int dirfd, const struct nk_session *s, struct nk_err *e)
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return nk_syserr(e, errno, "cannot write the record of session '%s'", s->name);
-	if (write(fd, buf, (size_t)n) != n) {
+	if (nk_write_full(fd, buf, (size_t)n) < 0) {
 		err = errno ? errno : EIO;
-		close(fd);
 		unlinkat(dirfd, tmp, 0);
 		return nk_syserr(e, err, "cannot write the record of session '%s'", s->name);
 	}
-	close(fd);
 	/* link(2) fails when the name exists: two --keep of one name cannot both win. */
 	if (linkat(dirfd, tmp, dirfd, s->name, 0) < 0) {
 		err = errno;
@@ -295,13 +288,19 @@ static int cmp_session(const void *a, const void *b)
 	return strcmp(((const struct nk_session *)a)->name, ((const struct nk_session *)b)->name);
 }
 
+static void nk_closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
 int nk_session_list(int dirfd, struct nk_session **out, size_t *n, struct nk_err *e)
 {
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-	DIR *d;
+	__attribute__((cleanup(nk_closedirp))) DIR *d = NULL;
+	NK_AUTOFREE struct nk_session *v = NULL;
+	NK_AUTOCLOSE int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	struct dirent *de;
-	struct nk_session *v = NULL;
-	size_t cnt = 0;
+	size_t cnt = 0, cap = 0;
 	struct nk_err e2;
 
 	*out = NULL;
@@ -309,33 +308,24 @@ int nk_session_list(int dirfd, struct nk_session **out, size_t *n, struct nk_err
 	if (fd < 0)
 		return nk_syserr(e, errno, "cannot read the session folder");
 	d = fdopendir(fd);
-	if (!d) {
-		int err = errno;
-
-		close(fd);
-		return nk_syserr(e, err, "cannot read the session folder");
-	}
+	if (!d)
+		return nk_syserr(e, errno, "cannot read the session folder");
+	fd = -1;         /* the DIR has it now */
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		struct nk_session s, *nv;
+		struct nk_session s;
 
 		if (nk_session_name_valid(de->d_name, &e2) < 0)
 			continue;        /* ".", "..", temporary files */
 		if (nk_session_load(dirfd, de->d_name, &s, &e2) < 0)
 			continue;        /* unreadable or not a record: not ours to show */
-		nv = realloc(v, (cnt + 1) * sizeof *v);
-		if (!nv) {
-			free(v);
-			closedir(d);
+		if (nk_grow(&v, cnt, &cap, sizeof *v, 8) < 0)
 			return nk_errf(e, ENOMEM, "out of memory");
-		}
-		v = nv;
 		v[cnt++] = s;
 	}
-	closedir(d);
 	if (cnt > 1)
 		qsort(v, cnt, sizeof *v, cmp_session);
-	*out = v;
+	*out = nk_steal(&v);
 	*n = cnt;
 	return 0;
 }
@@ -345,7 +335,7 @@ int nk_session_open(const struct nk_session *s, uid_t uid, int *pidfd, struct nk
 	uint64_t start, ino;
 	uid_t owner;
 	char state = '?';
-	int fd;
+	NK_AUTOCLOSE int fd = -1;
 
 	*pidfd = -1;
 	if (s->uid != uid)
@@ -364,19 +354,15 @@ int nk_session_open(const struct nk_session *s, uid_t uid, int *pidfd, struct nk
 		goto stale;
 	/* A zombie is not a holder any more: it has left its namespaces (a
 	 * parent that reaps late, as many containers' pid 1 do, keeps it). */
-	if (state == 'Z' || state == 'X') {
-		close(fd);
+	if (state == 'Z' || state == 'X')
 		return nk_errf(e, ESTALE, "session '%s' has ended (its holder, process %d, is a zombie its parent "
 			       "has not reaped)", s->name, (int)s->pid);
-	}
 	if (nk_proc_ns_ino(s->pid, "user", &ino, e) < 0) {
 		uid_t euid;
 
-		if (e->code == EACCES && nk_proc_ids(s->pid, NULL, &euid, NULL, NULL, e) == 0) {
-			close(fd);
+		if (e->code == EACCES && nk_proc_ids(s->pid, NULL, &euid, NULL, NULL, e) == 0)
 			return nk_errf(e, EPERM, "session '%s' belongs to uid %u, not to you (uid %u)", s->name,
 				       (unsigned)euid, (unsigned)uid);
-		}
 		goto stale;
 	}
 	if (ino != s->userns)
@@ -384,19 +370,14 @@ int nk_session_open(const struct nk_session *s, uid_t uid, int *pidfd, struct nk
 	/* ... and a holder without its mount namespace is none either. */
 	if (s->mntns && (nk_proc_ns_ino(s->pid, "mnt", &ino, e) < 0 || ino != s->mntns))
 		goto stale;
-	if (nk_userns_owner(s->pid, &owner, e) < 0) {
-		close(fd);
+	if (nk_userns_owner(s->pid, &owner, e) < 0)
 		return -e->code;
-	}
-	if (owner != uid) {
-		close(fd);
+	if (owner != uid)
 		return nk_errf(e, EPERM, "session '%s' belongs to uid %u, not to you (uid %u)", s->name,
 			       (unsigned)owner, (unsigned)uid);
-	}
-	*pidfd = fd;
+	*pidfd = nk_steal_fd(&fd);
 	return 0;
 stale:
-	close(fd);
 	return nk_errf(e, ESTALE, "session '%s' has ended (process %d is not its holder any more)",
 		       s->name, (int)s->pid);
 }
@@ -454,56 +435,52 @@ static void __attribute__((noreturn)) holder(int commit, int dirfd, const char *
 		pause();
 }
 
-int nk_session_spawn_holder(int dirfd, const char *name, pid_t *pid, int *commit, struct nk_err *e)
+/* pipe2(O_CLOEXEC) into two cleanup variables. */
+static int pipe_pair(int *rd, int *wr, struct nk_err *e)
 {
-	int p[2], c[2], st, err;
-	pid_t mid, h = 0;
-	ssize_t n;
+	int p[2];
 
-	*commit = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return nk_syserr(e, errno, "cannot create a pipe");
-	if (pipe2(c, O_CLOEXEC) < 0) {
-		err = errno;
-		close(p[0]);
-		close(p[1]);
-		return nk_syserr(e, err, "cannot create a pipe");
-	}
+	*rd = p[0];
+	*wr = p[1];
+	return 0;
+}
+
+int nk_session_spawn_holder(int dirfd, const char *name, pid_t *pid, int *commit, struct nk_err *e)
+{
+	NK_AUTOCLOSE int pid_rd = -1, pid_wr = -1, commit_rd = -1, commit_wr = -1;
+	pid_t mid, h = 0;
+	int st;
+
+	*commit = -1;
+	if (pipe_pair(&pid_rd, &pid_wr, e) < 0 || pipe_pair(&commit_rd, &commit_wr, e) < 0)
+		return -e->code;
 	mid = fork();
-	if (mid < 0) {
-		err = errno;
-		close(p[0]);
-		close(p[1]);
-		close(c[0]);
-		close(c[1]);
-		return nk_syserr(e, err, "cannot fork the session holder");
-	}
+	if (mid < 0)
+		return nk_syserr(e, errno, "cannot fork the session holder");
 	if (mid == 0) {
 		pid_t g;
 
-		close(p[0]);
-		close(c[1]);    /* only the creator may hold the commit pipe open */
+		close(pid_rd);
+		close(commit_wr);    /* only the creator may hold the commit pipe open */
 		g = fork();
 		if (g == 0)
-			holder(c[0], dirfd, name);
-		if (write(p[1], &g, sizeof g) != (ssize_t)sizeof g)
+			holder(commit_rd, dirfd, name);
+		if (nk_write_full(pid_wr, &g, sizeof g) < 0)
 			_exit(1);
 		_exit(g < 0 ? 1 : 0);
 	}
-	close(p[1]);
-	close(c[0]);
-	do
-		n = read(p[0], &h, sizeof h);
-	while (n < 0 && errno == EINTR);
-	close(p[0]);
+	close(nk_steal_fd(&pid_wr));
+	close(nk_steal_fd(&commit_rd));
+	if (nk_read_full(pid_rd, &h, sizeof h) < 0)
+		h = 0;
 	while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof h || h <= 0) {
-		close(c[1]);
+	if (h <= 0)
 		return nk_errf(e, EIO, "cannot fork the session holder");
-	}
 	*pid = h;
-	*commit = c[1];
+	*commit = nk_steal_fd(&commit_wr);
 	return 0;
 }
 

@@ -63,7 +63,8 @@ int nk_session_parse(const char *text, const char *name, struct nk_session *s, s
  * 0, -ENOENT, -EINVAL (not a regular file, or a symlink), -EFBIG, -errno. */
 int nk_read_regular_at(int dirfd, const char *name, size_t max, char **out, size_t *len);
 
-/* Read the record NAME in DIRFD: -ENOENT (with a message) when there is none. */
+/* Read the record NAME in DIRFD: -ENOENT ("no session 'NAME'") when there is
+ * none; the tool adds how to see the sessions there are. */
 int nk_session_load(int dirfd, const char *name, struct nk_session *s, struct nk_err *e);
 /* Write the record, atomically and exclusively: -EEXIST when one exists. */
 int nk_session_save(int dirfd, const struct nk_session *s, struct nk_err *e);

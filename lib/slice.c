@@ -1,4 +1,6 @@
+#include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -90,6 +92,15 @@ int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 			} else if (strcmp(w, "userns") == 0) {
 				if (nk_parse_u64(eq, UINT64_MAX, &s.userns) < 0)
 					goto bad;
+			} else if (strcmp(w, "pidns") == 0) {
+				if (nk_parse_u64(eq, UINT64_MAX, &s.pidns) < 0)
+					goto bad;
+			} else if (strcmp(w, "nspid") == 0) {
+				pid_t np;
+
+				if (nk_parse_pid(eq, &np) < 0)
+					goto bad;
+				s.nspid = (uint32_t)np;
 			} else if (strcmp(w, "session") == 0) {
 				struct nk_err e2;
 
@@ -126,10 +137,14 @@ int nk_slices_format(const struct nk_slices *s, char *buf, size_t len)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct nk_slice *x = &s->v[i];
 
-		char ns[32] = "";
+		char ns[96] = "";
+		int o = 0;
 
 		if (x->userns)
-			snprintf(ns, sizeof ns, " userns=%llu", (unsigned long long)x->userns);
+			o += snprintf(ns + o, sizeof ns - (size_t)o, " userns=%llu", (unsigned long long)x->userns);
+		if (x->pidns)
+			snprintf(ns + o, sizeof ns - (size_t)o, " pidns=%llu nspid=%u", (unsigned long long)x->pidns,
+				 x->nspid);
 		n = snprintf(buf + off, len - off, "uid=%u gid=%u count=%u pid=%d start=%llu%s%s%s\n", x->uid,
 			     x->gid, x->count, (int)x->pid, (unsigned long long)x->start, ns,
 			     x->session[0] ? " session=" : "", x->session);
@@ -142,16 +157,86 @@ int nk_slices_format(const struct nk_slices *s, char *buf, size_t len)
 
 /* --- liveness -------------------------------------------------------------- */
 
-int nk_slice_alive(pid_t pid, uint64_t start)
+/* The pid namespace whose pids this /proc shows, when it is ours (0: not
+ * known: a /proc of an ancestor's). */
+static uint64_t proc_pidns(void)
 {
+	struct nk_proc_status st;
 	struct nk_err e;
-	uint64_t now;
-	char state;
+	uint64_t ino;
+
+	if (nk_proc_status(0, &st, &e) < 0 || st.nspid_levels != 1 || nk_proc_ns_ino(0, "pid", &ino, &e) < 0)
+		return 0;
+	return ino;
+}
+
+/* Is P (a pid of this /proc) the owner S names? */
+static int is_owner(pid_t p, const struct nk_slice *s)
+{
+	struct nk_proc_status st;
+	struct nk_err e;
+	uint64_t now, ino;
 
 	/* The start time names one process for good: a pid reused since has
-	 * another one. A process that cannot be read is gone; a zombie has
-	 * left its namespaces. */
-	return nk_proc_stat(pid, &state, &now, &e) == 0 && now == start && state != 'Z' && state != 'X';
+	 * another one. A process that cannot be read is gone; a zombie whose
+	 * threads have all ended has left its namespaces. */
+	if (nk_proc_starttime(p, &now, &e) < 0 || now != s->start || nk_proc_status(p, &st, &e) < 0 ||
+	    nk_proc_status_gone(&st))
+		return 0;
+	if (!s->pidns)
+		return 1;       /* a record from before pid namespaces were recorded */
+	/* One tick of start time is 10 ms: two pid namespaces can each have
+	 * a process with this pid started then. Its namespace tells. */
+	if (nk_proc_ns_ino(p, "pid", &ino, &e) == 0)
+		return ino == s->pidns && st.nspid == s->nspid;
+	/* Not ours to inspect from here (we are inside a new user namespace):
+	 * a process of this /proc's own pid namespace (one NSpid level) is in
+	 * the recorded one when that is this /proc's. */
+	return st.nspid_levels == 1 && st.nspid == s->nspid && proc_pidns() == s->pidns;
+}
+
+int nk_slice_alive(const struct nk_slice *s)
+{
+	struct dirent *de;
+	uint64_t here;
+	DIR *d;
+	int found = 0;
+
+	if (is_owner(s->pid, s))
+		return 1;
+	here = proc_pidns();
+	if (!s->pidns || (here && here == s->pidns))
+		return 0;
+	/* Recorded in another pid namespace (nsenter-user --pid, unshare
+	 * --pid, a container): its pid means another process here. Look for
+	 * it by start time, namespace and its pid there. */
+	d = opendir("/proc");
+	if (!d)
+		return 1;       /* cannot tell: keep it */
+	while (!found && (de = readdir(d))) {
+		pid_t p;
+
+		if (nk_parse_pid(de->d_name, &p) == 0 && p != s->pid)
+			found = is_owner(p, s);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The identity of the process PID of this /proc (its pid namespace and pid
+ * there) into S; left 0 when it cannot be read. */
+static void owner_identity(pid_t pid, struct nk_slice *s)
+{
+	struct nk_proc_status st;
+	struct nk_err e;
+	pid_t q = pid == getpid() ? 0 : pid;    /* "self": right even under a /proc of another pid namespace */
+
+	s->pidns = 0;
+	s->nspid = 0;
+	if (nk_proc_status(q, &st, &e) == 0 && nk_proc_ns_ino(q, "pid", &s->pidns, &e) == 0)
+		s->nspid = st.nspid;
+	else
+		s->pidns = 0;
 }
 
 size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive)
@@ -166,7 +251,7 @@ size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive)
 	if (!alive)
 		alive = nk_slice_alive;
 	for (size_t i = 0; i < s->n; i++)
-		live[i] = alive(s->v[i].pid, s->v[i].start);
+		live[i] = alive(&s->v[i]);
 	/* Its owner gone, a slice is still held while any process is left in
 	 * its user namespace (a --join of a stopped session, a child the
 	 * command left behind): ask /proc about those, all in one pass. */
@@ -275,6 +360,8 @@ void nk_slice_owner(const struct nk_slice *s, char *buf, size_t len)
 {
 	if (s->session[0])
 		snprintf(buf, len, "session '%s'", s->session);
+	else if (s->unrecorded)
+		snprintf(buf, len, "pid %d, no record", (int)s->pid);
 	else
 		snprintf(buf, len, "pid %d", (int)s->pid);
 }
@@ -448,12 +535,58 @@ int nk_slices_lock(int dirfd, struct nk_err *e)
 	return fd;
 }
 
+/* USED for side T: the records S, and the ids the kernel shows held by
+ * namespaces that no record names (TAKEN: from a second set of records,
+ * another /tmp, records removed...), within the ranges R. */
+static int used_for(const struct nk_slices *s, const struct nk_idspans *taken, const struct nk_ranges *r,
+		    enum nk_idtype t, struct nk_slices *used)
+{
+	used->n = 0;
+	used->v = NULL;
+	for (size_t k = 0; k < s->n; k++)
+		if (nk_slices_add(used, &s->v[k]) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < taken->n; i++) {
+		const struct nk_idspan *x = &taken->v[i];
+		int in_range = 0, recorded = 0;
+		struct nk_slice one;
+
+		for (size_t k = 0; k < r->n && !in_range; k++)
+			in_range = (uint64_t)x->start < (uint64_t)r->r[k].start + r->r[k].count &&
+				   r->r[k].start < (uint64_t)x->start + x->count;
+		/* A recorded slice (or a namespace made inside it) is named by its record. */
+		for (size_t k = 0; k < s->n && !recorded; k++) {
+			uint64_t us = nk_slice_first(&s->v[k], t);
+
+			recorded = x->start >= us && (uint64_t)x->start + x->count <= us + s->v[k].count;
+		}
+		if (!in_range || recorded)
+			continue;
+		memset(&one, 0, sizeof one);
+		one.uid = one.gid = x->start;
+		one.count = x->count;
+		one.pid = x->pid;
+		one.unrecorded = 1;
+		if (nk_slices_add(used, &one) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static nk_slice_taken_fn taken_fn;
+
+void nk_slice_set_taken(nk_slice_taken_fn fn)
+{
+	taken_fn = fn;
+}
+
 int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, const struct nk_ranges *gr,
 		     uint32_t size, pid_t pid, uint64_t start, const char *session,
 		     struct nk_slice *out, struct nk_err *e)
 {
 	NK_AUTOCLOSE int lock = -1;
-	struct nk_slices s = { 0, NULL };
+	struct nk_slices s = { 0, NULL }, used = { 0, NULL };
+	struct nk_idspans taken[2];
 	struct nk_slice one;
 	char src[64];
 	int r;
@@ -465,25 +598,41 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 	if (nk_slices_load(dirfd, &s, e) < 0)
 		return -e->code;
 	nk_slices_reclaim(&s, NULL);
+	/* The records are one user's view; the kernel is the authority: ids
+	 * that any isolated namespace maps are taken, recorded or not, so a
+	 * slice in use is never given twice whatever the records say. */
+	r = (taken_fn ? taken_fn : nk_userns_taken)(getuid(), getgid(), taken);
+	if (r < 0) {
+		nk_slices_free(&s);
+		return nk_syserr(e, -r, "cannot see which ids the user namespaces hold (/proc)");
+	}
 	for (int t = NK_UID; t <= NK_GID; t++) {
 		uint32_t *first = t == NK_UID ? &one.uid : &one.gid;
 		const struct nk_ranges *rr = t == NK_UID ? ur : gr;
 
-		r = nk_slice_pick(rr, &s, (enum nk_idtype)t, size, first);
+		r = used_for(&s, &taken[t], rr, (enum nk_idtype)t, &used);
+		if (r == 0)
+			r = nk_slice_pick(rr, &used, (enum nk_idtype)t, size, first);
 		if (r == -ENOMEM) {
-			nk_slices_free(&s);
-			return nk_errf(e, ENOMEM, "out of memory");
-		}
-		if (r < 0) {
-			r = nk_slice_exhausted(e, (enum nk_idtype)t, size, rr, &s, user,
+			r = nk_errf(e, ENOMEM, "out of memory");
+		} else if (r < 0) {
+			r = nk_slice_exhausted(e, (enum nk_idtype)t, size, rr, &used, user,
 					       nk_subid_source(src, sizeof src) ? nk_subid_fix(user) : NULL);
+		}
+		nk_slices_free(&used);
+		if (r < 0) {
 			nk_slices_free(&s);
+			nk_idspans_free(&taken[NK_UID]);
+			nk_idspans_free(&taken[NK_GID]);
 			return r;
 		}
 	}
+	nk_idspans_free(&taken[NK_UID]);
+	nk_idspans_free(&taken[NK_GID]);
 	one.count = size;
 	one.pid = pid;
 	one.start = start;
+	owner_identity(pid, &one);
 	if (session)
 		snprintf(one.session, sizeof one.session, "%s", session);
 	if (nk_slices_add(&s, &one) < 0) {
@@ -551,6 +700,7 @@ static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
 	} else if (npid) {
 		s.v[k].pid = npid;
 		s.v[k].start = nstart;
+		owner_identity(npid, &s.v[k]);
 		if (userns)
 			s.v[k].userns = userns;
 		snprintf(s.v[k].session, sizeof s.v[k].session, "%s", session ? session : "");
@@ -566,10 +716,13 @@ static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
 	if (full) {
 		nk_slices_reclaim(&s, NULL);
 	} else {
+		uint64_t here = proc_pidns();
 		size_t j = 0;
 
+		/* Nor can it look into other pid namespaces: records made there
+		 * are left to a full reclaim. */
 		for (size_t i = 0; i < s.n; i++)
-			if (s.v[i].userns || nk_slice_alive(s.v[i].pid, s.v[i].start))
+			if (s.v[i].userns || (s.v[i].pidns && s.v[i].pidns != here) || nk_slice_alive(&s.v[i]))
 				s.v[j++] = s.v[i];
 		s.n = j;
 	}
@@ -589,19 +742,109 @@ int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e)
 	return update(dirfd, pid, start, 0, 0, NULL, 0, 1, e);
 }
 
+int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_err *e)
+{
+	NK_AUTOCLOSE int lock = -1;
+	struct nk_slices s = { 0, NULL };
+	size_t k;
+	int r;
+
+	*left = 0;
+	/* The same lock as a reservation: a concurrent --isolate neither
+	 * reclaims nor picks while this one looks and decides. */
+	lock = nk_slices_lock(dirfd, e);
+	if (lock < 0)
+		return lock;
+	if (nk_slices_load(dirfd, &s, e) < 0)
+		return -e->code;
+	for (k = 0; k < s.n; k++)
+		if (s.v[k].pid == pid && s.v[k].start == start)
+			break;
+	if (k < s.n && s.v[k].userns) {
+		struct nk_userns_want w = { s.v[k].userns, s.v[k].uid, s.v[k].count };
+
+		if (nk_userns_scan(&w, 1, left) < 0)
+			*left = -1;     /* cannot tell: keep it */
+	}
+	if (k < s.n && *left == 0) {
+		memmove(&s.v[k], &s.v[k + 1], (s.n - k - 1) * sizeof *s.v);
+		s.n--;
+	}
+	nk_slices_reclaim(&s, NULL);
+	r = nk_slices_store(dirfd, &s, e);
+	nk_slices_free(&s);
+	return r;
+}
+
+/* /run/user/UID as logind makes it: its parent root's and closed to
+ * others' writes, it the user's and private. No other user can have made
+ * it first, nor can tmpfiles clean it while the user is logged in. */
+static int runtime_ok(uid_t uid, char *out, size_t len)
+{
+	struct stat st;
+	char p[64];
+
+	if (lstat(NK_SLICE_RUNDIR, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		return 0;
+	snprintf(p, sizeof p, NK_SLICE_RUNDIR "/%u", (unsigned)uid);
+	if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077))
+		return 0;
+	return snprintf(out, len, "%s/nskit", p) < (int)len;
+}
+
 int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e)
 {
-	/* The session folder of a caller without XDG_RUNTIME_DIR: one place
-	 * per uid whatever the environment, so that every run of one user
-	 * meets the same records and the same lock. */
+	if (runtime_ok(uid, out, len))
+		return 0;
+	/* Else the session folder of a caller without XDG_RUNTIME_DIR: one
+	 * place per uid whatever the environment. */
 	return nk_session_dir_path(NULL, uid, out, len, e);
+}
+
+/* ~/.cache/nskit of UID's home (from the password database, not $HOME),
+ * when the home is UID's own folder. */
+static int home_dir(uid_t uid, char *out, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096], cache[4096];
+	struct stat st;
+
+	if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0 || !res || pw.pw_dir[0] != '/')
+		return 0;
+	if (lstat(pw.pw_dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
+		return 0;
+	if (snprintf(cache, sizeof cache, "%s/.cache", strcmp(pw.pw_dir, "/") ? pw.pw_dir : "") >= (int)sizeof cache)
+		return 0;
+	if (mkdir(cache, 0700) < 0 && errno != EEXIST)
+		return 0;
+	if (lstat(cache, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
+		return 0;
+	return snprintf(out, len, "%s/nskit", cache) < (int)len;
 }
 
 int nk_slice_dir_open(uid_t uid, int create, struct nk_err *e)
 {
-	char path[64];
+	char path[4096], alt[4096];
+	struct stat st;
+	struct nk_err e2;
+	int fd;
 
 	if (nk_slice_dir_path(uid, path, sizeof path, e) < 0)
 		return -e->code;
-	return nk_session_dir_open(path, uid, create, e);
+	fd = nk_session_dir_open(path, uid, create, e);
+	if (fd >= 0 || (e->code != EPERM && e->code != ENOTDIR))
+		return fd;
+	/* /tmp/nskit-UID made by someone else first (or a symlink or a file
+	 * of theirs there): they must not deny us the slices for good. The
+	 * records go to a place no one else can make: the home folder. */
+	if (lstat(path, &st) < 0 || st.st_uid == uid)
+		return fd;      /* ours: the message says how to fix it */
+	if (!home_dir(uid, alt, sizeof alt))
+		return nk_errf(e, EPERM, "'%s' belongs to uid %u, not to you (uid %u), and there is no other place "
+			       "for your slice records (no " NK_SLICE_RUNDIR "/%u, no home folder of yours) (ask root "
+			       "to remove '%s')", path, (unsigned)st.st_uid, (unsigned)uid, (unsigned)uid, path);
+	fd = nk_session_dir_open(alt, uid, create, &e2);
+	if (fd < 0)
+		*e = e2;
+	return fd;
 }

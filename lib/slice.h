@@ -6,26 +6,30 @@
  * 0..COUNT-1 map onto it; the caller's own id is not mapped, so root inside
  * one isolated namespace is nobody in another one, nor the caller.
  *
- * Slices in use are recorded in ONE folder per uid, whatever the
- * environment: /tmp/nskit-UID (nk_slice_dir_open; the session folder of a
- * caller without XDG_RUNTIME_DIR), in the file ".slices" (a leading dot:
- * never a session name), rewritten atomically (temporary file + rename)
- * while an flock(2) on ".slices.lock" is held, so that concurrent starts
- * never get the same slice, with XDG_RUNTIME_DIR set or not (su, cron and
- * ssh without pam_systemd leave it unset where a login sets it).
+ * Slices in use are recorded in one folder per uid, whatever the
+ * environment (nk_slice_dir_open: /run/user/UID/nskit when logind made
+ * /run/user/UID, else /tmp/nskit-UID, else, when another user made that
+ * first, ~/.cache/nskit), in the file ".slices" (a leading dot: never a
+ * session name), rewritten atomically (temporary file + rename) while an
+ * flock(2) on ".slices.lock" is held.
  *
- * A record names its owner by pid AND start time (and the session when there
- * is one), and, once the namespace exists, the inode of its user namespace.
- * A slice is free only when no process is left in that namespace (nor in a
- * namespace made inside it): while the owner lives it is held; once the
- * owner is gone (a stopped session, a command that left children behind)
- * /proc is asked whether any process is still in it. Records whose owner is
- * gone (or a zombie, or its pid now names a process with another start
- * time) and whose namespace is empty are reclaimed, never trusted.
+ * The records are not the authority: which folder is used can change (a
+ * login, a private /tmp), and records can be removed. Before a slice is
+ * given, the kernel is asked (nk_userns_taken): ids that any isolated user
+ * namespace maps are taken, recorded or not.
+ *
+ * A record names its owner by pid, start time, pid namespace and pid there
+ * (and the session when there is one), and, once the namespace exists, the
+ * inode of its user namespace. A slice is free only when no process is
+ * left in that namespace (nor in a namespace made inside it, mapped or
+ * not): while the owner lives it is held; once the owner is gone /proc is
+ * asked. A process has ended only once all its threads have
+ * (nk_proc_gone). Records whose owner is gone (or its pid now names
+ * another process) and whose namespace is empty are reclaimed.
  *
  * File format (one slice a line, key=value words, unknown keys ignored):
  *     nskit-slices 1
- *     uid=100000 gid=100000 count=65536 pid=4242 start=1234567 userns=4026532841 session=build
+ *     uid=100000 gid=100000 count=65536 pid=4242 start=1234567 userns=4026532841 pidns=4026531836 nspid=4242 session=build
  */
 #ifndef NSKIT_SLICE_H
 #define NSKIT_SLICE_H
@@ -36,10 +40,12 @@
 #include "idmap.h"
 #include "session.h"
 #include "subid.h"
+#include "userns.h"
 
 #define NK_SLICE_DEFAULT 65536u
 #define NK_SLICE_FILE ".slices"
 #define NK_SLICE_LOCK ".slices.lock"
+#define NK_SLICE_RUNDIR "/run/user"
 #define NK_SLICE_FILE_MAX (4u << 20)     /* bytes: some 40000 records */
 
 struct nk_slice {
@@ -47,7 +53,10 @@ struct nk_slice {
 	pid_t pid;                      /* the owner: holder or command */
 	uint64_t start;                 /* its start time (/proc/PID/stat field 22) */
 	uint64_t userns;                /* inode of its user namespace, 0 until it has one */
+	uint64_t pidns;                 /* inode of its pid namespace (0: an older record) */
+	uint32_t nspid;                 /* its pid there (NSpid's last), which PID may not be */
 	char session[NK_SESSION_NAME_MAX + 1];   /* "" when none */
+	int unrecorded;                 /* not a record: ids a namespace holds (never stored) */
 };
 
 struct nk_slices {
@@ -65,9 +74,14 @@ uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t);
 int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e);
 int nk_slices_format(const struct nk_slices *s, char *buf, size_t len);
 
-/* Is the process pid/start alive? (Tests pass their own.) */
-typedef int (*nk_slice_alive_fn)(pid_t pid, uint64_t start);
-int nk_slice_alive(pid_t pid, uint64_t start);
+/* Is the owner of S alive: the process PID with its start time, not gone
+ * (nk_proc_gone: a zombie with a thread left is not), and, when recorded,
+ * in pid namespace PIDNS as pid NSPID there? A record made in another pid
+ * namespace names a pid that means another process here: its owner is
+ * looked for by namespace, own pid and start time, and without a match the
+ * record is stale. (Tests pass their own.) */
+typedef int (*nk_slice_alive_fn)(const struct nk_slice *s);
+int nk_slice_alive(const struct nk_slice *s);
 /* Drop every record whose owner is not alive (ALIVE, NULL: nk_slice_alive)
  * and whose user namespace, when recorded, has no process left; returns how
  * many. */
@@ -91,8 +105,11 @@ void nk_slice_usage(const struct nk_ranges *r, const struct nk_slices *used, enu
 int nk_slice_exhausted(struct nk_err *e, enum nk_idtype t, uint32_t size, const struct nk_ranges *r,
 		       const struct nk_slices *used, const char *user, const char *fix);
 
-/* The folder of the records for UID ("/tmp/nskit-UID"), and it opened
- * (created, mode 0700, when CREATE) and checked as nk_session_dir_open does. */
+/* The folder of the records for UID, and it opened (created, mode 0700,
+ * when CREATE) and checked as nk_session_dir_open does: /run/user/UID/nskit
+ * where /run/user/UID is what logind makes (root's parent, UID's private
+ * folder), else /tmp/nskit-UID; when that is someone else's (made first by
+ * another user), ~/.cache/nskit of UID's home from the password database. */
 int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e);
 int nk_slice_dir_open(uid_t uid, int create, struct nk_err *e);
 
@@ -105,6 +122,11 @@ int nk_slices_load_live(int dirfd, struct nk_slices *out, struct nk_err *e);
 int nk_slices_store(int dirfd, const struct nk_slices *s, struct nk_err *e);
 /* flock(LOCK_EX) on the lock file; returns its fd (close to unlock). */
 int nk_slices_lock(int dirfd, struct nk_err *e);
+
+/* The kernel's view nk_slice_reserve asks (NULL: nk_userns_taken, the
+ * default; unit tests set their own, for a world of their own). */
+typedef int (*nk_slice_taken_fn)(uid_t uid, gid_t gid, struct nk_idspans out[2]);
+void nk_slice_set_taken(nk_slice_taken_fn fn);
 
 /* Reserve a slice of SIZE for USER (ranges UR, GR) owned by pid/start
  * (and SESSION, NULL for none): lock, reclaim, pick the uid and gid sides,
@@ -126,6 +148,11 @@ int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
  * others (run it where the namespaces can be inspected: not inside a new
  * one). */
 int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e);
+
+/* --stop of the holder pid/start: under the lock, its slice is forgotten
+ * when no process is left in its namespace; else kept, and *LEFT is one
+ * process still there (-1: /proc could not tell, kept too). */
+int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_err *e);
 
 /* The slice of S whose T side covers [first, first+count), or NULL. */
 const struct nk_slice *nk_slice_lookup(const struct nk_slices *s, enum nk_idtype t, uint32_t first,

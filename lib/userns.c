@@ -136,26 +136,37 @@ int nk_userns_join(int pidfd, pid_t pid, struct nk_err *e)
 	return 0;
 }
 
-/* Does PID (alive, not a zombie) map any of [uid, uid+count)? *MAPV caches
- * its uid map (n == 0 and cap == 1: unreadable). */
-static int maps_any(pid_t pid, struct nk_map *m, int *read, uint32_t uid, uint32_t count)
+/* Is [a, a+n) overlapping [uid, uid+count)? */
+static int overlaps(uint64_t a, uint64_t n, uint32_t uid, uint32_t count)
+{
+	return a < (uint64_t)uid + count && uid < a + n;
+}
+
+/* Does PID (not gone: nk_proc_gone) hold any of the host uids [uid,
+ * uid+count)? Its uid map says, or, in a namespace whose uid map is not
+ * written (made inside the slice's and left unmapped), the ids it runs
+ * with, which are still the ones it had where it was made. *READ caches
+ * what was read of it (-1: gone or unreadable). */
+static int maps_any(pid_t pid, struct nk_map *m, struct nk_proc_status *st, int *read, uint32_t uid,
+		    uint32_t count)
 {
 	struct nk_err e;
-	uint64_t start;
-	char state;
 
 	if (!*read) {
-		*read = nk_proc_stat(pid, &state, &start, &e) == 0 && state != 'Z' && state != 'X' &&
+		*read = nk_proc_status(pid, st, &e) == 0 && !nk_proc_status_gone(st) &&
 			nk_map_read_proc(pid, NK_UID, m, &e) == 0 ? 1 : -1;
 	}
 	if (*read < 0)
 		return 0;
-	for (size_t i = 0; i < m->n; i++) {
-		uint64_t a = m->ext[i].outer, b = a + m->ext[i].count;
-
-		if (a < (uint64_t)uid + count && uid < b)
-			return 1;
+	if (m->n == 0) {
+		for (int i = 0; i < 4; i++)
+			if (overlaps(st->uid[i], 1, uid, count))
+				return 1;
+		return 0;
 	}
+	for (size_t i = 0; i < m->n; i++)
+		if (overlaps(m->ext[i].outer, m->ext[i].count, uid, count))
+			return 1;
 	return 0;
 }
 
@@ -174,6 +185,7 @@ int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found)
 		return -errno;
 	while (left && (de = readdir(d))) {
 		char path[64];
+		struct nk_proc_status ps;
 		struct nk_map m;
 		struct stat st;
 		pid_t pid;
@@ -193,7 +205,7 @@ int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found)
 
 			for (size_t i = 0; i < n; i++) {
 				if (w[i].ino != (uint64_t)st.st_ino || found[i] ||
-				    !maps_any(pid, &m, &read, w[i].uid, w[i].count))
+				    !maps_any(pid, &m, &ps, &read, w[i].uid, w[i].count))
 					continue;
 				found[i] = pid;
 				left--;
@@ -208,6 +220,223 @@ int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found)
 	}
 	closedir(d);
 	return 0;
+}
+
+void nk_idspans_free(struct nk_idspans *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int span_add(struct nk_idspans *s, uint64_t start, uint64_t count, pid_t pid)
+{
+	struct nk_idspan *nv;
+
+	if (count == 0 || start > NK_ID_MAX)
+		return 0;
+	if (start + count - 1 > NK_ID_MAX)
+		count = NK_ID_MAX - start + 1;
+	/* The processes of one namespace all show its extents: once is enough. */
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].start == start && s->v[i].count == count)
+			return 0;
+	nv = realloc(s->v, (s->n + 1) * sizeof *nv);
+	if (!nv)
+		return -ENOMEM;
+	s->v = nv;
+	s->v[s->n++] = (struct nk_idspan){ (uint32_t)start, (uint32_t)count, pid };
+	return 0;
+}
+
+static int maps_outer(const struct nk_map *m, uint32_t id)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (overlaps(m->ext[i].outer, m->ext[i].count, id, 1))
+			return 1;
+	return 0;
+}
+
+/* The uid and gid maps of the user namespace NSFD, a child of ours, as a
+ * child process that enters it reads them (/proc/self/uid_map there shows
+ * our ids): the way to learn the map of a namespace no process of which
+ * is left, only processes of namespaces made inside it. */
+static int probe_maps(int nsfd, struct nk_map m[2])
+{
+	char buf[2 * 16384 + 2];
+	size_t len = 0;
+	int p[2], st, r = -EIO;
+	pid_t c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	c = fork();
+	if (c < 0) {
+		r = -errno;
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	if (c == 0) {
+		static const char *const f[2] = { "/proc/self/uid_map", "/proc/self/gid_map" };
+
+		close(p[0]);
+		if (setns(nsfd, CLONE_NEWUSER) < 0)
+			_exit(1);
+		for (int t = 0; t < 2; t++) {
+			char b[16384];
+			ssize_t n = 0, k;
+			int fd = open(f[t], O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0)
+				_exit(1);
+			while (n < (ssize_t)sizeof b && (k = read(fd, b + n, sizeof b - (size_t)n)) > 0)
+				n += k;
+			if (write(p[1], b, (size_t)n) != n || write(p[1], "", 1) != 1)
+				_exit(1);
+			close(fd);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], buf + len, sizeof buf - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (len += (size_t)n) == sizeof buf - 1)
+			break;
+	}
+	close(p[0]);
+	while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+		;
+	buf[len] = '\0';
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && memchr(buf, '\0', len)) {
+		struct nk_err e;
+		const char *g = buf + strlen(buf) + 1;
+
+		if (g < buf + len && nk_map_parse_kernel(buf, &m[0], &e) == 0 && nk_map_parse_kernel(g, &m[1], &e) == 0)
+			r = 0;
+	}
+	return r;
+}
+
+/* For a process of PID whose maps are not written: the maps of the
+ * namespace made in ours that its namespace was made inside (PM, with
+ * *PROBED its inode, so that one probe serves all of that namespace's
+ * processes). 1 when they are known, 0 when not (its namespace is that one
+ * itself, or not ours to enter). */
+static int top_maps(pid_t pid, uint64_t self, struct nk_map pm[2], uint64_t *probed, int *probed_ok)
+{
+	char path[64];
+	struct stat st;
+	int cur, par, ok = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	cur = open(path, O_RDONLY | O_CLOEXEC);
+	if (cur < 0)
+		return 0;
+	for (int depth = 0; depth < 40; depth++) {
+		par = ioctl(cur, NS_GET_PARENT);
+		if (par < 0)
+			break;          /* outside our scope: not below ours */
+		if (fstat(par, &st) < 0) {
+			close(par);
+			break;
+		}
+		if ((uint64_t)st.st_ino == self) {
+			/* CUR is the top one; its own maps are what we know when it
+			 * is the process's own namespace: none. */
+			close(par);
+			if (depth > 0 && fstat(cur, &st) == 0) {
+				if (*probed != (uint64_t)st.st_ino) {
+					nk_map_free(&pm[0]);
+					nk_map_free(&pm[1]);
+					*probed = (uint64_t)st.st_ino;
+					*probed_ok = probe_maps(cur, pm) == 0 && pm[0].n > 0;
+				}
+				ok = *probed_ok;
+			}
+			break;
+		}
+		close(cur);
+		cur = par;
+	}
+	close(cur);
+	return ok;
+}
+
+int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
+{
+	struct stat self;
+	struct dirent *de;
+	struct nk_map pm[2];
+	uint64_t probed = 0;
+	int probed_ok = 0;
+	DIR *d;
+	int r = 0;
+
+	out[NK_UID] = (struct nk_idspans){ 0, NULL };
+	out[NK_GID] = (struct nk_idspans){ 0, NULL };
+	if (stat("/proc/self/ns/user", &self) < 0)
+		return -errno;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	nk_map_init(&pm[0]);
+	nk_map_init(&pm[1]);
+	while (r == 0 && (de = readdir(d))) {
+		struct nk_proc_status ps;
+		struct nk_map m[2];
+		struct nk_err e;
+		struct stat st;
+		char path[64];
+		pid_t pid;
+
+		if (nk_parse_pid(de->d_name, &pid) < 0)
+			continue;
+		if (nk_proc_status(pid, &ps, &e) < 0 || nk_proc_status_gone(&ps))
+			continue;
+		/* Ours is the namespace the ids are counted in, not one using them. */
+		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+		if (stat(path, &st) == 0 && st.st_ino == self.st_ino && st.st_dev == self.st_dev)
+			continue;
+		nk_map_init(&m[0]);
+		nk_map_init(&m[1]);
+		/* uid_map and gid_map are readable by anyone (another user's
+		 * process, whose ns link is not, in the host's namespace maps our
+		 * own uid and is passed over below). */
+		if (nk_map_read_proc(pid, NK_UID, &m[0], &e) == 0 && nk_map_read_proc(pid, NK_GID, &m[1], &e) == 0 &&
+		    (m[0].n == 0 || m[1].n == 0) && top_maps(pid, (uint64_t)self.st_ino, pm, &probed, &probed_ok)) {
+			/* Not mapped, inside a namespace that is: that one says
+			 * (the caller's own, or a slice, held by this process). */
+			if (!maps_outer(&pm[0], uid) && !maps_outer(&pm[1], gid))
+				for (int t = NK_UID; t <= NK_GID && r == 0; t++)
+					for (size_t i = 0; i < pm[t].n && r == 0; i++)
+						r = span_add(&out[t], pm[t].ext[i].outer, pm[t].ext[i].count, pid);
+		} else if (!maps_outer(&m[0], uid) && !maps_outer(&m[1], gid)) {
+			for (int t = NK_UID; t <= NK_GID && r == 0; t++) {
+				const uint32_t *ids = t == NK_UID ? ps.uid : ps.gid;
+
+				for (size_t i = 0; i < m[t].n && r == 0; i++)
+					r = span_add(&out[t], m[t].ext[i].outer, m[t].ext[i].count, pid);
+				/* Not mapped (yet, or ever): it runs with the ids it
+				 * had where the namespace was made. */
+				for (int i = 0; i < 4 && r == 0 && m[t].n == 0; i++)
+					r = span_add(&out[t], ids[i], 1, pid);
+			}
+		}
+		nk_map_free(&m[0]);
+		nk_map_free(&m[1]);
+	}
+	closedir(d);
+	nk_map_free(&pm[0]);
+	nk_map_free(&pm[1]);
+	if (r < 0) {
+		nk_idspans_free(&out[NK_UID]);
+		nk_idspans_free(&out[NK_GID]);
+	}
+	return r;
 }
 
 int nk_become(uid_t uid, gid_t gid, int keep_caps, int drop_groups, struct nk_err *e)

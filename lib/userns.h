@@ -21,6 +21,7 @@
 #include "err.h"
 #include "helper.h"
 #include "idmap.h"
+#include "proc.h"
 
 /* Does creating with these maps need the helper process (newuidmap,
  * newgidmap or privilege in the parent namespace), or can the process
@@ -49,13 +50,36 @@ struct nk_userns_want {
 
 /* Which of the namespaces W (N of them) still have a process in them, or in
  * a namespace made inside them, whose uid map (as we see it: host ids)
- * overlaps [uid, uid+count): FOUND[i] is one such pid, 0 for none. The map
+ * overlaps [uid, uid+count), or, where that map is not written (a namespace
+ * made inside and left unmapped), whose ids (Uid: of /proc/PID/status) lie
+ * there: FOUND[i] is one such pid, 0 for none. The map
  * check makes an inode number reused by an unrelated namespace count only
- * if that one maps the same ids (then they are taken anyway). Zombies do
- * not count (they have left their namespaces). Only what this /proc shows
+ * if that one maps the same ids (then they are taken anyway). Processes that
+ * have ended do not count (nk_proc_gone: a zombie, unless a thread of it
+ * still runs). Only what this /proc shows
  * is seen: processes we may not inspect (other users') are not ours anyway.
  * -errno when /proc cannot be read. */
 int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found);
+
+/* Host ids a user namespace holds: [start, start+count), pid one process there. */
+struct nk_idspan {
+	uint32_t start, count;
+	pid_t pid;
+};
+struct nk_idspans {
+	size_t n;
+	struct nk_idspan *v;
+};
+void nk_idspans_free(struct nk_idspans *s);
+
+/* The kernel's view of which ids are in use, whatever any record says:
+ * OUT[NK_UID] and OUT[NK_GID] get the outer ids of the uid and gid maps of
+ * every process (not gone) in a user namespace other than ours that maps
+ * neither UID in its uid map nor GID in its gid map (so: not the caller's
+ * own namespaces, where the caller is someone, nor the host's, which maps
+ * everyone: an isolated one), and for a process whose map is not written,
+ * the ids it runs with. -errno when /proc cannot be read. */
+int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2]);
 
 /* Become UID/GID (both mapped) in the namespace we are in. KEEP_CAPS: the
  * capabilities survive the change and the exec (ambient set). DROP_GROUPS:

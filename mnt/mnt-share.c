@@ -81,86 +81,74 @@ static unsigned long opt_type(int opt)
 
 /* --- set ------------------------------------------------------------------ */
 
+struct opts {
+	int mode;                   /* 0 (set), 's' (--show) or 'c' (--check) */
+	unsigned long type;         /* set: MS_SHARED, MS_SLAVE... */
+	bool recursive, bind_self, json;
+	char **args;                /* the TARGETs */
+	int n;
+};
+
 struct target {
 	struct nk_mount_target mt;  /* resolved once, opened, checked */
 	bool bind;                  /* bind onto itself first */
 };
 
-static int do_set(char **args, int n, unsigned long type, bool recursive,
-		  bool bind_self)
+/* Open TARGET from TB and check it can be changed: a mount point, or with
+ * BIND_SELF on a mount that may be bound. */
+static int check_target(struct libmnt_table *tb, const char *arg, bool bind_self, struct target *t,
+			struct nk_err *e)
+{
+	struct libmnt_fs *fs;
+	struct nk_prop p;
+
+	if (nk_mount_target_open(tb, arg, &t->mt, e) < 0)
+		return -e->code;
+	if (t->mt.mount_point)
+		return 0;
+	if (!bind_self)
+		return nk_errf(e, EINVAL, "'%s' is not a mount point (use --bind-self to bind it onto itself first)",
+			       arg);
+	fs = t->mt.fs;  /* the mount that holds it, the one it is on */
+	if (nk_prop_of_fs(fs, &p, e) < 0)
+		return -e->code;
+	if (p.flags & MS_UNBINDABLE)
+		return nk_errf(e, EINVAL, "cannot bind '%s' onto itself: the mount at '%s' that holds it is "
+			       "unbindable (make it bindable first: 'mnt-share --private --no-recursive %s')",
+			       arg, mnt_fs_get_target(fs), mnt_fs_get_target(fs));
+	t->bind = true;
+	return 0;
+}
+
+static int do_set(const struct opts *o, struct nk_err *e)
 {
 	static char *root[] = { "/" };
+	char **args = o->n ? o->args : root;
+	int n = o->n ? o->n : 1, i, r = 0;
 	struct libmnt_table *tb = NULL;
-	struct target *t;
-	struct nk_err e;
-	int i, rc = 0;
+	NK_AUTOFREE struct target *t = calloc((size_t)n, sizeof *t);
 
-	if (n == 0) {
-		args = root;
-		n = 1;
-	}
-	t = calloc(n, sizeof *t);
 	if (!t)
-		nk_die(1, "out of memory");
+		return nk_errf(e, ENOMEM, "out of memory");
 	for (i = 0; i < n; i++)
 		t[i].mt = (struct nk_mount_target)NK_MOUNT_TARGET_INIT;
-	if (nk_mount_table_read(NULL, &tb, &e) < 0)
-		nk_die_err(1, &e);
-
+	if (nk_mount_table_read(NULL, &tb, e) < 0)
+		return -e->code;
 	/* Check every target before the first change: fail closed. Each is
 	 * opened once and changed through its descriptor only, so what is
 	 * changed is what was checked, whatever happens to the path since. */
-	for (i = 0; i < n; i++) {
-		struct libmnt_fs *fs;
-		struct nk_prop p;
-
-		if (nk_mount_target_open(tb, args[i], &t[i].mt, &e) < 0) {
-			nk_err_print(&e);
-			rc = 1;
-			goto out;
-		}
-		if (t[i].mt.mount_point)
-			continue;
-		if (!bind_self) {
-			nk_warnx("'%s' is not a mount point (use --bind-self to bind it onto itself first)",
-				 args[i]);
-			rc = 1;
-			goto out;
-		}
-		fs = t[i].mt.fs;  /* the mount that holds it, the one it is on */
-		if (nk_prop_of_fs(fs, &p, &e) < 0) {
-			nk_err_print(&e);
-			rc = 1;
-			goto out;
-		}
-		if (p.flags & MS_UNBINDABLE) {
-			nk_warnx("cannot bind '%s' onto itself: the mount at '%s' that holds it is unbindable "
-				 "(make it bindable first: 'mnt-share --private --no-recursive %s')",
-				 args[i], mnt_fs_get_target(fs), mnt_fs_get_target(fs));
-			rc = 1;
-			goto out;
-		}
-		t[i].bind = true;
+	for (i = 0; i < n && r == 0; i++)
+		r = check_target(tb, args[i], o->bind_self, &t[i], e);
+	for (i = 0; i < n && r == 0; i++) {
+		if (t[i].bind)
+			r = nk_mount_target_bind_self(&t[i].mt, e);
+		if (r == 0)
+			r = nk_mount_target_set_propagation(&t[i].mt, o->type, o->recursive, e);
 	}
-
-	for (i = 0; i < n; i++) {
-		if (t[i].bind && nk_mount_target_bind_self(&t[i].mt, &e) < 0) {
-			nk_err_print(&e);
-			rc = 1;
-			goto out;
-		}
-		if (nk_mount_target_set_propagation(&t[i].mt, type, recursive, &e) < 0) {
-			nk_err_print(&e);
-			rc = 1;
-			goto out;
-		}
-	}
-out:
 	for (i = 0; i < n; i++)
 		nk_mount_target_close(&t[i].mt);
-	free(t);
 	mnt_unref_table(tb);
-	return rc;
+	return r < 0 ? -e->code : 0;
 }
 
 /* --- show ----------------------------------------------------------------- */
@@ -191,87 +179,104 @@ static int set_num(struct libscols_line *ln, int col, unsigned int v)
 	return scols_line_set_data(ln, col, buf);
 }
 
-static int do_show(char **args, int n, bool json)
+static int nomem(struct nk_err *e)
 {
-	struct libmnt_table *tb = NULL;
-	struct libscols_table *out = NULL;
-	struct libmnt_iter *it = NULL;
-	struct libmnt_fs *fs;
-	char **tops = NULL;
-	struct nk_err e;
-	int i, rc = 1;
+	return nk_errf(e, ENOMEM, "cannot list the mounts: out of memory");
+}
 
-	tops = calloc(n ? n : 1, sizeof *tops);
-	if (!tops)
-		nk_die(1, "out of memory");
-	for (i = 0; i < n; i++) {
-		if (nk_mount_canonicalize(args[i], &tops[i], &e) < 0) {
-			nk_err_print(&e);
-			goto done;
-		}
-	}
-	if (nk_mount_table_read(NULL, &tb, &e) < 0) {
-		nk_err_print(&e);
-		goto done;
-	}
+/* The table --show prints: its columns, JSON or not. */
+static struct libscols_table *show_table_new(bool json)
+{
+	struct libscols_table *out;
+
 	scols_init_debug(0);
 	out = scols_new_table();
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!out || !it)
-		goto nomem;
+	if (!out)
+		return NULL;
 	if (json) {
 		scols_table_enable_json(out, 1);
 		scols_table_set_name(out, "mounts");
 	}
-	for (i = 0; i < (int)NK_ARRAY_SIZE(cols); i++) {
-		struct libscols_column *cl =
-			scols_table_new_column(out, cols[i].name, cols[i].whint, cols[i].flags);
-		if (!cl)
-			goto nomem;
+	for (size_t i = 0; i < NK_ARRAY_SIZE(cols); i++) {
+		struct libscols_column *cl = scols_table_new_column(out, cols[i].name, cols[i].whint,
+								    cols[i].flags);
+
+		if (!cl) {
+			scols_unref_table(out);
+			return NULL;
+		}
 		scols_column_set_json_type(cl, cols[i].json);
 	}
+	return out;
+}
 
-	while (mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *target = mnt_fs_get_target(fs);
-		struct libscols_line *ln;
-		struct nk_prop p;
-		char *src;
-		bool want = n == 0;
+/* One line for the mount FS. */
+static int show_mount(struct libscols_table *out, struct libmnt_fs *fs, struct nk_err *e)
+{
+	struct libscols_line *ln;
+	struct nk_prop p;
+	char *src;
 
-		for (i = 0; i < n && !want; i++)
-			want = target && nk_path_is_under(target, tops[i]);
-		if (!want)
-			continue;
-		if (nk_prop_of_fs(fs, &p, &e) < 0) {
-			nk_err_print(&e);
-			goto done;
-		}
-		ln = scols_table_new_line(out, NULL);
-		src = nk_mount_source(fs);
-		if (!ln || !src)
-			goto nomem;
-		if (scols_line_set_data(ln, COL_TARGET, target) ||
-		    scols_line_set_data(ln, COL_PROP, nk_prop_name(p.flags)) ||
-		    set_num(ln, COL_PEER, p.peer) || set_num(ln, COL_MASTER, p.master) ||
-		    scols_line_set_data(ln, COL_FSTYPE, mnt_fs_get_fstype(fs)) ||
-		    scols_line_refer_data(ln, COL_SOURCE, src)) {
-			free(src);
-			goto nomem;
-		}
+	if (nk_prop_of_fs(fs, &p, e) < 0)
+		return -e->code;
+	ln = scols_table_new_line(out, NULL);
+	src = nk_mount_source(fs);
+	if (!ln || !src || scols_line_refer_data(ln, COL_SOURCE, src)) {
+		free(src);
+		return nomem(e);
 	}
-	scols_print_table(out);
-	rc = 0;
-	goto done;
-nomem:
-	nk_warnx("cannot list the mounts: out of memory");
-done:
-	for (i = 0; i < n; i++)
-		free(tops[i]);
-	free(tops);
+	if (scols_line_set_data(ln, COL_TARGET, mnt_fs_get_target(fs)) ||
+	    scols_line_set_data(ln, COL_PROP, nk_prop_name(p.flags)) ||
+	    set_num(ln, COL_PEER, p.peer) || set_num(ln, COL_MASTER, p.master) ||
+	    scols_line_set_data(ln, COL_FSTYPE, mnt_fs_get_fstype(fs)))
+		return nomem(e);
+	return 0;
+}
+
+/* Is TARGET at or below one of the N canonical TOPS (every mount: N 0)? */
+static bool wanted(const char *target, char *const *tops, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (target && nk_path_is_under(target, tops[i]))
+			return true;
+	return n == 0;
+}
+
+static int show_mounts(struct libmnt_table *tb, char *const *tops, int n, bool json, struct nk_err *e)
+{
+	struct libscols_table *out = show_table_new(json);
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+	int r = out && it ? 0 : nomem(e);
+
+	while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0)
+		if (wanted(mnt_fs_get_target(fs), tops, n))
+			r = show_mount(out, fs, e);
+	if (r == 0)
+		scols_print_table(out);
 	mnt_free_iter(it);
 	scols_unref_table(out);
+	return r;
+}
+
+static int do_show(const struct opts *o, struct nk_err *e)
+{
+	struct libmnt_table *tb = NULL;
+	NK_AUTOFREE char **tops = calloc(o->n ? (size_t)o->n : 1, sizeof *tops);
+	int i, r = 0;
+
+	if (!tops)
+		return nk_errf(e, ENOMEM, "out of memory");
+	for (i = 0; i < o->n && r == 0; i++)
+		r = nk_mount_canonicalize(o->args[i], &tops[i], e);
+	if (r == 0)
+		r = nk_mount_table_read(NULL, &tb, e);
+	if (r == 0)
+		r = show_mounts(tb, tops, o->n, o->json, e);
+	for (i = 0; i < o->n; i++)
+		free(tops[i]);
 	mnt_unref_table(tb);
-	return rc;
+	return r < 0 ? -e->code : 0;
 }
 
 /* --- check ---------------------------------------------------------------- */
@@ -340,7 +345,13 @@ static int do_check(char **args, int n)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* "A and B cannot be used together": one of each group at most. */
+static void __attribute__((noreturn)) conflict(int a, int b)
+{
+	nk_die(1, "%s and %s cannot be used together", opt_name(a), opt_name(b));
+}
+
+static void parse_options(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "shared", no_argument, NULL, OPT_SHARED },
@@ -356,11 +367,9 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int type_opt = 0, mode_opt = 0, set_opt = 0;
-	bool recursive = true, bind_self = false, json = false;
-	int c;
+	int type_opt = 0, set_opt = 0, c;
 
-	nk_tool_init("mnt-share", argv);
+	*o = (struct opts){ .recursive = true };
 	opterr = 0;  /* getopt would name argv[0] in full; say "mnt-share:" */
 	while ((c = getopt_long(argc, argv, "schV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -369,28 +378,23 @@ int main(int argc, char **argv)
 		case OPT_PRIVATE:
 		case OPT_UNBINDABLE:
 			if (type_opt && type_opt != c)
-				nk_die(1, "%s and %s cannot be used together",
-				       opt_name(type_opt), opt_name(c));
+				conflict(type_opt, c);
 			type_opt = c;
-			set_opt = set_opt ? set_opt : c;
 			break;
 		case OPT_NO_RECURSIVE:
-			recursive = false;
-			set_opt = set_opt ? set_opt : c;
+			o->recursive = false;
 			break;
 		case OPT_BIND_SELF:
-			bind_self = true;
-			set_opt = set_opt ? set_opt : c;
+			o->bind_self = true;
 			break;
 		case OPT_JSON:
-			json = true;
+			o->json = true;
 			break;
 		case 's':
 		case 'c':
-			if (mode_opt && mode_opt != c)
-				nk_die(1, "%s and %s cannot be used together",
-				       opt_name(mode_opt), opt_name(c));
-			mode_opt = c;
+			if (o->mode && o->mode != c)
+				conflict(o->mode, c);
+			o->mode = c;
 			break;
 		case 'h':
 			usage();
@@ -406,18 +410,31 @@ int main(int argc, char **argv)
 				nk_usage_errorx("invalid option -- '%c'", optopt);
 			nk_usage_errorx("unrecognized option '%s'", argv[optind - 1]);
 		}
+		/* The first option that sets, for the message below. */
+		if (!set_opt && (c == OPT_NO_RECURSIVE || c == OPT_BIND_SELF || type_opt == c))
+			set_opt = c;
 	}
-	if (mode_opt && set_opt)
-		nk_die(1, "%s and %s cannot be used together", opt_name(set_opt),
-		       opt_name(mode_opt));
-	if (json && mode_opt != 's')
+	if (o->mode && set_opt)
+		conflict(set_opt, o->mode);
+	if (o->json && o->mode != 's')
 		nk_die(1, "--json can only be used with --show");
+	o->type = opt_type(type_opt);
+	o->args = argv + optind;
+	o->n = argc - optind;
+}
 
-	argv += optind;
-	argc -= optind;
-	if (mode_opt == 's')
-		return do_show(argv, argc, json);
-	if (mode_opt == 'c')
-		return do_check(argv, argc);
-	return do_set(argv, argc, opt_type(type_opt), recursive, bind_self);
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct nk_err e;
+	int r;
+
+	nk_tool_init("mnt-share", argv);
+	parse_options(argc, argv, &o);
+	if (o.mode == 'c')
+		return do_check(o.args, o.n);   /* a report for each target */
+	r = o.mode == 's' ? do_show(&o, &e) : do_set(&o, &e);
+	if (r < 0)
+		nk_die_err(1, &e);
+	return 0;
 }

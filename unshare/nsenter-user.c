@@ -6,30 +6,31 @@
  * process becomes root inside and execs the command in place, so signals,
  * job control and exit status are the command's own. --fork puts a
  * forwarding parent above the command; --keep leaves a holder process so
- * that later --join commands share one user and mount namespace.
+ * that later --join commands share one user and mount namespace (the
+ * session actions are in nsenter-user/nsu-session.c).
+ *
+ * main parses the options, checks them against the conflict table, calls
+ * one function per step and reports a failure once, at its end.
  */
 #include <getopt.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <libsmartcols.h>
 #include "caps.h"
-#include "dl.h"
 #include "helper.h"
 #include "mapopt.h"
 #include "idmap.h"
+#include "nsu-session.h"
 #include "num.h"
 #include "proc.h"
+#include "pwdb.h"
 #include "session.h"
 #include "slice.h"
-#include "subid.h"
 #include "tool.h"
 #include "userns.h"
 
@@ -39,6 +40,24 @@ enum {
 	OPT_NO_MAP = 256, OPT_INFO_FD, OPT_BLOCK_FD, OPT_NO_MOUNT, OPT_PROPAGATION, OPT_SETGROUPS,
 	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE, OPT_ISOLATE,
 	OPT_KILL_CHILD
+};
+
+/* What the options asked for, and what the steps found out on the way. */
+struct cfg {
+	struct nk_mapopts mo;
+	uid_t uid;                      /* the caller's ids, outside (getuid() is 0 once inside) */
+	gid_t gid;
+	enum action act;
+	const char *keep, *join, *stop;
+	const char *prop_name;          /* --propagation as given, NULL when not */
+	unsigned long prop;             /* its mount flag; 0: unchanged */
+	int info_fd, block_fd;
+	int no_mount, do_fork, pidns, keep_caps, nnp, json, list, kill_sig;
+	uint32_t inside[2];             /* the ids to become inside (-U, -G), by enum nk_idtype */
+	int id_given[2];                /* -U, -G given */
+	int become;                     /* 0: stay who we are (--no-map, and 0 is not mapped) */
+	char session[NK_SESSION_NAME_MAX + 1];  /* NSKIT_SESSION for the command, "" for none */
+	char **cmd;
 };
 
 static void __attribute__((noreturn)) usage(void)
@@ -87,7 +106,7 @@ static void __attribute__((noreturn)) usage(void)
 	exit(0);
 }
 
-static int parse_fd_opt(const char *s, const char *opt)
+static int parse_fd_opt_or_err(const char *s, const char *opt)
 {
 	int fd;
 
@@ -102,306 +121,401 @@ static int parse_fd_opt(const char *s, const char *opt)
 	return fd;
 }
 
-static const char *session_dir(char *path, size_t len)
+static unsigned long parse_propagation_or_err(const char *arg)
+{
+	static const struct { const char *name; unsigned long flag; } props[] = {
+		{ "private", MS_PRIVATE }, { "slave", MS_SLAVE }, { "shared", MS_SHARED }, { "unchanged", 0 },
+	};
+
+	for (size_t i = 0; i < NK_ARRAY_SIZE(props); i++)
+		if (strcmp(arg, props[i].name) == 0)
+			return props[i].flag;
+	nk_usage_errorx("invalid --propagation '%s': use slave, shared, private or unchanged", arg);
+}
+
+static void parse_id_or_err(struct cfg *c, enum nk_idtype t, const char *arg)
 {
 	struct nk_err e;
 
-	if (nk_session_dir_path(getenv("XDG_RUNTIME_DIR"), getuid(), path, len, &e) < 0)
+	if (nk_parse_id_e(arg, &c->inside[t], nk_idtype_name(t), &e) < 0)
 		nk_die_err(1, &e);
-	return path;
+	c->id_given[t] = 1;
 }
 
-static void fmt_age(char *buf, size_t len, int64_t secs, int json)
+/* The options that map or name an id: the ones nk_mapopts parses. */
+static int parse_map_opt_or_err(struct nk_mapopts *mo, int opt, const char *arg)
 {
-	if (json)
-		snprintf(buf, len, "%lld", (long long)secs);
-	else if (secs < 120)
-		snprintf(buf, len, "%llds", (long long)secs);
-	else if (secs < 7200)
-		snprintf(buf, len, "%lldm", (long long)secs / 60);
-	else if (secs < 172800)
-		snprintf(buf, len, "%lldh", (long long)secs / 3600);
-	else
-		snprintf(buf, len, "%lldd", (long long)secs / 86400);
-}
-
-static void fmt_map(char *buf, size_t len, pid_t pid, enum nk_idtype t)
-{
-	struct nk_map m;
-	struct nk_err e;
-	size_t off = 0;
-
-	buf[0] = '\0';
-	nk_map_init(&m);
-	if (nk_map_read_proc(pid, t, &m, &e) < 0) {
-		snprintf(buf, len, "-");
-		return;
+	switch (opt) {
+	case 'a':
+		nk_mapopts_mode_or_err(mo, NK_MAPMODE_AUTO);
+		return 1;
+	case 'r':
+		nk_mapopts_mode_or_err(mo, NK_MAPMODE_ROOT);
+		return 1;
+	case 'k':
+		nk_mapopts_mode_or_err(mo, NK_MAPMODE_KEEPID);
+		return 1;
+	case 'u':
+	case 'g':
+	case 'm':
+		nk_mapopts_extent_or_err(mo, opt == 'm' ? 'b' : (char)opt, arg);
+		return 1;
+	case OPT_MAP_FILE:
+		nk_mapopts_from_or_err(mo, arg);
+		return 1;
+	case OPT_NO_MAP:
+		nk_mapopts_mode_or_err(mo, NK_MAPMODE_NOMAP);
+		return 1;
+	case OPT_ISOLATE:
+		nk_mapopts_isolate_or_err(mo, arg);
+		return 1;
+	case OPT_SETGROUPS:
+		nk_mapopts_setgroups_or_err(mo, arg);
+		return 1;
 	}
-	for (size_t i = 0; i < m.n && off < len; i++) {
-		int n = snprintf(buf + off, len - off, "%s%u:%u:%u", i ? "," : "", m.ext[i].inner,
-				 m.ext[i].outer, m.ext[i].count);
-		if (n < 0)
+	return 0;
+}
+
+static const struct option long_opts[] = {
+	{ "auto", no_argument, NULL, 'a' },
+	{ "map-root", no_argument, NULL, 'r' },
+	{ "keep-id", no_argument, NULL, 'k' },
+	{ "uid-map", required_argument, NULL, 'u' },
+	{ "gid-map", required_argument, NULL, 'g' },
+	{ "map", required_argument, NULL, 'm' },
+	{ "map-file", required_argument, NULL, OPT_MAP_FILE },
+	{ "no-map", no_argument, NULL, OPT_NO_MAP },
+	{ "isolate", optional_argument, NULL, OPT_ISOLATE },
+	{ "info-fd", required_argument, NULL, OPT_INFO_FD },
+	{ "block-fd", required_argument, NULL, OPT_BLOCK_FD },
+	{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
+	{ "propagation", required_argument, NULL, OPT_PROPAGATION },
+	{ "fork", no_argument, NULL, 'f' },
+	{ "pid", no_argument, NULL, 'p' },
+	{ "kill-child", optional_argument, NULL, OPT_KILL_CHILD },
+	{ "uid", required_argument, NULL, 'U' },
+	{ "gid", required_argument, NULL, 'G' },
+	{ "setgroups", required_argument, NULL, OPT_SETGROUPS },
+	{ "keep-caps", no_argument, NULL, OPT_KEEP_CAPS },
+	{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "join", required_argument, NULL, 'j' },
+	{ "stop", required_argument, NULL, OPT_STOP },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void parse_options_or_err(int argc, char **argv, struct cfg *c)
+{
+	static const struct nk_mapopt_names names = { "--uid-map", "--gid-map", "--map-file", "--no-map" };
+	int opt;
+
+	memset(c, 0, sizeof *c);
+	c->info_fd = c->block_fd = -1;
+	c->prop = MS_PRIVATE;
+	c->kill_sig = SIGKILL;
+	c->become = 1;
+	c->uid = getuid();
+	c->gid = getgid();
+	nk_mapopts_init(&c->mo, &names);
+	while ((opt = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", long_opts, NULL)) != -1) {
+		if (parse_map_opt_or_err(&c->mo, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_INFO_FD:
+			c->info_fd = parse_fd_opt_or_err(optarg, "--info-fd");
 			break;
-		off += (size_t)n;
-	}
-	nk_map_free(&m);
-}
-
-/* libsmartcols is loaded only for --list: linking it costs every run of
- * nsenter-user its load, about 0.07 ms, a twentieth of a whole create. */
-static struct {
-	__typeof__(scols_column_set_json_type) *column_set_json_type;
-	__typeof__(scols_line_set_data) *line_set_data;
-	__typeof__(scols_new_table) *new_table;
-	__typeof__(scols_print_table) *print_table;
-	__typeof__(scols_table_enable_json) *table_enable_json;
-	__typeof__(scols_table_new_column) *table_new_column;
-	__typeof__(scols_table_new_line) *table_new_line;
-	__typeof__(scols_table_set_name) *table_set_name;
-	__typeof__(scols_unref_table) *unref_table;
-} S;
-
-static void load_scols(void)
-{
-	const struct nk_dl_sym syms[] = {
-		{ "scols_column_set_json_type", (void **)&S.column_set_json_type },
-		{ "scols_line_set_data", (void **)&S.line_set_data },
-		{ "scols_new_table", (void **)&S.new_table },
-		{ "scols_print_table", (void **)&S.print_table },
-		{ "scols_table_enable_json", (void **)&S.table_enable_json },
-		{ "scols_table_new_column", (void **)&S.table_new_column },
-		{ "scols_table_new_line", (void **)&S.table_new_line },
-		{ "scols_table_set_name", (void **)&S.table_set_name },
-		{ "scols_unref_table", (void **)&S.unref_table },
-	};
-	struct nk_err e;
-
-	if (nk_dl_load("libsmartcols.so.1", "libsmartcols1", syms, NK_ARRAY_SIZE(syms), &e) < 0)
-		nk_die_err(1, &e);
-}
-
-static int do_list(int json)
-{
-	char path[4096], buf[4096];
-	struct nk_session *v = NULL;
-	struct nk_slices sl = { 0, NULL };
-	size_t n = 0, ncols = 6;
-	struct nk_err e;
-	struct libscols_table *tb;
-	struct libscols_column *cl;
-	int dirfd;
-	time_t now = time(NULL);
-	static const struct { const char *name; double w; int num; } cols[] = {
-		{ "NAME", 0.1, 0 }, { "PID", 0.1, 1 }, { "UIDMAP", 0.3, 0 }, { "GIDMAP", 0.3, 0 },
-		{ "AGE", 0.05, 1 }, { "STATE", 0.05, 0 }, { "SLICE", 0.1, 0 },
-	};
-
-	load_scols();
-	dirfd = nk_session_dir_open(session_dir(path, sizeof path), getuid(), 0, &e);
-	if (dirfd < 0 && dirfd != -ENOENT)
-		nk_die_err(1, &e);
-	if (dirfd >= 0 && nk_session_list(dirfd, &v, &n, &e) < 0)
-		nk_die_err(1, &e);
-	if (dirfd >= 0 && n > 0) {
-		int sdir = nk_slice_dir_open(getuid(), 0, &e);
-
-		if (sdir < 0 && sdir != -ENOENT)
-			nk_die_err(1, &e);
-		if (sdir >= 0 && nk_slices_load_live(sdir, &sl, &e) < 0)
-			nk_die_err(1, &e);
-		if (sdir >= 0)
-			close(sdir);
-	}
-	/* The SLICE column only when a session has one (--isolate): the
-	 * table of sessions without is what it always was. */
-	for (size_t i = 0; i < n && ncols == 6; i++)
-		for (size_t k = 0; k < sl.n; k++)
-			if (sl.v[k].pid == v[i].pid && sl.v[k].start == v[i].start)
-				ncols = 7;
-	tb = S.new_table();
-	if (!tb)
-		nk_die(1, "out of memory");
-	S.table_enable_json(tb, json);
-	S.table_set_name(tb, "sessions");
-	for (size_t i = 0; i < ncols; i++) {
-		cl = S.table_new_column(tb, cols[i].name, cols[i].w, 0);
-		if (!cl)
-			nk_die(1, "out of memory");
-		if (json)
-			S.column_set_json_type(cl, cols[i].num ? SCOLS_JSON_NUMBER : SCOLS_JSON_STRING);
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct libscols_line *ln = S.table_new_line(tb, NULL);
-		int pidfd, live;
-
-		if (!ln)
-			nk_die(1, "out of memory");
-		live = nk_session_open(&v[i], getuid(), &pidfd, &e) == 0;
-		if (pidfd >= 0)
-			close(pidfd);
-		S.line_set_data(ln, 0, v[i].name);
-		snprintf(buf, sizeof buf, "%d", (int)v[i].pid);
-		S.line_set_data(ln, 1, buf);
-		if (live)
-			fmt_map(buf, sizeof buf, v[i].pid, NK_UID);
-		else
-			snprintf(buf, sizeof buf, "-");
-		S.line_set_data(ln, 2, buf);
-		if (live)
-			fmt_map(buf, sizeof buf, v[i].pid, NK_GID);
-		S.line_set_data(ln, 3, buf);
-		fmt_age(buf, sizeof buf, (int64_t)now - v[i].created, json);
-		S.line_set_data(ln, 4, buf);
-		S.line_set_data(ln, 5, live ? "running" : "stale");
-		if (ncols > 6) {
-			const struct nk_slice *x = NULL;
-
-			for (size_t k = 0; k < sl.n && live; k++)
-				if (sl.v[k].pid == v[i].pid && sl.v[k].start == v[i].start)
-					x = &sl.v[k];
-			if (!x)
-				snprintf(buf, sizeof buf, "-");
-			else if (x->uid == x->gid)
-				snprintf(buf, sizeof buf, "%u-%llu", x->uid, (unsigned long long)x->uid + x->count - 1);
-			else
-				snprintf(buf, sizeof buf, "%u-%llu/%u-%llu", x->uid,
-					 (unsigned long long)x->uid + x->count - 1, x->gid,
-					 (unsigned long long)x->gid + x->count - 1);
-			if (json && !x)
-				S.line_set_data(ln, 6, NULL);
-			else
-				S.line_set_data(ln, 6, buf);
+		case OPT_BLOCK_FD:
+			c->block_fd = parse_fd_opt_or_err(optarg, "--block-fd");
+			break;
+		case OPT_NO_MOUNT:
+			c->no_mount = 1;
+			break;
+		case OPT_PROPAGATION:
+			c->prop = parse_propagation_or_err(optarg);
+			c->prop_name = optarg;
+			break;
+		case 'f':
+			c->do_fork = 1;
+			break;
+		case 'p':
+			c->pidns = 1;
+			break;
+		case OPT_KILL_CHILD:
+			if (optarg && nk_parse_signal(optarg, &c->kill_sig) < 0)
+				nk_usage_errorx("invalid --kill-child signal '%s': use a name (TERM, SIGKILL) or a number",
+						optarg);
+			c->do_fork = 1;
+			break;
+		case 'U':
+			parse_id_or_err(c, NK_UID, optarg);
+			break;
+		case 'G':
+			parse_id_or_err(c, NK_GID, optarg);
+			break;
+		case OPT_KEEP_CAPS:
+			c->keep_caps = 1;
+			break;
+		case OPT_NO_NEW_PRIVS:
+			c->nnp = 1;
+			break;
+		case OPT_KEEP:
+			c->keep = optarg;
+			break;
+		case 'j':
+			c->join = optarg;
+			break;
+		case OPT_STOP:
+			c->stop = optarg;
+			break;
+		case OPT_LIST:
+			c->list = 1;
+			break;
+		case OPT_JSON:
+			c->json = 1;
+			break;
+		case 'h':
+			usage();
+		case 'V':
+			nk_print_version();
+		default:
+			nk_usage_error();
 		}
 	}
-	nk_slices_free(&sl);
-	S.print_table(tb);
-	S.unref_table(tb);
-	free(v);
-	if (dirfd >= 0)
-		close(dirfd);
+	c->cmd = argv + optind;
+}
+
+/* --- conflicting options ------------------------------------------------ */
+
+/* Each option that takes part in a conflict rule, as a bit. */
+enum {
+	G_LIST = 1 << 0, G_STOP = 1 << 1, G_JOIN = 1 << 2, G_KEEP = 1 << 3, G_CMD = 1 << 4, G_JSON = 1 << 5,
+	G_MAP = 1 << 6,                 /* any map option, --no-map included */
+	G_NO_MAP = 1 << 7, G_INFO_FD = 1 << 8, G_BLOCK_FD = 1 << 9,
+	G_SAME_FD = 1 << 10,            /* --info-fd and --block-fd name one descriptor */
+	G_NO_MOUNT = 1 << 11, G_PROPAGATION = 1 << 12, G_FORK = 1 << 13, G_PID = 1 << 14, G_UID = 1 << 15,
+	G_GID = 1 << 16, G_SETGROUPS = 1 << 17, G_KEEP_CAPS = 1 << 18, G_NNP = 1 << 19,
+};
+/* What only a namespace made or joined here takes. */
+#define G_RUN_OPTS (G_MAP | G_INFO_FD | G_BLOCK_FD | G_NO_MOUNT | G_PROPAGATION | G_FORK | G_PID | G_UID | \
+		    G_GID | G_SETGROUPS | G_KEEP_CAPS | G_NNP)
+/* What makes a namespace, which --join does not. */
+#define G_NEW_NS (G_MAP | G_INFO_FD | G_BLOCK_FD | G_NO_MOUNT | G_PROPAGATION | G_PID | G_SETGROUPS)
+
+/* A rule is broken when every option of ALL is given, at least MIN of ANY
+ * (MIN 0: ANY plays no part), and none of NONE. The first broken rule, in
+ * this order, is the message. */
+static const struct conflict {
+	unsigned all, any, min, none;
+	const char *msg;
+} conflicts[] = {
+	{ 0, G_LIST | G_STOP | G_JOIN | G_KEEP, 2, 0, "--keep, --join, --stop and --list are mutually exclusive" },
+	{ G_LIST | G_CMD, 0, 0, 0, "--list takes no command" },
+	{ G_LIST, G_RUN_OPTS, 1, 0, "--list takes no other options" },
+	{ G_STOP | G_CMD, 0, 0, 0, "--stop takes no command" },
+	{ G_STOP, G_RUN_OPTS, 1, 0, "--stop takes no other options" },
+	{ G_JSON, 0, 0, G_LIST, "--json goes with --list" },
+	{ G_JOIN, G_NEW_NS, 1, 0, "--join enters existing namespaces: no mapping, namespace or --setgroups options" },
+	{ 0, G_INFO_FD | G_BLOCK_FD, 1, G_NO_MAP, "--info-fd and --block-fd go with --no-map" },
+	{ G_SAME_FD, 0, 0, 0, "--info-fd and --block-fd must be different descriptors" },
+	{ G_PID | G_NO_MOUNT, 0, 0, 0, "--pid needs a mount namespace for its /proc (drop --no-mount)" },
+	{ G_PROPAGATION | G_NO_MOUNT, 0, 0, 0, "--propagation needs a mount namespace (drop --no-mount)" },
+	{ G_PID | G_KEEP, 0, 0, 0, "--keep and --pid are mutually exclusive (a session has no pid namespace)" },
+	{ G_NO_MAP | G_SETGROUPS, 0, 0, 0, "--setgroups goes with a map (with --no-map the caller writes setgroups)" },
+};
+
+static unsigned given(const struct cfg *c)
+{
+	const struct { int on; unsigned bit; } g[] = {
+		{ c->list, G_LIST }, { !!c->stop, G_STOP }, { !!c->join, G_JOIN }, { !!c->keep, G_KEEP },
+		{ !!*c->cmd, G_CMD }, { c->json, G_JSON }, { c->mo.mode != NK_MAPMODE_NONE, G_MAP },
+		{ c->mo.mode == NK_MAPMODE_NOMAP, G_NO_MAP }, { c->info_fd >= 0, G_INFO_FD },
+		{ c->block_fd >= 0, G_BLOCK_FD }, { c->info_fd >= 0 && c->info_fd == c->block_fd, G_SAME_FD },
+		{ c->no_mount, G_NO_MOUNT }, { !!c->prop_name, G_PROPAGATION }, { c->do_fork, G_FORK },
+		{ c->pidns, G_PID }, { c->id_given[NK_UID], G_UID }, { c->id_given[NK_GID], G_GID },
+		{ c->mo.sg != NK_SETGROUPS_DEFAULT, G_SETGROUPS }, { c->keep_caps, G_KEEP_CAPS }, { c->nnp, G_NNP },
+	};
+	unsigned bits = 0;
+
+	for (size_t i = 0; i < NK_ARRAY_SIZE(g); i++)
+		if (g[i].on)
+			bits |= g[i].bit;
+	return bits;
+}
+
+/* Refuse options that do not go together; then settle what they imply. */
+static void check_options_or_err(struct cfg *c)
+{
+	unsigned bits = given(c);
+
+	for (size_t i = 0; i < NK_ARRAY_SIZE(conflicts); i++) {
+		const struct conflict *r = &conflicts[i];
+
+		if ((bits & r->all) == r->all && (unsigned)__builtin_popcount(bits & r->any) >= r->min &&
+		    !(bits & r->none))
+			nk_usage_errorx("%s", r->msg);
+	}
+	c->act = c->list ? ACT_LIST : c->stop ? ACT_STOP : c->join ? ACT_JOIN : ACT_RUN;
+	if (c->pidns)
+		c->do_fork = 1;
+	if (c->act == ACT_RUN && c->mo.mode == NK_MAPMODE_NONE)
+		c->mo.mode = NK_MAPMODE_AUTO;
+}
+
+/* --- create: maps first, checked before the kernel is touched ---------- */
+
+/* --isolate: a slice of the caller's subordinate ids, recorded under this
+ * very process: the command is exec'd in place (same pid, same start
+ * time), and a failure before that ends it, which frees the slice. Once
+ * the namespace exists the record names it too (a slice is held while any
+ * process is in it); --keep hands it to the holder. Returns the slice
+ * folder's fd. */
+static int reserve_slice(struct cfg *c, const char *user, uint64_t *my_start, struct nk_err *e)
+{
+	NK_AUTOCLOSE int sdirfd = nk_slice_dir_open(c->uid, 1, e);
+
+	if (sdirfd < 0 || nk_proc_starttime(0, my_start, e) < 0 ||
+	    nk_slice_maps(sdirfd, user, c->mo.slice_size, getpid(), *my_start, c->keep, &c->mo.maps, NULL, e) < 0)
+		return -e->code;
+	return nk_steal_fd(&sdirfd);
+}
+
+/* The ids to become inside must be mapped; setgroups "allow" must be
+ * possible with the maps chosen. */
+static int check_inside(struct cfg *c, const struct nk_plan *plan, struct nk_err *e)
+{
+	const struct nk_map *gm = &c->mo.maps.map[NK_GID];
+
+	/* newgidmap writes "deny" itself when the map is only the caller's
+	 * gid (CVE-2018-7169): say so instead of silently running with
+	 * setgroups denied. */
+	if (c->mo.sg == NK_SETGROUPS_ALLOW && !plan->privileged[NK_GID] && gm->n == 1 &&
+	    gm->ext[0].outer == c->gid && gm->ext[0].count == 1)
+		return nk_errf(e, EINVAL, "cannot allow setgroups with only your own gid mapped: newgidmap denies it "
+			       "then (CVE-2018-7169) (map subordinate gids too, or use --setgroups deny)");
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		uint32_t outer;
+
+		if (nk_map_to_outer(&c->mo.maps.map[t], c->inside[t], &outer) < 0)
+			return nk_errf(e, EINVAL, "cannot become %s %u inside: the %s map does not map it (see --%s)",
+				       nk_idtype_name(t), c->inside[t], nk_idtype_name(t), nk_idtype_name(t));
+	}
 	return 0;
 }
 
-/* The slice of the holder pid/start once it is gone: free when nothing is
- * left in its namespace USERNS, else kept (and the caller told). */
-static void stop_slice(const char *name, pid_t pid, uint64_t start)
+/* The maps of the new namespace, planned and checked. With --isolate,
+ * *SDIRFD is the slice folder's fd and *MY_START this process's start time,
+ * which the slice record names. */
+static int plan_maps(struct cfg *c, struct nk_plan *plan, int *sdirfd, uint64_t *my_start, struct nk_err *e)
 {
-	struct nk_slices sl = { 0, NULL };
-	struct nk_userns_want w = { 0, 0, 0 };
-	struct nk_err e;
-	pid_t left = 0;
-	int sdir = nk_slice_dir_open(getuid(), 0, &e);
+	char user[256];
 
-	if (sdir == -ENOENT)
-		return;
-	if (sdir < 0 || nk_slices_load(sdir, &sl, &e) < 0)
-		nk_die_err(1, &e);
-	for (size_t k = 0; k < sl.n; k++)
-		if (sl.v[k].pid == pid && sl.v[k].start == start)
-			w = (struct nk_userns_want){ sl.v[k].userns, sl.v[k].uid, sl.v[k].count };
-	nk_slices_free(&sl);
-	if (w.count && w.ino && nk_userns_scan(&w, 1, &left) < 0)
-		left = -1;
-	if (left > 0)
-		nk_warnx("session '%s' is stopped, but process %d is still in its namespace: its slice stays taken "
-			 "until no process is left there", name, (int)left);
-	else if (!left && nk_slice_release(sdir, pid, start, &e) < 0)
-		nk_die_err(1, &e);
-	close(sdir);
+	nk_user_name(c->uid, user, sizeof user);
+	if (c->mo.mode == NK_MAPMODE_ISOLATE && (*sdirfd = reserve_slice(c, user, my_start, e)) < 0)
+		return *sdirfd;
+	nk_mapopts_finish_or_err(&c->mo, user, c->uid, c->gid, plan);
+	if (c->mo.mode == NK_MAPMODE_KEEPID) {
+		const uint32_t own[2] = { [NK_UID] = c->uid, [NK_GID] = c->gid };
+
+		for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+			if (!c->id_given[t])
+				c->inside[t] = own[t];
+	}
+	return check_inside(c, plan, e);
 }
 
-static int do_stop(const char *name)
+/* --info-fd: {"pid":P,"userns":INODE} for whoever writes our maps. */
+static int write_info(int fd, struct nk_err *e)
 {
-	char path[4096];
-	struct nk_session s;
-	struct nk_err e;
-	int dirfd, pidfd, r;
+	char buf[128];
+	uint64_t ino;
+	int n;
 
-	if (nk_session_name_valid(name, &e) < 0)
-		nk_die_err(1, &e);
-	dirfd = nk_session_dir_open(session_dir(path, sizeof path), getuid(), 0, &e);
-	if (dirfd == -ENOENT)
-		nk_die(1, "no session '%s' (see 'nsenter-user --list')", name);
-	if (dirfd < 0)
-		nk_die_err(1, &e);
-	if (nk_session_load(dirfd, name, &s, &e) < 0)
-		nk_die_err(1, &e);
-	r = nk_session_open(&s, getuid(), &pidfd, &e);
-	if (r == -EPERM) {
-		/* The record names a process that is not ours (its pid reused by
-		 * another user, or a record made up): never signal it; the
-		 * record, ours, goes. */
-		nk_warnx("%s: only its record is removed, the process is left alone", e.msg);
-		if (nk_session_remove(dirfd, name, &e) < 0)
-			nk_die_err(1, &e);
-		close(dirfd);
-		return 0;
-	}
-	if (r < 0 && r != -ESTALE)
-		nk_die_err(1, &e);
-	/* ESTALE: nothing to stop, the record is all that is left of it. */
-	if (r == 0) {
-		if (nk_session_kill(pidfd, &e) < 0)
-			nk_die_err(1, &e);
-		close(pidfd);
-	}
-	stop_slice(name, s.pid, s.start);
-	if (nk_session_remove(dirfd, name, &e) < 0)
-		nk_die_err(1, &e);
-	close(dirfd);
+	if (nk_proc_ns_ino(0, "user", &ino, e) < 0)
+		return -e->code;
+	n = nk_userns_info_json(getpid(), ino, buf, sizeof buf);
+	if (n < 0 || nk_write_full(fd, buf, (size_t)n) < 0)
+		return nk_syserr(e, n < 0 || !errno ? EIO : errno, "cannot write to --info-fd %d", fd);
 	return 0;
 }
 
-/* Open the namespaces to join: session NAME or process PID. */
-static int join_target(const char *arg, pid_t *pid, const char **session)
+/* --block-fd: wait until the other end is closed. */
+static int wait_block(int fd, struct nk_err *e)
 {
-	struct nk_err e;
-	int pidfd;
+	char buf[256];
+	ssize_t n;
 
-	*session = NULL;
-	if (arg[0] >= '0' && arg[0] <= '9') {
-		uid_t owner;
-
-		if (nk_parse_pid_e(arg, pid, &e) < 0)
-			nk_die_err(1, &e);
-		pidfd = nk_pidfd_open(*pid, 0);
-		if (pidfd < 0) {
-			if (pidfd == -ESRCH)
-				nk_die(1, "no process with pid %d", (int)*pid);
-			nk_die(1, "cannot open process %d: %s", (int)*pid, strerror(-pidfd));
-		}
-		if (nk_userns_owner(*pid, &owner, &e) < 0)
-			nk_die_err(1, &e);
-		if (owner != getuid())
-			nk_die(1, "process %d is not in a user namespace of yours (its namespace belongs to uid %u)",
-			       (int)*pid, (unsigned)owner);
-		return pidfd;
-	} else {
-		static struct nk_session s;
-		char path[4096];
-		int dirfd;
-
-		if (nk_session_name_valid(arg, &e) < 0)
-			nk_die_err(1, &e);
-		dirfd = nk_session_dir_open(session_dir(path, sizeof path), getuid(), 0, &e);
-		if (dirfd == -ENOENT)
-			nk_die(1, "no session '%s' (see 'nsenter-user --list')", arg);
-		if (dirfd < 0)
-			nk_die_err(1, &e);
-		if (nk_session_load(dirfd, arg, &s, &e) < 0)
-			nk_die_err(1, &e);
-		close(dirfd);
-		if (nk_session_open(&s, getuid(), &pidfd, &e) < 0) {
-			if (e.code == ESTALE)
-				nk_err_hint(&e, "run 'nsenter-user --stop %s' to remove it, then '--keep %s' again",
-					    arg, arg);
-			nk_die_err(1, &e);
-		}
-		*pid = s.pid;
-		*session = s.name;
-		return pidfd;
-	}
+	while ((n = read(fd, buf, sizeof buf)) != 0)
+		if (n < 0 && errno != EINTR)
+			return nk_syserr(e, errno, "cannot read --block-fd %d", fd);
+	return 0;
 }
+
+/* --no-map: tell the caller where we are, wait until it has written the
+ * maps, and become root (or -U/-G) only where it mapped 0. */
+static int hand_off_maps(struct cfg *c, struct nk_err *e)
+{
+	struct nk_maps m;
+	uint32_t outer;
+	int r = 0;
+
+	if (c->info_fd >= 0) {
+		r = write_info(c->info_fd, e);
+		close(c->info_fd);
+	}
+	if (r == 0 && c->block_fd >= 0) {
+		r = wait_block(c->block_fd, e);
+		close(c->block_fd);
+	}
+	if (r < 0 || c->id_given[NK_UID] || c->id_given[NK_GID])
+		return r;
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		nk_map_init(&m.map[t]);
+	if (nk_map_read_proc(0, NK_UID, &m.map[NK_UID], e) < 0 || nk_map_read_proc(0, NK_GID, &m.map[NK_GID], e) < 0)
+		r = -e->code;
+	else if (nk_map_to_outer(&m.map[NK_UID], 0, &outer) < 0 || nk_map_to_outer(&m.map[NK_GID], 0, &outer) < 0)
+		c->become = 0;
+	nk_maps_free(&m);
+	return r;
+}
+
+/* The new namespaces, their maps written (or handed off), propagation
+ * set, and with --keep the session's holder and record. */
+static int create(struct cfg *c, struct nk_err *e)
+{
+	NK_AUTOCLOSE int dirfd = -1, sdirfd = -1;
+	int nomap = c->mo.mode == NK_MAPMODE_NOMAP;
+	int flags = CLONE_NEWUSER | (c->no_mount ? 0 : CLONE_NEWNS) | (c->pidns ? CLONE_NEWPID : 0);
+	uint64_t my_start = 0, ino;
+	struct nk_plan plan;
+	int r;
+
+	if (c->keep && (dirfd = nsu_keep_prepare(c->keep, c->uid, e)) < 0)
+		return dirfd;
+	if (!nomap && plan_maps(c, &plan, &sdirfd, &my_start, e) < 0)
+		return -e->code;
+	r = nk_userns_create(flags, nomap ? NULL : &c->mo.maps, &plan, e);
+	nk_maps_free(&c->mo.maps);
+	if (r < 0)
+		return r;
+	if (sdirfd >= 0 && (nk_proc_ns_ino(0, "user", &ino, e) < 0 ||
+			    nk_slice_move(sdirfd, getpid(), my_start, getpid(), my_start, c->keep, ino, e) < 0))
+		return -e->code;
+	if (nomap && hand_off_maps(c, e) < 0)
+		return -e->code;
+	if (!c->no_mount && c->prop && nk_set_propagation_all(c->prop, e) < 0)
+		return -e->code;
+	if (c->keep && nsu_keep_start(dirfd, c->keep, c->uid, sdirfd, my_start, e) < 0)
+		return -e->code;
+	if (c->keep)
+		snprintf(c->session, sizeof c->session, "%s", c->keep);
+	return 0;
+}
+
+/* --- run ---------------------------------------------------------------- */
 
 static void set_env(uid_t ruid, gid_t rgid, const char *session)
 {
@@ -420,22 +534,6 @@ static void set_env(uid_t ruid, gid_t rgid, const char *session)
 	}
 	if (session)
 		setenv("NSKIT_SESSION", session, 1);
-}
-
-static void __attribute__((noreturn)) exec_command(char **argv)
-{
-	char *shell_argv[2];
-
-	if (!argv[0]) {
-		const char *sh = getenv("SHELL");
-
-		shell_argv[0] = (char *)(sh && *sh ? sh : "/bin/sh");
-		shell_argv[1] = NULL;
-		argv = shell_argv;
-	}
-	nk_tool_restore_signals();
-	execvp(argv[0], argv);
-	nk_die(errno == ENOENT ? 127 : 126, "cannot run '%s': %s", argv[0], strerror(errno));
 }
 
 /* The child died of SIG: die of it too, as util-linux unshare --fork does,
@@ -494,392 +592,109 @@ static void __attribute__((noreturn)) forward_until_exit(pid_t child)
 	}
 }
 
-int main(int argc, char **argv)
+/* Become the ids asked for, unless we stay who we are. */
+static int become(const struct cfg *c, struct nk_err *e)
 {
-	static const struct option opts[] = {
-		{ "auto", no_argument, NULL, 'a' },
-		{ "map-root", no_argument, NULL, 'r' },
-		{ "keep-id", no_argument, NULL, 'k' },
-		{ "uid-map", required_argument, NULL, 'u' },
-		{ "gid-map", required_argument, NULL, 'g' },
-		{ "map", required_argument, NULL, 'm' },
-		{ "map-file", required_argument, NULL, OPT_MAP_FILE },
-		{ "no-map", no_argument, NULL, OPT_NO_MAP },
-		{ "isolate", optional_argument, NULL, OPT_ISOLATE },
-		{ "info-fd", required_argument, NULL, OPT_INFO_FD },
-		{ "block-fd", required_argument, NULL, OPT_BLOCK_FD },
-		{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
-		{ "propagation", required_argument, NULL, OPT_PROPAGATION },
-		{ "fork", no_argument, NULL, 'f' },
-		{ "pid", no_argument, NULL, 'p' },
-		{ "kill-child", optional_argument, NULL, OPT_KILL_CHILD },
-		{ "uid", required_argument, NULL, 'U' },
-		{ "gid", required_argument, NULL, 'G' },
-		{ "setgroups", required_argument, NULL, OPT_SETGROUPS },
-		{ "keep-caps", no_argument, NULL, OPT_KEEP_CAPS },
-		{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
-		{ "keep", required_argument, NULL, OPT_KEEP },
-		{ "join", required_argument, NULL, 'j' },
-		{ "stop", required_argument, NULL, OPT_STOP },
-		{ "list", no_argument, NULL, OPT_LIST },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const struct nk_mapopt_names names = { "--uid-map", "--gid-map", "--map-file", "--no-map" };
-	struct nk_mapopts mo;
-	struct nk_maps *maps = &mo.maps;
-	enum action act = ACT_RUN;
-	struct nk_plan plan;
-	struct nk_err e;
-	const char *keep = NULL, *join = NULL, *stop = NULL, *session = NULL;
-	const char *prop_name = NULL;
-	unsigned long prop = MS_PRIVATE;
-	int info_fd = -1, block_fd = -1, no_mount = 0, do_fork = 0, pidns = 0, keep_caps = 0;
-	int kill_sig = SIGKILL, nnp = 0, json = 0, set_uid = 0, set_gid = 0, c, flags, dirfd = -1, sdirfd = -1;
-	int commit = -1;
-	uint32_t in_uid = 0, in_gid = 0;
-	uint64_t my_start = 0;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	char **cmd;
+	if (!c->become)
+		return 0;
+	return nk_become(c->inside[NK_UID], c->inside[NK_GID], c->keep_caps,
+			 c->id_given[NK_UID] || c->id_given[NK_GID], e);
+}
 
-	nk_tool_init("nsenter-user", argv);
-	nk_mapopts_init(&mo, &names);
-	while ((c = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_AUTO);
-			break;
-		case 'r':
-			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_ROOT);
-			break;
-		case 'k':
-			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_KEEPID);
-			break;
-		case 'u':
-		case 'g':
-		case 'm':
-			nk_mapopts_extent_or_err(&mo, c == 'm' ? 'b' : (char)c, optarg);
-			break;
-		case OPT_MAP_FILE:
-			nk_mapopts_from_or_err(&mo, optarg);
-			break;
-		case OPT_NO_MAP:
-			nk_mapopts_mode_or_err(&mo, NK_MAPMODE_NOMAP);
-			break;
-		case OPT_ISOLATE:
-			nk_mapopts_isolate_or_err(&mo, optarg);
-			break;
-		case OPT_INFO_FD:
-			info_fd = parse_fd_opt(optarg, "--info-fd");
-			break;
-		case OPT_BLOCK_FD:
-			block_fd = parse_fd_opt(optarg, "--block-fd");
-			break;
-		case OPT_NO_MOUNT:
-			no_mount = 1;
-			break;
-		case OPT_PROPAGATION:
-			prop_name = optarg;
-			if (strcmp(optarg, "private") == 0)
-				prop = MS_PRIVATE;
-			else if (strcmp(optarg, "slave") == 0)
-				prop = MS_SLAVE;
-			else if (strcmp(optarg, "shared") == 0)
-				prop = MS_SHARED;
-			else if (strcmp(optarg, "unchanged") == 0)
-				prop = 0;
-			else
-				nk_usage_errorx("invalid --propagation '%s': use slave, shared, private or unchanged",
-						optarg);
-			break;
-		case 'f':
-			do_fork = 1;
-			break;
-		case 'p':
-			pidns = 1;
-			break;
-		case OPT_KILL_CHILD:
-			if (optarg && nk_parse_signal(optarg, &kill_sig) < 0)
-				nk_usage_errorx("invalid --kill-child signal '%s': use a name (TERM, SIGKILL) or a number",
-						optarg);
-			do_fork = 1;
-			break;
-		case 'U':
-			if (nk_parse_id_e(optarg, &in_uid, "uid", &e) < 0)
-				nk_die_err(1, &e);
-			set_uid = 1;
-			break;
-		case 'G':
-			if (nk_parse_id_e(optarg, &in_gid, "gid", &e) < 0)
-				nk_die_err(1, &e);
-			set_gid = 1;
-			break;
-		case OPT_SETGROUPS:
-			nk_mapopts_setgroups_or_err(&mo, optarg);
-			break;
-		case OPT_KEEP_CAPS:
-			keep_caps = 1;
-			break;
-		case OPT_NO_NEW_PRIVS:
-			nnp = 1;
-			break;
-		case OPT_KEEP:
-			keep = optarg;
-			break;
-		case 'j':
-			join = optarg;
-			break;
-		case OPT_STOP:
-			stop = optarg;
-			break;
-		case OPT_LIST:
-			act = ACT_LIST;
-			break;
-		case OPT_JSON:
-			json = 1;
-			break;
-		case 'h':
-			usage();
-		case 'V':
-			nk_print_version();
-		default:
-			nk_usage_error();
-		}
-	}
-	cmd = argv + optind;
-
-	/* --- conflicting options ------------------------------------------ */
-	if ((act == ACT_LIST) + !!stop + !!join + !!keep > 1)
-		nk_usage_errorx("--keep, --join, --stop and --list are mutually exclusive");
-	if (stop)
-		act = ACT_STOP;
-	if (join)
-		act = ACT_JOIN;
-	if (act == ACT_LIST || act == ACT_STOP) {
-		if (*cmd)
-			nk_usage_errorx("%s takes no command", act == ACT_LIST ? "--list" : "--stop");
-		if (mo.mode != NK_MAPMODE_NONE || info_fd >= 0 || block_fd >= 0 || no_mount || prop_name || do_fork ||
-		    pidns || set_uid || set_gid || mo.sg || keep_caps || nnp)
-			nk_usage_errorx("%s takes no other options", act == ACT_LIST ? "--list" : "--stop");
-		if (json && act != ACT_LIST)
-			nk_usage_errorx("--json goes with --list");
-		return act == ACT_LIST ? do_list(json) : do_stop(stop);
-	}
-	if (json)
-		nk_usage_errorx("--json goes with --list");
-	if (act == ACT_JOIN && (mo.mode != NK_MAPMODE_NONE || info_fd >= 0 || block_fd >= 0 || no_mount || prop_name ||
-				pidns || mo.sg))
-		nk_usage_errorx("--join enters existing namespaces: no mapping, namespace or --setgroups options");
-	if ((info_fd >= 0 || block_fd >= 0) && mo.mode != NK_MAPMODE_NOMAP)
-		nk_usage_errorx("--info-fd and --block-fd go with --no-map");
-	if (info_fd >= 0 && info_fd == block_fd)
-		nk_usage_errorx("--info-fd and --block-fd must be different descriptors");
-	if (pidns && no_mount)
-		nk_usage_errorx("--pid needs a mount namespace for its /proc (drop --no-mount)");
-	if (prop_name && no_mount)
-		nk_usage_errorx("--propagation needs a mount namespace (drop --no-mount)");
-	if (pidns && keep)
-		nk_usage_errorx("--keep and --pid are mutually exclusive (a session has no pid namespace)");
-	if (pidns)
-		do_fork = 1;
-
-	/* --keep-caps needs libcap-ng after setns/unshare: load it now, from
-	 * our own filesystem, not from the one of the namespace we enter. */
-	if (keep_caps && nk_capng_load(&e) < 0)
-		nk_die_err(1, &e);
-
-	/* --- join ------------------------------------------------------------ */
-	if (act == ACT_JOIN) {
-		pid_t tpid;
-		int pidfd = join_target(join, &tpid, &session);
-
-		if (nk_userns_join(pidfd, tpid, &e) < 0)
-			nk_die_err(1, &e);
-		close(pidfd);
-		goto run;
-	}
-
-	/* --- create: maps first, checked before the kernel is touched ------ */
-	if (mo.mode == NK_MAPMODE_NONE)
-		mo.mode = NK_MAPMODE_AUTO;
-	if (keep) {
-		char path[4096];
-		struct nk_session old;
-		int pidfd;
-
-		if (nk_session_name_valid(keep, &e) < 0)
-			nk_die_err(1, &e);
-		dirfd = nk_session_dir_open(session_dir(path, sizeof path), uid, 1, &e);
-		if (dirfd < 0)
-			nk_die_err(1, &e);
-		if (nk_session_load(dirfd, keep, &old, &e) == 0) {
-			if (nk_session_open(&old, uid, &pidfd, &e) == 0) {
-				close(pidfd);
-				nk_die(1, "session '%s' already exists (process %d; join it with '--join %s' or end it "
-				       "with '--stop %s')", keep, (int)old.pid, keep, keep);
-			}
-			if (e.code != ESTALE)
-				nk_die_err(1, &e);
-			if (nk_session_remove(dirfd, keep, &e) < 0)
-				nk_die_err(1, &e);
-		} else if (e.code != ENOENT) {
-			nk_die_err(1, &e);
-		}
-		session = keep;
-	}
-	if (mo.mode != NK_MAPMODE_NOMAP) {
-		char user[256];
-
-		nk_user_name(uid, user, sizeof user);
-		if (mo.mode == NK_MAPMODE_ISOLATE) {
-			/* Recorded under this very process: the command is exec'd in
-			 * place (same pid, same start time), and a failure before that
-			 * ends it, which frees the slice. Once the namespace exists the
-			 * record names it too (a slice is held while any process is in
-			 * it); --keep hands it to the holder. */
-			sdirfd = nk_slice_dir_open(uid, 1, &e);
-			if (sdirfd < 0 || nk_proc_starttime(0, &my_start, &e) < 0 ||
-			    nk_slice_maps(sdirfd, user, mo.slice_size, getpid(), my_start, keep, maps, NULL, &e) < 0)
-				nk_die_err(1, &e);
-		}
-		nk_mapopts_finish_or_err(&mo, user, uid, gid, &plan);
-		if (mo.mode == NK_MAPMODE_KEEPID) {
-			if (!set_uid)
-				in_uid = uid;
-			if (!set_gid)
-				in_gid = gid;
-		}
-		/* newgidmap writes "deny" itself when the map is only the
-		 * caller's gid (CVE-2018-7169): say so instead of silently
-		 * running with setgroups denied. */
-		if (mo.sg == NK_SETGROUPS_ALLOW && !plan.privileged[NK_GID] && maps->map[NK_GID].n == 1 &&
-		    maps->map[NK_GID].ext[0].outer == gid && maps->map[NK_GID].ext[0].count == 1)
-			nk_die(1, "cannot allow setgroups with only your own gid mapped: newgidmap denies it then "
-			       "(CVE-2018-7169) (map subordinate gids too, or use --setgroups deny)");
-		for (int t = NK_UID; t <= NK_GID; t++) {
-			uint32_t want = t == NK_UID ? in_uid : in_gid, dummy;
-
-			if (nk_map_to_outer(&maps->map[t], want, &dummy) < 0)
-				nk_die(1, "cannot become %s %u inside: the %s map does not map it (see --%s)",
-				       nk_idtype_name((enum nk_idtype)t), want, nk_idtype_name((enum nk_idtype)t),
-				       t == NK_UID ? "uid" : "gid");
-		}
-	} else if (mo.sg != NK_SETGROUPS_DEFAULT) {
-		nk_usage_errorx("--setgroups goes with a map (with --no-map the caller writes setgroups)");
-	}
-
-	flags = CLONE_NEWUSER | (no_mount ? 0 : CLONE_NEWNS) | (pidns ? CLONE_NEWPID : 0);
-	if (nk_userns_create(flags, mo.mode == NK_MAPMODE_NOMAP ? NULL : maps, &plan, &e) < 0)
-		nk_die_err(1, &e);
-	nk_maps_free(maps);
-	if (sdirfd >= 0) {
-		uint64_t ino;
-
-		if (nk_proc_ns_ino(0, "user", &ino, &e) < 0 ||
-		    nk_slice_move(sdirfd, getpid(), my_start, getpid(), my_start, keep, ino, &e) < 0)
-			nk_die_err(1, &e);
-	}
-	/* setgroups "allow" asked for with a map written by the helper: the
-	 * kernel's default is allow, so nothing to do; "deny" was written first. */
-
-	if (mo.mode == NK_MAPMODE_NOMAP) {
-		if (info_fd >= 0) {
-			char buf[128];
-			uint64_t ino;
-			int n;
-
-			if (nk_proc_ns_ino(0, "user", &ino, &e) < 0)
-				nk_die_err(1, &e);
-			n = nk_userns_info_json(getpid(), ino, buf, sizeof buf);
-			if (n < 0 || write(info_fd, buf, (size_t)n) != n)
-				nk_die(1, "cannot write to --info-fd %d: %s", info_fd, strerror(errno));
-			close(info_fd);
-		}
-		if (block_fd >= 0) {
-			char buf[256];
-			ssize_t n;
-
-			while ((n = read(block_fd, buf, sizeof buf)) != 0)
-				if (n < 0 && errno != EINTR)
-					nk_die(1, "cannot read --block-fd %d: %s", block_fd, strerror(errno));
-			close(block_fd);
-		}
-		/* Become root (or -U/-G) only where the caller mapped it. */
-		if (!set_uid && !set_gid) {
-			struct nk_map um, gm;
-			uint32_t dummy;
-
-			nk_map_init(&um);
-			nk_map_init(&gm);
-			if (nk_map_read_proc(0, NK_UID, &um, &e) < 0 || nk_map_read_proc(0, NK_GID, &gm, &e) < 0)
-				nk_die_err(1, &e);
-			if (nk_map_to_outer(&um, 0, &dummy) < 0 || nk_map_to_outer(&gm, 0, &dummy) < 0)
-				set_uid = set_gid = -1;   /* not mapped: stay who we are */
-			nk_map_free(&um);
-			nk_map_free(&gm);
-		}
-	}
-	if (!no_mount && prop && nk_set_propagation_all(prop, &e) < 0)
-		nk_die_err(1, &e);
-
-	if (dirfd >= 0 && !keep) {
-		close(dirfd);
-		dirfd = -1;
-	}
-	if (keep) {
-		struct nk_session s;
-		pid_t hp;
-
-		/* All or nothing: the holder waits for the commit, given once its
-		 * record is written; if we die before, it removes what we wrote
-		 * and ends, and its slice is free with it. */
-		if (nk_session_spawn_holder(dirfd, keep, &hp, &commit, &e) < 0)
-			nk_die_err(1, &e);
-		if (nk_session_describe(&s, keep, hp, uid, &e) < 0 ||
-		    (sdirfd >= 0 && nk_slice_move(sdirfd, getpid(), my_start, hp, s.start, keep, 0, &e) < 0) ||
-		    nk_session_save(dirfd, &s, &e) < 0 || nk_session_commit(commit, &e) < 0) {
-			kill(hp, SIGKILL);
-			nk_die_err(1, &e);
-		}
-		close(dirfd);
-		if (!*cmd)
-			return 0;
-	}
-	if (sdirfd >= 0)
-		close(sdirfd);
-
-run:
-	set_env(uid, gid, session);
-	if (do_fork) {
+/* Everything between the namespace and the exec: the environment, with
+ * --fork a forwarding parent (which never returns), the ids, no_new_privs. */
+static int prepare_command(const struct cfg *c, struct nk_err *e)
+{
+	set_env(c->uid, c->gid, c->session[0] ? c->session : NULL);
+	if (c->do_fork) {
 		sigset_t all, old;
 		pid_t child, parent = getpid();
+		struct pollfd pf;
+		int alive[2];
 
+		/* The parent holds the write end until it dies: the child can tell
+		 * whether it died before PR_SET_PDEATHSIG was set, even in a new
+		 * pid namespace (where getppid() says 0 whatever happened). */
+		if (pipe2(alive, O_CLOEXEC) < 0)
+			return nk_syserr(e, errno, "cannot create a pipe");
 		sigfillset(&all);
 		sigprocmask(SIG_BLOCK, &all, &old);
 		child = fork();
 		if (child < 0)
-			nk_die(1, "cannot fork: %s", strerror(errno));
+			return nk_syserr(e, errno, "cannot fork");
 		if (child > 0) {
 			/* The parent keeps its ids: it only waits and forwards. */
+			close(alive[0]);
 			forward_until_exit(child);
 		}
+		close(alive[1]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (pidns && nk_mount_proc(&e) < 0)
-			nk_die_err(1, &e);
-		if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, set_uid > 0 || set_gid > 0, &e) < 0)
-			nk_die_err(1, &e);
+		if ((c->pidns && nk_mount_proc(e) < 0) || become(c, e) < 0)
+			return -e->code;
 		/* Set after the id change, which clears it: the child gets
 		 * KILL_SIG (--kill-child) when the parent dies, however it dies. */
-		prctl(PR_SET_PDEATHSIG, kill_sig, 0, 0, 0);
-		if (getppid() != parent && !pidns)
+		prctl(PR_SET_PDEATHSIG, c->kill_sig, 0, 0, 0);
+		/* Dead before that: the command is not run. */
+		pf = (struct pollfd){ .fd = alive[0], .events = POLLIN };
+		if (poll(&pf, 1, 0) != 0 || (getppid() != parent && !c->pidns))
 			_exit(1);
-	} else if (set_uid >= 0 && nk_become(in_uid, in_gid, keep_caps, set_uid > 0 || set_gid > 0, &e) < 0) {
-		nk_die_err(1, &e);
+		close(alive[0]);
+	} else if (become(c, e) < 0) {
+		return -e->code;
 	}
-	if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		nk_die(1, "cannot set no_new_privs: %s", strerror(errno));
-	exec_command(cmd);
+	if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return nk_syserr(e, errno, "cannot set no_new_privs");
+	return 0;
+}
+
+/* Exec CMD in place (no command: the user's shell); returns only when it
+ * could not be run. */
+static int exec_command(char **argv, struct nk_err *e)
+{
+	char *shell_argv[2];
+
+	if (!argv[0]) {
+		const char *sh = getenv("SHELL");
+
+		shell_argv[0] = (char *)(sh && *sh ? sh : "/bin/sh");
+		shell_argv[1] = NULL;
+		argv = shell_argv;
+	}
+	nk_tool_restore_signals();
+	execvp(argv[0], argv);
+	return nk_syserr(e, errno, "cannot run '%s'", argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+	struct cfg c;
+	struct nk_err e;
+	int r, status = 1;
+
+	nk_tool_init("nsenter-user", argv);
+	parse_options_or_err(argc, argv, &c);
+	check_options_or_err(&c);
+	if (c.act == ACT_LIST)
+		r = nsu_list(c.json, &e);
+	else if (c.act == ACT_STOP)
+		r = nsu_stop(c.stop, &e);
+	/* --keep-caps needs libcap-ng after setns/unshare: load it now, from
+	 * our own filesystem, not from the one of the namespace we enter. */
+	else if (c.keep_caps && nk_capng_load(&e) < 0)
+		r = -e.code;
+	else if (c.act == ACT_JOIN)
+		r = nsu_join(c.join, c.session, &e);
+	else
+		r = create(&c, &e);
+	/* --keep without a command: the session is all there is to do. */
+	if (r == 0 && (c.act == ACT_JOIN || c.act == ACT_RUN) && !(c.keep && !*c.cmd)) {
+		r = prepare_command(&c, &e);
+		if (r == 0) {
+			r = exec_command(c.cmd, &e);
+			status = r == -ENOENT ? 127 : 126;
+		}
+	}
+	if (r < 0)
+		nk_die_err(status, &e);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <cap-ng.h>
 #include "nkcheck.h"
@@ -386,6 +387,23 @@ START_TEST(test_writers_failures)
 		 "permitted (the uid map of process %d is already written; a map can be written only once)",
 		 (int)getpid());
 	ck_assert_str_eq(e.msg, want);
+	ck_assert_int_eq(e.kind, NK_ERRK_MAP_WRITTEN);
+	/* A helper refused for the range, but unable to gain its privilege at
+	 * all: that is the cause named (and its kind), with the one fix text. */
+	ck_assert_int_eq(unlink(uh), 0);
+	snprintf(want, sizeof want, "%s.out", uh);
+	ck_assert_int_eq(unlink(want), 0);
+	snprintf(want, sizeof want, "%s.st", uh);
+	ck_assert_int_eq(unlink(want), 0);
+	fake_helper(dir, "u", "newuidmap: uid range [1-65537) -> [100000-165536) not allowed\n", 1, uh, sizeof uh);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 0, &ws, &e), 0);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, 0, &e), -EPERM);
+	ck_assert_int_eq(e.kind, NK_ERRK_HELPER_UNPRIVILEGED);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not allowed (/"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "/fake-u is neither setuid root nor has the file capability "
+				     "cap_setuid (owner "));
+	ck_assert_ptr_nonnull(strstr(e.msg, "; as root: 'chmod u+s "));
 	/* A helper that cannot be exec'd. */
 	snprintf(uh, sizeof uh, "%s/fake-u.out", dir);
 	ck_assert_int_eq(chmod(uh, 0644), 0);
@@ -538,6 +556,238 @@ START_TEST(test_takes_fd)
 }
 END_TEST
 
+/* Read from the file, never run: a helper whose text offers fd:<pidfd>
+ * takes fd:N, and running it would have left the mark. */
+START_TEST(test_takes_fd_not_run)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], mark[PATH_MAX + 16];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-takes"));
+	snprintf(path, sizeof path, "%s/newuidmap", dir);
+	snprintf(mark, sizeof mark, "%s/ran", dir);
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\ntouch %s\necho 'usage: newuidmap [<pid>|fd:<pidfd>] ...' >&2\n", mark);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(nk_helper_takes_fd(path), 1);
+	ck_assert_int_eq(access(mark, F_OK), -1);
+	/* The string across the boundary of two reads (64 KiB blocks). */
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 65536 - 4; i++)
+		fputc('x', f);
+	fputs("fd:<pidfd>", f);
+	fclose(f);
+	ck_assert_int_eq(nk_helper_takes_fd(path), 1);
+	/* Only the string decides: "fd:" alone is not it. */
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	fputs("usage: newuidmap <pid> ... fd: <pidfd>", f);
+	fclose(f);
+	ck_assert_int_eq(nk_helper_takes_fd(path), 0);
+	/* No regular file (a FIFO would block a plain open): no, at once. */
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0755), 0);
+	ck_assert_int_eq(nk_helper_takes_fd(path), 0);
+	unlink(path);
+	ck_assert_int_eq(nk_helper_takes_fd(dir), 0);
+}
+END_TEST
+
+/* Helpers that log their start and end, and wait for the other to have
+ * started (at once: up to 30 s, each sees the other; in sequence: the
+ * first waits out its 0.3 s and ends before the second starts). */
+static void logging_helper(const char *dir, const char *name, const char *other, char *path, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", dir, name);
+	f = fopen(path, "we");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\ncd %s\ntouch %s.started\necho start >> log\ni=0\n"
+		"while [ ! -e %s.started ] && [ $i -lt ${WAIT:-3} ]; do sleep 0.1; i=$((i + 1)); done\n"
+		"[ -e %s.started ] && echo saw >> log\necho end >> log\n", dir, name, other, other);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+}
+
+static const struct {
+	const char *force;        /* NSKIT_HELPERS, or NULL */
+	int one_cpu;              /* this process allowed one CPU only */
+	int at_once;              /* what must happen */
+} order_cases[] = {
+	{ "sequence", 0, 0 },
+	{ "parallel", 0, 1 },
+	{ "parallel", 1, 1 },     /* forced, even on one CPU */
+	{ NULL, 1, 0 },           /* one CPU: in sequence */
+	{ NULL, 0, 1 },           /* two or more: at once */
+};
+
+START_TEST(test_writers_order)
+{
+	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], log[PATH_MAX + 8], *r;
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+	cpu_set_t cpus;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof cpus, &cpus), 0);
+	NK_SKIP_UNLESS(order_cases[_i].one_cpu || CPU_COUNT(&cpus) > 1,
+		       "at once needs two CPUs for this process");
+	if (order_cases[_i].one_cpu) {
+		int first = 0;
+
+		while (!CPU_ISSET(first, &cpus))
+			first++;
+		CPU_ZERO(&cpus);
+		CPU_SET(first, &cpus);
+		ck_assert_int_eq(sched_setaffinity(0, sizeof cpus, &cpus), 0);
+	}
+	if (order_cases[_i].force)
+		setenv("NSKIT_HELPERS", order_cases[_i].force, 1);
+	else
+		unsetenv("NSKIT_HELPERS");
+	setenv("WAIT", order_cases[_i].at_once ? "300" : "3", 1);
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "nskit-order"));
+	logging_helper(dir, "u", "g", uh, sizeof uh);
+	logging_helper(dir, "g", "u", gh, sizeof gh);
+	helper_plan(&p, uh, gh);
+	two_maps(&m);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 0, &ws, &e), 0);
+	ck_assert_int_eq(nk_writers_go(ws, &e), 0);
+	ck_assert_int_eq(nk_writers_finish(ws, 4242, &p, 0, &e), 0);
+	snprintf(log, sizeof log, "%s/log", dir);
+	r = slurp(log);
+	ck_assert_ptr_nonnull(r);
+	if (order_cases[_i].at_once)     /* each saw the other start */
+		ck_assert_int_eq(strstr(r, "saw\n") && strstr(strstr(r, "saw\n") + 4, "saw\n"), 1);
+	else                             /* the second started after the first ended */
+		ck_assert_str_eq(r, "start\nend\nstart\nsaw\nend\n");
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	unsetenv("NSKIT_HELPERS");
+	unsetenv("WAIT");
+	nk_maps_free(&m);
+}
+END_TEST
+
+/* While they wait, no child holds the other's output pipe: in sequence,
+ * the second waits for the first one's output to end, and a copy of its
+ * write end in the second would keep that from ever happening. */
+START_TEST(test_writers_own_pipes)
+{
+	char dir[PATH_MAX], uh[PATH_MAX], gh[PATH_MAX], path[96], kids[256], out[2][64];
+	struct nk_writers *ws;
+	struct nk_maps m;
+	struct nk_plan p;
+	struct nk_err e;
+	int pid[2], n = 0;
+	FILE *f;
+
+	writers_fixture(dir, sizeof dir, uh, gh, &p, &m);
+	ck_assert_int_eq(nk_writers_prepare(4242, &m, &p, 0, &ws, &e), 0);
+	snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(kids, sizeof kids, f));
+	fclose(f);
+	ck_assert_int_eq(sscanf(kids, "%d %d", &pid[0], &pid[1]), 2);
+	usleep(50000);      /* each has dup2'd its output to 1 before it waits */
+	for (int i = 0; i < 2; i++) {
+		ssize_t l;
+
+		snprintf(path, sizeof path, "/proc/%d/fd/1", pid[i]);
+		l = readlink(path, out[i], sizeof out[i] - 1);
+		ck_assert_int_gt(l, 0);
+		out[i][l] = '\0';
+	}
+	ck_assert_str_ne(out[0], out[1]);
+	for (int i = 0; i < 2; i++) {
+		DIR *d;
+		struct dirent *de;
+
+		snprintf(path, sizeof path, "/proc/%d/fd", pid[i]);
+		d = opendir(path);
+		ck_assert_ptr_nonnull(d);
+		while ((de = readdir(d))) {
+			char fd[PATH_MAX], link[64];
+			ssize_t l;
+
+			snprintf(fd, sizeof fd, "%s/%s", path, de->d_name);
+			l = readlink(fd, link, sizeof link - 1);
+			if (l <= 0)
+				continue;
+			link[l] = '\0';
+			if (strcmp(link, out[!i]) != 0)
+				continue;
+			/* A write end of the other's pipe (a read end stops no EOF). */
+			snprintf(fd, sizeof fd, "/proc/%d/fdinfo/%s", pid[i], de->d_name);
+			f = fopen(fd, "re");
+			ck_assert_ptr_nonnull(f);
+			while (fgets(link, sizeof link, f)) {
+				unsigned int fl;
+
+				if (sscanf(link, "flags: %o", &fl) == 1)
+					n += (fl & O_ACCMODE) == O_WRONLY;
+			}
+			fclose(f);
+		}
+		closedir(d);
+	}
+	ck_assert_int_eq(n, 0);
+	nk_writers_cancel(ws);
+	nk_maps_free(&m);
+}
+END_TEST
+
+/* Is a helper usable: the facts of the file, the first flaw as the error
+ * (its kind, what and fix), an error of no kind for a file that cannot be
+ * opened. */
+START_TEST(test_usable)
+{
+	struct nk_helper_info h;
+	char path[256], want[1024];
+	struct nk_err e;
+	int fd = nk_test_mkstemp(path, sizeof path, "nskit-newuidmap");
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(nk_helper_usable(NK_UID, path, &h, &e), -EPERM);
+	ck_assert_int_eq(e.kind, NK_ERRK_HELPER_UNPRIVILEGED);
+	ck_assert_uint_eq(h.flaws, 1u << NK_HELPER_UNPRIVILEGED);
+	snprintf(want, sizeof want, "%s is neither setuid root nor has the file capability cap_setuid (owner %u, "
+		 "mode 0755) (as root: 'chmod u+s %s' (owner root) or 'setcap cap_setuid+ep %s', or reinstall it)",
+		 path, (unsigned)geteuid(), path, path);
+	ck_assert_str_eq(e.msg, want);
+	ck_assert_int_eq(nk_helper_usable(NK_GID, "/nonexistent/newgidmap", &h, &e), -ENOENT);
+	ck_assert_int_eq(e.kind, NK_ERRK_NONE);
+	ck_assert_str_eq(e.msg, "cannot open /nonexistent/newgidmap: No such file or directory");
+	if (geteuid() == 0) {
+		struct statvfs vfs;
+
+		ck_assert_int_eq(chmod(path, 04755), 0);
+		ck_assert_int_eq(statvfs(path, &vfs), 0);
+		ck_assert_int_eq(nk_helper_usable(NK_GID, path, &h, &e), (vfs.f_flag & ST_NOSUID) ? -EPERM : 0);
+		ck_assert_uint_eq(h.flaws, (vfs.f_flag & ST_NOSUID) ? 1u << NK_HELPER_NOSUID : 0);
+	}
+	unlink(path);
+	/* nosuid alone, from the facts. */
+	memset(&h, 0, sizeof h);
+	h.t = NK_GID;
+	snprintf(h.path, sizeof h.path, "/usr/bin/newgidmap");
+	h.mode = S_IFREG | S_ISUID | 0755;
+	h.nosuid = 1;
+	nk_helper_judge(&h);
+	ck_assert_uint_eq(h.flaws, 1u << NK_HELPER_NOSUID);
+	ck_assert_str_eq(h.what[NK_HELPER_NOSUID], "/usr/bin/newgidmap is on a nosuid mount: its setuid bit and "
+			 "file capabilities are ignored");
+	ck_assert_str_eq(h.fix[NK_HELPER_NOSUID], "install newgidmap on a file system mounted without nosuid");
+}
+END_TEST
+
 START_TEST(test_writers_none)
 {
 	struct nk_writers *ws;
@@ -560,6 +810,7 @@ static Suite *helper_suite(void)
 {
 	Suite *s = suite_create("helper");
 	TCase *tc = tcase_create("core");
+	TCase *order = tcase_create("order");
 
 	tcase_add_test(tc, test_find_env);
 	tcase_add_loop_test(tc, test_takes_fd, 0, (int)(sizeof takes_fd_cases / sizeof takes_fd_cases[0]));
@@ -573,6 +824,13 @@ static Suite *helper_suite(void)
 	tcase_add_test(tc, test_writers_killed);
 	tcase_add_test(tc, test_pid_reused);
 	tcase_add_test(tc, test_writers_none);
+	tcase_add_test(tc, test_usable);
+	tcase_add_test(tc, test_takes_fd_not_run);
+	tcase_add_test(tc, test_writers_own_pipes);
+	/* Shell helpers that wait: slow on a busy machine. */
+	tcase_set_timeout(order, 60);
+	tcase_add_loop_test(order, test_writers_order, 0, (int)(sizeof order_cases / sizeof order_cases[0]));
+	suite_add_tcase(s, order);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -64,6 +64,16 @@ START_TEST(test_pidfd)
 }
 END_TEST
 
+START_TEST(test_sysctl_read)
+{
+	long v = -5;
+
+	ck_assert_int_eq(nk_read_sysctl("/proc/sys/kernel/overflowuid", &v), 0);
+	ck_assert_int_ge(v, 0);
+	ck_assert_int_eq(nk_read_sysctl("/proc/sys/kernel/no-such-sysctl", &v), -ENOENT);
+}
+END_TEST
+
 static Suite *proc_suite(void)
 {
 	Suite *s = suite_create("proc");
@@ -72,6 +82,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_self);
 	tcase_add_test(tc, test_missing);
 	tcase_add_test(tc, test_pidfd);
+	tcase_add_test(tc, test_sysctl_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

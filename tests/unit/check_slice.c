@@ -153,10 +153,9 @@ END_TEST
 
 /* Reuse: a slice whose owner has ended is free for the next pick. */
 static pid_t dead_pid;
-static int fake_alive(pid_t pid, uint64_t start)
+static int fake_alive(const struct nk_slice *s)
 {
-	(void)start;
-	return pid != dead_pid;
+	return s->pid != dead_pid;
 }
 
 START_TEST(test_reuse)
@@ -188,25 +187,53 @@ START_TEST(test_reuse)
 }
 END_TEST
 
+/* The owner: pid, start time and, when recorded, pid namespace and its pid
+ * there. */
+static struct nk_slice owner(pid_t pid, uint64_t start, uint64_t pidns, uint32_t nspid)
+{
+	struct nk_slice s;
+
+	memset(&s, 0, sizeof s);
+	s.pid = pid;
+	s.start = start;
+	s.pidns = pidns;
+	s.nspid = nspid;
+	return s;
+}
+
 START_TEST(test_alive)
 {
-	uint64_t start;
+	uint64_t start, pidns;
+	struct nk_slice o;
 	struct nk_err e;
 	pid_t child;
 
 	ck_assert_int_eq(nk_proc_starttime(0, &start, &e), 0);
-	ck_assert_int_eq(nk_slice_alive(getpid(), start), 1);
-	ck_assert_int_eq(nk_slice_alive(getpid(), start + 1), 0);     /* a reused pid */
+	ck_assert_int_eq(nk_proc_ns_ino(0, "pid", &pidns, &e), 0);
+	o = owner(getpid(), start, 0, 0);
+	ck_assert_int_eq(nk_slice_alive(&o), 1);
+	o = owner(getpid(), start + 1, 0, 0);
+	ck_assert_int_eq(nk_slice_alive(&o), 0);                      /* a reused pid */
+	o = owner(getpid(), start, pidns, (uint32_t)getpid());
+	ck_assert_int_eq(nk_slice_alive(&o), 1);
+	/* The same pid and start time, recorded in another pid namespace:
+	 * another process (a record made there names its own pid). */
+	o = owner(getpid(), start, pidns + 1000000, (uint32_t)getpid());
+	ck_assert_int_eq(nk_slice_alive(&o), 0);
+	o = owner(getpid(), start, pidns, (uint32_t)getpid() + 1);
+	ck_assert_int_eq(nk_slice_alive(&o), 0);
 	child = fork();
 	if (child == 0)
 		_exit(0);
 	waitpid(child, NULL, 0);
-	ck_assert_int_eq(nk_slice_alive(child, start), 0);            /* gone */
+	o = owner(child, start, 0, 0);
+	ck_assert_int_eq(nk_slice_alive(&o), 0);                      /* gone */
 }
 END_TEST
 
 static const char good[] = "nskit-slices 1\n"
-			   "uid=100000 gid=200000 count=65536 pid=42 start=777 userns=4026532841 session=build\n"
+			   "uid=100000 gid=200000 count=65536 pid=42 start=777 userns=4026532841 pidns=4026531836 nspid=3 "
+			   "session=build\n"
 			   "uid=165536 gid=265536 count=10 pid=43 start=778\n";
 
 START_TEST(test_parse_roundtrip)
@@ -224,7 +251,10 @@ START_TEST(test_parse_roundtrip)
 	ck_assert_uint_eq(s.v[0].start, 777);
 	ck_assert_str_eq(s.v[0].session, "build");
 	ck_assert_uint_eq(s.v[0].userns, 4026532841u);
+	ck_assert_uint_eq(s.v[0].pidns, 4026531836u);
+	ck_assert_uint_eq(s.v[0].nspid, 3);
 	ck_assert_uint_eq(s.v[1].userns, 0);
+	ck_assert_uint_eq(s.v[1].pidns, 0);
 	ck_assert_str_eq(s.v[1].session, "");
 	ck_assert_int_eq(nk_slices_format(&s, buf, sizeof buf), (int)strlen(good));
 	ck_assert_str_eq(buf, good);
@@ -275,6 +305,24 @@ START_TEST(test_parse_bad)
 }
 END_TEST
 
+/* The kernel's view for the reservations here: what TAKEN holds (uid side
+ * and gid side alike), nothing else of the machine's. */
+static struct nk_idspan taken_v[2];
+static size_t taken_n;
+
+static int fake_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
+{
+	(void)uid;
+	(void)gid;
+	for (int t = 0; t < 2; t++) {
+		out[t].n = taken_n;
+		out[t].v = taken_n ? malloc(taken_n * sizeof *out[t].v) : NULL;
+		if (taken_n)
+			memcpy(out[t].v, taken_v, taken_n * sizeof *out[t].v);
+	}
+	return 0;
+}
+
 /* The file: reserve, move, release in a private folder; the records of
  * processes that have ended are dropped on the next write. */
 START_TEST(test_file)
@@ -289,6 +337,8 @@ START_TEST(test_file)
 	struct stat st;
 	int dfd, lk;
 
+	taken_n = 0;
+	nk_slice_set_taken(fake_taken);
 	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "check_slice"));
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(dfd, 0);
@@ -326,6 +376,32 @@ START_TEST(test_file)
 	ck_assert_int_ge(lk, 0);
 	ck_assert_int_ne(fcntl(lk, F_GETFD) & FD_CLOEXEC, 0);
 	close(lk);
+	/* Ids the kernel shows a namespace holding are taken, with a record or
+	 * without: the records say 100000-104095 is free again, a namespace
+	 * with no record maps 100000-100099 (and 200000-200099). */
+	ck_assert_int_eq(nk_slice_release(dfd, getpid(), 1, &e), 0);
+	ck_assert_int_eq(nk_slices_load(dfd, &s, &e), 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.v[0].uid, 104096);
+	nk_slices_free(&s);
+	taken_v[0] = (struct nk_idspan){ 100000, 100, 4242 };
+	taken_v[1] = (struct nk_idspan){ 104096, 4096, 4243 };       /* the recorded slice's own namespace */
+	taken_n = 2;
+	ck_assert_int_eq(nk_slice_reserve(dfd, "alice", &ur, &gr, 4096, getpid(), me, NULL, &a, &e), 0);
+	ck_assert_uint_eq(a.uid, 108192);
+	ck_assert_uint_eq(a.gid, 200000);                            /* those ids are no gids of alice */
+	ck_assert_int_eq(nk_slice_reserve(dfd, "alice", &ur, &gr, 65536, getpid(), me, NULL, &b, &e), -ENOSPC);
+	{
+		char want[512];
+
+		/* Named once: the namespace of a recorded slice is its record. */
+		snprintf(want, sizeof want, "no free slice of 65536 ids: 57244 of 65536 subordinate uids free, "
+			 "8292 in use (session 'x': 4096, pid %d: 4096, pid 4242, no record: 100) (run 'subid-alloc "
+			 "--count 131072 alice' as root, or use a smaller --isolate=SIZE)", (int)getpid());
+		ck_assert_str_eq(e.msg, want);
+	}
+	taken_n = 0;
+	nk_slice_set_taken(NULL);
 	unlinkat(dfd, NK_SLICE_FILE, 0);
 	unlinkat(dfd, NK_SLICE_LOCK, 0);
 	close(dfd);
@@ -333,10 +409,9 @@ START_TEST(test_file)
 }
 END_TEST
 
-static int all_gone(pid_t pid, uint64_t start)
+static int all_gone(const struct nk_slice *s)
 {
-	(void)pid;
-	(void)start;
+	(void)s;
 	return 0;
 }
 

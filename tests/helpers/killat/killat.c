@@ -1,8 +1,10 @@
 /* killat.so - LD_PRELOAD for tests: the process dies of SIGKILL as it calls
  * the libc function named in NSKIT_KILLAT (linkat, unlinkat), as a command
- * killed at that very point would. Only the process that loaded it dies,
+ * killed at that very point would (fork: see below). Only the process that loaded it dies,
  * never a child it forks (a session holder, say). */
 #include <dlfcn.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,4 +42,33 @@ int unlinkat(int dirfd, const char *path, int flags)
 
 	die_at("unlinkat");
 	return real(dirfd, path, flags);
+}
+
+/* NSKIT_KILLAT=fork: the parent dies of SIGKILL just after its fork, and
+ * the child goes on only once its parent has died: what a parent killed
+ * before its child could set anything up looks like. */
+pid_t fork(void);
+pid_t fork(void)
+{
+	pid_t (*real)(void) = (pid_t (*)(void))dlsym(RTLD_NEXT, "fork");
+	const char *at = getenv("NSKIT_KILLAT");
+	struct pollfd pf;
+	pid_t c;
+	int pfd;
+
+	if (!at || strcmp(at, "fork") != 0 || getpid() != self)
+		return real();
+	pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	c = real();
+	if (c != 0) {
+		kill(getpid(), SIGKILL);
+		for (;;)
+			pause();
+	}
+	pf.fd = pfd;
+	pf.events = POLLIN;
+	while (pfd >= 0 && poll(&pf, 1, -1) < 0)
+		;
+	close(pfd);
+	return 0;
 }

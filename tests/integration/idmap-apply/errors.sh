@@ -111,7 +111,7 @@ expect_fail 1 "$pfx newuidmap '/nonexistent/newuidmap' (from \$NEWUIDMAP) cannot
 install -D -m 0755 /usr/bin/newuidmap "$NSKIT_SANDBOX/nosuid/newuidmap"
 run as alice env NEWUIDMAP="$NSKIT_SANDBOX/nosuid/newuidmap" idmap-apply "$p"
 is "$rc" 1 "helper without setuid: exit 1"
-is "$err" "$pfx cannot apply the maps to process $p: newuidmap failed: newuidmap: write to uid_map failed: Operation not permitted ($NSKIT_SANDBOX/nosuid/newuidmap is neither setuid root nor has the cap_setuid file capability; reinstall it (package uidmap) or run 'chmod u+s $NSKIT_SANDBOX/nosuid/newuidmap' as root)" \
+is "$err" "$pfx cannot apply the maps to process $p: newuidmap failed: newuidmap: write to uid_map failed: Operation not permitted ($NSKIT_SANDBOX/nosuid/newuidmap is neither setuid root nor has the file capability cap_setuid (owner 0, mode 0755); as root: 'chmod u+s $NSKIT_SANDBOX/nosuid/newuidmap' (owner root) or 'setcap cap_setuid+ep $NSKIT_SANDBOX/nosuid/newuidmap', or reinstall it)" \
 	"helper without setuid: the message explains it"
 userns_proc p alice
 run as alice setpriv --no-new-privs idmap-apply "$p"

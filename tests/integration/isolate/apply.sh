@@ -14,8 +14,8 @@ userns_proc p isp
 run as isp idmap-apply --isolate=4096 "$p"
 is "$rc:$out:$err" "0::" "idmap-apply --isolate=4096 PID"
 is "$(kmap "$p" uid)/$(kmap "$p" gid)" "0 $sub 4096/0 $subg 4096" "PID's maps: 0..4095 onto the first slice"
-like "$(sed 1d "$sdir/.slices")" "^uid=$sub gid=$subg count=4096 pid=$p start=$(cut -d')' -f2 /proc/$p/stat | awk '{print $20}') userns=$(stat -L -c %i /proc/$p/ns/user)\$" \
-	"the record names PID, its start time and its user namespace"
+like "$(sed 1d "$sdir/.slices")" "^uid=$sub gid=$subg count=4096 pid=$p start=$(cut -d')' -f2 /proc/$p/stat | awk '{print $20}') userns=$(stat -L -c %i /proc/$p/ns/user) pidns=$(stat -L -c %i /proc/$p/ns/pid) nspid=$p\$" \
+	"the record names PID, its start time, its user namespace, its pid namespace and its pid there"
 userns_proc q isp
 run as isp idmap-apply --isolate=4096 "$q"
 is "$rc:$(kmap "$q" uid)/$(kmap "$q" gid)" "0:0 $((sub + 4096)) 4096/0 $((subg + 4096)) 4096" "a second process: the next slice"

@@ -42,8 +42,8 @@ is "$out" "$(cat /proc/sys/kernel/overflowuid)" "namespace 2 sees its owner as t
 
 # The records, and idmap-show naming the owner.
 is "$(sed 1d "$sdir/.slices" | sed 's/ start=[0-9]* userns=[0-9]*//' | sort)" "$(printf '%s\n' \
-	"uid=$(kmap "$p1" uid | cut -d' ' -f2) gid=$(kmap "$p1" gid | cut -d' ' -f2) count=32768 pid=$p1" \
-	"uid=$(kmap "$p2" uid | cut -d' ' -f2) gid=$(kmap "$p2" gid | cut -d' ' -f2) count=32768 pid=$p2" | sort)" \
+	"uid=$(kmap "$p1" uid | cut -d' ' -f2) gid=$(kmap "$p1" gid | cut -d' ' -f2) count=32768 pid=$p1 pidns=$(stat -L -c %i /proc/$p1/ns/pid) nspid=$p1" \
+	"uid=$(kmap "$p2" uid | cut -d' ' -f2) gid=$(kmap "$p2" gid | cut -d' ' -f2) count=32768 pid=$p2 pidns=$(stat -L -c %i /proc/$p2/ns/pid) nspid=$p2" | sort)" \
 	"the slices are recorded under the commands' own pids"
 is "$(stat -c %a "$sdir/.slices"):$(head -1 "$sdir/.slices")" "600:nskit-slices 1" "the record file is private"
 run as isa idmap-show "$p1"
@@ -97,10 +97,13 @@ run as isa nsenter-user --list
 is "$(echo "$out" | awk '$1 == "a" {print $6, $7} $1 == "c" {print $6, $7}' | paste -sd'|')" \
 	"stale -|running $sub-$((sub + 65535))" "--list: the stale session has no slice"
 # A record whose pid now names another process (start time differs), and
-# whose namespace is gone, is never trusted.
+# whose namespace is gone, is never trusted; but the ids are not free while
+# the kernel shows a namespace mapping them (here c's, which that record
+# no longer names).
 sed -i "s/pid=$hc start=[0-9]* userns=[0-9]*/pid=$hc start=1 userns=1/" "$sdir/.slices"
 run as isa nsenter-user --isolate cat /proc/self/uid_map
-is "$rc:$(echo $out)" "0:0 $sub 65536" "a record with the wrong start time is reclaimed"
+is "$rc:$err" "1:nsenter-user: no free slice of 65536 ids: 0 of 65536 subordinate uids free, 65536 in use (pid $hc, no record: 65536) (run 'subid-alloc --count 131072 isa' as root, or use a smaller --isolate=SIZE)" \
+	"a record with the wrong start time is reclaimed, but c's namespace still holds the slice"
 run as isa nsenter-user --stop a
 run as isa nsenter-user --stop c
 is "$rc:$(cat "$sdir/.slices")" "0:nskit-slices 1" "--stop frees the slice"

@@ -122,6 +122,20 @@ for opt in --kill-child --fork; do
 	gone "$child"
 	is "$([ -e "/proc/$child" ]; echo $?)" 1 "$opt: SIGKILL nsenter-user and its child is gone (SIGKILL)"
 done
+# Killed before the child set PR_SET_PDEATHSIG (killat: the parent dies
+# right after its fork, the child goes on once it has): the command is not
+# run, with or without a new pid namespace (where getppid() tells nothing).
+asan=${ASAN_OPTIONS:-}
+mkuser nhk || exit 1
+kuid=$(id -u nhk)
+for opt in --fork --pid; do
+	rm -f "$shared/ran"
+	run as nhk env NSKIT_KILLAT=fork LD_PRELOAD="$H/killat.so" ASAN_OPTIONS="$asan:verify_asan_link_order=0" \
+		nsenter-user $opt env -u LD_PRELOAD touch "$shared/ran"
+	is "$rc" 137 "$opt: nsenter-user killed just after its fork"
+	until_ok test -z "$(pgrep -U "$kuid")"
+	is "$(pgrep -U "$kuid"):$([ -e "$shared/ran" ]; echo $?)" ":1" "$opt: the child, whose parent died before it was set up, does not run the command"
+done
 expect_fail 1 "nsenter-user: invalid --kill-child signal 'NOPE': use a name (TERM, SIGKILL) or a number
 Try 'nsenter-user --help' for more information." "--kill-child with no such signal" as nhu nsenter-user --kill-child=NOPE true
 

@@ -8,7 +8,7 @@
  * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare).
  * A line is the first entry whose pieces it contains (case ignored), so an
  * entry that quotes another tool's message comes before that message's own
- * entry. The causes are finding ids (lib/doctor.h) in the order tested;
+ * entry. The causes are finding ids (doctor.h) in the order tested;
  * "subid-requested" is the explain-only check that the ids the message
  * names lie inside the user's ranges. */
 
@@ -292,7 +292,8 @@ int nk_ex_requested(const char *line, struct nk_ex_req *r)
 	/* newuidmap, newgidmap: "uid range [A-B) -> [C-D) not allowed": D-1 the
 	 * last host id asked for. */
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		const char *key = t == NK_UID ? "uid range [" : "gid range [";
+		static const char *const keys[2] = { "uid range [", "gid range [" };
+		const char *key = keys[t];
 
 		if (!(p = strstr(line, key)))
 			continue;

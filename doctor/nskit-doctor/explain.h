@@ -1,9 +1,9 @@
-/* explain.h - the error lines of rootless tools, and the findings that cause them
+/* explain.h - nskit-doctor --explain: the error lines of rootless tools, and the findings that cause them
  *
- * One table (lib/explain.c) holds every message nskit-doctor --explain
+ * One table (explain.c) holds every message nskit-doctor --explain
  * knows: the tool and the versions that print it, the text as printed, the
  * pieces a line must contain to be that message, and the findings
- * (lib/doctor.h ids) that can cause it, in the order they are told apart.
+ * (doctor.h ids) that can cause it, in the order they are told apart.
  * Matching and the verdict are pure functions: the doctor gathers the
  * findings, this module decides.
  */

@@ -152,197 +152,244 @@ const struct nk_dr_db nk_dr_system_db = { sys_owner_exists, sys_real_id_in, NULL
 
 /* --- subordinate id checks ------------------------------------------------ */
 
-#define ID(t, s) ((t) == NK_UID ? "subuid-" s : "subgid-" s)
+/* A finding id of the type's file: "subuid-" S or "subgid-" S (static strings). */
+#define ID(t, s) ((const char *const[2]){ "subuid-" s, "subgid-" s })[t]
+
+/* What every subordinate id check looks at. */
+struct subcheck {
+	struct nk_findings *fs;
+	enum nk_idtype t;
+	const struct nk_dr_user *u;
+	const struct nk_ranges *ranges;  /* the user's, through libsubid */
+	const char *file, *tn, *kind;    /* "/etc/subuid", "uid", "subuid" */
+	uint32_t self;                   /* the user's own uid (gid) */
+	const struct nk_sf *sf;          /* the file's lines (nlines of them: 0 when unread) */
+	size_t nlines;
+	uint64_t total;                  /* ids in the user's ranges */
+	const struct nk_dr_db *db;
+};
+
+/* subXid-file: the file itself. */
+static void sub_file(struct subcheck *c, const struct nk_err *readerr)
+{
+	const char *file = c->file;
+	struct nk_dr_sfsum sum;
+	char fix[512];
+
+	if (readerr) {
+		snprintf(fix, sizeof fix, "make %s readable by everyone: 'chmod 0644 %s' as root", file, file);
+		nk_finding_add(c->fs, ID(c->t, "file"), NK_FAIL, fix, "%s", readerr->msg);
+		return;
+	}
+	if (!c->sf->exists) {
+		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root (it creates the file)", c->u->name);
+		nk_finding_add(c->fs, ID(c->t, "file"), c->ranges && c->ranges->n ? NK_OK : NK_FAIL, fix,
+			       "%s does not exist", file);
+		return;
+	}
+	sum = nk_dr_sf_sum(c->sf);
+	c->nlines = c->sf->n;
+	if (sum.bad) {
+		snprintf(fix, sizeof fix, "correct or remove line %u of %s (each line is NAME:START:COUNT; "
+			 "'subid-check' lists them)", sum.first_bad, file);
+		nk_finding_add(c->fs, ID(c->t, "file"), NK_WARN, fix, "%s has %zu malformed line%s (first: line %u)",
+			       file, sum.bad, sum.bad == 1 ? "" : "s", sum.first_bad);
+	} else
+		nk_finding_add(c->fs, ID(c->t, "file"), NK_OK, NULL, "%s is readable and well-formed (%zu range%s)",
+			       file, sum.ranges, sum.ranges == 1 ? "" : "s");
+}
+
+/* subXid-range: the user's ranges, as newuidmap and podman see them. */
+static void sub_range(struct subcheck *c)
+{
+	const struct nk_ranges *r = c->ranges;
+	char fix[512];
+
+	for (size_t i = 0; i < r->n; i++)
+		c->total += r->r[i].count;
+	if (r->n == 0) {
+		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root", c->u->name);
+		nk_finding_add(c->fs, ID(c->t, "range"), NK_FAIL, fix, "no subordinate %s range for '%s' (uid %u) in %s",
+			       c->tn, c->u->name, c->u->uid, c->file);
+	} else
+		nk_finding_add(c->fs, ID(c->t, "range"), NK_OK, NULL, "'%s' has %zu subordinate %s range%s, %llu ids",
+			       c->u->name, r->n, c->tn, r->n == 1 ? "" : "s", (unsigned long long)c->total);
+}
+
+/* subXid-stale: owners that are no user any more (a rename or a removal
+ * that left its lines behind); the first such line. */
+static void sub_stale(struct subcheck *c)
+{
+	const struct nk_dr_user *u = c->u;
+	char fix[512];
+
+	for (size_t i = 0; i < c->nlines; i++) {
+		const struct nk_sf_line *l = &c->sf->lines[i];
+
+		if (l->kind != NK_SF_RANGE || nk_sf_line_is(l, u->name, u->uid) ||
+		    c->db->owner_exists(l->owner, c->db->ctx))
+			continue;
+		if (c->ranges->n == 0)
+			snprintf(fix, sizeof fix, "if '%s' was renamed to '%s', write '%s' on line %u of %s; "
+				 "otherwise remove the line (run 'subid-check' as root)", l->owner, u->name,
+				 u->name, l->lineno, c->file);
+		else
+			snprintf(fix, sizeof fix, "remove line %u of %s, or give it the user's new name "
+				 "(run 'subid-check' as root)", l->lineno, c->file);
+		nk_finding_add(c->fs, ID(c->t, "stale"), NK_WARN, fix,
+			       "line %u of %s belongs to '%s', which is no user (renamed or removed)",
+			       l->lineno, c->file, l->owner);
+		return;
+	}
+	nk_finding_add(c->fs, ID(c->t, "stale"), NK_OK, NULL, "every line of %s belongs to an existing user", c->file);
+}
+
+/* subXid-self: a range containing the user's own id (the namespace's
+ * root could own the user's files on the host). */
+static void sub_self(struct subcheck *c)
+{
+	const struct nk_ranges *r = c->ranges;
+	char fix[512];
+
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t lo = r->r[i].start, end = lo + r->r[i].count;
+
+		if (c->self < lo || c->self >= end)
+			continue;
+		snprintf(fix, sizeof fix, "remove that line from %s and run 'subid-alloc %s' as root",
+			 c->file, c->u->name);
+		nk_finding_add(c->fs, ID(c->t, "self"), NK_WARN, fix, "subordinate %s range %u-%llu contains '%s''s own %s %u",
+			       c->tn, r->r[i].start, (unsigned long long)end - 1, c->u->name, c->tn, c->self);
+		return;
+	}
+	nk_finding_add(c->fs, ID(c->t, "self"), NK_OK, NULL, "no subordinate %s range contains %u", c->tn, c->self);
+}
+
+/* The first line of another user that meets [LO, HI], or NULL. */
+static const struct nk_sf_line *other_line_in(const struct subcheck *c, uint64_t lo, uint64_t hi)
+{
+	for (size_t j = 0; j < c->nlines; j++) {
+		const struct nk_sf_line *l = &c->sf->lines[j];
+
+		if (l->kind != NK_SF_RANGE || nk_sf_line_is(l, c->u->name, c->u->uid))
+			continue;
+		/* Written so that a line past the last id cannot wrap. */
+		if (l->start <= hi && (lo < l->start || lo - l->start < l->count))
+			return l;
+	}
+	return NULL;
+}
+
+/* subXid-overlap: a range of the user meets another user's line. */
+static void sub_overlap(struct subcheck *c)
+{
+	const struct nk_ranges *r = c->ranges;
+	char fix[512];
+
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t lo = r->r[i].start, hi = lo + r->r[i].count - 1;
+		const struct nk_sf_line *l = other_line_in(c, lo, hi);
+
+		if (!l)
+			continue;
+		snprintf(fix, sizeof fix, "give '%s' or '%s' another range (see 'subid-check' as root)", c->u->name,
+			 l->owner);
+		nk_finding_add(c->fs, ID(c->t, "overlap"), NK_WARN, fix,
+			       "subordinate %s range %llu-%llu of '%s' overlaps '%s' (line %u of %s): their "
+			       "namespaces share ids", c->tn, (unsigned long long)lo, (unsigned long long)hi,
+			       c->u->name, l->owner, l->lineno, c->file);
+		return;
+	}
+	nk_finding_add(c->fs, ID(c->t, "overlap"), NK_OK, NULL, "no other user's %s range overlaps '%s''s",
+		       c->kind, c->u->name);
+}
+
+/* subXid-realid: a range of the user contains a real uid (gid). */
+static void sub_realid(struct subcheck *c)
+{
+	static const char *const minvar[2] = { "SUB_UID_MIN", "SUB_GID_MIN" };
+	const struct nk_ranges *r = c->ranges;
+	char fix[512], name[256];
+
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t lo = r->r[i].start, hi = lo + r->r[i].count - 1;
+
+		if (!c->db->real_id_in(c->t, lo, hi, c->self, name, sizeof name, c->db->ctx))
+			continue;
+		snprintf(fix, sizeof fix, "give '%s' a range above every real %s (%s in /etc/login.defs)",
+			 c->u->name, c->tn, minvar[c->t]);
+		nk_finding_add(c->fs, ID(c->t, "realid"), NK_WARN, fix,
+			       "subordinate %s range %llu-%llu of '%s' contains the real %s of '%s'", c->tn,
+			       (unsigned long long)lo, (unsigned long long)hi, c->u->name, c->tn, name);
+		return;
+	}
+	nk_finding_add(c->fs, ID(c->t, "realid"), NK_OK, NULL, "no real %s lies in '%s''s %s ranges",
+		       c->tn, c->u->name, c->kind);
+}
+
+/* subXid-size: big enough to map 65534 (nobody) with the default map
+ * (self to 0, ranges from 1): 65534 subordinate ids. */
+static void sub_size(struct subcheck *c)
+{
+	char fix[512];
+
+	if (c->total >= 65534) {
+		nk_finding_add(c->fs, ID(c->t, "size"), NK_OK, NULL, "%llu subordinate %ss cover 0-65535 and nobody",
+			       (unsigned long long)c->total, c->tn);
+		return;
+	}
+	snprintf(fix, sizeof fix, "give '%s' 65536 subordinate %ss: remove its line from %s and run "
+		 "'subid-alloc %s' as root", c->u->name, c->tn, c->file, c->u->name);
+	nk_finding_add(c->fs, ID(c->t, "size"), NK_FAIL, fix,
+		       "'%s' has only %llu subordinate %ss: %s 65534 (nobody) cannot be mapped",
+		       c->u->name, (unsigned long long)c->total, c->tn, c->tn);
+}
+
+/* subXid-extents: the kernel takes at most 340 extents, one of them the
+ * user's own id. */
+static void sub_extents(struct subcheck *c)
+{
+	size_t n = c->ranges->n + 1;
+	char fix[512];
+
+	if (n <= NK_MAP_MAX_EXTENTS) {
+		nk_finding_add(c->fs, ID(c->t, "extents"), NK_OK, NULL, "the full %s map has %zu extents (limit %d)",
+			       c->tn, n, NK_MAP_MAX_EXTENTS);
+		return;
+	}
+	snprintf(fix, sizeof fix, "merge '%s''s ranges into fewer, larger ones in %s", c->u->name, c->file);
+	nk_finding_add(c->fs, ID(c->t, "extents"), NK_FAIL, fix,
+		       "'%s' has %zu %s ranges: with its own id that is %zu extents, more than the "
+		       "kernel's limit of %d", c->u->name, c->ranges->n, c->kind, n, NK_MAP_MAX_EXTENTS);
+}
 
 void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_dr_user *u,
 		      const struct nk_ranges *ranges, const char *libmsg, const char *path,
 		      const struct nk_sf *sf, const struct nk_err *readerr, const struct nk_dr_db *db)
 {
-	const char *file = path, *tn = nk_idtype_name(t);
-	const char *kind = t == NK_UID ? "subuid" : "subgid";
-	uint32_t self = t == NK_UID ? u->uid : u->gid;
-	char fix[512], name[256];
-	uint64_t total = 0;
-	int stale_done = 0;
-	struct nk_dr_sfsum sum = { 0, 0, 0 };
-	size_t nlines = 0;
+	static const char *const kinds[2] = { "subuid", "subgid" };
+	const uint32_t self[2] = { u->uid, u->gid };
+	struct subcheck c = { fs, t, u, ranges, path, nk_idtype_name(t), kinds[t], self[t], sf, 0, 0, db };
+	char fix[512];
 
-	/* The file itself. */
-	if (readerr) {
-		snprintf(fix, sizeof fix, "make %s readable by everyone: 'chmod 0644 %s' as root", file, file);
-		nk_finding_add(fs, ID(t, "file"), NK_FAIL, fix, "%s", readerr->msg);
-	} else if (!sf->exists) {
-		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root (it creates the file)", u->name);
-		nk_finding_add(fs, ID(t, "file"), ranges && ranges->n ? NK_OK : NK_FAIL, fix,
-			       "%s does not exist", file);
-	} else {
-		sum = nk_dr_sf_sum(sf);
-		nlines = sf->n;
-		if (sum.bad) {
-			snprintf(fix, sizeof fix, "correct or remove line %u of %s (each line is NAME:START:COUNT; "
-				 "'subid-check' lists them)", sum.first_bad, file);
-			nk_finding_add(fs, ID(t, "file"), NK_WARN, fix, "%s has %zu malformed line%s (first: line %u)",
-				       file, sum.bad, sum.bad == 1 ? "" : "s", sum.first_bad);
-		} else
-			nk_finding_add(fs, ID(t, "file"), NK_OK, NULL, "%s is readable and well-formed (%zu range%s)",
-				       file, sum.ranges, sum.ranges == 1 ? "" : "s");
-	}
-
-	/* The user's ranges, as newuidmap and podman see them: through libsubid. */
+	sub_file(&c, readerr);
 	if (!ranges) {
-		snprintf(fix, sizeof fix, "check %s and the 'subid:' line of /etc/nsswitch.conf", file);
+		snprintf(fix, sizeof fix, "check %s and the 'subid:' line of /etc/nsswitch.conf", path);
 		nk_finding_add(fs, ID(t, "range"), NK_FAIL, fix, "%s", libmsg ? libmsg : "libsubid failed");
 		return;
 	}
-	for (size_t i = 0; i < ranges->n; i++)
-		total += ranges->r[i].count;
-	if (ranges->n == 0) {
-		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root", u->name);
-		nk_finding_add(fs, ID(t, "range"), NK_FAIL, fix,
-			       "no subordinate %s range for '%s' (uid %u) in %s", tn, u->name, u->uid, file);
-	} else
-		nk_finding_add(fs, ID(t, "range"), NK_OK, NULL, "'%s' has %zu subordinate %s range%s, %llu ids",
-			       u->name, ranges->n, tn, ranges->n == 1 ? "" : "s", (unsigned long long)total);
-
-	/* Stale lines: owners that are no user any more (a rename or a removal
-	 * that left its lines behind). */
-	for (size_t i = 0; i < nlines && !stale_done; i++) {
-		const struct nk_sf_line *l = &sf->lines[i];
-
-		if (l->kind != NK_SF_RANGE || nk_sf_line_is(l, u->name, u->uid) ||
-		    db->owner_exists(l->owner, db->ctx))
-			continue;
-		if (ranges->n == 0)
-			snprintf(fix, sizeof fix, "if '%s' was renamed to '%s', write '%s' on line %u of %s; "
-				 "otherwise remove the line (run 'subid-check' as root)", l->owner, u->name,
-				 u->name, l->lineno, file);
-		else
-			snprintf(fix, sizeof fix, "remove line %u of %s, or give it the user's new name "
-				 "(run 'subid-check' as root)", l->lineno, file);
-		nk_finding_add(fs, ID(t, "stale"), NK_WARN, fix,
-			       "line %u of %s belongs to '%s', which is no user (renamed or removed)",
-			       l->lineno, file, l->owner);
-		stale_done = 1;
-	}
-	if (!stale_done)
-		nk_finding_add(fs, ID(t, "stale"), NK_OK, NULL, "every line of %s belongs to an existing user", file);
-
+	sub_range(&c);
+	sub_stale(&c);
 	if (ranges->n == 0)
 		return;
-
-	/* Containing the user's own id: the namespace's root could own the
-	 * user's files on the host. */
-	{
-		int hit = 0;
-
-		for (size_t i = 0; i < ranges->n && !hit; i++)
-			if (self >= ranges->r[i].start && (uint64_t)self < (uint64_t)ranges->r[i].start + ranges->r[i].count) {
-				snprintf(fix, sizeof fix, "remove that line from %s and run 'subid-alloc %s' as root",
-					 file, u->name);
-				nk_finding_add(fs, ID(t, "self"), NK_WARN, fix,
-					       "subordinate %s range %u-%llu contains '%s''s own %s %u",
-					       tn, ranges->r[i].start,
-					       (unsigned long long)ranges->r[i].start + ranges->r[i].count - 1,
-					       u->name, tn, self);
-				hit = 1;
-			}
-		if (!hit)
-			nk_finding_add(fs, ID(t, "self"), NK_OK, NULL, "no subordinate %s range contains %u", tn, self);
-	}
-
-	/* Overlapping another user's lines. */
-	{
-		int hit = 0;
-
-		for (size_t i = 0; i < ranges->n && !hit; i++) {
-			uint64_t lo = ranges->r[i].start, hi = lo + ranges->r[i].count - 1;
-
-			for (size_t j = 0; j < nlines && !hit; j++) {
-				const struct nk_sf_line *l = &sf->lines[j];
-
-				if (l->kind != NK_SF_RANGE || nk_sf_line_is(l, u->name, u->uid))
-					continue;
-				/* Written so that a line past the last id cannot wrap. */
-				if (l->start <= hi && (lo < l->start || lo - l->start < l->count)) {
-					snprintf(fix, sizeof fix, "give '%s' or '%s' another range (see 'subid-check' "
-						 "as root)", u->name, l->owner);
-					nk_finding_add(fs, ID(t, "overlap"), NK_WARN, fix,
-						       "subordinate %s range %llu-%llu of '%s' overlaps '%s' "
-						       "(line %u of %s): their namespaces share ids",
-						       tn, (unsigned long long)lo, (unsigned long long)hi, u->name,
-						       l->owner, l->lineno, file);
-					hit = 1;
-				}
-			}
-		}
-		if (!hit)
-			nk_finding_add(fs, ID(t, "overlap"), NK_OK, NULL, "no other user's %s range overlaps '%s''s",
-				       kind, u->name);
-	}
-
-	/* Overlapping real ids. */
-	{
-		int hit = 0;
-
-		for (size_t i = 0; i < ranges->n && !hit; i++) {
-			uint64_t lo = ranges->r[i].start, hi = lo + ranges->r[i].count - 1;
-
-			if (db->real_id_in(t, lo, hi, self, name, sizeof name, db->ctx)) {
-				snprintf(fix, sizeof fix, "give '%s' a range above every real %s "
-					 "(SUB_%s_MIN in /etc/login.defs)", u->name, tn, t == NK_UID ? "UID" : "GID");
-				nk_finding_add(fs, ID(t, "realid"), NK_WARN, fix,
-					       "subordinate %s range %llu-%llu of '%s' contains the real %s of '%s'",
-					       tn, (unsigned long long)lo, (unsigned long long)hi, u->name,
-					       t == NK_UID ? "uid" : "gid", name);
-				hit = 1;
-			}
-		}
-		if (!hit)
-			nk_finding_add(fs, ID(t, "realid"), NK_OK, NULL, "no real %s lies in '%s''s %s ranges",
-				       tn, u->name, kind);
-	}
-
-	/* Big enough to map 65534 (nobody) with the default map (self to 0,
-	 * ranges from 1): needs 65534 subordinate ids. */
-	if (total < 65534) {
-		snprintf(fix, sizeof fix, "give '%s' 65536 subordinate %ss: remove its line from %s and run "
-			 "'subid-alloc %s' as root", u->name, tn, file, u->name);
-		nk_finding_add(fs, ID(t, "size"), NK_FAIL, fix,
-			       "'%s' has only %llu subordinate %ss: %s 65534 (nobody) cannot be mapped",
-			       u->name, (unsigned long long)total, tn, tn);
-	} else
-		nk_finding_add(fs, ID(t, "size"), NK_OK, NULL, "%llu subordinate %ss cover 0-65535 and nobody",
-			       (unsigned long long)total, tn);
-
-	/* The kernel takes at most 340 extents, one of them the user's own id. */
-	if (ranges->n + 1 > NK_MAP_MAX_EXTENTS) {
-		snprintf(fix, sizeof fix, "merge '%s''s ranges into fewer, larger ones in %s", u->name, file);
-		nk_finding_add(fs, ID(t, "extents"), NK_FAIL, fix,
-			       "'%s' has %zu %s ranges: with its own id that is %zu extents, more than the "
-			       "kernel's limit of %d", u->name, ranges->n, kind, ranges->n + 1, NK_MAP_MAX_EXTENTS);
-	} else
-		nk_finding_add(fs, ID(t, "extents"), NK_OK, NULL, "the full %s map has %zu extents (limit %d)",
-			       tn, ranges->n + 1, NK_MAP_MAX_EXTENTS);
+	sub_self(&c);
+	sub_overlap(&c);
+	sub_realid(&c);
+	sub_size(&c);
+	sub_extents(&c);
 }
 
 /* --- kernel and process state --------------------------------------------- */
-
-int nk_read_sysctl(const char *path, long *out)
-{
-	NK_AUTOFCLOSE FILE *f = fopen(path, "re");
-	char buf[64];
-	uint64_t v;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof buf, f))
-		return -EIO;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (nk_parse_u64(buf, LONG_MAX, &v) < 0)
-		return -EINVAL;
-	*out = (long)v;
-	return 0;
-}
 
 static long sysctl_or(const char *path)
 {
@@ -367,19 +414,13 @@ static int root_is_shared(void)
 	return r;
 }
 
-void nk_dr_sys_read(struct nk_dr_sys *s)
+/* Seccomp: of /proc/self/status (0 none, 1 strict, 2 filter). */
+static int seccomp_mode(void)
 {
-	NK_AUTOFCLOSE FILE *f = NULL;
+	NK_AUTOFCLOSE FILE *f = fopen("/proc/self/status", "re");
 	char line[256];
+	int mode = 0;
 
-	s->max_userns = sysctl_or("/proc/sys/user/max_user_namespaces");
-	s->userns_clone = sysctl_or("/proc/sys/kernel/unprivileged_userns_clone");
-	s->apparmor = sysctl_or("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-	s->overflowuid = sysctl_or("/proc/sys/kernel/overflowuid");
-	s->overflowgid = sysctl_or("/proc/sys/kernel/overflowgid");
-	s->seccomp = 0;
-	s->ping_lo = s->ping_hi = -1;
-	f = fopen("/proc/self/status", "re");
 	while (f && fgets(line, sizeof line, f))
 		if (strncmp(line, "Seccomp:", 8) == 0) {
 			uint32_t v;
@@ -387,40 +428,45 @@ void nk_dr_sys_read(struct nk_dr_sys *s)
 
 			p[strcspn(p, "\n")] = '\0';
 			if (nk_parse_u32(p, 2, &v) == 0)
-				s->seccomp = (int)v;
+				mode = (int)v;
 		}
-	{
-		/* "LO\tHI\n", each 0..2147483647. */
-		NK_AUTOFCLOSE FILE *p = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
-		char buf[64], *save = NULL, *a, *b;
-		uint32_t lo, hi;
+	return mode;
+}
 
-		if (p && fgets(buf, sizeof buf, p) && (a = strtok_r(buf, " \t\n", &save)) &&
-		    (b = strtok_r(NULL, " \t\n", &save)) && nk_parse_u32(a, INT32_MAX, &lo) == 0 &&
-		    nk_parse_u32(b, INT32_MAX, &hi) == 0) {
-			s->ping_lo = lo;
-			s->ping_hi = hi;
-		}
+/* net.ipv4.ping_group_range, "LO\tHI\n", each 0..2147483647; -1 unknown. */
+static void ping_range(long *lo, long *hi)
+{
+	NK_AUTOFCLOSE FILE *p = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
+	char buf[64], *save = NULL, *a, *b;
+	uint32_t l, h;
+
+	*lo = *hi = -1;
+	if (p && fgets(buf, sizeof buf, p) && (a = strtok_r(buf, " \t\n", &save)) &&
+	    (b = strtok_r(NULL, " \t\n", &save)) && nk_parse_u32(a, INT32_MAX, &l) == 0 &&
+	    nk_parse_u32(b, INT32_MAX, &h) == 0) {
+		*lo = l;
+		*hi = h;
 	}
+}
+
+void nk_dr_sys_read(struct nk_dr_sys *s)
+{
+	struct nk_err e2;
+
+	s->max_userns = sysctl_or("/proc/sys/user/max_user_namespaces");
+	s->userns_clone = sysctl_or("/proc/sys/kernel/unprivileged_userns_clone");
+	s->apparmor = sysctl_or("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+	s->overflowuid = sysctl_or("/proc/sys/kernel/overflowuid");
+	s->overflowgid = sysctl_or("/proc/sys/kernel/overflowgid");
+	s->seccomp = seccomp_mode();
+	ping_range(&s->ping_lo, &s->ping_hi);
 	s->container = access("/run/.containerenv", F_OK) == 0 || access("/.dockerenv", F_OK) == 0 ||
 		       getenv("container") != NULL;
 	s->root_shared = root_is_shared();
 	s->no_new_privs = nk_no_new_privs();
-	{
-		struct nk_err e2;
-		int u = nk_cap_bounding(CAP_SETUID, &e2), g = nk_cap_bounding(CAP_SETGID, &e2);
-
-		/* Unknown counts as present: no finding from a guess. */
-		s->bound_setuid = u != 0;
-		s->bound_setgid = g != 0;
-	}
-}
-
-int nk_file_has_cap(int fd, int cap)
-{
-	struct nk_err e2;
-
-	return nk_cap_file_permitted(fd, (unsigned)cap, &e2) > 0;
+	/* Unknown counts as present: no finding from a guess. */
+	s->bound_setuid = nk_cap_bounding(CAP_SETUID, &e2) != 0;
+	s->bound_setgid = nk_cap_bounding(CAP_SETGID, &e2) != 0;
 }
 
 /* --- the probe ----------------------------------------------------------- */
@@ -468,81 +514,132 @@ static int count_levels(int *last_errno)
 	return n;
 }
 
+/* A child in a new user namespace of its own, waiting for GO to close:
+ * the target the full map is written to. Its pid, or -1 with MSG set. */
+static pid_t probe_target(int *go_w, char *msg, size_t len)
+{
+	NK_AUTOCLOSE int go_r = -1, ready_r = -1, ready_w = -1;
+	int go[2], ready[2];
+	pid_t c;
+	char b = 0;
+
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		snprintf(msg, len, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	go_r = go[0];
+	*go_w = go[1];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		snprintf(msg, len, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	ready_r = ready[0];
+	ready_w = ready[1];
+	c = fork();
+	if (c < 0) {
+		snprintf(msg, len, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (c == 0) {
+		char ok = unshare(CLONE_NEWUSER) == 0 ? 1 : 0;
+
+		close(*go_w);
+		if (nk_write_full(ready_w, &ok, 1) < 0)
+			_exit(1);
+		/* Wait until the parent is done (it closes the pipe). */
+		if (read(go_r, &b, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(nk_steal_fd(&ready_w));
+	if (nk_read_full(ready_r, &b, 1) < 0 || !b) {
+		snprintf(msg, len, "cannot create the user namespace to map");
+		close(nk_steal_fd(go_w));
+		while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -1;
+	}
+	return c;
+}
+
+/* Write MAPS to the target C as PLAN says, and read them back. */
+static void probe_write(struct nk_dr_probe *p, pid_t c, const struct nk_maps *maps, const struct nk_plan *plan)
+{
+	struct nk_maps got = { 0 };
+	struct nk_err e;
+
+	p->map_tried = 1;
+	if (nk_write_maps(c, -1, maps, plan, &e) < 0) {   /* our child: its pid stays ours */
+		snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
+		return;
+	}
+	if (nk_maps_read_proc(c, &got, &e) == 0 && nk_map_equal(&got.map[NK_UID], &maps->map[NK_UID]) &&
+	    nk_map_equal(&got.map[NK_GID], &maps->map[NK_GID])) {
+		p->map_ok = 1;
+		snprintf(p->map_msg, sizeof p->map_msg, "%zu uid and %zu gid extents, %llu uids",
+			 maps->map[NK_UID].n, maps->map[NK_GID].n,
+			 (unsigned long long)nk_map_total(&maps->map[NK_UID]));
+	} else
+		snprintf(p->map_msg, sizeof p->map_msg, "the maps read back differ from those written");
+	nk_maps_free(&got);
+}
+
+/* The default rootless map of U, written through newuidmap/newgidmap to
+ * a child's new namespace, as podman would. */
 static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 {
 	struct nk_maps maps = { 0 };
 	struct nk_plan plan;
 	struct nk_err e;
-	int go[2] = { -1, -1 }, ready[2] = { -1, -1 };
+	NK_AUTOCLOSE int go_w = -1;
 	pid_t c;
-	char b = 0;
 
 	if (nk_maps_build(NK_MAPS_AUTO, u->name, u->uid, u->gid, NULL, &maps, &e) < 0) {
 		if (e.code == ENOENT)
 			snprintf(p->map_msg, sizeof p->map_msg, "not probed: %.900s", e.msg);
 		else
 			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
-		goto out;
+		nk_maps_free(&maps);
+		return;
 	}
-	if (nk_plan_write(&maps, NK_SETGROUPS_DEFAULT, &plan, &e) < 0) {
+	if (nk_plan_write(&maps, NK_SETGROUPS_DEFAULT, &plan, &e) < 0)
 		snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
-		goto out;
-	}
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
-		snprintf(p->map_msg, sizeof p->map_msg, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	c = fork();
-	if (c < 0) {
-		snprintf(p->map_msg, sizeof p->map_msg, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (c == 0) {
-		char ok = unshare(CLONE_NEWUSER) == 0 ? 1 : 0;
-
-		close(go[1]);
-		close(ready[0]);
-		if (nk_write_full(ready[1], &ok, 1) < 0)
-			_exit(1);
-		/* Wait until the parent is done (it closes the pipe). */
-		if (read(go[0], &b, 1) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	close(go[0]);
-	close(ready[1]);
-	go[0] = ready[1] = -1;
-	if (nk_read_full(ready[0], &b, 1) < 0 || !b) {
-		snprintf(p->map_msg, sizeof p->map_msg, "cannot create the user namespace to map");
-	} else {
-		p->map_tried = 1;
-		if (nk_write_maps(c, -1, &maps, &plan, &e) < 0)   /* our child: its pid stays ours */
-			snprintf(p->map_msg, sizeof p->map_msg, "%s", e.msg);
-		else {
-			struct nk_maps got = { 0 };
-
-			if (nk_maps_read_proc(c, &got, &e) == 0 && nk_map_equal(&got.map[NK_UID], &maps.map[NK_UID]) &&
-			    nk_map_equal(&got.map[NK_GID], &maps.map[NK_GID])) {
-				p->map_ok = 1;
-				snprintf(p->map_msg, sizeof p->map_msg, "%zu uid and %zu gid extents, %llu uids",
-					 maps.map[NK_UID].n, maps.map[NK_GID].n, (unsigned long long)nk_map_total(&maps.map[NK_UID]));
-			} else
-				snprintf(p->map_msg, sizeof p->map_msg, "the maps read back differ from those written");
-			nk_maps_free(&got);
-		}
-	}
-	close(go[1]);
-	go[1] = -1;
-	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
-		;
-out:
-	for (int i = 0; i < 2; i++) {
-		if (go[i] >= 0)
-			close(go[i]);
-		if (ready[i] >= 0)
-			close(ready[i]);
+	else if ((c = probe_target(&go_w, p->map_msg, sizeof p->map_msg)) > 0) {
+		probe_write(p, c, &maps, &plan);
+		close(nk_steal_fd(&go_w));
+		while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+			;
 	}
 	nk_maps_free(&maps);
+}
+
+/* How many levels can be nested (and why the next one failed), counted
+ * in a throw-away child. */
+static void probe_levels(struct nk_dr_probe *p)
+{
+	NK_AUTOCLOSE int rd = -1;
+	int fds[2], v[2];
+	pid_t c;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return;
+	rd = fds[0];
+	c = fork();
+	if (c == 0) {
+		int le, lv = count_levels(&le);
+		int w[2] = { lv, le };
+
+		close(rd);
+		_exit(nk_write_full(fds[1], w, sizeof w) < 0);
+	}
+	close(fds[1]);
+	if (c < 0)
+		return;
+	if (nk_read_full(rd, v, sizeof v) == 0) {
+		p->levels = v[0];
+		p->nest_errno = v[1];
+	}
+	waitpid(c, NULL, 0);
 }
 
 static void probe_child(int out, const struct nk_dr_user *u, int drop)
@@ -560,7 +657,8 @@ static void probe_child(int out, const struct nk_dr_user *u, int drop)
 		 * children stay ours (newuidmap opens them). */
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	}
-	/* 1. One user namespace, in a throw-away child. 2. How deep. */
+	/* 1. One user namespace, in a throw-away child. 2. How deep. 3. The
+	 * full map, as podman would write it. */
 	c = fork();
 	if (c == 0)
 		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : (errno & 0x7f) + 1);
@@ -569,30 +667,7 @@ static void probe_child(int out, const struct nk_dr_user *u, int drop)
 	else
 		p.create_errno = EIO;
 	if (p.create_errno == 0) {
-		int fds[2];
-
-		if (pipe2(fds, O_CLOEXEC) == 0) {
-			c = fork();
-			if (c == 0) {
-				int le, lv = count_levels(&le);
-				int v[2] = { lv, le };
-
-				close(fds[0]);
-				_exit(nk_write_full(fds[1], v, sizeof v) < 0);
-			}
-			close(fds[1]);
-			if (c > 0) {
-				int v[2];
-
-				if (nk_read_full(fds[0], v, sizeof v) == 0) {
-					p.levels = v[0];
-					p.nest_errno = v[1];
-				}
-				waitpid(c, NULL, 0);
-			}
-			close(fds[0]);
-		}
-		/* 3. The full map, as podman would write it. */
+		probe_levels(&p);
 		probe_map(&p, u);
 	}
 	_exit(nk_write_full(out, &p, sizeof p) < 0);
@@ -634,8 +709,8 @@ int nk_doctor_probe(struct nk_dr_probe *p, const struct nk_dr_user *u, int drop,
 
 /* --- kernel findings -------------------------------------------------------- */
 
-void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
-		      const struct nk_dr_probe *p, const struct nk_dr_user *u)
+/* userns-max, userns-clone, userns-apparmor, userns-seccomp: the switches. */
+static void userns_switches(struct nk_findings *fs, const struct nk_dr_sys *s, const struct nk_dr_probe *p)
 {
 	if (s->max_userns == 0)
 		nk_finding_add(fs, "userns-max", NK_FAIL,
@@ -676,49 +751,45 @@ void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
 			       "a seccomp filter is active on this process%s", s->container ? " (inside a container)" : "");
 	else
 		nk_finding_add(fs, "userns-seccomp", NK_OK, NULL, "no seccomp filter on this process");
+}
 
-	if (!p || !p->ran) {
-		nk_finding_add(fs, "userns-create", NK_WARN, "run nskit-doctor as the user, or as root",
-			       "not probed: only '%s' or root can create a user namespace as '%s'", u->name, u->name);
-		return;
+/* Why unshare(CLONE_NEWUSER) failed with ERR, and the fix. */
+static void create_failure(int err, const struct nk_dr_sys *s, const char **why, const char **fix)
+{
+	switch (err) {
+	case ENOSPC:
+		*why = s->max_userns == 0 ? "user.max_user_namespaces is 0" :
+		       "the max_user_namespaces limit of this or a parent namespace, or the nesting "
+		       "limit of 32 levels, is reached";
+		*fix = "raise user.max_user_namespaces (in the namespace that set it, or on the host), "
+		       "or run from a less deeply nested namespace";
+		break;
+	case EUSERS:    /* Linux 3.11 to 4.8; ENOSPC since */
+		*why = "the nesting limit of 32 user namespaces is reached";
+		*fix = "run from a less deeply nested namespace";
+		break;
+	case EPERM:
+		*why = s->userns_clone == 0 ? "kernel.unprivileged_userns_clone forbids it" :
+		       s->seccomp == 2 ? "a seccomp filter (a container or sandbox) refuses it" :
+		       s->container ? "the container this runs in refuses it" :
+		       "a security module, seccomp filter or chroot refuses it";
+		*fix = s->userns_clone == 0 ? "as root: 'sysctl -w kernel.unprivileged_userns_clone=1'" :
+		       "run outside the container or sandbox, or allow user namespaces in its profile";
+		break;
+	case EINVAL:
+	case ENOSYS:
+		*why = "the kernel has no user namespaces";
+		*fix = "use a kernel built with CONFIG_USER_NS";
+		break;
+	default:
+		*why = "unexpected error";
+		*fix = "see unshare(2)";
 	}
-	if (p->create_errno) {
-		const char *why, *fix;
+}
 
-		switch (p->create_errno) {
-		case ENOSPC:
-			why = s->max_userns == 0 ? "user.max_user_namespaces is 0" :
-			      "the max_user_namespaces limit of this or a parent namespace, or the nesting "
-			      "limit of 32 levels, is reached";
-			fix = "raise user.max_user_namespaces (in the namespace that set it, or on the host), "
-			      "or run from a less deeply nested namespace";
-			break;
-		case EUSERS:    /* Linux 3.11 to 4.8; ENOSPC since */
-			why = "the nesting limit of 32 user namespaces is reached";
-			fix = "run from a less deeply nested namespace";
-			break;
-		case EPERM:
-			why = s->userns_clone == 0 ? "kernel.unprivileged_userns_clone forbids it" :
-			      s->seccomp == 2 ? "a seccomp filter (a container or sandbox) refuses it" :
-			      s->container ? "the container this runs in refuses it" :
-			      "a security module, seccomp filter or chroot refuses it";
-			fix = s->userns_clone == 0 ? "as root: 'sysctl -w kernel.unprivileged_userns_clone=1'" :
-			      "run outside the container or sandbox, or allow user namespaces in its profile";
-			break;
-		case EINVAL:
-		case ENOSYS:
-			why = "the kernel has no user namespaces";
-			fix = "use a kernel built with CONFIG_USER_NS";
-			break;
-		default:
-			why = "unexpected error";
-			fix = "see unshare(2)";
-		}
-		nk_finding_add(fs, "userns-create", NK_FAIL, fix, "cannot create a user namespace: %s (%s)",
-			       strerror(p->create_errno), why);
-		return;
-	}
-	nk_finding_add(fs, "userns-create", NK_OK, NULL, "'%s' can create a user namespace", u->name);
+/* userns-nesting, userns-map: what the probe found once it could create one. */
+static void userns_probe(struct nk_findings *fs, const struct nk_dr_probe *p, const struct nk_dr_user *u)
+{
 	if (p->levels == 0)
 		nk_finding_add(fs, "userns-nesting", NK_FAIL, "run from a less deeply nested namespace",
 			       "no user namespace can be nested inside a new one (%s)", strerror(p->nest_errno));
@@ -737,36 +808,53 @@ void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
 			       "cannot write a full map for '%s': %s", u->name, p->map_msg);
 }
 
-void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *path, const char *why,
-		      const struct stat *st, int filecap, int nosuid)
+void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
+		      const struct nk_dr_probe *p, const struct nk_dr_user *u)
 {
-	const char *id = t == NK_UID ? "newuidmap" : "newgidmap";
-	const char *nid = t == NK_UID ? "newuidmap-nosuid" : "newgidmap-nosuid";
-	const char *cap = t == NK_UID ? "cap_setuid" : "cap_setgid";
-	char fix[512];
+	const char *why, *fix;
 
-	if (!path) {
+	userns_switches(fs, s, p);
+	if (!p || !p->ran) {
+		nk_finding_add(fs, "userns-create", NK_WARN, "run nskit-doctor as the user, or as root",
+			       "not probed: only '%s' or root can create a user namespace as '%s'", u->name, u->name);
+		return;
+	}
+	if (p->create_errno) {
+		create_failure(p->create_errno, s, &why, &fix);
+		nk_finding_add(fs, "userns-create", NK_FAIL, fix, "cannot create a user namespace: %s (%s)",
+			       strerror(p->create_errno), why);
+		return;
+	}
+	nk_finding_add(fs, "userns-create", NK_OK, NULL, "'%s' can create a user namespace", u->name);
+	userns_probe(fs, p, u);
+}
+
+void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *why,
+		      const struct nk_helper_info *h)
+{
+	static const char *const ids[2] = { "newuidmap", "newgidmap" };
+	static const char *const nids[2] = { "newuidmap-nosuid", "newgidmap-nosuid" };
+	static const char *const caps[2] = { "cap_setuid", "cap_setgid" };
+	const char *id = ids[t], *nid = nids[t], *cap = caps[t];
+
+	if (!h) {
 		nk_finding_add(fs, id, NK_FAIL, "install shadow-utils' helpers (Debian: 'apt install uidmap'), "
 			       "or correct $NEWUIDMAP/$NEWGIDMAP",
 			       "%s", why ? why : "not found in PATH, /usr/bin, /usr/sbin, /bin or /sbin");
 		return;
 	}
-	if (st->st_uid == 0 && (st->st_mode & S_ISUID))
-		nk_finding_add(fs, id, NK_OK, NULL, "%s is setuid root", path);
-	else if (filecap)
-		nk_finding_add(fs, id, NK_OK, NULL, "%s has the file capability %s", path, cap);
-	else {
-		snprintf(fix, sizeof fix, "as root: 'chmod u+s %s' (owner root) or 'setcap %s+ep %s', or reinstall it",
-			 path, cap, path);
-		nk_finding_add(fs, id, NK_FAIL, fix, "%s is neither setuid root nor has the file capability %s "
-			       "(owner %u, mode %04o)", path, cap, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
-	}
-	if (nosuid) {
-		snprintf(fix, sizeof fix, "install %s on a file system mounted without nosuid", id);
-		nk_finding_add(fs, nid, NK_FAIL, fix, "%s is on a nosuid mount: its setuid bit and file "
-			       "capabilities are ignored", path);
-	} else
-		nk_finding_add(fs, nid, NK_OK, NULL, "the mount of %s allows setuid", path);
+	/* The texts of a flaw are lib/helper.c's: the hint of a failed write
+	 * says the same. */
+	if (h->flaws & (1u << NK_HELPER_UNPRIVILEGED))
+		nk_finding_add(fs, id, NK_FAIL, h->fix[NK_HELPER_UNPRIVILEGED], "%s", h->what[NK_HELPER_UNPRIVILEGED]);
+	else if (h->uid == 0 && (h->mode & S_ISUID))
+		nk_finding_add(fs, id, NK_OK, NULL, "%s is setuid root", h->path);
+	else
+		nk_finding_add(fs, id, NK_OK, NULL, "%s has the file capability %s", h->path, cap);
+	if (h->flaws & (1u << NK_HELPER_NOSUID))
+		nk_finding_add(fs, nid, NK_FAIL, h->fix[NK_HELPER_NOSUID], "%s", h->what[NK_HELPER_NOSUID]);
+	else
+		nk_finding_add(fs, nid, NK_OK, NULL, "the mount of %s allows setuid", h->path);
 }
 
 void nk_doctor_privs(struct nk_findings *fs, const struct nk_dr_sys *s)
@@ -814,12 +902,12 @@ void nk_doctor_parent_map(struct nk_findings *fs, const struct nk_maps *own,
 
 				snprintf(fix, sizeof fix, "map %u-%llu into this namespace when it is created, or give "
 					 "'%s' ranges inside its map (/proc/self/%s_map)", s,
-					 (unsigned long long)s + c - 1, u->name, nk_idtype_name((enum nk_idtype)t));
+					 (unsigned long long)s + c - 1, u->name, nk_idtype_name(t));
 				nk_finding_add(fs, "parent-map", NK_FAIL, fix,
 					       "nested user namespace: subordinate %s range %u-%llu of '%s' is not "
 					       "inside one extent of this namespace's %s map",
-					       nk_idtype_name((enum nk_idtype)t), s, (unsigned long long)s + c - 1,
-					       u->name, nk_idtype_name((enum nk_idtype)t));
+					       nk_idtype_name(t), s, (unsigned long long)s + c - 1,
+					       u->name, nk_idtype_name(t));
 				return;
 			}
 		}

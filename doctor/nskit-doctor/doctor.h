@@ -1,9 +1,11 @@
-/* doctor.h - findings about a machine's rootless user namespace setup
+/* doctor.h - nskit-doctor's findings about a machine's rootless user
+ * namespace setup: the finding container, the checks and their texts, and
+ * the probe (only nskit-doctor uses them, so they live in its folder)
  *
  * A finding has a stable id ("subuid-range"), a status (ok, warn, fail), a
  * sentence saying what was found and, unless ok, the fix. The checks are
  * pure functions of what was read (sysctl values, stat results, the
- * subordinate id file, the user's ranges through libsubid), so that every
+ * subordinate id file, the user's ranges as newuidmap reads them), so that every
  * broken state can be unit-tested; the gathering and the probes (a real
  * user namespace made in a child, with a full map written through
  * newuidmap/newgidmap) are separate.
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include "err.h"
+#include "helper.h"
 #include "idmap.h"
 #include "subid.h"
 #include "subidfile.h"
@@ -102,8 +105,6 @@ struct nk_dr_sys {
 };
 /* Read them all (never fails: what cannot be read stays -1). */
 void nk_dr_sys_read(struct nk_dr_sys *s);
-/* One number from a /proc/sys file: 0, or -errno. */
-int nk_read_sysctl(const char *path, long *out);
 
 /* What the probe child found, running as the user. */
 struct nk_dr_probe {
@@ -128,11 +129,11 @@ int nk_doctor_probe(struct nk_dr_probe *p, const struct nk_dr_user *u, int drop,
 void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
 		      const struct nk_dr_probe *p, const struct nk_dr_user *u);
 
-/* newuidmap / newgidmap: PATH NULL when not found (WHY says why); ST its stat; FILECAP
- * whether it has cap_setuid (cap_setgid) in its file capabilities; NOSUID
- * its mount has nosuid. Id "newuidmap"/"newgidmap" and "-nosuid". */
-void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *path, const char *why,
-		      const struct stat *st, int filecap, int nosuid);
+/* newuidmap / newgidmap: H as nk_helper_usable judged it (lib/helper.h),
+ * NULL when the helper was not found or cannot be opened (WHY says why).
+ * Id "newuidmap"/"newgidmap" and "-nosuid". */
+void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *why,
+		      const struct nk_helper_info *h);
 /* no-new-privs, cap-bounding. */
 void nk_doctor_privs(struct nk_findings *fs, const struct nk_dr_sys *s);
 /* parent-map: OWN is this process's map (identity: not nested); the
@@ -149,9 +150,5 @@ void nk_doctor_user_env(struct nk_findings *fs, const char *env_user, const char
 /* root-shared, ping-group-range, overflow-ids. GIDS: the user's groups. */
 void nk_doctor_mounts(struct nk_findings *fs, const struct nk_dr_sys *s,
 		      const uint32_t *gids, size_t ngids, const struct nk_dr_user *u);
-
-/* Does the file at FD have CAP (CAP_SETUID...) permitted in its file
- * capabilities (read with libcap-ng)? */
-int nk_file_has_cap(int fd, int cap);
 
 #endif

@@ -1,0 +1,95 @@
+/* nskit-doctor.h - what the files of nskit-doctor share
+ *
+ * diagnose.c gathers the findings for one user (the checks of doctor.c on
+ * what it reads and probes), report.c prints them, explain-cmd.c is
+ * --explain, fix.c is --fix. Each returns errors (-errno, struct nk_err);
+ * only main (nskit-doctor.c) prints them, once.
+ */
+#ifndef NSKIT_DOCTOR_TOOL_H
+#define NSKIT_DOCTOR_TOOL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include "doctor.h"
+#include "explain.h"
+#include "subid.h"
+
+/* --- diagnose.c ------------------------------------------------------- */
+
+/* The groups of checks; --explain runs only those its causes need. */
+enum {
+	G_USERNS = 1 << 0,     /* sysctls and the probe as the user */
+	G_SUBIDS = 1 << 1,
+	G_HELPERS = 1 << 2,
+	G_PRIVS = 1 << 3,
+	G_PARENT = 1 << 4,
+	G_SESSION = 1 << 5,
+	G_MOUNTS = 1 << 6,
+	G_ALL = (1 << 7) - 1,
+};
+/* The groups whose checks make the finding ID. */
+unsigned dr_group_of(const char *id);
+
+struct diag {
+	char name[256];
+	struct nk_dr_user u;
+	int caller;            /* the user is the caller */
+	int runtime_dir;       /* --fix: check /run/user/UID for another user */
+	struct nk_dr_sys sys;
+	struct nk_findings fs;
+	struct nk_ranges ranges[2];
+	const struct nk_ranges *got[2];
+	int subid_central;     /* ranges come from a central source (not the files) */
+};
+
+/* D for USER (a name or uid; NULL: the caller). */
+int dr_diag_user(struct diag *d, const char *user, struct nk_err *e);
+/* Run the checks of GROUPS for D's user (RQ: the ids a message names, or
+ * NULL). An error when a probe or a read fails. */
+int dr_diagnose(struct diag *d, unsigned groups, const struct nk_ex_req *rq, struct nk_err *e);
+/* An error when a finding of D could not be recorded (it may have been
+ * the failing one), else 0. */
+int dr_diag_lost(const struct diag *d, struct nk_err *e);
+void dr_diag_free(struct diag *d);
+
+/* --- report.c ------------------------------------------------------------ */
+
+#define TABLE_WIDTH 100
+#define NK_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* The width of the output: TABLE_WIDTH, or a narrower terminal. */
+int dr_table_width(void);
+/* TEXT in lines of at most WIDTH bytes, broken at spaces (a longer word
+ * alone on its line is cut), the first after what is already printed, the
+ * others indented by INDENT. */
+void dr_put_wrapped(const char *text, size_t width, int indent);
+/* The same for the formatted text; -ENOMEM. */
+int dr_put_wrappedf(size_t width, int indent, const char *fmt, ...) NK_PRINTF(3, 4);
+/* The findings as a table, or as JSON (QUIET: only those not ok). */
+int dr_print_findings(const struct nk_findings *fs, int json, int quiet, struct nk_err *e);
+
+/* --- explain-cmd.c --------------------------------------------------------- */
+
+/* --explain ARG (the text, or - for standard input) for USER (NULL: the
+ * caller): 0 when a cause was found for every known message, 1 when not
+ * (or none is known), or an error. */
+int dr_explain(const char *user, const char *arg, struct nk_err *e);
+
+/* --- fix.c ------------------------------------------------------------------ */
+
+struct dr_fixer {
+	int dry;
+	int apparmor, sysctl_userns;   /* --fix=apparmor, --fix=sysctl-userns */
+	int changes;
+	int failed;
+	char bindir[PATH_MAX];         /* where nskit-doctor is: its sibling tools */
+};
+
+#define DR_MAX_USERS 64
+
+/* --fix for USERS (none: the caller; as root, the machine only): 0 when
+ * every finding is ok after it and every fix worked, 1 when not, or an
+ * error. */
+int dr_fix(struct dr_fixer *x, const char **users, size_t nusers, struct nk_err *e);
+
+#endif
