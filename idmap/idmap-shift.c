@@ -103,6 +103,7 @@ struct inoset {
 	pthread_mutex_t lock;
 	struct inoent *t;
 	size_t n, cap;          /* cap: a power of two, or 0 */
+	size_t max;             /* 0, or the most it may hold */
 };
 
 static size_t ino_hash(dev_t d, ino_t i)
@@ -124,12 +125,16 @@ static struct inoent *ino_slot(struct inoent *t, size_t cap, dev_t d, ino_t i)
 	return &t[k];
 }
 
-/* 1 when present already, 0 when added, -ENOMEM. */
+/* 1 when present already, 0 when added, -ENOMEM, or -E2BIG when full. */
 static int inoset_add(struct inoset *s, dev_t d, ino_t i, char *rec)
 {
 	struct inoent *x;
 
 	pthread_mutex_lock(&s->lock);
+	if (s->max && s->n >= s->max) {
+		pthread_mutex_unlock(&s->lock);
+		return -E2BIG;
+	}
 	if ((s->n + 1) * 2 > s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 1024;
 		struct inoent *nt = calloc(nc, sizeof *nt);
@@ -156,19 +161,19 @@ static int inoset_add(struct inoset *s, dev_t d, ino_t i, char *rec)
 	return 0;
 }
 
-static const char *inoset_get(struct inoset *s, dev_t d, ino_t i)
+/* The record of (D, I), or NULL. Only for a set that nobody changes while
+ * it is read (the journal's records, loaded before the walk): no lock, as
+ * it is asked about every file. */
+static const char *inoset_get(const struct inoset *s, dev_t d, ino_t i)
 {
-	const char *r = NULL;
+	const struct inoent *x;
 
-	pthread_mutex_lock(&s->lock);
-	if (s->cap) {
-		struct inoent *x = ino_slot(s->t, s->cap, d, i);
-
-		if (x->ino || x->dev)
-			r = x->rec ? x->rec : "";
-	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	if (!s->n)
+		return NULL;
+	x = ino_slot(s->t, s->cap, d, i);
+	if (!x->ino && !x->dev)
+		return NULL;
+	return x->rec ? x->rec : "";
 }
 
 static void inoset_free(struct inoset *s)
@@ -180,6 +185,33 @@ static void inoset_free(struct inoset *s)
 	s->n = s->cap = 0;
 }
 
+/* Counters of the run. The ones counted for every file are kept one slot
+ * a thread and summed when read: one shared atomic would move its cache
+ * line between the workers at every file. */
+enum counter { C_FILES, C_CHANGED, C_ACLS, C_CAPS, C_LINKS, C_DONE_BEFORE, C_UNMAPPED, C_NCOUNTERS };
+#define COUNTER_SLOTS 64
+static struct counter_slot {
+	atomic_uint_fast64_t v[C_NCOUNTERS];
+} __attribute__((aligned(64))) counter_slots[COUNTER_SLOTS];
+static atomic_uint counter_next;
+static _Thread_local int counter_mine = -1;
+
+static void count(enum counter c)
+{
+	if (counter_mine < 0)
+		counter_mine = (int)(atomic_fetch_add(&counter_next, 1) % COUNTER_SLOTS);
+	atomic_fetch_add_explicit(&counter_slots[counter_mine].v[c], 1, memory_order_relaxed);
+}
+
+static unsigned long long counted(enum counter c)
+{
+	uint64_t n = 0;
+
+	for (int k = 0; k < COUNTER_SLOTS; k++)
+		n += atomic_load_explicit(&counter_slots[k].v[c], memory_order_relaxed);
+	return (unsigned long long)n;
+}
+
 /* The run. */
 static struct nk_shift shift;
 static enum unmapped unmapped = UNMAPPED_FAIL;
@@ -189,8 +221,18 @@ static enum phase phase;
 static struct timespec tstart;     /* journal start: ctime past it = done */
 static int resuming, jfd = -1, init_userns;
 static struct inoset links, pending;
-static atomic_uint_fast64_t n_files, n_changed, n_acls, n_caps, n_links, n_done_before,
-	n_unmapped, n_errors, n_offenders, n_skipped;
+static atomic_uint_fast64_t n_checked, n_errors, n_offenders, n_skipped;
+/* What the --unmapped fail pre-scan learnt, for the shift that follows:
+ * the inodes that have an ACL or a capability (up to XATTR_INODES_MAX),
+ * as of TSCAN. An inode whose ctime is not past TSCAN has not changed
+ * since the scan listed its xattrs (setting or removing one moves the
+ * ctime, as do link and rename on Linux's file systems): when it is not
+ * in the set, the shift need not list them again. */
+#define XATTR_INODES_MAX 16384
+static struct inoset xattr_inodes;
+static struct timespec tscan;
+static int xattr_known;
+static atomic_int xattr_lost;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void entry_path(char *buf, size_t len, const struct nk_walk_entry *en)
@@ -225,27 +267,63 @@ static int map_id(void *ctx, enum nk_idtype t, uint32_t id, uint32_t *out)
 		return 0;
 	if (phase == PHASE_SCAN || unmapped == UNMAPPED_FAIL)
 		return -ENOENT;
-	atomic_fetch_add(&n_unmapped, 1);
+	count(C_UNMAPPED);
 	*out = unmapped == UNMAPPED_KEEP ? id : overflow[t];
 	return 0;
 }
 
-static int ctime_after_start(const struct stat *st)
+static int ctime_after(const struct stat *st, const struct timespec *t)
 {
-	return st->st_ctim.tv_sec > tstart.tv_sec ||
-	       (st->st_ctim.tv_sec == tstart.tv_sec && st->st_ctim.tv_nsec > tstart.tv_nsec);
+	return st->st_ctim.tv_sec > t->tv_sec || (st->st_ctim.tv_sec == t->tv_sec && st->st_ctim.tv_nsec > t->tv_nsec);
 }
 
-/* What an inode must become. */
+static int ctime_after_start(const struct stat *st)
+{
+	return ctime_after(st, &tstart);
+}
+
+/* Wait until the coarse clock that stamps inode ctimes is past T: every
+ * change from the return on is stamped after T. */
+static void clock_mark_wait(const struct timespec *t)
+{
+	for (int i = 0; i < 1000; i++) {
+		struct timespec c, d = { 0, 1000000 };
+
+		clock_gettime(CLOCK_REALTIME_COARSE, &c);
+		if (c.tv_sec > t->tv_sec || (c.tv_sec == t->tv_sec && c.tv_nsec > t->tv_nsec))
+			break;
+		nanosleep(&d, NULL);
+	}
+}
+
+/* Now, in *T, once every later change is stamped after it. */
+static void clock_mark(struct timespec *t)
+{
+	clock_gettime(CLOCK_REALTIME, t);
+	clock_mark_wait(t);
+}
+
+/* What an inode must become. Only the scalars are set up front: the
+ * buffers (8 KiB) are written when an xattr is read. */
 struct target {
 	uint32_t uid, gid;
 	mode_t mode;
 	int chown, chmod;
+	int acl_changed, cap_changed;
 	unsigned char acl[2][4100], cap[24];
 	ssize_t acl_len[2], cap_len;  /* -1: none to write */
 };
 
 static const char *const acl_names[2] = { NK_XATTR_ACL_ACCESS, NK_XATTR_ACL_DEFAULT };
+
+static void target_init(struct target *tg, const struct stat *st)
+{
+	tg->uid = st->st_uid;
+	tg->gid = st->st_gid;
+	tg->mode = st->st_mode & 07777;
+	tg->chown = tg->chmod = tg->acl_changed = tg->cap_changed = 0;
+	tg->acl_len[0] = tg->acl_len[1] = tg->cap_len = -1;
+}
 
 static void hex(char *out, const unsigned char *p, ssize_t n)
 {
@@ -301,22 +379,36 @@ static int apply(const struct nk_walk_entry *en, const struct target *tg, struct
 {
 	char path[4200];
 
-	entry_path(path, sizeof path, en);
 	if (tg->chown && fchownat(en->dirfd, en->name, tg->uid, tg->gid, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == EINVAL)
+		int err = errno;
+
+		entry_path(path, sizeof path, en);
+		if (err == EINVAL)
 			return nk_errf(e, EINVAL, "cannot chown '%s' to %u:%u: not mapped in this user namespace",
 				       path, tg->uid, tg->gid);
-		return nk_syserr(e, errno, "cannot chown '%s' to %u:%u", path, tg->uid, tg->gid);
+		return nk_syserr(e, err, "cannot chown '%s' to %u:%u", path, tg->uid, tg->gid);
 	}
 	for (int k = 0; k < 2; k++)
 		if (tg->acl_len[k] >= 0 &&
-		    nk_setxattr_at(en->dirfd, en->name, acl_names[k], tg->acl[k], (size_t)tg->acl_len[k]) < 0)
-			return nk_syserr(e, errno, "cannot write %s of '%s'", acl_names[k], path);
-	if (tg->chmod && nk_chmod_at(en->dirfd, en->name, tg->mode) < 0)
-		return nk_syserr(e, errno, "cannot restore mode %04o of '%s'", (unsigned)tg->mode, path);
+		    nk_setxattr_at(en->dirfd, en->name, acl_names[k], tg->acl[k], (size_t)tg->acl_len[k]) < 0) {
+			int err = errno;
+
+			entry_path(path, sizeof path, en);
+			return nk_syserr(e, err, "cannot write %s of '%s'", acl_names[k], path);
+		}
+	if (tg->chmod && nk_chmod_at(en->dirfd, en->name, tg->mode) < 0) {
+		int err = errno;
+
+		entry_path(path, sizeof path, en);
+		return nk_syserr(e, err, "cannot restore mode %04o of '%s'", (unsigned)tg->mode, path);
+	}
 	if (tg->cap_len >= 0 &&
-	    nk_setxattr_at(en->dirfd, en->name, NK_XATTR_CAPS, tg->cap, (size_t)tg->cap_len) < 0)
-		return nk_syserr(e, errno, "cannot restore the file capabilities of '%s'", path);
+	    nk_setxattr_at(en->dirfd, en->name, NK_XATTR_CAPS, tg->cap, (size_t)tg->cap_len) < 0) {
+		int err = errno;
+
+		entry_path(path, sizeof path, en);
+		return nk_syserr(e, err, "cannot restore the file capabilities of '%s'", path);
+	}
 	return 0;
 }
 
@@ -343,6 +435,7 @@ static int read_xattr(const struct nk_walk_entry *en, const char *attr, unsigned
 		      ssize_t *len, struct nk_err *e)
 {
 	char path[4200];
+	int err;
 
 	*len = nk_getxattr_at(en->dirfd, en->name, attr, buf, size);
 	if (*len >= 0)
@@ -351,178 +444,257 @@ static int read_xattr(const struct nk_walk_entry *en, const char *attr, unsigned
 		*len = -1;
 		return 0;
 	}
+	err = errno;
 	entry_path(path, sizeof path, en);
-	if (errno == ERANGE)
+	if (err == ERANGE)
 		return nk_errf(e, ERANGE, "%s of '%s' is larger than any ACL", attr, path);
-	return nk_syserr(e, errno, "cannot read %s of '%s'", attr, path);
+	return nk_syserr(e, err, "cannot read %s of '%s'", attr, path);
 }
 
-static int visit_entry(const struct nk_walk_entry *en, struct nk_err *e)
+/* An id of EN is outside --from: the shift leaves it alone. */
+static int unmapped_error(const struct nk_walk_entry *en, struct nk_err *e)
 {
-	const struct stat *st = &en->st;
-	struct target tg;
-	int has_acl[2] = { 0, 0 }, has_cap = 0, acl_changed[2] = { 0, 0 }, cap_changed = 0, nmut, r;
 	char path[4200];
 
-	if (phase == PHASE_SHIFT)
-		atomic_fetch_add(&n_files, 1);
-	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
-		r = inoset_add(&links, st->st_dev, st->st_ino, NULL);
-		if (r < 0)
-			return nk_errf(e, ENOMEM, "out of memory");
-		if (r == 1) {
-			if (phase == PHASE_SHIFT)
-				atomic_fetch_add(&n_links, 1);
-			return 0;
-		}
-	}
-	if (resuming) {
-		/* A "p" record: the end state, written before the first change
-		 * (applying it again is harmless). An "f" record: the inode failed
-		 * last time (and a fix since, chmod or chattr, moved its ctime):
-		 * shifted from what it is now. Else a ctime past the start: done. */
-		const char *rec = inoset_get(&pending, st->st_dev, st->st_ino);
+	entry_path(path, sizeof path, en);
+	return nk_errf(e, ENOENT, "cannot shift '%s': an id is outside --from (left unchanged)", path);
+}
 
-		if (rec && rec[0] == 'p') {
-			if (phase == PHASE_SCAN)
-				return 0;
-			atomic_fetch_add(&n_done_before, 1);
-			if (dry)
-				return 0;
-			if (parse_record(rec, &tg) < 0)
-				return nk_errf(e, EINVAL, "a journal record is corrupt");
-			return apply(en, &tg, e);
-		}
-		if (!(rec && rec[0] == 'f') && ctime_after_start(st)) {
-			if (phase == PHASE_SHIFT)
-				atomic_fetch_add(&n_done_before, 1);
-			return 0;
-		}
-	}
+/* 1 when EN is a hardlink of an inode seen already (shifted once, there),
+ * 0 when not, or a negative errno. */
+static int hardlink_seen(const struct nk_walk_entry *en, struct nk_err *e)
+{
+	int r;
 
-	memset(&tg, 0, sizeof tg);
-	tg.acl_len[0] = tg.acl_len[1] = tg.cap_len = -1;
-	tg.mode = st->st_mode & 07777;
-	if (map_id(NULL, NK_UID, st->st_uid, &tg.uid) < 0) {
-		offender(en, "owner", NK_UID, st->st_uid);
-		if (phase == PHASE_SCAN)
-			tg.uid = st->st_uid;
-		else
-			goto unmapped_owner;
-	}
-	if (map_id(NULL, NK_GID, st->st_gid, &tg.gid) < 0) {
-		offender(en, "group", NK_GID, st->st_gid);
-		if (phase == PHASE_SCAN)
-			tg.gid = st->st_gid;
-		else
-			goto unmapped_owner;
-	}
-
-	/* Symlinks carry no ACL and no capability. */
-	if (!S_ISLNK(st->st_mode)) {
-		char list[4096], *names = list;
-		NK_AUTOFREE char *big = NULL;
-		ssize_t n = nk_listxattr_at(en->dirfd, en->name, list, sizeof list);
-
-		if (n < 0 && errno == ERANGE) {
-			n = nk_listxattr_at(en->dirfd, en->name, NULL, 0);
-			if (n > 0 && (big = malloc((size_t)n)))
-				n = nk_listxattr_at(en->dirfd, en->name, big, (size_t)n);
-			names = big;
-		}
-		if (n < 0 && errno != EOPNOTSUPP && errno != ENOTSUP) {
-			entry_path(path, sizeof path, en);
-			return nk_syserr(e, errno, "cannot list the xattrs of '%s'", path);
-		}
-		for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
-			const char *a = names + off;
-
-			if (strcmp(a, NK_XATTR_ACL_ACCESS) == 0)
-				has_acl[0] = 1;
-			else if (strcmp(a, NK_XATTR_ACL_DEFAULT) == 0)
-				has_acl[1] = 1;
-			else if (strcmp(a, NK_XATTR_CAPS) == 0 && S_ISREG(st->st_mode))
-				has_cap = 1;
-		}
-	}
-	for (int k = 0; k < 2; k++) {
-		unsigned changed;
-		uint32_t bad;
-		enum nk_idtype bt;
-
-		if (!has_acl[k])
-			continue;
-		if ((r = read_xattr(en, acl_names[k], tg.acl[k], sizeof tg.acl[k], &tg.acl_len[k], e)) < 0)
-			return r;
-		if (tg.acl_len[k] < 0)
-			continue;
-		r = nk_acl_shift(tg.acl[k], tg.acl[k], (size_t)tg.acl_len[k], map_id, NULL, &changed, &bad, &bt, e);
-		if (r == -ENOENT) {
-			offender(en, k ? "default ACL entry" : "ACL entry", bt, bad);
-			if (phase == PHASE_SCAN)
-				continue;
-			goto unmapped_owner;
-		}
-		if (r < 0) {
-			entry_path(path, sizeof path, en);
-			return nk_err_prefix(e, "'%s'", path);
-		}
-		acl_changed[k] = changed > 0;
-		if (!changed)
-			tg.acl_len[k] = -1;
-	}
-	if (has_cap) {
-		int rev;
-		uint32_t bad;
-
-		if ((r = read_xattr(en, NK_XATTR_CAPS, tg.cap, sizeof tg.cap, &tg.cap_len, e)) < 0)
-			return r;
-		/* Inside a user namespace, v2 is how the kernel shows a v3 whose
-		 * rootid is our root (what setcap writes here): shift it as such. */
-		if (tg.cap_len == 20 && !init_userns && nk_fcaps_v2_to_v3(tg.cap, 20, 0, tg.cap) == 0)
-			tg.cap_len = 24;
-		if (tg.cap_len >= 0) {
-			r = nk_fcaps_shift(tg.cap, tg.cap, (size_t)tg.cap_len, map_id, NULL, &rev, &cap_changed, &bad, e);
-			if (r == -ENOENT) {
-				offender(en, "capability rootid", NK_UID, bad);
-				if (phase == PHASE_SHIFT)
-					goto unmapped_owner;
-				tg.cap_len = -1;
-			} else if (r < 0) {
-				entry_path(path, sizeof path, en);
-				return nk_err_prefix(e, "'%s'", path);
-			}
-		}
-	}
-	if (phase == PHASE_SCAN)
+	if (S_ISDIR(en->st.st_mode) || en->st.st_nlink < 2)
 		return 0;
+	r = inoset_add(&links, en->st.st_dev, en->st.st_ino, NULL);
+	if (r < 0)
+		return nk_errf(e, ENOMEM, "out of memory");
+	if (r == 1 && phase == PHASE_SHIFT)
+		count(C_LINKS);
+	return r;
+}
 
-	tg.chown = tg.uid != st->st_uid || tg.gid != st->st_gid;
+/* What the journal says about EN: 1 when it has to be shifted from what it
+ * is now, else 0 (done before, or finished from its record here) or a
+ * negative errno. A "p" record: the end state, written before the first
+ * change (applying it again is harmless). An "f" record: the inode failed
+ * last time (and a fix since, chmod or chattr, moved its ctime): shifted
+ * from what it is now. Else a ctime past the start: done. */
+static int resume_entry(const struct nk_walk_entry *en, struct nk_err *e)
+{
+	const struct stat *st = &en->st;
+	const char *rec = inoset_get(&pending, st->st_dev, st->st_ino);
+	struct target tg;
+
+	if (rec && rec[0] == 'p') {
+		if (phase == PHASE_SCAN)
+			return 0;
+		count(C_DONE_BEFORE);
+		if (dry)
+			return 0;
+		if (parse_record(rec, &tg) < 0)
+			return nk_errf(e, EINVAL, "a journal record is corrupt");
+		return apply(en, &tg, e);
+	}
+	if (!(rec && rec[0] == 'f') && ctime_after_start(st)) {
+		if (phase == PHASE_SHIFT)
+			count(C_DONE_BEFORE);
+		return 0;
+	}
+	return 1;
+}
+
+/* What the target_* functions return for an id outside --from (in the
+ * shift; the scan only reports it). */
+#define UNMAPPED 1
+
+/* The owner and group of EN in TG: 0 or UNMAPPED. */
+static int target_owners(const struct nk_walk_entry *en, struct target *tg)
+{
+	if (map_id(NULL, NK_UID, en->st.st_uid, &tg->uid) < 0) {
+		offender(en, "owner", NK_UID, en->st.st_uid);
+		if (phase != PHASE_SCAN)
+			return UNMAPPED;
+		tg->uid = en->st.st_uid;
+	}
+	if (map_id(NULL, NK_GID, en->st.st_gid, &tg->gid) < 0) {
+		offender(en, "group", NK_GID, en->st.st_gid);
+		if (phase != PHASE_SCAN)
+			return UNMAPPED;
+		tg->gid = en->st.st_gid;
+	}
+	return 0;
+}
+
+/* Which of the xattrs that hold ids EN has: HAS[0], HAS[1] the access and
+ * default ACLs, HAS[2] a capability. One listxattr, with a small buffer
+ * first (the kernel allocates what it is given, at every call). */
+static int xattrs_present(const struct nk_walk_entry *en, int has[3], struct nk_err *e)
+{
+	char list[256], *names = list, path[4200];
+	NK_AUTOFREE char *big = NULL;
+	ssize_t n;
+
+	has[0] = has[1] = has[2] = 0;
+	/* Symlinks carry no ACL and no capability. */
+	if (S_ISLNK(en->st.st_mode))
+		return 0;
+	if (phase == PHASE_SHIFT && xattr_known && !ctime_after(&en->st, &tscan) &&
+	    !inoset_get(&xattr_inodes, en->st.st_dev, en->st.st_ino))
+		return 0;
+	n = nk_listxattr_at(en->dirfd, en->name, list, sizeof list);
+	if (n < 0 && errno == ERANGE) {
+		n = nk_listxattr_at(en->dirfd, en->name, NULL, 0);
+		if (n > 0 && (big = malloc((size_t)n)))
+			n = nk_listxattr_at(en->dirfd, en->name, big, (size_t)n);
+		names = big;
+	}
+	if (n < 0 && errno != EOPNOTSUPP && errno != ENOTSUP) {
+		int err = errno;
+
+		entry_path(path, sizeof path, en);
+		return nk_syserr(e, err, "cannot list the xattrs of '%s'", path);
+	}
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(names + off) + 1) {
+		const char *a = names + off;
+
+		if (strcmp(a, NK_XATTR_ACL_ACCESS) == 0)
+			has[0] = 1;
+		else if (strcmp(a, NK_XATTR_ACL_DEFAULT) == 0)
+			has[1] = 1;
+		else if (strcmp(a, NK_XATTR_CAPS) == 0 && S_ISREG(en->st.st_mode))
+			has[2] = 1;
+	}
+	if (phase == PHASE_SCAN && (has[0] || has[1] || has[2]) && !atomic_load(&xattr_lost) &&
+	    inoset_add(&xattr_inodes, en->st.st_dev, en->st.st_ino, NULL) < 0)
+		atomic_store(&xattr_lost, 1);
+	return 0;
+}
+
+/* ACL K (access, default) of EN, shifted into TG. */
+static int target_acl(const struct nk_walk_entry *en, int k, struct target *tg, struct nk_err *e)
+{
+	char path[4200];
+	unsigned changed;
+	uint32_t bad;
+	enum nk_idtype bt;
+	int r;
+
+	if ((r = read_xattr(en, acl_names[k], tg->acl[k], sizeof tg->acl[k], &tg->acl_len[k], e)) < 0)
+		return r;
+	if (tg->acl_len[k] < 0)
+		return 0;
+	r = nk_acl_shift(tg->acl[k], tg->acl[k], (size_t)tg->acl_len[k], map_id, NULL, &changed, &bad, &bt, e);
+	if (r == -ENOENT) {
+		offender(en, k ? "default ACL entry" : "ACL entry", bt, bad);
+		return phase == PHASE_SCAN ? 0 : UNMAPPED;
+	}
+	if (r < 0) {
+		entry_path(path, sizeof path, en);
+		return nk_err_prefix(e, "'%s'", path);
+	}
+	if (changed)
+		tg->acl_changed = 1;
+	else
+		tg->acl_len[k] = -1;
+	return 0;
+}
+
+/* The capability of EN, shifted into TG (a v3 rootid moves like an owner). */
+static int target_cap(const struct nk_walk_entry *en, struct target *tg, struct nk_err *e)
+{
+	char path[4200];
+	int rev, r;
+	uint32_t bad;
+
+	if ((r = read_xattr(en, NK_XATTR_CAPS, tg->cap, sizeof tg->cap, &tg->cap_len, e)) < 0)
+		return r;
+	/* Inside a user namespace, v2 is how the kernel shows a v3 whose
+	 * rootid is our root (what setcap writes here): shift it as such. */
+	if (tg->cap_len == 20 && !init_userns && nk_fcaps_v2_to_v3(tg->cap, 20, 0, tg->cap) == 0)
+		tg->cap_len = 24;
+	if (tg->cap_len < 0)
+		return 0;
+	r = nk_fcaps_shift(tg->cap, tg->cap, (size_t)tg->cap_len, map_id, NULL, &rev, &tg->cap_changed, &bad, e);
+	if (r == -ENOENT) {
+		offender(en, "capability rootid", NK_UID, bad);
+		if (phase == PHASE_SHIFT)
+			return UNMAPPED;
+		tg->cap_len = -1;
+	} else if (r < 0) {
+		entry_path(path, sizeof path, en);
+		return nk_err_prefix(e, "'%s'", path);
+	}
+	return 0;
+}
+
+/* Everything EN must become, in TG: 0, UNMAPPED or a negative errno. */
+static int target_of(const struct nk_walk_entry *en, struct target *tg, struct nk_err *e)
+{
+	int has[3], r;
+
+	target_init(tg, &en->st);
+	if ((r = target_owners(en, tg)) != 0 || (r = xattrs_present(en, has, e)) != 0)
+		return r;
+	for (int k = 0; k < 2; k++)
+		if (has[k] && (r = target_acl(en, k, tg, e)) != 0)
+			return r;
+	if (has[2] && (r = target_cap(en, tg, e)) != 0)
+		return r;
+	return 0;
+}
+
+/* Make EN what TG says: the journal record first when it takes more than
+ * one change. */
+static int target_commit(const struct nk_walk_entry *en, struct target *tg, struct nk_err *e)
+{
+	const struct stat *st = &en->st;
+	int nmut;
+
+	tg->chown = tg->uid != st->st_uid || tg->gid != st->st_gid;
 	/* chown clears setuid, setgid (of a non-directory) and the capability. */
-	tg.chmod = tg.chown && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode) && (st->st_mode & 06000);
-	if (!tg.chown && !cap_changed)
-		tg.cap_len = -1;
-	nmut = tg.chown + (tg.acl_len[0] >= 0) + (tg.acl_len[1] >= 0) + tg.chmod + (tg.cap_len >= 0);
+	tg->chmod = tg->chown && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode) && (st->st_mode & 06000);
+	if (!tg->chown && !tg->cap_changed)
+		tg->cap_len = -1;
+	nmut = tg->chown + (tg->acl_len[0] >= 0) + (tg->acl_len[1] >= 0) + tg->chmod + (tg->cap_len >= 0);
 	if (nmut == 0)
 		return 0;
-	atomic_fetch_add(&n_changed, 1);
-	if (acl_changed[0] || acl_changed[1])
-		atomic_fetch_add(&n_acls, 1);
-	if (tg.cap_len >= 0)
-		atomic_fetch_add(&n_caps, 1);
+	count(C_CHANGED);
+	if (tg->acl_changed)
+		count(C_ACLS);
+	if (tg->cap_len >= 0)
+		count(C_CAPS);
 	if (dry)
 		return 0;
 	if (nmut > 1 && jfd >= 0) {
-		NK_AUTOFREE char *rec = target_record(st, &tg);
+		NK_AUTOFREE char *rec = target_record(st, tg);
 
 		if (!rec || nk_write_full(jfd, rec, strlen(rec)) < 0)
 			return nk_syserr(e, rec ? errno : ENOMEM, "cannot write the journal");
 	}
-	return apply(en, &tg, e);
+	return apply(en, tg, e);
+}
 
-unmapped_owner:
-	entry_path(path, sizeof path, en);
-	return nk_errf(e, ENOENT, "cannot shift '%s': an id is outside --from (left unchanged)", path);
+/* One entry of the walk: scanned (PHASE_SCAN) or shifted. */
+static int visit_entry(const struct nk_walk_entry *en, struct nk_err *e)
+{
+	struct target tg;
+	int r;
+
+	if (phase == PHASE_SHIFT)
+		count(C_FILES);
+	if ((r = hardlink_seen(en, e)) != 0)
+		return r < 0 ? r : 0;
+	if (resuming && (r = resume_entry(en, e)) != 1)
+		return r;
+	r = target_of(en, &tg, e);
+	if (r == UNMAPPED)
+		return unmapped_error(en, e);
+	if (r < 0 || phase == PHASE_SCAN)
+		return r;
+	return target_commit(en, &tg, e);
 }
 
 static int visit(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
@@ -575,7 +747,7 @@ static void *progress_main(void *arg)
 
 		nanosleep(&d, NULL);
 		el = now_s() - t0;
-		f = atomic_load(&n_files);
+		f = counted(C_FILES);
 		if (progress_total && f && f <= progress_total)
 			fprintf(stderr, "\r%s: %llu/%llu files, %.0f files/s, %.0f s left ", nk_progname,
 				(unsigned long long)f, (unsigned long long)progress_total, (double)f / el,
@@ -584,7 +756,7 @@ static void *progress_main(void *arg)
 			fprintf(stderr, "\r%s: %llu files, %.0f files/s ", nk_progname, (unsigned long long)f,
 				el > 0 ? (double)f / el : 0.0);
 	}
-	fprintf(stderr, "\r%s: %llu files in %.1f s \n", nk_progname, (unsigned long long)atomic_load(&n_files),
+	fprintf(stderr, "\r%s: %llu files in %.1f s \n", nk_progname, counted(C_FILES),
 		now_s() - t0);
 	return NULL;
 }
@@ -805,14 +977,7 @@ static int journal_begin(const char *state_dir, const char *tree, const struct s
 		nk_die(1, "cannot write the journal '%s': %s", jpath, strerror(errno));
 	/* Inode ctimes come from the coarse clock: wait until it is past the
 	 * start, so that every change from here on is stamped after it. */
-	for (int i = 0; i < 1000; i++) {
-		struct timespec c, d = { 0, 1000000 };
-
-		clock_gettime(CLOCK_REALTIME_COARSE, &c);
-		if (c.tv_sec > tstart.tv_sec || (c.tv_sec == tstart.tv_sec && c.tv_nsec > tstart.tv_nsec))
-			break;
-		nanosleep(&d, NULL);
-	}
+	clock_mark_wait(&tstart);
 	resuming = 1;   /* from now on, ctime past the start means done (hardlinks, renames) */
 	return 0;
 }
@@ -846,6 +1011,28 @@ static int write_file(const char *path, const char *text)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+/* The kernel refused to idmap the clone TFD of SRC (mount_setattr ERR):
+ * why, in one line, and what to do instead. */
+static void __attribute__((noreturn)) mount_refused(const char *src, int tfd, int err)
+{
+	struct statfs sfs;
+	long type = fstatfs(tfd, &sfs) == 0 ? (long)sfs.f_type : 0;
+
+	if (err == EPERM)
+		nk_die(1, "cannot make an idmapped mount of '%s': %s (it needs root over the file system's mount; use chown mode, without --mount)",
+		       src, strerror(err));
+	if (err == EINVAL && type == OVERLAYFS_MAGIC)
+		nk_die(1, "cannot make an idmapped mount of '%s': %s (overlay mounts cannot be idmapped; shift the layer directories in chown mode, without --mount)",
+		       src, strerror(err));
+	if (err == EINVAL && type == FUSE_SUPER_MAGIC)
+		nk_die(1, "cannot make an idmapped mount of '%s': %s (this FUSE file system does not support idmapped mounts; use chown mode, without --mount)",
+		       src, strerror(err));
+	nk_die(1, "cannot make an idmapped mount of '%s': %s (the file system does not support idmapped mounts; use chown mode, without --mount)",
+	       src, strerror(err));
 }
 
 static int do_mount(const char *src, const char *dest)
@@ -907,18 +1094,17 @@ static int do_mount(const char *src, const char *dest)
 	if (usfd < 0)
 		nk_die(1, "cannot open %s: %s", path, strerror(errno));
 	tfd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC);
-	if (tfd < 0)
-		nk_die(1, "cannot clone the mount of '%s': %s", src, strerror(errno));
-	attr.userns_fd = (uint64_t)usfd;
-	if (syscall(SYS_mount_setattr, tfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+	if (tfd < 0) {
 		int err = errno;
 
 		if (err == EPERM)
-			nk_die(1, "cannot make an idmapped mount of '%s': %s (it needs root over the file system's mount; use chown mode, without --mount)",
+			nk_die(1, "cannot clone the mount of '%s': %s (--mount needs root; use chown mode, without --mount)",
 			       src, strerror(err));
-		nk_die(1, "cannot make an idmapped mount of '%s': %s (the file system does not support idmapped mounts; use chown mode, without --mount)",
-		       src, strerror(err));
+		nk_die(1, "cannot clone the mount of '%s': %s", src, strerror(err));
 	}
+	attr.userns_fd = (uint64_t)usfd;
+	if (syscall(SYS_mount_setattr, tfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+		mount_refused(src, tfd, errno);
 	if (syscall(SYS_move_mount, tfd, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		nk_die(1, "cannot mount on '%s': %s", dest, strerror(errno));
 	close(tfd);
@@ -936,7 +1122,40 @@ static unsigned default_jobs(void)
 	return (unsigned)n > 64 ? 64 : (unsigned)n;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for, besides the globals of the run. */
+struct cmdline {
+	struct nk_maps to;
+	const char *to_how, *from_how, *mount_dest, *auto_user;
+	const char *to_file, *from_file, *to_pid, *from_pid;
+	char state_dir[4096];
+	int reverse, progress;
+	unsigned jobs;
+	char **paths;
+	int npaths;
+};
+
+/* One of --to, -u/-g/-m, --to-pid, --auto (C its option). */
+static void parse_to_option(struct cmdline *cl, int c)
+{
+	const char *how = c == 't' ? "--to" : c == OPT_TO_PID ? "--to-pid" : c == 'a' ? "--auto" : "-u/-g/-m";
+	struct nk_err e;
+
+	if (cl->to_how && strcmp(cl->to_how, how) != 0)
+		nk_usage_errorx("%s and %s are mutually exclusive (one --to map)", cl->to_how, how);
+	if ((c == 't' && cl->to_file) || (c == OPT_TO_PID && cl->to_pid) || (c == 'a' && cl->to_how))
+		nk_usage_errorx("%s given twice", how);
+	cl->to_how = how;
+	if (c == 't')
+		cl->to_file = optarg;
+	else if (c == OPT_TO_PID)
+		cl->to_pid = optarg;
+	else if (c == 'a')
+		cl->auto_user = optarg;
+	else if (nk_maps_add_spec(&cl->to, c == 'm' ? 'b' : (char)c, optarg, &e) < 0)
+		nk_die_err(1, &e);
+}
+
+static void parse_options(int argc, char **argv, struct cmdline *cl)
 {
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
@@ -962,16 +1181,9 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct nk_maps to = { 0 }, from = { 0 };
-	const char *to_how = NULL, *from_how = NULL, *mount_dest = NULL, *auto_user = NULL;
-	const char *to_file = NULL, *from_file = NULL, *to_pid = NULL, *from_pid = NULL;
-	char state_dir[4096] = "";
-	int reverse = 0, progress = -1, c, status = 0;
-	unsigned jobs = 0;
 	struct nk_err e;
-	double t0;
+	int c;
 
-	nk_tool_init("idmap-shift", argv);
 	while ((c = getopt_long(argc, argv, "t:u:g:m:a::f:rnj:xhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -979,36 +1191,21 @@ int main(int argc, char **argv)
 		case 'g':
 		case 'm':
 		case OPT_TO_PID:
-		case 'a': {
-			const char *how = c == 't' ? "--to" : c == OPT_TO_PID ? "--to-pid" : c == 'a' ? "--auto" : "-u/-g/-m";
-
-			if (to_how && strcmp(to_how, how) != 0)
-				nk_usage_errorx("%s and %s are mutually exclusive (one --to map)", to_how, how);
-			if ((c == 't' && to_file) || (c == OPT_TO_PID && to_pid) || (c == 'a' && to_how))
-				nk_usage_errorx("%s given twice", how);
-			to_how = how;
-			if (c == 't')
-				to_file = optarg;
-			else if (c == OPT_TO_PID)
-				to_pid = optarg;
-			else if (c == 'a')
-				auto_user = optarg;
-			else if (nk_maps_add_spec(&to, c == 'm' ? 'b' : (char)c, optarg, &e) < 0)
-				nk_die_err(1, &e);
+		case 'a':
+			parse_to_option(cl, c);
 			break;
-		}
 		case 'f':
 		case OPT_FROM_PID:
-			if (from_how)
+			if (cl->from_how)
 				nk_usage_errorx("--from and --from-pid are mutually exclusive (one --from map)");
-			from_how = c == 'f' ? "--from" : "--from-pid";
+			cl->from_how = c == 'f' ? "--from" : "--from-pid";
 			if (c == 'f')
-				from_file = optarg;
+				cl->from_file = optarg;
 			else
-				from_pid = optarg;
+				cl->from_pid = optarg;
 			break;
 		case 'r':
-			reverse = 1;
+			cl->reverse = 1;
 			break;
 		case OPT_UNMAPPED:
 			if (strcmp(optarg, "fail") == 0)
@@ -1033,19 +1230,19 @@ int main(int argc, char **argv)
 				nk_die_err(1, &e);
 			if (v == 0)
 				nk_die(1, "invalid --jobs '0': at least 1 thread");
-			jobs = v;
+			cl->jobs = v;
 			break;
 		}
 		case 'x':
 			break;
 		case OPT_MOUNT:
-			mount_dest = optarg;
+			cl->mount_dest = optarg;
 			break;
 		case OPT_PROGRESS:
-			progress = 1;
+			cl->progress = 1;
 			break;
 		case OPT_NO_PROGRESS:
-			progress = 0;
+			cl->progress = 0;
 			break;
 		case OPT_JSON:
 			json = 1;
@@ -1053,7 +1250,7 @@ int main(int argc, char **argv)
 		case OPT_STATE_DIR:
 			if (*optarg != '/')
 				nk_die(1, "invalid --state-dir '%s': give an absolute path", optarg);
-			snprintf(state_dir, sizeof state_dir, "%s", optarg);
+			snprintf(cl->state_dir, sizeof cl->state_dir, "%s", optarg);
 			break;
 		case 'h':
 			usage();
@@ -1065,226 +1262,292 @@ int main(int argc, char **argv)
 	}
 	if (optind == argc)
 		nk_usage_errorx("no PATH given");
-	if (!to_how && !check)
+	if (!cl->to_how && !check)
 		nk_usage_errorx("no --to map given (--to, -u/-g/-m, --to-pid or --auto)");
-	if (check && (dry || mount_dest))
+	if (check && (dry || cl->mount_dest))
 		nk_usage_errorx("--check changes nothing: no --dry-run or --mount with it");
-	if (mount_dest && argc - optind != 1)
+	if (cl->mount_dest && argc - optind != 1)
 		nk_usage_errorx("--mount takes exactly one PATH");
+	cl->paths = argv + optind;
+	cl->npaths = argc - optind;
+}
 
-	/* The maps. */
-	if (to_file)
-		read_map_file(to_file, &to);
-	else if (to_pid)
-		maps_of_pid(to_pid, "--to-pid", &to);
-	else if (to_how && strcmp(to_how, "--auto") == 0) {
-		char name[256];
-		uid_t uid = getuid();
-		gid_t gid = getgid();
+/* --auto [USER]: the default rootless map of USER (the caller). */
+static void auto_map(const char *user, struct nk_maps *to)
+{
+	char name[256];
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	struct nk_err e;
 
-		if (auto_user) {
-			struct passwd *pw = getpwnam(auto_user);
+	if (user) {
+		struct passwd *pw = getpwnam(user);
 
-			if (!pw)
-				nk_die(1, "no user '%s' (check the name)", auto_user);
-			uid = pw->pw_uid;
-			gid = pw->pw_gid;
-			snprintf(name, sizeof name, "%s", auto_user);
-		} else
-			nk_user_name(uid, name, sizeof name);
-		if (nk_maps_build(NK_MAPS_AUTO, name, uid, gid, NULL, &to, &e) < 0)
-			nk_die_err(1, &e);
-	}
-	if (from_file)
-		read_map_file(from_file, &from);
-	else if (from_pid)
-		maps_of_pid(from_pid, "--from-pid", &from);
+		if (!pw)
+			nk_die(1, "no user '%s' (check the name)", user);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		snprintf(name, sizeof name, "%s", user);
+	} else
+		nk_user_name(uid, name, sizeof name);
+	if (nk_maps_build(NK_MAPS_AUTO, name, uid, gid, NULL, to, &e) < 0)
+		nk_die_err(1, &e);
+}
+
+/* The --to and --from maps, checked, swapped for --reverse. */
+static void build_maps(struct cmdline *cl, struct nk_maps *from)
+{
+	struct nk_maps *to = &cl->to;
+	struct nk_err e;
+
+	if (cl->to_file)
+		read_map_file(cl->to_file, to);
+	else if (cl->to_pid)
+		maps_of_pid(cl->to_pid, "--to-pid", to);
+	else if (cl->to_how && strcmp(cl->to_how, "--auto") == 0)
+		auto_map(cl->auto_user, to);
+	if (cl->from_file)
+		read_map_file(cl->from_file, from);
+	else if (cl->from_pid)
+		maps_of_pid(cl->from_pid, "--from-pid", from);
 	else {
-		nk_map_add(&from.map[NK_UID], 0, 0, 4294967295U);
-		nk_map_add(&from.map[NK_GID], 0, 0, 4294967295U);
+		nk_map_add(&from->map[NK_UID], 0, 0, 4294967295U);
+		nk_map_add(&from->map[NK_GID], 0, 0, 4294967295U);
 	}
-	if (check && !to_how) {
+	if (check && !cl->to_how) {
 		/* Only --from matters: shift it onto itself. */
-		nk_map_copy(&to.map[NK_UID], &from.map[NK_UID]);
-		nk_map_copy(&to.map[NK_GID], &from.map[NK_GID]);
+		nk_map_copy(&to->map[NK_UID], &from->map[NK_UID]);
+		nk_map_copy(&to->map[NK_GID], &from->map[NK_GID]);
 	}
-	if (to.map[NK_UID].n == 0 || to.map[NK_GID].n == 0)
-		nk_die(1, "the %s map of --to is empty (give %s)", to.map[NK_UID].n == 0 ? "uid" : "gid",
-		       to.map[NK_UID].n == 0 ? "-u or -m" : "-g or -m");
-	if (from.map[NK_UID].n == 0 || from.map[NK_GID].n == 0)
-		nk_die(1, "the %s map of --from is empty", from.map[NK_UID].n == 0 ? "uid" : "gid");
+	if (to->map[NK_UID].n == 0 || to->map[NK_GID].n == 0)
+		nk_die(1, "the %s map of --to is empty (give %s)", to->map[NK_UID].n == 0 ? "uid" : "gid",
+		       to->map[NK_UID].n == 0 ? "-u or -m" : "-g or -m");
+	if (from->map[NK_UID].n == 0 || from->map[NK_GID].n == 0)
+		nk_die(1, "the %s map of --from is empty", from->map[NK_UID].n == 0 ? "uid" : "gid");
 	for (int t = NK_UID; t <= NK_GID; t++) {
-		if (nk_map_validate(&to.map[t], (enum nk_idtype)t, &e) < 0) {
+		if (nk_map_validate(&to->map[t], (enum nk_idtype)t, &e) < 0) {
 			nk_err_prefix(&e, "invalid --to map");
 			nk_die_err(1, &e);
 		}
-		if (nk_map_validate(&from.map[t], (enum nk_idtype)t, &e) < 0) {
+		if (nk_map_validate(&from->map[t], (enum nk_idtype)t, &e) < 0) {
 			nk_err_prefix(&e, "invalid --from map");
 			nk_die_err(1, &e);
 		}
 	}
-	if (reverse) {
-		struct nk_maps x = to;
+	if (cl->reverse) {
+		struct nk_maps x = *to;
 
-		to = from;
-		from = x;
+		*to = *from;
+		*from = x;
 	}
-	if (nk_shift_build(&shift, &from, &to, &e) < 0)
+}
+
+/* The shift, and what the run needs to know before the first tree. */
+static void prepare_run(struct cmdline *cl, const struct nk_maps *from)
+{
+	struct nk_maps own = { { { 0, 0, NULL }, { 0, 0, NULL } } };
+	struct nk_err e;
+	struct rlimit rl;
+
+	if (nk_shift_build(&shift, from, &cl->to, &e) < 0)
 		nk_die_err(1, &e);
-	{
-		struct nk_maps own = { 0 };
-
-		init_userns = nk_maps_read_proc(0, &own, &e) == 0 && own.map[NK_UID].n == 1 && own.map[NK_UID].ext[0].inner == 0 &&
-			      own.map[NK_UID].ext[0].outer == 0 && own.map[NK_UID].ext[0].count == 4294967295U;
-		nk_maps_free(&own);
-	}
+	init_userns = nk_maps_read_proc(0, &own, &e) == 0 && own.map[NK_UID].n == 1 &&
+		      own.map[NK_UID].ext[0].inner == 0 && own.map[NK_UID].ext[0].outer == 0 &&
+		      own.map[NK_UID].ext[0].count == 4294967295U;
+	nk_maps_free(&own);
 	overflow[NK_UID] = nk_overflow_id(NK_UID);
 	overflow[NK_GID] = nk_overflow_id(NK_GID);
-	if (!check && !mount_dest)
-		check_mapped_here(&to);
-	if (jobs == 0)
-		jobs = default_jobs();
-	if (progress < 0)
-		progress = isatty(2) && !json;
-	if (!state_dir[0])
-		default_state_dir(state_dir, sizeof state_dir);
-	{
-		struct rlimit rl;
-
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
+	if (!check && !cl->mount_dest)
+		check_mapped_here(&cl->to);
+	if (cl->jobs == 0)
+		cl->jobs = default_jobs();
+	if (cl->progress < 0)
+		cl->progress = isatty(2) && !json;
+	if (!cl->state_dir[0])
+		default_state_dir(cl->state_dir, sizeof cl->state_dir);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
 
-	/* Every PATH is checked before any is changed. */
-	int *fds = calloc((size_t)(argc - optind), sizeof *fds);
-	struct stat *tops = calloc((size_t)(argc - optind), sizeof *tops);
+/* Open PATH, a top directory, and refuse what cannot be shifted there. */
+static int open_top(const char *p, const struct cmdline *cl, struct stat *top)
+{
+	struct statfs sfs;
+	struct statvfs svfs;
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (!fds || !tops)
-		nk_die(1, "out of memory");
-	for (int i = optind; i < argc; i++) {
-		const char *p = argv[i];
-		struct statfs sfs;
-		struct statvfs svfs;
-		int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		struct stat lst;
 
-		if (fd < 0) {
-			struct stat lst;
-
-			if (errno == ELOOP || (errno == ENOTDIR && lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)))
-				nk_die(1, "'%s' is a symlink (give the directory itself)", p);
-			if (errno == ENOTDIR)
-				nk_die(1, "'%s' is not a directory (give the top directory of a tree)", p);
-			nk_die(1, "cannot open '%s': %s", p, strerror(errno));
-		}
-		if (fstat(fd, &tops[i - optind]) < 0 || fstatfs(fd, &sfs) < 0 || fstatvfs(fd, &svfs) < 0)
-			nk_die(1, "cannot stat '%s': %s", p, strerror(errno));
-		if (!mount_dest && sfs.f_type == OVERLAYFS_MAGIC)
-			nk_die(1, "'%s' is an overlay mount: chown through the merged view copies every file up (shift the layer directories instead)", p);
-		if (!check && !dry && !mount_dest && (svfs.f_flag & ST_RDONLY))
-			nk_die(1, "cannot shift '%s': read-only file system", p);
-		fds[i - optind] = fd;
+		if (errno == ELOOP || (errno == ENOTDIR && lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)))
+			nk_die(1, "'%s' is a symlink (give the directory itself)", p);
+		if (errno == ENOTDIR)
+			nk_die(1, "'%s' is not a directory (give the top directory of a tree)", p);
+		nk_die(1, "cannot open '%s': %s", p, strerror(errno));
 	}
-	if (mount_dest) {
-		do_mount(argv[optind], mount_dest);
-		close(fds[0]);
-		free(fds);
-		free(tops);
-		nk_shift_free(&shift);
-		nk_maps_free(&to);
-		nk_maps_free(&from);
+	if (fstat(fd, top) < 0 || fstatfs(fd, &sfs) < 0 || fstatvfs(fd, &svfs) < 0)
+		nk_die(1, "cannot stat '%s': %s", p, strerror(errno));
+	if (!cl->mount_dest && sfs.f_type == OVERLAYFS_MAGIC)
+		nk_die(1, "'%s' is an overlay mount: chown through the merged view copies every file up (shift the layer directories instead)", p);
+	if (!check && !dry && !cl->mount_dest && (svfs.f_flag & ST_RDONLY))
+		nk_die(1, "cannot shift '%s': read-only file system", p);
+	return fd;
+}
+
+/* The pre-scan of one tree (--check, --unmapped fail): 0 when the shift
+ * may go on; for --check, the tree's status. Exits when --unmapped fail
+ * finds an id outside --from or an entry it cannot read. */
+static int scan_tree(int fd, const char *p, const struct cmdline *cl, int *status)
+{
+	struct nk_walk_stats ws;
+	struct nk_err e;
+	uint64_t bad;
+
+	phase = PHASE_SCAN;
+	atomic_store(&n_offenders, 0);
+	inoset_free(&xattr_inodes);
+	atomic_store(&xattr_lost, 0);
+	clock_mark(&tscan);
+	if (nk_walk(fd, p, cl->jobs, visit, walk_error, NULL, &ws, &e) < 0)
+		nk_die_err(1, &e);
+	inoset_free(&links);
+	xattr_known = !check && !atomic_load(&xattr_lost);
+	bad = atomic_load(&n_offenders);
+	progress_total = ws.entries;
+	if (check) {
+		if (bad > MAX_OFFENDERS)
+			printf("... %llu more\n", (unsigned long long)(bad - MAX_OFFENDERS));
+		if (ws.errors)
+			*status = 2;
+		else if (bad)
+			*status = *status ? *status : 1;
+		atomic_fetch_add(&n_checked, ws.entries);
+		return 1;
+	}
+	if (ws.errors) {
+		nk_warnx("nothing changed: %llu %s of '%s' cannot be read (see above)",
+			 (unsigned long long)ws.errors, ws.errors == 1 ? "entry" : "entries", p);
+		exit(1);
+	}
+	if (bad) {
+		nk_warnx("nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
+			 (unsigned long long)bad, bad == 1 ? "id" : "ids", p);
+		exit(1);
+	}
+	return 0;
+}
+
+/* The shift of one tree, its journal begun: 0, or 1 when some entries
+ * were not shifted. */
+static int shift_tree(int fd, const char *p, const struct cmdline *cl, const char *jpath)
+{
+	struct nk_walk_stats ws;
+	struct nk_err e;
+	pthread_t pt;
+	int pstarted = 0, r = 0;
+
+	if (cl->progress && pthread_create(&pt, NULL, progress_main, NULL) == 0)
+		pstarted = 1;
+	if (nk_walk(fd, p, cl->jobs, visit, walk_error, NULL, &ws, &e) < 0)
+		nk_die_err(1, &e);
+	if (pstarted) {
+		atomic_store(&progress_stop, 1);
+		pthread_join(pt, NULL);
+		atomic_store(&progress_stop, 0);
+	}
+	inoset_free(&links);
+	atomic_fetch_add(&n_skipped, ws.mounts_skipped + ws.errors);
+	if (ws.errors) {
+		nk_warnx("%llu entries of '%s' were not shifted (see above; run it again when fixed)",
+			 (unsigned long long)ws.errors, p);
+		r = 1;
+	} else if (jfd >= 0) {
+		/* Complete: the journal says so (see journal_begin). */
+		if (nk_write_full(jfd, "done\n", 5) < 0)
+			nk_warn("cannot complete the journal '%s'", jpath);
+	}
+	if (jfd >= 0) {
+		close(jfd);
+		jfd = -1;
+	}
+	return r;
+}
+
+/* One tree: resume state, pre-scan, journal, shift. Returns the status. */
+static int run_tree(int fd, const char *p, const struct stat *top, const struct cmdline *cl)
+{
+	char jpath[4400];
+	int status = 0;
+
+	if (!check && !dry)
+		mkdir_p(cl->state_dir);
+	/* Resume state first, so that the scan knows what is done. */
+	if (!check && journal_begin(cl->state_dir, p, top, 0, jpath, sizeof jpath) == 1)
 		return 0;
-	}
+	if ((check || unmapped == UNMAPPED_FAIL) && scan_tree(fd, p, cl, &status) == 1)
+		return status;
+	phase = PHASE_SHIFT;
+	if (!dry && journal_begin(cl->state_dir, p, top, 1, jpath, sizeof jpath) == 1)
+		return 0;
+	status = shift_tree(fd, p, cl, jpath);
+	xattr_known = 0;
+	inoset_free(&xattr_inodes);
+	return status;
+}
 
-	t0 = now_s();
-	pthread_mutex_init(&links.lock, NULL);
-	pthread_mutex_init(&pending.lock, NULL);
-	for (int i = optind; i < argc && status == 0; i++) {
-		const char *p = argv[i];
-		struct nk_walk_stats ws;
-		char jpath[4400];
-		pthread_t pt;
-		int pstarted = 0;
-
-		if (!check && !dry)
-			mkdir_p(state_dir);
-		/* Resume state first, so that the scan knows what is done. */
-		if (!check && journal_begin(state_dir, p, &tops[i - optind], 0, jpath, sizeof jpath) == 1)
-			continue;
-		if (check || unmapped == UNMAPPED_FAIL) {
-			uint64_t bad;
-
-			phase = PHASE_SCAN;
-			atomic_store(&n_offenders, 0);
-			if (nk_walk(fds[i - optind], p, jobs, visit, walk_error, NULL, &ws, &e) < 0)
-				nk_die_err(1, &e);
-			inoset_free(&links);
-			bad = atomic_load(&n_offenders);
-			progress_total = ws.entries;
-			if (check) {
-				if (bad > MAX_OFFENDERS)
-					printf("... %llu more\n", (unsigned long long)(bad - MAX_OFFENDERS));
-				if (ws.errors)
-					status = 2;
-				else if (bad)
-					status = status ? status : 1;
-				atomic_fetch_add(&n_files, ws.entries);
-				continue;
-			}
-			if (ws.errors) {
-				nk_warnx("nothing changed: %llu %s of '%s' cannot be read (see above)",
-					 (unsigned long long)ws.errors, ws.errors == 1 ? "entry" : "entries", p);
-				exit(1);
-			}
-			if (bad) {
-				nk_warnx("nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
-					 (unsigned long long)bad, bad == 1 ? "id" : "ids", p);
-				exit(1);
-			}
-		}
-		phase = PHASE_SHIFT;
-		if (!dry && journal_begin(state_dir, p, &tops[i - optind], 1, jpath, sizeof jpath) == 1)
-			continue;
-		if (progress && pthread_create(&pt, NULL, progress_main, NULL) == 0)
-			pstarted = 1;
-		if (nk_walk(fds[i - optind], p, jobs, visit, walk_error, NULL, &ws, &e) < 0)
-			nk_die_err(1, &e);
-		if (pstarted) {
-			atomic_store(&progress_stop, 1);
-			pthread_join(pt, NULL);
-			atomic_store(&progress_stop, 0);
-		}
-		inoset_free(&links);
-		atomic_fetch_add(&n_skipped, ws.mounts_skipped + ws.errors);
-		if (ws.errors) {
-			nk_warnx("%llu entries of '%s' were not shifted (see above; run it again when fixed)",
-				 (unsigned long long)ws.errors, p);
-			status = 1;
-		} else if (jfd >= 0) {
-			/* Complete: the journal says so (see journal_begin). */
-			if (nk_write_full(jfd, "done\n", 5) < 0)
-				nk_warn("cannot complete the journal '%s'", jpath);
-		}
-		if (jfd >= 0) {
-			close(jfd);
-			jfd = -1;
-		}
-		close(fds[i - optind]);
-	}
+static void print_summary(double t0)
+{
 	if (json)
 		printf("{\"files\":%llu,\"changed\":%llu,\"acls\":%llu,\"capabilities\":%llu,\"hardlinks\":%llu,"
 		       "\"skipped\":%llu,\"unmapped\":%llu,\"errors\":%llu,\"resumed\":%llu,\"dry_run\":%s,\"seconds\":%.3f}\n",
-		       (unsigned long long)n_files, (unsigned long long)n_changed, (unsigned long long)n_acls,
-		       (unsigned long long)n_caps, (unsigned long long)n_links, (unsigned long long)n_skipped,
-		       (unsigned long long)n_unmapped, (unsigned long long)n_errors,
-		       (unsigned long long)n_done_before, dry ? "true" : "false", now_s() - t0);
+		       counted(C_FILES) + (unsigned long long)n_checked, counted(C_CHANGED), counted(C_ACLS),
+		       counted(C_CAPS), counted(C_LINKS), (unsigned long long)n_skipped,
+		       counted(C_UNMAPPED), (unsigned long long)n_errors,
+		       counted(C_DONE_BEFORE), dry ? "true" : "false", now_s() - t0);
 	else if (dry)
 		printf("would change %llu of %llu files (%llu ACLs, %llu capabilities)\n",
-		       (unsigned long long)n_changed, (unsigned long long)n_files, (unsigned long long)n_acls,
-		       (unsigned long long)n_caps);
+		       counted(C_CHANGED), counted(C_FILES), counted(C_ACLS), counted(C_CAPS));
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline cl = { .progress = -1 };
+	struct nk_maps from = { { { 0, 0, NULL }, { 0, 0, NULL } } };
+	int *fds, status = 0;
+	struct stat *tops;
+	double t0;
+
+	nk_tool_init("idmap-shift", argv);
+	parse_options(argc, argv, &cl);
+	build_maps(&cl, &from);
+	prepare_run(&cl, &from);
+
+	/* Every PATH is checked before any is changed. */
+	fds = calloc((size_t)cl.npaths, sizeof *fds);
+	tops = calloc((size_t)cl.npaths, sizeof *tops);
+	if (!fds || !tops)
+		nk_die(1, "out of memory");
+	for (int i = 0; i < cl.npaths; i++)
+		fds[i] = open_top(cl.paths[i], &cl, &tops[i]);
+	if (cl.mount_dest) {
+		do_mount(cl.paths[0], cl.mount_dest);
+		close(fds[0]);
+	} else {
+		t0 = now_s();
+		pthread_mutex_init(&links.lock, NULL);
+		pthread_mutex_init(&pending.lock, NULL);
+		pthread_mutex_init(&xattr_inodes.lock, NULL);
+		xattr_inodes.max = XATTR_INODES_MAX;
+		for (int i = 0; i < cl.npaths && status == 0; i++) {
+			status = run_tree(fds[i], cl.paths[i], &tops[i], &cl);
+			close(fds[i]);
+		}
+		print_summary(t0);
+	}
 	nk_shift_free(&shift);
-	nk_maps_free(&to);
+	nk_maps_free(&cl.to);
 	nk_maps_free(&from);
 	free(fds);
 	free(tops);

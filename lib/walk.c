@@ -123,12 +123,15 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-/* Read directory ND and hand every entry to the callback. */
-static void list_dir(struct walk *w, struct node *nd)
+/* Read directory ND and hand every entry to the callback. Returns the
+ * entries handed (counted once a directory: a shared counter bumped at
+ * every file would bounce between the workers). */
+static uint64_t list_entries(struct walk *w, struct node *nd)
 {
 	char buf[32768] __attribute__((aligned(8)));
 	struct nk_walk_entry ent = { .dirfd = nd->fd, .dirpath = nd->path };
 	struct nk_err e;
+	uint64_t n = 0;
 
 	for (;;) {
 		long len = syscall(SYS_getdents64, nd->fd, buf, sizeof buf);
@@ -138,10 +141,10 @@ static void list_dir(struct walk *w, struct node *nd)
 				continue;
 			nk_syserr(&e, errno, "cannot read directory '%s'", nd->path);
 			report(w, nd->path, NULL, &e);
-			return;
+			return n;
 		}
 		if (len == 0)
-			return;
+			return n;
 		for (long off = 0; off < len;) {
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
 
@@ -159,7 +162,7 @@ static void list_dir(struct walk *w, struct node *nd)
 				atomic_fetch_add(&w->mounts, 1);
 				continue;
 			}
-			atomic_fetch_add(&w->entries, 1);
+			n++;
 			ent.name = d->d_name;
 			if (w->fn(w->ctx, &ent, &e) < 0)
 				report(w, nd->path, d->d_name, &e);
@@ -168,10 +171,15 @@ static void list_dir(struct walk *w, struct node *nd)
 				w->failed = ENOMEM;
 				pthread_cond_broadcast(&w->cond);
 				pthread_mutex_unlock(&w->lock);
-				return;
+				return n;
 			}
 		}
 	}
+}
+
+static void list_dir(struct walk *w, struct node *nd)
+{
+	atomic_fetch_add(&w->entries, list_entries(w, nd));
 }
 
 static void *worker(void *arg)
