@@ -474,7 +474,10 @@ static int cmp_slice(const void *a, const void *b)
 
 int nk_slices_store(int dirfd, const struct nk_slices *s, struct nk_err *e)
 {
-	size_t len = 64 + s->n * (100 + NK_SESSION_NAME_MAX);
+	/* The longest record: every number at its widest ("uid= gid= count=
+	 * pid= start= userns= pidns= nspid= session=" and 10, 10, 10, 11, 20,
+	 * 20, 20 and 10 digits, 190 bytes with the names) and the session name. */
+	size_t len = 64 + s->n * (256 + NK_SESSION_NAME_MAX);
 	NK_AUTOFREE char *buf = malloc(len);
 	char tmp[64];
 	int n, fd, err;

@@ -337,6 +337,45 @@ static int fake_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
 
 /* The file: reserve, move, release in a private folder; the records of
  * processes that have ended are dropped on the next write. */
+START_TEST(test_store_widest)
+{
+	/* Records at their widest (every number at its largest, a session name
+	 * of NK_SESSION_NAME_MAX) are stored and read back whole. */
+	struct nk_slice v[3];
+	struct nk_slices s = { 3, v }, back = { 0, NULL };
+	struct nk_err e;
+	char dir[64];
+	int dfd;
+
+	memset(v, 0, sizeof v);
+	for (int i = 0; i < 3; i++) {
+		v[i].uid = v[i].gid = 4294967295U - 100U * (uint32_t)(3 - i);
+		v[i].count = 100;
+		v[i].pid = 2147483647 - i;
+		v[i].start = UINT64_MAX - (uint64_t)i;
+		v[i].userns = UINT64_MAX - (uint64_t)i;
+		v[i].pidns = UINT64_MAX - (uint64_t)i;
+		v[i].nspid = 2147483647U;
+		memset(v[i].session, 'a' + i, NK_SESSION_NAME_MAX);
+		v[i].session[NK_SESSION_NAME_MAX] = '\0';
+	}
+	ck_assert_ptr_nonnull(nk_test_mkdtemp(dir, sizeof dir, "check_slice"));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_msg(nk_slices_store(dfd, &s, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(nk_slices_load(dfd, &back, &e), 0);
+	ck_assert_uint_eq(back.n, 3);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_uint_eq(back.v[i].uid, v[i].uid);
+		ck_assert_uint_eq(back.v[i].nspid, v[i].nspid);
+		ck_assert_str_eq(back.v[i].session, v[i].session);
+	}
+	nk_slices_free(&back);
+	unlinkat(dfd, NK_SLICE_FILE, 0);
+	close(dfd);
+}
+END_TEST
+
 START_TEST(test_file)
 {
 	char dir[64];
@@ -503,6 +542,7 @@ static Suite *slice_suite(void)
 	tcase_add_test(tc, test_parse_roundtrip);
 	tcase_add_loop_test(tc, test_parse_bad, 0, NK_ARRAY_SIZE(bad));
 	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_store_widest);
 	tcase_add_test(tc, test_reclaim_userns);
 	tcase_add_test(tc, test_file_fifo);
 	suite_add_tcase(s, tc);
