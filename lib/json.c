@@ -64,21 +64,55 @@ static void NK_PRINTF(2, 3) putf(struct nk_json *j, const char *fmt, ...)
 	put(j, tmp, (size_t)n);
 }
 
+/* The length of the valid UTF-8 sequence at S (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) || (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A JSON string: '"', '\\' and control characters escaped; a byte that
+ * is not part of valid UTF-8 (an owner name in Latin-1, say) becomes
+ * U+FFFD, so the output is always valid JSON. */
 static void escaped(struct nk_json *j, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *run = s;
 
 	put(j, "\"", 1);
-	for (; *s; s++) {
+	while (*s) {
 		unsigned char c = (unsigned char)*s;
+		size_t u = utf8_len((const unsigned char *)s);
 		char esc[7];
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (u > 1 || (u == 1 && c >= 0x20 && c != '"' && c != '\\')) {
+			s += u;
 			continue;
+		}
 		put(j, run, (size_t)(s - run));
-		run = s + 1;
-		if (c == '"' || c == '\\') {
+		if (u == 0) {
+			put(j, "\\ufffd", 6);
+		} else if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			put(j, esc, 2);
@@ -92,6 +126,7 @@ static void escaped(struct nk_json *j, const char *s)
 			esc[5] = hex[c & 15];
 			put(j, esc, 6);
 		}
+		run = ++s;
 	}
 	put(j, run, (size_t)(s - run));
 	put(j, "\"", 1);

@@ -76,6 +76,14 @@ START_TEST(test_escape)
 	nk_json_str(&j, "k\"ey", "");
 	ck_assert_int_eq(nk_json_finish(&j, NULL), 0);
 	ck_assert_str_eq(buf, "{\"k\\\"ey\":\"\"}");
+	/* Not UTF-8 (Latin-1 "\xe9", a lone continuation byte, an overlong
+	 * '/', a surrogate, a sequence cut by the end): U+FFFD a byte, so the
+	 * output stays valid JSON; valid 2-, 3- and 4-byte sequences pass. */
+	nk_json_buf(&j, buf, sizeof buf, NK_JSON_COMPACT);
+	nk_json_str(&j, NULL, "a\xe9" "b\x80\xc0\xaf\xed\xa0\x80\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x82");
+	ck_assert_int_eq(nk_json_finish(&j, NULL), 0);
+	ck_assert_str_eq(buf, "\"a\\ufffdb\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\xe2\x82\xac\xf0\x9f\x98\x80"
+			 "\\ufffd\\ufffd\"");
 }
 END_TEST
 
