@@ -32,7 +32,7 @@ enum nk_errkind {
 struct nk_err {
 	int code;               /* positive errno value, or EINVAL for bad input */
 	enum nk_errkind kind;   /* NK_ERRK_NONE unless the producer says more */
-	char subject[64];       /* what the kind is about (NK_ERRK_NO_SUBIDS: the user) */
+	char subject[256];      /* what the kind is about (NK_ERRK_NO_SUBIDS: the user) */
 	uint64_t want;          /* NK_ERRK_NO_SUBIDS: the range size to ask for (0: the default) */
 	const char *alt;        /* set by a tool: its other way out, added after the fix
 	                         * (", or drop --isolate"); a static string */

@@ -764,7 +764,15 @@ static int collect_output(struct nk_writers *ws, struct nk_err *e2)
 		if (poll(pf, (nfds_t)np, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			return r;
+			/* A helper still held would wait for its turn for ever:
+			 * EOF on the go pipe cancels it. */
+			if (ws->held > 0) {
+				close(ws->go[1]);
+				close(ws->go[0]);
+				ws->go[1] = ws->go[0] = -1;
+				ws->held = 0;
+			}
+			return r < 0 ? r : nk_syserr(e2, errno, "cannot wait for the helpers");
 		}
 		for (int i = 0; i < np; i++) {
 			struct nk_writer *w = &ws->w[idx[i]];
