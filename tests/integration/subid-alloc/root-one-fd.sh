@@ -7,6 +7,8 @@
 . "$NSKIT_TOP/tests/integration/lib.sh"
 
 command -v strace >/dev/null || bail "strace is not installed (scripts/install-deps installs it)"
+# Every run here is traced, and LeakSanitizer cannot work under ptrace.
+[ -n "${NSKIT_ASAN:-}" ] && export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 root=$NSKIT_SANDBOX/img
 mkdir -p "$root/etc"
 printf 'root:x:0:0::/root:/bin/sh\ndev:x:1000:1000::/home/dev:/bin/sh\n' > "$root/etc/passwd"
