@@ -189,12 +189,12 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 # tools' archive comes first, and its folders' headers are found.
 fuzz-build:
 	@$(MAKE) --no-print-directory O=build-fuzz CC=$(FUZZ_CC) SAN_CFLAGS='$(FUZZ_SAN) -fsanitize=fuzzer-no-link' \
-		build-fuzz/libnskit-tools.a build-fuzz/libnskit.a
+		build-fuzz/libnskit-tools.a build-fuzz/libnskit-cli.a build-fuzz/libnskit.a
 	@for s in $(FUZZ_SRCS); do \
 		n=$$(basename $$s .c); \
 		echo "  FUZZ  $$n"; \
 		$(FUZZ_CC) $(NK_CFLAGS) $(addprefix -I,$(sort $(dir $(PRIV_SRCS)))) $(FUZZ_SAN) -fsanitize=fuzzer \
-			-o build-fuzz/$$n $$s build-fuzz/libnskit-tools.a build-fuzz/libnskit.a $(NK_LIBS) || exit 1; \
+			-o build-fuzz/$$n $$s build-fuzz/libnskit-tools.a build-fuzz/libnskit-cli.a build-fuzz/libnskit.a $(NK_LIBS) || exit 1; \
 	done
 
 fuzz:
