@@ -73,6 +73,22 @@ static int parse_two_ids(const char *buf, const char *key, uint32_t *a, uint32_t
 	return 0;
 }
 
+/* Read /proc/PID/NAME (into PATH, for messages, and BUF); a process that
+ * is gone is ESRCH "no process with pid N". */
+static ssize_t read_proc(pid_t pid, const char *name, char *path, size_t plen, char *buf, size_t len,
+			 struct nk_err *e)
+{
+	ssize_t r;
+
+	proc_path(path, plen, pid, name);
+	r = read_small(path, buf, len);
+	if (r == -ENOENT || r == -ESRCH)
+		return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
+	if (r < 0)
+		return nk_syserr(e, (int)-r, "cannot read %s", path);
+	return r;
+}
+
 int nk_proc_ids(pid_t pid, uid_t *ruid, uid_t *euid, gid_t *rgid, gid_t *egid,
 		struct nk_err *e)
 {
@@ -80,12 +96,8 @@ int nk_proc_ids(pid_t pid, uid_t *ruid, uid_t *euid, gid_t *rgid, gid_t *egid,
 	ssize_t r;
 	uint32_t a, b, c, d;
 
-	proc_path(path, sizeof path, pid, "status");
-	r = read_small(path, buf, sizeof buf);
-	if (r == -ENOENT || r == -ESRCH)
-		return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
-	if (r < 0)
-		return nk_syserr(e, (int)-r, "cannot read %s", path);
+	if ((r = read_proc(pid, "status", path, sizeof path, buf, sizeof buf, e)) < 0)
+		return (int)r;
 	if (parse_two_ids(buf, "\nUid:", &a, &b) < 0 || parse_two_ids(buf, "\nGid:", &c, &d) < 0)
 		return nk_errf(e, EINVAL, "cannot parse %s", path);
 	if (ruid)
@@ -119,12 +131,8 @@ int nk_proc_status(pid_t pid, struct nk_proc_status *st, struct nk_err *e)
 	ssize_t r;
 
 	memset(st, 0, sizeof *st);
-	proc_path(path, sizeof path, pid, "status");
-	r = read_small(path, buf, sizeof buf);
-	if (r == -ENOENT || r == -ESRCH)
-		return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
-	if (r < 0)
-		return nk_syserr(e, (int)-r, "cannot read %s", path);
+	if ((r = read_proc(pid, "status", path, sizeof path, buf, sizeof buf, e)) < 0)
+		return (int)r;
 	p = strstr(buf, "\nState:");
 	if (!p || sscanf(p + 7, " %c", &st->state) != 1)
 		return nk_errf(e, EINVAL, "cannot parse %s", path);
@@ -194,12 +202,8 @@ int nk_proc_stat(pid_t pid, char *state, uint64_t *start, struct nk_err *e)
 	ssize_t r;
 	int field = 2;
 
-	proc_path(path, sizeof path, pid, "stat");
-	r = read_small(path, buf, sizeof buf);
-	if (r == -ENOENT || r == -ESRCH)
-		return nk_errf(e, ESRCH, "no process with pid %d", (int)pid);
-	if (r < 0)
-		return nk_syserr(e, (int)-r, "cannot read %s", path);
+	if ((r = read_proc(pid, "stat", path, sizeof path, buf, sizeof buf, e)) < 0)
+		return (int)r;
 	/* comm may contain spaces and parentheses: fields start after the last ')'. */
 	p = strrchr(buf, ')');
 	if (!p)

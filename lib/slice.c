@@ -673,6 +673,25 @@ int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_
 	return ret;
 }
 
+/* Take the records' lock, load them into *S and find the record of
+ * PID/START (*K == S->n: none). Returns the lock's fd, or -errno. */
+static int locked_find(int dirfd, pid_t pid, uint64_t start, struct nk_slices *s, size_t *k,
+		       struct nk_err *e)
+{
+	int lock = nk_slices_lock(dirfd, e);
+
+	if (lock < 0)
+		return lock;
+	if (nk_slices_load(dirfd, s, e) < 0) {
+		close(lock);
+		return -e->code;
+	}
+	for (*k = 0; *k < s->n; (*k)++)
+		if (s->v[*k].pid == pid && s->v[*k].start == start)
+			break;
+	return lock;
+}
+
 /* Under the lock: find pid/start; move it to npid (npid 0: drop it). */
 static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart, const char *session,
 		  uint64_t userns, int full, struct nk_err *e)
@@ -682,14 +701,8 @@ static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
 	size_t k;
 	int r;
 
-	lock = nk_slices_lock(dirfd, e);
-	if (lock < 0)
+	if ((lock = locked_find(dirfd, pid, start, &s, &k, e)) < 0)
 		return lock;
-	if (nk_slices_load(dirfd, &s, e) < 0)
-		return -e->code;
-	for (k = 0; k < s.n; k++)
-		if (s.v[k].pid == pid && s.v[k].start == start)
-			break;
 	if (k == s.n && npid) {
 		nk_slices_free(&s);
 		return nk_errf(e, ENOENT, "no slice recorded for process %d", (int)pid);
@@ -751,14 +764,8 @@ int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_e
 	*left = 0;
 	/* The same lock as a reservation: a concurrent --isolate neither
 	 * reclaims nor picks while this one looks and decides. */
-	lock = nk_slices_lock(dirfd, e);
-	if (lock < 0)
+	if ((lock = locked_find(dirfd, pid, start, &s, &k, e)) < 0)
 		return lock;
-	if (nk_slices_load(dirfd, &s, e) < 0)
-		return -e->code;
-	for (k = 0; k < s.n; k++)
-		if (s.v[k].pid == pid && s.v[k].start == start)
-			break;
 	if (k < s.n && s.v[k].userns) {
 		struct nk_userns_want w = { s.v[k].userns, s.v[k].uid, s.v[k].count };
 
