@@ -912,18 +912,23 @@ int nk_helper_takes_fd(const char *helper)
  * pid they were given may have named another process by then. */
 static int helpers_outlived(pid_t pid, int pidfd, const struct nk_plan *p, struct nk_err *e)
 {
-	const char *h[2];
+	static const char *const file[2] = { [NK_UID] = "uid_map", [NK_GID] = "gid_map" };
+	const char *h[2], *f[2];
 	int n = 0;
 
 	if (!ended(pidfd))
 		return 0;
 	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
-		if (p->how[t] == NK_WRITE_HELPER && !p->by_fd[t])
+		if (p->how[t] == NK_WRITE_HELPER && !p->by_fd[t]) {
+			f[n] = file[t];
 			h[n++] = helper_name(t);
+		}
+	if (n == 0)
+		return 0;
 	return nk_errf(e, ESRCH, "process %d ended while %s%s%s ran: its pid may name another process now, "
-		       "which may have been given the maps (see /proc/%d/uid_map; a helper that takes "
+		       "which may have been given the maps (see /proc/%d/%s; a helper that takes "
 		       "fd:N, shadow 4.14 or later, closes this window)",
-		       (int)pid, h[0], n > 1 ? " and " : "", n > 1 ? h[1] : "", (int)pid);
+		       (int)pid, h[0], n > 1 ? " and " : "", n > 1 ? h[1] : "", (int)pid, f[0]);
 }
 
 int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
@@ -973,7 +978,7 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 	 * after it ran, the process held the pid all along (a pid is free
 	 * for reuse only once its process is reaped, which ends the pidfd's
 	 * process too). Otherwise say so: the maps may have gone elsewhere. */
-	if (r < 0 && procfd >= 0 && ended(pidfd)) {
+	if (r < 0 && procfd >= 0 && !by_pid && ended(pidfd)) {
 		/* The helper's own complaint (it found the folder empty) and
 		 * the hints for it would mislead: say what happened. */
 		enum nk_idtype t = plan.by_fd[NK_UID] ? NK_UID : NK_GID;
@@ -983,10 +988,15 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 		return -ESRCH;
 	}
 	if (by_pid && pidfd >= 0) {
+		/* A mixed pair (one helper takes fd:N, the other only a pid):
+		 * the fd: one's failure is the ending itself and says nothing
+		 * of where the other wrote, so the ending is what is told, as
+		 * when both were given the pid and one succeeded. */
+		int mixed = procfd >= 0;
 		struct nk_err e2;
-		int r2 = helpers_outlived(pid, pidfd, &plan, r < 0 ? &e2 : e);
+		int r2 = helpers_outlived(pid, pidfd, &plan, r < 0 && !mixed ? &e2 : e);
 
-		if (r2 < 0 && r == 0)
+		if (r2 < 0 && (r == 0 || mixed))
 			r = r2;
 		else if (r2 < 0)
 			nk_err_hint(e, "and process %d has ended since", (int)pid);
