@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "num.h"
+#include "paths.h"
 #include "proc.h"
 #include "session.h"
 #include "userns.h"
@@ -99,6 +100,36 @@ int nk_session_dir_open(const char *path, uid_t uid, int create, struct nk_err *
 	if (check_dir(path, &st, uid, e) < 0)
 		return -e->code;
 	return nk_steal_fd(&fd);
+}
+
+int nk_session_dir_open_user(const char *xdg, uid_t uid, int create, struct nk_err *e)
+{
+	char path[4096], alt[4096];
+	struct stat st;
+	struct nk_err e2;
+	int fd;
+
+	if (nk_session_dir_path(xdg, uid, path, sizeof path, e) < 0)
+		return -e->code;
+	fd = nk_session_dir_open(path, uid, create, e);
+	if (fd >= 0 || (xdg && *xdg) || (e->code != EPERM && e->code != ENOTDIR))
+		return fd;
+	/* /tmp/nskit-UID made first by someone else (or a symlink or a file
+	 * of theirs there): never used, and they must not deny us sessions.
+	 * They go to a folder no one else can make, as the slice records do:
+	 * /run/user/UID/nskit where logind made /run/user/UID, else
+	 * ~/.cache/nskit. Every action finds them there by the same steps. */
+	if (lstat(path, &st) < 0 || st.st_uid == uid)
+		return fd;      /* ours: the message says how to fix it */
+	if (!nk_runtime_nskit_path(uid, alt, sizeof alt) && !nk_home_cache_nskit_path(uid, alt, sizeof alt))
+		return nk_errf(e, EPERM, "'%s' belongs to uid %u, not to you (uid %u), and there is no other place "
+			       "for your sessions (no " NK_RUNDIR "/%u, no home folder of yours) (set XDG_RUNTIME_DIR "
+			       "to your own runtime folder, or ask root to remove '%s')", path, (unsigned)st.st_uid,
+			       (unsigned)uid, (unsigned)uid, path);
+	fd = nk_session_dir_open(alt, uid, create, &e2);
+	if (fd < 0)
+		*e = e2;
+	return fd;
 }
 
 int nk_session_format(const struct nk_session *s, char *buf, size_t len)

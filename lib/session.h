@@ -3,7 +3,9 @@
  * A session is a user+mount namespace kept alive by a holder process that
  * does nothing but sleep in it. Its record, one small file named after the
  * session, lives in the caller's own folder: $XDG_RUNTIME_DIR/nskit, or
- * /tmp/nskit-UID when XDG_RUNTIME_DIR is unset. The folder must belong to
+ * /tmp/nskit-UID when XDG_RUNTIME_DIR is unset (and when another user made
+ * that first, /run/user/UID/nskit or ~/.cache/nskit:
+ * nk_session_dir_open_user). The folder must belong to
  * the caller and be closed to everyone else (mode 0700), as doas checks a
  * config file before it trusts it.
  *
@@ -51,6 +53,14 @@ int nk_session_dir_path(const char *xdg, uid_t uid, char *out, size_t len, struc
  * Returns an O_PATH-free directory fd (close-on-exec); -ENOENT when missing
  * and !CREATE. */
 int nk_session_dir_open(const char *path, uid_t uid, int create, struct nk_err *e);
+
+/* The caller's session folder, opened (created when CREATE) and checked:
+ * $XDG_RUNTIME_DIR/nskit (XDG, NULL or "" when unset), else
+ * /tmp/nskit-UID; when that is someone else's (made first by another
+ * user), never used: /run/user/UID/nskit where logind made /run/user/UID
+ * (nk_runtime_nskit_path), else ~/.cache/nskit of UID's home. -ENOENT when
+ * missing and !CREATE. */
+int nk_session_dir_open_user(const char *xdg, uid_t uid, int create, struct nk_err *e);
 
 /* Text of a record (returns its length, or -ENOSPC). */
 int nk_session_format(const struct nk_session *s, char *buf, size_t len);

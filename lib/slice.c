@@ -1,10 +1,10 @@
 #include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include "num.h"
+#include "paths.h"
 #include "proc.h"
 #include "slice.h"
 #include "userns.h"
@@ -782,50 +782,13 @@ int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_e
 	return r;
 }
 
-/* /run/user/UID as logind makes it: its parent root's and closed to
- * others' writes, it the user's and private. No other user can have made
- * it first, nor can tmpfiles clean it while the user is logged in. */
-static int runtime_ok(uid_t uid, char *out, size_t len)
-{
-	struct stat st;
-	char p[64];
-
-	if (lstat(NK_SLICE_RUNDIR, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
-		return 0;
-	snprintf(p, sizeof p, NK_SLICE_RUNDIR "/%u", (unsigned)uid);
-	if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077))
-		return 0;
-	return snprintf(out, len, "%s/nskit", p) < (int)len;
-}
-
 int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e)
 {
-	if (runtime_ok(uid, out, len))
+	if (nk_runtime_nskit_path(uid, out, len))
 		return 0;
 	/* Else the session folder of a caller without XDG_RUNTIME_DIR: one
 	 * place per uid whatever the environment. */
 	return nk_session_dir_path(NULL, uid, out, len, e);
-}
-
-/* ~/.cache/nskit of UID's home (from the password database, not $HOME),
- * when the home is UID's own folder. */
-static int home_dir(uid_t uid, char *out, size_t len)
-{
-	struct passwd pw, *res = NULL;
-	char buf[4096], cache[4096];
-	struct stat st;
-
-	if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0 || !res || pw.pw_dir[0] != '/')
-		return 0;
-	if (lstat(pw.pw_dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
-		return 0;
-	if (snprintf(cache, sizeof cache, "%s/.cache", strcmp(pw.pw_dir, "/") ? pw.pw_dir : "") >= (int)sizeof cache)
-		return 0;
-	if (mkdir(cache, 0700) < 0 && errno != EEXIST)
-		return 0;
-	if (lstat(cache, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid)
-		return 0;
-	return snprintf(out, len, "%s/nskit", cache) < (int)len;
 }
 
 int nk_slice_dir_open(uid_t uid, int create, struct nk_err *e)
@@ -845,9 +808,9 @@ int nk_slice_dir_open(uid_t uid, int create, struct nk_err *e)
 	 * records go to a place no one else can make: the home folder. */
 	if (lstat(path, &st) < 0 || st.st_uid == uid)
 		return fd;      /* ours: the message says how to fix it */
-	if (!home_dir(uid, alt, sizeof alt))
+	if (!nk_home_cache_nskit_path(uid, alt, sizeof alt))
 		return nk_errf(e, EPERM, "'%s' belongs to uid %u, not to you (uid %u), and there is no other place "
-			       "for your slice records (no " NK_SLICE_RUNDIR "/%u, no home folder of yours) (ask root "
+			       "for your slice records (no " NK_RUNDIR "/%u, no home folder of yours) (ask root "
 			       "to remove '%s')", path, (unsigned)st.st_uid, (unsigned)uid, (unsigned)uid, path);
 	fd = nk_session_dir_open(alt, uid, create, &e2);
 	if (fd < 0)

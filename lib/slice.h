@@ -45,7 +45,6 @@
 #define NK_SLICE_DEFAULT 65536u
 #define NK_SLICE_FILE ".slices"
 #define NK_SLICE_LOCK ".slices.lock"
-#define NK_SLICE_RUNDIR "/run/user"
 #define NK_SLICE_FILE_MAX (4u << 20)     /* bytes: some 40000 records */
 
 struct nk_slice {

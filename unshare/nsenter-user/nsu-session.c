@@ -18,11 +18,7 @@
  * there is none. */
 static int dir_open(uid_t uid, int create, struct nk_err *e)
 {
-	char path[4096];
-
-	if (nk_session_dir_path(getenv("XDG_RUNTIME_DIR"), uid, path, sizeof path, e) < 0)
-		return -e->code;
-	return nk_session_dir_open(path, uid, create, e);
+	return nk_session_dir_open_user(getenv("XDG_RUNTIME_DIR"), uid, create, e);
 }
 
 /* The record of the caller's session NAME in S; returns the session
