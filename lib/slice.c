@@ -95,6 +95,9 @@ int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 			} else if (strcmp(w, "pidns") == 0) {
 				if (nk_parse_u64(eq, UINT64_MAX, &s.pidns) < 0)
 					goto bad;
+			} else if (strcmp(w, "seen") == 0) {
+				if (nk_parse_u64(eq, UINT64_MAX, &s.seen) < 0)
+					goto bad;
 			} else if (strcmp(w, "nspid") == 0) {
 				pid_t np;
 
@@ -137,14 +140,16 @@ int nk_slices_format(const struct nk_slices *s, char *buf, size_t len)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct nk_slice *x = &s->v[i];
 
-		char ns[96] = "";
+		char ns[128] = "";
 		int o = 0;
 
 		if (x->userns)
 			o += snprintf(ns + o, sizeof ns - (size_t)o, " userns=%llu", (unsigned long long)x->userns);
 		if (x->pidns)
-			snprintf(ns + o, sizeof ns - (size_t)o, " pidns=%llu nspid=%u", (unsigned long long)x->pidns,
-				 x->nspid);
+			o += snprintf(ns + o, sizeof ns - (size_t)o, " pidns=%llu nspid=%u",
+				      (unsigned long long)x->pidns, x->nspid);
+		if (x->pidns && x->seen)
+			snprintf(ns + o, sizeof ns - (size_t)o, " seen=%llu", (unsigned long long)x->seen);
 		n = snprintf(buf + off, len - off, "uid=%u gid=%u count=%u pid=%d start=%llu%s%s%s\n", x->uid,
 			     x->gid, x->count, (int)x->pid, (unsigned long long)x->start, ns,
 			     x->session[0] ? " session=" : "", x->session);
@@ -195,32 +200,89 @@ static int is_owner(pid_t p, const struct nk_slice *s)
 	return st.nspid_levels == 1 && st.nspid == s->nspid && proc_pidns() == s->pidns;
 }
 
-int nk_slice_alive(const struct nk_slice *s)
+/* Does this /proc show a kernel thread? Only the initial pid namespace
+ * has them (kthreadd is its pid 2, PF_KTHREAD in field 9 of its stat): its
+ * /proc shows every pid namespace there is. */
+static int proc_is_initial(void)
+{
+	char buf[512], *p;
+	unsigned long flags;
+	ssize_t n;
+	int fd = open("/proc/2/stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* ") S PPID PGRP SESSION TTY TPGID FLAGS" */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return 0;
+	return (flags & 0x00200000UL) != 0;     /* PF_KTHREAD */
+}
+
+enum owner_state { OWNER_GONE, OWNER_ALIVE, OWNER_UNKNOWN };
+
+/* Is the owner of S alive, gone, or out of sight? *SEEN gets this /proc's
+ * pid namespace when the owner was found in another one below it (0 else). */
+static enum owner_state owner_state(const struct nk_slice *s, uint64_t *seen)
 {
 	struct dirent *de;
 	uint64_t here;
 	DIR *d;
-	int found = 0;
+	int found = 0, visible = 0;
 
+	*seen = 0;
 	if (is_owner(s->pid, s))
-		return 1;
+		return OWNER_ALIVE;
 	here = proc_pidns();
 	if (!s->pidns || (here && here == s->pidns))
-		return 0;
+		return OWNER_GONE;
 	/* Recorded in another pid namespace (nsenter-user --pid, unshare
-	 * --pid, a container): its pid means another process here. Look for
-	 * it by start time, namespace and its pid there. */
+	 * --pid, a container, or the host seen from inside one): its pid
+	 * means another process here. Look for it by start time, namespace
+	 * and its pid there. */
 	d = opendir("/proc");
 	if (!d)
-		return 1;       /* cannot tell: keep it */
+		return OWNER_UNKNOWN;
 	while (!found && (de = readdir(d))) {
+		struct nk_err e;
+		uint64_t ino;
 		pid_t p;
 
-		if (nk_parse_pid(de->d_name, &p) == 0 && p != s->pid)
+		if (nk_parse_pid(de->d_name, &p) < 0)
+			continue;
+		if (!visible && nk_proc_ns_ino(p, "pid", &ino, &e) == 0 && ino == s->pidns)
+			visible = 1;
+		if (p != s->pid)
 			found = is_owner(p, s);
 	}
 	closedir(d);
-	return found;
+	if (found) {
+		*seen = here;
+		return OWNER_ALIVE;
+	}
+	/* Not found. Gone only when its pid namespace is one this /proc shows
+	 * (below ours: its processes are all here): it has processes here, or
+	 * it had when a reclaim from this /proc found the owner there (SEEN),
+	 * or this /proc is the initial namespace's, which shows them all.
+	 * Otherwise it may be an ancestor's (records made on the host, read
+	 * from inside a toolbox-like container with a /proc of its own) or a
+	 * sibling's, whose processes this /proc cannot show: not known to be
+	 * gone, kept, and the slice with it. */
+	if (visible || (here && s->seen == here) || proc_is_initial())
+		return OWNER_GONE;
+	return OWNER_UNKNOWN;
+}
+
+int nk_slice_alive(const struct nk_slice *s)
+{
+	uint64_t seen;
+
+	return owner_state(s, &seen) != OWNER_GONE;
 }
 
 /* The identity of the process PID of this /proc (its pid namespace and pid
@@ -248,10 +310,18 @@ size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive)
 
 	if (!live)
 		return 0;       /* keep them all: never free a slice we are unsure of */
-	if (!alive)
-		alive = nk_slice_alive;
-	for (size_t i = 0; i < s->n; i++)
-		live[i] = alive(&s->v[i]);
+	for (size_t i = 0; i < s->n; i++) {
+		uint64_t seen = 0;
+
+		if (alive)
+			live[i] = alive(&s->v[i]) != 0;
+		else
+			live[i] = owner_state(&s->v[i], &seen) != OWNER_GONE;
+		/* Found alive in a pid namespace below ours: once it is not
+		 * found there, it is gone (see owner_state). */
+		if (seen)
+			s->v[i].seen = seen;
+	}
 	/* Its owner gone, a slice is still held while any process is left in
 	 * its user namespace (a --join of a stopped session, a child the
 	 * command left behind): ask /proc about those, all in one pass. */
@@ -710,9 +780,13 @@ static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
 	if (k == s.n) {
 		/* Nothing to release: still drop what has ended meanwhile. */
 	} else if (npid) {
+		uint64_t was = s.v[k].pidns;
+
 		s.v[k].pid = npid;
 		s.v[k].start = nstart;
 		owner_identity(npid, &s.v[k]);
+		if (s.v[k].pidns != was)
+			s.v[k].seen = 0;        /* an owner in another pid namespace: not seen yet */
 		if (userns)
 			s.v[k].userns = userns;
 		snprintf(s.v[k].session, sizeof s.v[k].session, "%s", session ? session : "");
@@ -771,6 +845,14 @@ int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_e
 
 		if (nk_userns_scan(&w, 1, left) < 0)
 			*left = -1;     /* cannot tell: keep it */
+	}
+	if (k < s.n && *left == 0) {
+		uint64_t seen;
+
+		/* A holder out of sight of this /proc (made on the host, stopped
+		 * from inside a container) is not known to be gone: kept. */
+		if (owner_state(&s.v[k], &seen) == OWNER_UNKNOWN)
+			*left = -1;
 	}
 	if (k < s.n && *left == 0) {
 		memmove(&s.v[k], &s.v[k + 1], (s.n - k - 1) * sizeof *s.v);

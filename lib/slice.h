@@ -30,6 +30,8 @@
  * File format (one slice a line, key=value words, unknown keys ignored):
  *     nskit-slices 1
  *     uid=100000 gid=100000 count=65536 pid=4242 start=1234567 userns=4026532841 pidns=4026531836 nspid=4242 session=build
+ * (and seen=INODE: the pid namespace of a /proc that found the owner alive
+ * in PIDNS, below it; see nk_slice_alive).
  */
 #ifndef NSKIT_SLICE_H
 #define NSKIT_SLICE_H
@@ -54,6 +56,7 @@ struct nk_slice {
 	uint64_t userns;                /* inode of its user namespace, 0 until it has one */
 	uint64_t pidns;                 /* inode of its pid namespace (0: an older record) */
 	uint32_t nspid;                 /* its pid there (NSpid's last), which PID may not be */
+	uint64_t seen;                  /* a pid namespace whose /proc found it alive in PIDNS, below */
 	char session[NK_SESSION_NAME_MAX + 1];   /* "" when none */
 	int unrecorded;                 /* not a record: ids a namespace holds (never stored) */
 };
@@ -73,12 +76,16 @@ uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t);
 int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e);
 int nk_slices_format(const struct nk_slices *s, char *buf, size_t len);
 
-/* Is the owner of S alive: the process PID with its start time, not gone
- * (nk_proc_gone: a zombie with a thread left is not), and, when recorded,
- * in pid namespace PIDNS as pid NSPID there? A record made in another pid
- * namespace names a pid that means another process here: its owner is
- * looked for by namespace, own pid and start time, and without a match the
- * record is stale. (Tests pass their own.) */
+/* Is the owner of S alive (or not known to be gone): the process PID with
+ * its start time, not gone (nk_proc_gone: a zombie with a thread left is
+ * not), and, when recorded, in pid namespace PIDNS as pid NSPID there? A
+ * record made in another pid namespace names a pid that means another
+ * process here: its owner is looked for by namespace, own pid and start
+ * time. Without a match it is gone only when its pid namespace is one this
+ * /proc shows (it has a process here, or a reclaim from this /proc found
+ * the owner in it before: SEEN, or this /proc is the initial namespace's);
+ * one this /proc cannot show (an ancestor's: records made on the host, read
+ * in a container with a /proc of its own) is kept. (Tests pass their own.) */
 typedef int (*nk_slice_alive_fn)(const struct nk_slice *s);
 int nk_slice_alive(const struct nk_slice *s);
 /* Drop every record whose owner is not alive (ALIVE, NULL: nk_slice_alive)

@@ -231,6 +231,7 @@ START_TEST(test_alive)
 	/* The same pid and start time, recorded in another pid namespace:
 	 * another process (a record made there names its own pid). */
 	o = owner(getpid(), start, pidns + 1000000, (uint32_t)getpid());
+	o.seen = pidns;         /* that namespace is one this /proc shows (found there before) */
 	ck_assert_int_eq(nk_slice_alive(&o), 0);
 	o = owner(getpid(), start, pidns, (uint32_t)getpid() + 1);
 	ck_assert_int_eq(nk_slice_alive(&o), 0);
@@ -356,6 +357,7 @@ START_TEST(test_store_widest)
 		v[i].userns = UINT64_MAX - (uint64_t)i;
 		v[i].pidns = UINT64_MAX - (uint64_t)i;
 		v[i].nspid = 2147483647U;
+		v[i].seen = UINT64_MAX - (uint64_t)i;
 		memset(v[i].session, 'a' + i, NK_SESSION_NAME_MAX);
 		v[i].session[NK_SESSION_NAME_MAX] = '\0';
 	}
@@ -368,6 +370,7 @@ START_TEST(test_store_widest)
 	for (int i = 0; i < 3; i++) {
 		ck_assert_uint_eq(back.v[i].uid, v[i].uid);
 		ck_assert_uint_eq(back.v[i].nspid, v[i].nspid);
+		ck_assert_uint_eq(back.v[i].seen, v[i].seen);
 		ck_assert_str_eq(back.v[i].session, v[i].session);
 	}
 	nk_slices_free(&back);
