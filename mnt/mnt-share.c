@@ -26,7 +26,7 @@ enum {
 	OPT_JSON,
 };
 
-static void usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fputs("Usage:\n"
 	      " mnt-share [options] [TARGET...]\n"
@@ -397,11 +397,8 @@ static void parse_options(int argc, char **argv, struct opts *o)
 			o->mode = c;
 			break;
 		case 'h':
-			usage();
-			break;
 		case 'V':
-			nk_print_version();
-			break;
+			nk_std_option_or_err(c, usage);
 		default:
 			if (optopt >= 0x100 || optopt == 's' || optopt == 'c')
 				nk_usage_errorx("option '%s' doesn't allow an argument",
