@@ -84,6 +84,39 @@ void nk_mapopts_setgroups_or_err(struct nk_mapopts *o, const char *arg)
 		nk_usage_errorx("invalid --setgroups '%s': use allow or deny", arg);
 }
 
+int nk_mapopts_option_or_err(struct nk_mapopts *o, int c, const char *arg)
+{
+	switch (c) {
+	case NK_MAPOPT_AUTO:
+		nk_mapopts_mode_or_err(o, NK_MAPMODE_AUTO);
+		return 1;
+	case NK_MAPOPT_ROOT:
+		nk_mapopts_mode_or_err(o, NK_MAPMODE_ROOT);
+		return 1;
+	case NK_MAPOPT_KEEPID:
+		nk_mapopts_mode_or_err(o, NK_MAPMODE_KEEPID);
+		return 1;
+	case NK_MAPOPT_UID:
+	case NK_MAPOPT_GID:
+	case NK_MAPOPT_MAP:
+		nk_mapopts_extent_or_err(o, c == NK_MAPOPT_MAP ? 'b' : (char)c, arg);
+		return 1;
+	case NK_MAPOPT_FROM:
+		nk_mapopts_from_or_err(o, arg);
+		return 1;
+	case NK_MAPOPT_NOMAP:
+		nk_mapopts_mode_or_err(o, NK_MAPMODE_NOMAP);
+		return 1;
+	case NK_MAPOPT_ISOLATE:
+		nk_mapopts_isolate_or_err(o, arg);
+		return 1;
+	case NK_MAPOPT_SETGROUPS:
+		nk_mapopts_setgroups_or_err(o, arg);
+		return 1;
+	}
+	return 0;
+}
+
 /* The kind of map nk_maps_build makes for MODE (AUTO, ROOT or KEEPID). */
 static enum nk_mapkind build_kind(enum nk_mapmode mode)
 {
