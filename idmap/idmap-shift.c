@@ -476,6 +476,22 @@ static int hardlink_seen(const struct nk_walk_entry *en, struct nk_err *e)
 	return r;
 }
 
+/* 1 when this shift cannot have made ST's owner or group what it is: an
+ * id inside --from that no id becomes (nor the overflow id). A ctime past
+ * the start then means a change by someone else (an ACL set while the
+ * tree was being shifted, say), not this shift: the inode is shifted. */
+static int not_shifted(const struct stat *st)
+{
+	const uint32_t id[2] = { st->st_uid, st->st_gid };
+	uint32_t x;
+
+	for (int t = 0; t < 2; t++)
+		if (nk_shift_id(&shift, t, id[t], &x) == 0 && !nk_shift_in_image(&shift, t, id[t]) &&
+		    !(unmapped == UNMAPPED_OVERFLOW && id[t] == overflow[t]))
+			return 1;
+	return 0;
+}
+
 /* What the journal says about EN: 1 when it has to be shifted from what it
  * is now, else 0 (done before, or finished from its record here) or a
  * negative errno. A "p" record: the end state, written before the first
@@ -498,7 +514,7 @@ static int resume_entry(const struct nk_walk_entry *en, struct nk_err *e)
 			return nk_errf(e, EINVAL, "a journal record is corrupt");
 		return apply(en, &tg, e);
 	}
-	if (!(rec && rec[0] == 'f') && ctime_after_start(st)) {
+	if (!(rec && rec[0] == 'f') && ctime_after_start(st) && !not_shifted(st)) {
 		if (phase == PHASE_SHIFT)
 			count(C_DONE_BEFORE);
 		return 0;

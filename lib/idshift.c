@@ -77,6 +77,14 @@ int nk_shift_id(const struct nk_shift *s, enum nk_idtype t, uint32_t id, uint32_
 	return -ENOENT;
 }
 
+int nk_shift_in_image(const struct nk_shift *s, enum nk_idtype t, uint32_t id)
+{
+	for (size_t i = 0; i < s->n[t]; i++)
+		if (id >= s->r[t][i].dst && id - s->r[t][i].dst < s->r[t][i].count)
+			return 1;
+	return 0;
+}
+
 int nk_maps_identity_of(const struct nk_maps *m, struct nk_maps *out)
 {
 	memset(out, 0, sizeof *out);
