@@ -86,35 +86,28 @@ void nk_mapopts_setgroups_or_err(struct nk_mapopts *o, const char *arg)
 
 int nk_mapopts_option_or_err(struct nk_mapopts *o, int c, const char *arg)
 {
-	switch (c) {
-	case NK_MAPOPT_AUTO:
-		nk_mapopts_mode_or_err(o, NK_MAPMODE_AUTO);
-		return 1;
-	case NK_MAPOPT_ROOT:
-		nk_mapopts_mode_or_err(o, NK_MAPMODE_ROOT);
-		return 1;
-	case NK_MAPOPT_KEEPID:
-		nk_mapopts_mode_or_err(o, NK_MAPMODE_KEEPID);
-		return 1;
-	case NK_MAPOPT_UID:
-	case NK_MAPOPT_GID:
-	case NK_MAPOPT_MAP:
+	/* The options that only choose how the maps are made. */
+	static const struct { int c; enum nk_mapmode mode; } modes[] = {
+		{ NK_MAPOPT_AUTO, NK_MAPMODE_AUTO }, { NK_MAPOPT_ROOT, NK_MAPMODE_ROOT },
+		{ NK_MAPOPT_KEEPID, NK_MAPMODE_KEEPID }, { NK_MAPOPT_NOMAP, NK_MAPMODE_NOMAP },
+	};
+
+	for (size_t k = 0; k < NK_ARRAY_SIZE(modes); k++)
+		if (c == modes[k].c) {
+			nk_mapopts_mode_or_err(o, modes[k].mode);
+			return 1;
+		}
+	if (c == NK_MAPOPT_UID || c == NK_MAPOPT_GID || c == NK_MAPOPT_MAP)
 		nk_mapopts_extent_or_err(o, c == NK_MAPOPT_MAP ? 'b' : (char)c, arg);
-		return 1;
-	case NK_MAPOPT_FROM:
+	else if (c == NK_MAPOPT_FROM)
 		nk_mapopts_from_or_err(o, arg);
-		return 1;
-	case NK_MAPOPT_NOMAP:
-		nk_mapopts_mode_or_err(o, NK_MAPMODE_NOMAP);
-		return 1;
-	case NK_MAPOPT_ISOLATE:
+	else if (c == NK_MAPOPT_ISOLATE)
 		nk_mapopts_isolate_or_err(o, arg);
-		return 1;
-	case NK_MAPOPT_SETGROUPS:
+	else if (c == NK_MAPOPT_SETGROUPS)
 		nk_mapopts_setgroups_or_err(o, arg);
-		return 1;
-	}
-	return 0;
+	else
+		return 0;
+	return 1;
 }
 
 /* The kind of map nk_maps_build makes for MODE (AUTO, ROOT or KEEPID). */

@@ -485,7 +485,7 @@ static int not_shifted(const struct stat *st)
 	const uint32_t id[2] = { st->st_uid, st->st_gid };
 	uint32_t x;
 
-	for (int t = 0; t < 2; t++)
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
 		if (nk_shift_id(&shift, t, id[t], &x) == 0 && !nk_shift_in_image(&shift, t, id[t]) &&
 		    !(unmapped == UNMAPPED_OVERFLOW && id[t] == overflow[t]))
 			return 1;
@@ -1284,31 +1284,6 @@ static unsigned parse_jobs_or_err(const char *arg)
 	return v;
 }
 
-static const struct option long_opts[] = {
-	{ "to", required_argument, NULL, 't' },
-	{ "uid", required_argument, NULL, 'u' },
-	{ "gid", required_argument, NULL, 'g' },
-	{ "map", required_argument, NULL, 'm' },
-	{ "to-pid", required_argument, NULL, OPT_TO_PID },
-	{ "auto", optional_argument, NULL, 'a' },
-	{ "from", required_argument, NULL, 'f' },
-	{ "from-pid", required_argument, NULL, OPT_FROM_PID },
-	{ "reverse", no_argument, NULL, 'r' },
-	{ "unmapped", required_argument, NULL, OPT_UNMAPPED },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "check", no_argument, NULL, OPT_CHECK },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "one-file-system", no_argument, NULL, 'x' },
-	{ "mount", required_argument, NULL, OPT_MOUNT },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
-
 /* One option C (not a map option), into CL or the run's globals. */
 static void parse_option(struct cmdline *cl, int c)
 {
@@ -1352,9 +1327,33 @@ static void parse_option(struct cmdline *cl, int c)
 
 static void parse_options(int argc, char **argv, struct cmdline *cl)
 {
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "uid", required_argument, NULL, 'u' },
+		{ "gid", required_argument, NULL, 'g' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "to-pid", required_argument, NULL, OPT_TO_PID },
+		{ "auto", optional_argument, NULL, 'a' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "from-pid", required_argument, NULL, OPT_FROM_PID },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "unmapped", required_argument, NULL, OPT_UNMAPPED },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "one-file-system", no_argument, NULL, 'x' },
+		{ "mount", required_argument, NULL, OPT_MOUNT },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "t:u:g:m:a::f:rnj:xhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:u:g:m:a::f:rnj:xhV", opts, NULL)) != -1) {
 		if (c == 't' || c == 'u' || c == 'g' || c == 'm' || c == OPT_TO_PID || c == 'a')
 			parse_to_option(cl, c);
 		else if (c == 'f' || c == OPT_FROM_PID)
