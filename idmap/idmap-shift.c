@@ -40,6 +40,7 @@
 #include <linux/mount.h>
 #include "idmap.h"
 #include "idshift.h"
+#include "json.h"
 #include "nsinfo.h"
 #include "num.h"
 #include "proc.h"
@@ -1628,15 +1629,30 @@ static int run_tree(int fd, const char *p, const struct stat *top, const struct 
 	return status;
 }
 
+static void print_json_summary(double t0)
+{
+	struct nk_json j;
+
+	nk_json_file(&j, stdout, NK_JSON_COMPACT);
+	nk_json_obj(&j, NULL);
+	nk_json_u64(&j, "files", counted(C_FILES) + n_checked);
+	nk_json_u64(&j, "changed", counted(C_CHANGED));
+	nk_json_u64(&j, "acls", counted(C_ACLS));
+	nk_json_u64(&j, "capabilities", counted(C_CAPS));
+	nk_json_u64(&j, "hardlinks", counted(C_LINKS));
+	nk_json_u64(&j, "skipped", n_skipped);
+	nk_json_u64(&j, "unmapped", counted(C_UNMAPPED));
+	nk_json_u64(&j, "errors", n_errors);
+	nk_json_u64(&j, "resumed", counted(C_DONE_BEFORE));
+	nk_json_bool(&j, "dry_run", dry);
+	nk_json_double(&j, "seconds", now_s() - t0, 3);
+	nk_json_finish(&j, "\n");      /* a write error is close_stdout's */
+}
+
 static void print_summary(double t0)
 {
 	if (json)
-		printf("{\"files\":%llu,\"changed\":%llu,\"acls\":%llu,\"capabilities\":%llu,\"hardlinks\":%llu,"
-		       "\"skipped\":%llu,\"unmapped\":%llu,\"errors\":%llu,\"resumed\":%llu,\"dry_run\":%s,\"seconds\":%.3f}\n",
-		       counted(C_FILES) + (unsigned long long)n_checked, counted(C_CHANGED), counted(C_ACLS),
-		       counted(C_CAPS), counted(C_LINKS), (unsigned long long)n_skipped,
-		       counted(C_UNMAPPED), (unsigned long long)n_errors,
-		       counted(C_DONE_BEFORE), dry ? "true" : "false", now_s() - t0);
+		print_json_summary(t0);
 	else if (dry)
 		printf("would change %llu of %llu files (%llu ACLs, %llu capabilities)\n",
 		       counted(C_CHANGED), counted(C_FILES), counted(C_ACLS), counted(C_CAPS));
