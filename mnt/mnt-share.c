@@ -292,8 +292,10 @@ static int do_check(char **args, int n)
 		args = root;
 		n = 1;
 	}
-	if (nk_mount_table_read(NULL, &tb, &e) < 0)
-		nk_die_err(1, &e);
+	if (nk_mount_table_read(NULL, &tb, &e) < 0) {
+		nk_err_print(&e);
+		return 1;
+	}
 	for (i = 0; i < n; i++) {
 		struct libmnt_fs *fs;
 		NK_AUTOFREE char *path = NULL;
