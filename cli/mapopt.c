@@ -84,6 +84,32 @@ void nk_mapopts_setgroups_or_err(struct nk_mapopts *o, const char *arg)
 		nk_usage_errorx("invalid --setgroups '%s': use allow or deny", arg);
 }
 
+int nk_mapopts_option_or_err(struct nk_mapopts *o, int c, const char *arg)
+{
+	/* The options that only choose how the maps are made. */
+	static const struct { int c; enum nk_mapmode mode; } modes[] = {
+		{ NK_MAPOPT_AUTO, NK_MAPMODE_AUTO }, { NK_MAPOPT_ROOT, NK_MAPMODE_ROOT },
+		{ NK_MAPOPT_KEEPID, NK_MAPMODE_KEEPID }, { NK_MAPOPT_NOMAP, NK_MAPMODE_NOMAP },
+	};
+
+	for (size_t k = 0; k < NK_ARRAY_SIZE(modes); k++)
+		if (c == modes[k].c) {
+			nk_mapopts_mode_or_err(o, modes[k].mode);
+			return 1;
+		}
+	if (c == NK_MAPOPT_UID || c == NK_MAPOPT_GID || c == NK_MAPOPT_MAP)
+		nk_mapopts_extent_or_err(o, c == NK_MAPOPT_MAP ? 'b' : (char)c, arg);
+	else if (c == NK_MAPOPT_FROM)
+		nk_mapopts_from_or_err(o, arg);
+	else if (c == NK_MAPOPT_ISOLATE)
+		nk_mapopts_isolate_or_err(o, arg);
+	else if (c == NK_MAPOPT_SETGROUPS)
+		nk_mapopts_setgroups_or_err(o, arg);
+	else
+		return 0;
+	return 1;
+}
+
 /* The kind of map nk_maps_build makes for MODE (AUTO, ROOT or KEEPID). */
 static enum nk_mapkind build_kind(enum nk_mapmode mode)
 {

@@ -27,6 +27,27 @@ struct nk_mapopt_names {
 	const char *nomap;       /* the option for no map, or NULL */
 };
 
+/* The map options' codes (getopt_long's val), one set for every tool:
+ * the short options are their letters, the long-only ones lie above the
+ * tools' own codes (which start at 256). */
+enum {
+	NK_MAPOPT_AUTO = 'a', NK_MAPOPT_ROOT = 'r', NK_MAPOPT_KEEPID = 'k',
+	NK_MAPOPT_UID = 'u', NK_MAPOPT_GID = 'g', NK_MAPOPT_MAP = 'm',
+	NK_MAPOPT_FROM = 0x1000, NK_MAPOPT_NOMAP, NK_MAPOPT_ISOLATE, NK_MAPOPT_SETGROUPS
+};
+
+/* The entries of a getopt_long table for the map options every tool
+ * spells alike, with the tool's names of the uid and gid extent options
+ * (without "--"). The map file, --no-map, --isolate and --setgroups a tool
+ * lists itself, with the codes above, where its table has them. */
+#define NK_MAPOPTS_LONGOPTS(uid, gid) \
+	{ "auto", no_argument, NULL, NK_MAPOPT_AUTO }, \
+	{ "map-root", no_argument, NULL, NK_MAPOPT_ROOT }, \
+	{ "keep-id", no_argument, NULL, NK_MAPOPT_KEEPID }, \
+	{ uid, required_argument, NULL, NK_MAPOPT_UID }, \
+	{ gid, required_argument, NULL, NK_MAPOPT_GID }, \
+	{ "map", required_argument, NULL, NK_MAPOPT_MAP }
+
 struct nk_mapopts {
 	const struct nk_mapopt_names *names;
 	enum nk_mapmode mode;
@@ -37,6 +58,11 @@ struct nk_mapopts {
 };
 
 void nk_mapopts_init(struct nk_mapopts *o, const struct nk_mapopt_names *names);
+
+/* The getopt_long result C with its ARG, when C is a map option (a code
+ * above): parsed into O, and 1; 0 when C is not one. Bad input prints its
+ * message and exits 1. */
+int nk_mapopts_option_or_err(struct nk_mapopts *o, int c, const char *arg);
 
 /* Choose how the maps are made; a second, different choice is refused. */
 void nk_mapopts_mode_or_err(struct nk_mapopts *o, enum nk_mapmode want);

@@ -199,3 +199,12 @@ void nk_print_version(void)
 	printf("%s from nskit %s\n", nk_progname, NSKIT_VERSION);
 	exit(0);
 }
+
+void nk_std_option_or_err(int c, void (*usage)(void))
+{
+	if (c == 'h')
+		usage();
+	if (c == 'V')
+		nk_print_version();
+	nk_usage_error();
+}

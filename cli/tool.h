@@ -40,6 +40,10 @@ void nk_usage_error(void) __attribute__((noreturn));
 void nk_usage_errorx(const char *fmt, ...) NK_PRINTF(1, 2) __attribute__((noreturn));
 /* "tool from nskit X.Y.Z" and exit 0. */
 void nk_print_version(void) __attribute__((noreturn));
+/* The end of every tool's option switch, for an option C it did not
+ * handle: 'h' calls USAGE (which prints the help and exits 0), 'V' prints
+ * the version, anything else is the usage error. */
+void nk_std_option_or_err(int c, void (*usage)(void)) __attribute__((noreturn));
 /* Return non-zero when the process runs AT_SECURE. */
 int nk_is_secure(void);
 

@@ -150,9 +150,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->explain = optarg;
 			break;
 		case 'h':
-			usage();
 		case 'V':
-			nk_print_version();
+			nk_std_option_or_err(c, usage);
 		default:
 			usage_error(NULL);
 		}

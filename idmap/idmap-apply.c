@@ -17,8 +17,6 @@
 #include "subid.h"
 #include "tool.h"
 
-enum { OPT_ISOLATE = 256 };
-
 static void __attribute__((noreturn)) usage(void)
 {
 	printf("Usage:\n"
@@ -66,61 +64,32 @@ struct apply {
 static void parse_options(int argc, char **argv, struct apply *a)
 {
 	static const struct option opts[] = {
-		{ "auto", no_argument, NULL, 'a' },
-		{ "map-root", no_argument, NULL, 'r' },
-		{ "keep-id", no_argument, NULL, 'k' },
-		{ "uid", required_argument, NULL, 'u' },
-		{ "gid", required_argument, NULL, 'g' },
-		{ "map", required_argument, NULL, 'm' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "isolate", optional_argument, NULL, OPT_ISOLATE },
-		{ "setgroups", required_argument, NULL, 'S' },
+		NK_MAPOPTS_LONGOPTS("uid", "gid"),
+		{ "from", required_argument, NULL, NK_MAPOPT_FROM },
+		{ "isolate", optional_argument, NULL, NK_MAPOPT_ISOLATE },
+		{ "setgroups", required_argument, NULL, NK_MAPOPT_SETGROUPS },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct nk_mapopt_names names = { "--uid", "--gid", "--from", NULL };
+	static const struct nk_mapopt_names names = {
+		.uid = "--uid", .gid = "--gid", .from = "--from", .nomap = NULL
+	};
 	struct nk_err e;
 	int c;
 
 	nk_mapopts_init(&a->mo, &names);
 	while ((c = getopt_long(argc, argv, "arku:g:m:f:nhV", opts, NULL)) != -1) {
+		/* -f is --from */
+		if (nk_mapopts_option_or_err(&a->mo, c == 'f' ? NK_MAPOPT_FROM : c, optarg))
+			continue;
 		switch (c) {
-		case 'a':
-			nk_mapopts_mode_or_err(&a->mo, NK_MAPMODE_AUTO);
-			break;
-		case 'r':
-			nk_mapopts_mode_or_err(&a->mo, NK_MAPMODE_ROOT);
-			break;
-		case 'k':
-			nk_mapopts_mode_or_err(&a->mo, NK_MAPMODE_KEEPID);
-			break;
-		case 'u':
-		case 'g':
-			nk_mapopts_extent_or_err(&a->mo, (char)c, optarg);
-			break;
-		case 'm':
-			nk_mapopts_extent_or_err(&a->mo, 'b', optarg);
-			break;
-		case 'f':
-			nk_mapopts_from_or_err(&a->mo, optarg);
-			break;
-		case OPT_ISOLATE:
-			nk_mapopts_isolate_or_err(&a->mo, optarg);
-			break;
-		case 'S':
-			nk_mapopts_setgroups_or_err(&a->mo, optarg);
-			break;
 		case 'n':
 			a->dry = 1;
 			break;
-		case 'h':
-			usage();
-		case 'V':
-			nk_print_version();
 		default:
-			nk_usage_error();
+			nk_std_option_or_err(c, usage);
 		}
 	}
 	if (optind == argc)

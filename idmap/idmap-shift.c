@@ -40,6 +40,7 @@
 #include <linux/mount.h>
 #include "idmap.h"
 #include "idshift.h"
+#include "json.h"
 #include "nsinfo.h"
 #include "num.h"
 #include "proc.h"
@@ -476,6 +477,22 @@ static int hardlink_seen(const struct nk_walk_entry *en, struct nk_err *e)
 	return r;
 }
 
+/* 1 when this shift cannot have made ST's owner or group what it is: an
+ * id inside --from that no id becomes (nor the overflow id). A ctime past
+ * the start then means a change by someone else (an ACL set while the
+ * tree was being shifted, say), not this shift: the inode is shifted. */
+static int not_shifted(const struct stat *st)
+{
+	const uint32_t id[2] = { st->st_uid, st->st_gid };
+	uint32_t x;
+
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		if (nk_shift_id(&shift, t, id[t], &x) == 0 && !nk_shift_in_image(&shift, t, id[t]) &&
+		    !(unmapped == UNMAPPED_OVERFLOW && id[t] == overflow[t]))
+			return 1;
+	return 0;
+}
+
 /* What the journal says about EN: 1 when it has to be shifted from what it
  * is now, else 0 (done before, or finished from its record here) or a
  * negative errno. A "p" record: the end state, written before the first
@@ -498,7 +515,7 @@ static int resume_entry(const struct nk_walk_entry *en, struct nk_err *e)
 			return nk_errf(e, EINVAL, "a journal record is corrupt");
 		return apply(en, &tg, e);
 	}
-	if (!(rec && rec[0] == 'f') && ctime_after_start(st)) {
+	if (!(rec && rec[0] == 'f') && ctime_after_start(st) && !not_shifted(st)) {
 		if (phase == PHASE_SHIFT)
 			count(C_DONE_BEFORE);
 		return 0;
@@ -723,7 +740,10 @@ static void walk_error(void *ctx, const char *path, const struct nk_err *e)
 		nk_err_print(e);
 }
 
-/* Progress on stderr while the walk runs. */
+/* Progress on stderr while the walk runs, until progress_stop is set:
+ * PROGRESS_DONE ends with a last line, PROGRESS_QUIET (the walk failed:
+ * its error is what is said) without. */
+enum { PROGRESS_DONE = 1, PROGRESS_QUIET };
 static atomic_int progress_stop;
 static uint64_t progress_total;
 
@@ -756,97 +776,104 @@ static void *progress_main(void *arg)
 			fprintf(stderr, "\r%s: %llu files, %.0f files/s ", nk_progname, (unsigned long long)f,
 				el > 0 ? (double)f / el : 0.0);
 	}
-	fprintf(stderr, "\r%s: %llu files in %.1f s \n", nk_progname, counted(C_FILES),
-		now_s() - t0);
+	if (atomic_load(&progress_stop) == PROGRESS_DONE)
+		fprintf(stderr, "\r%s: %llu files in %.1f s \n", nk_progname, counted(C_FILES),
+			now_s() - t0);
 	return NULL;
 }
 
-/* Maps of a process's user namespace, in this namespace's ids. */
-static void maps_of_pid(const char *arg, const char *opt, struct nk_maps *m)
+/* A struct nk_maps freed when it goes out of scope. */
+static void maps_freep(struct nk_maps *m)
 {
-	struct nk_err e;
-	pid_t pid;
-	uint64_t self, other;
+	nk_maps_free(m);
+}
+#define AUTOMAPS __attribute__((cleanup(maps_freep)))
 
-	if (nk_parse_pid_e(arg, &pid, &e) < 0)
-		nk_die_err(1, &e);
-	if (nk_proc_ns_ino(0, "user", &self, &e) < 0) {
-		nk_err_prefix(&e, "%s %d", opt, (int)pid);
-		nk_die_err(1, &e);
-	}
-	/* A process we may not inspect (a sibling namespace's root) is not in
-	 * our namespace: our own processes are open to us. */
-	if (nk_proc_ns_ino(pid, "user", &other, &e) < 0) {
-		if (e.code != EACCES && e.code != EPERM) {
-			nk_err_prefix(&e, "%s %d", opt, (int)pid);
-			nk_die_err(1, &e);
-		}
-		other = self + 1;
-	}
-	if (self == other) {
-		struct nk_maps own = { 0 };
+/* Our own namespace's maps as FROM maps: the kernel shows them towards
+ * the parent; here their ids are themselves. */
+static int own_identity(struct nk_maps *m, struct nk_err *e)
+{
+	AUTOMAPS struct nk_maps own = { 0 };
 
-		/* The kernel shows our own namespace's map towards the parent;
-		 * here its ids are themselves. */
-		if (nk_maps_read_proc(0, &own, &e) < 0)
-			nk_die_err(1, &e);
-		if (nk_maps_identity_of(&own, m) < 0)
-			nk_die(1, "out of memory");
-		nk_maps_free(&own);
-		return;
-	}
-	if (nk_maps_read_proc(pid, m, &e) < 0)
-		nk_die_err(1, &e);
-	for (int t = NK_UID; t <= NK_GID; t++) {
+	if (nk_maps_read_proc(0, &own, e) < 0)
+		return -e->code;
+	if (nk_maps_identity_of(&own, m) < 0)
+		return nk_errf(e, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The maps M of PID (read for OPT) are written, and in this namespace's ids. */
+static int check_pid_maps(const struct nk_maps *m, pid_t pid, const char *opt, struct nk_err *e)
+{
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		const struct nk_map *x = &m->map[t];
 
 		if (x->n == 0)
-			nk_die(1, "process %d has no %s map yet (%s needs a namespace with its maps written)",
-			       (int)pid, nk_idtype_name((enum nk_idtype)t), opt);
+			return nk_errf(e, ENOENT, "process %d has no %s map yet (%s needs a namespace with its maps written)",
+				       (int)pid, nk_idtype_name(t), opt);
 		for (size_t i = 0; i < x->n; i++)
 			if (x->ext[i].outer == 4294967295U)
-				nk_die(1, "the %s map of process %d maps ids that are not mapped in this user namespace (run it where they are)",
-				       nk_idtype_name((enum nk_idtype)t), (int)pid);
+				return nk_errf(e, ERANGE, "the %s map of process %d maps ids that are not mapped in this user namespace (run it where they are)",
+					       nk_idtype_name(t), (int)pid);
 	}
+	return 0;
+}
+
+/* Maps of a process's user namespace, in this namespace's ids. */
+static int maps_of_pid(const char *arg, const char *opt, struct nk_maps *m, struct nk_err *e)
+{
+	pid_t pid;
+	uint64_t self, other;
+
+	if (nk_parse_pid_e(arg, &pid, e) < 0)
+		return -e->code;
+	if (nk_proc_ns_ino(0, "user", &self, e) < 0)
+		return nk_err_prefix(e, "%s %d", opt, (int)pid);
+	/* A process we may not inspect (a sibling namespace's root) is not in
+	 * our namespace: our own processes are open to us. */
+	if (nk_proc_ns_ino(pid, "user", &other, e) < 0) {
+		if (e->code != EACCES && e->code != EPERM)
+			return nk_err_prefix(e, "%s %d", opt, (int)pid);
+		other = self + 1;
+	}
+	if (self == other)
+		return own_identity(m, e);
+	if (nk_maps_read_proc(pid, m, e) < 0)
+		return -e->code;
+	return check_pid_maps(m, pid, opt, e);
+}
+
+/* The end of the extent of O whose inner side holds ID, or 0 when none does. */
+static uint64_t inner_extent_end(const struct nk_map *o, uint64_t id)
+{
+	for (size_t k = 0; k < o->n; k++)
+		if (id >= o->ext[k].inner && id < (uint64_t)o->ext[k].inner + o->ext[k].count)
+			return (uint64_t)o->ext[k].inner + o->ext[k].count;
+	return 0;
 }
 
 /* Every id of TO's outer side must be mapped here, or chown fails half way. */
-static void check_mapped_here(const struct nk_maps *to)
+static int check_mapped_here(const struct nk_maps *to, struct nk_err *e)
 {
-	struct nk_maps own = { 0 };
-	struct nk_err e;
+	AUTOMAPS struct nk_maps own = { 0 };
 
-	if (nk_maps_read_proc(0, &own, &e) < 0)
-		nk_die_err(1, &e);
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		const struct nk_map *x = &to->map[t];
-		const struct nk_map *o = &own.map[t];
-
-		for (size_t i = 0; i < x->n; i++) {
-			uint64_t id = x->ext[i].outer, end = id + x->ext[i].count;
+	if (nk_maps_read_proc(0, &own, e) < 0)
+		return -e->code;
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		for (size_t i = 0; i < to->map[t].n; i++) {
+			const struct nk_extent *x = &to->map[t].ext[i];
+			uint64_t id = x->outer, end = id + x->count;
 
 			while (id < end) {
-				size_t k;
+				uint64_t next = inner_extent_end(&own.map[t], id);
 
-				for (k = 0; k < o->n; k++)
-					if (id >= o->ext[k].inner && id < (uint64_t)o->ext[k].inner + o->ext[k].count)
-						break;
-				if (k == o->n)
-					nk_die(1, "cannot shift to %s %llu: not mapped in this user namespace (run it where the ids of the map are mapped)",
-					       nk_idtype_name((enum nk_idtype)t), (unsigned long long)id);
-				id = (uint64_t)o->ext[k].inner + o->ext[k].count;
+				if (!next)
+					return nk_errf(e, ERANGE, "cannot shift to %s %llu: not mapped in this user namespace (run it where the ids of the map are mapped)",
+						       nk_idtype_name(t), (unsigned long long)id);
+				id = next;
 			}
 		}
-	}
-	nk_maps_free(&own);
-}
-
-static void read_map_file(const char *path, struct nk_maps *m)
-{
-	struct nk_err e;
-
-	if (nk_mapstream_read(path, m, &e) < 0)
-		nk_die_err(1, &e);
+	return 0;
 }
 
 /* A fingerprint of what the shift does, to recognize "the same command". */
@@ -868,7 +895,7 @@ static uint64_t fingerprint(void)
 	return (h ^ overflow[1]) * 1099511628211ULL;
 }
 
-static void mkdir_p(const char *dir)
+static int mkdir_p(const char *dir, struct nk_err *e)
 {
 	char p[4096];
 
@@ -879,8 +906,11 @@ static void mkdir_p(const char *dir)
 			mkdir(p, 0700);
 			*s = '/';
 		}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		nk_die(1, "cannot create the state directory '%s': %s (give --state-dir)", dir, strerror(errno));
+	if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+		nk_syserr(e, errno, "cannot create the state directory '%s'", dir);
+		return nk_err_hint(e, "give --state-dir");
+	}
+	return 0;
 }
 
 static void default_state_dir(char *buf, size_t len)
@@ -895,91 +925,137 @@ static void default_state_dir(char *buf, size_t len)
 		snprintf(buf, len, "/var/lib/nskit/idmap-shift");
 }
 
+/* What an existing journal says (journal_resume). */
+enum journal_state {
+	J_FRESH,        /* start a new one (it records another shift, complete) */
+	J_RESUME,       /* an interrupted run of this shift: go on from it */
+	J_DONE,         /* this very shift is complete already */
+};
+
+/* The header of the journal F at JPATH: the fingerprint of its shift in
+ * *FPR, its start time in tstart. */
+static int journal_header(FILE *f, const char *jpath, unsigned long long *fpr, struct nk_err *e)
+{
+	unsigned long long sec = 0, nsec = 0;
+	char buf[256];
+
+	if (!fgets(buf, sizeof buf, f) || strcmp(buf, "nskit-idmap-shift journal 1\n") != 0 ||
+	    !fgets(buf, sizeof buf, f) || sscanf(buf, "maps %llx", fpr) != 1 ||
+	    !fgets(buf, sizeof buf, f) || sscanf(buf, "start %llu %llu", &sec, &nsec) != 2)
+		return nk_errf(e, EINVAL, "the journal '%s' is not one of idmap-shift's (remove it if the tree is as it was)",
+			       jpath);
+	tstart.tv_sec = (time_t)sec;
+	tstart.tv_nsec = (long)nsec;
+	return 0;
+}
+
+/* The records of the journal F into pending (when OURS: of this shift;
+ * others are skipped): 1 when it ends with "done", else 0. */
+static int journal_records(FILE *f, int ours, struct nk_err *e)
+{
+	char line[20000];
+
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long d, i;
+		size_t n = strlen(line);
+		char *rec;
+		int r;
+
+		if (n == 0 || line[n - 1] != '\n')
+			break;  /* cut short by the kill: nothing was changed for it */
+		if (strcmp(line, "done\n") == 0)
+			return 1;
+		if (!ours || (sscanf(line, "p %llu %llu", &d, &i) != 2 && sscanf(line, "f %llu %llu", &d, &i) != 2))
+			continue;
+		if (!(rec = strdup(line)) || (r = inoset_add(&pending, (dev_t)d, (ino_t)i, rec)) < 0) {
+			free(rec);
+			return nk_errf(e, ENOMEM, "out of memory");
+		}
+		if (r == 1)
+			free(rec);      /* the first record of an inode holds */
+	}
+	return 0;
+}
+
+/* Go on from the journal F of TREE (FP: this shift's fingerprint); with
+ * CREATE, reopen it for the records of this run. */
+static int journal_resume(FILE *f, const char *tree, const char *jpath, uint64_t fp, int create,
+			  struct nk_err *e)
+{
+	unsigned long long fpr = 0;
+	int r;
+
+	if ((r = journal_header(f, jpath, &fpr, e)) < 0 || (r = journal_records(f, fpr == fp, e)) < 0)
+		return r;
+	if (r == 1) {
+		inoset_free(&pending);
+		if (fpr == fp && !dry && !check) {
+			nk_warnx("'%s' is shifted with these maps already (journal '%s'): nothing to do (remove the journal to shift it again)",
+				 tree, jpath);
+			return J_DONE;
+		}
+		return J_FRESH; /* another shift, complete: a fresh start replaces it */
+	}
+	if (fpr != fp)
+		return nk_errf(e, EBUSY, "an interrupted shift of '%s' with other maps is pending (run that command again to finish it, or remove '%s' if the tree was restored)",
+			       tree, jpath);
+	resuming = 1;
+	if (create) {
+		nk_warnx("resuming the interrupted shift of '%s' (journal '%s')", tree, jpath);
+		jfd = open(jpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (jfd < 0)
+			return nk_syserr(e, errno, "cannot open the journal '%s'", jpath);
+	}
+	return J_RESUME;
+}
+
+/* A new journal at JPATH for the shift FP, in jfd. Written whole under
+ * another name, then renamed: a kill leaves no half journal. */
+static int journal_create(const char *jpath, uint64_t fp, struct nk_err *e)
+{
+	char tmp[4200], buf[256];
+
+	clock_gettime(CLOCK_REALTIME, &tstart);
+	snprintf(tmp, sizeof tmp, "%s.tmp", jpath);
+	jfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (jfd < 0) {
+		nk_syserr(e, errno, "cannot create the journal '%s'", tmp);
+		return nk_err_hint(e, "give --state-dir");
+	}
+	snprintf(buf, sizeof buf, "nskit-idmap-shift journal 1\nmaps %llx\nstart %llu %llu\n",
+		 (unsigned long long)fp, (unsigned long long)tstart.tv_sec, (unsigned long long)tstart.tv_nsec);
+	if (nk_write_full(jfd, buf, strlen(buf)) < 0 || fsync(jfd) < 0 || rename(tmp, jpath) < 0)
+		return nk_syserr(e, errno, "cannot write the journal '%s'", jpath);
+	/* Inode ctimes come from the coarse clock: wait until it is past the
+	 * start, so that every change from here on is stamped after it. */
+	clock_mark_wait(&tstart);
+	resuming = 1;   /* from now on, ctime past the start means done (hardlinks, renames) */
+	return 0;
+}
+
 /* Open or resume the journal of one tree. Returns its path in JPATH, and 1
  * when the journal says this very shift is complete already. A complete
  * shift leaves its journal marked "done": a run killed after its last
  * change, run again, must not shift a second time. */
 static int journal_begin(const char *state_dir, const char *tree, const struct stat *top, int create,
-			 char *jpath, size_t len)
+			 char *jpath, size_t len, struct nk_err *e)
 {
-	char tmp[4200], buf[256];
 	uint64_t fp = fingerprint();
 	NK_AUTOFCLOSE FILE *f = NULL;
+	int r;
 
 	resuming = 0;
 	inoset_free(&pending);
 	snprintf(jpath, len, "%s/%llu-%llu.journal", state_dir, (unsigned long long)top->st_dev,
 		 (unsigned long long)top->st_ino);
 	f = fopen(jpath, "re");
-	if (f) {
-		unsigned long long fpr = 0, sec = 0, nsec = 0;
-		char line[20000];
-		int done = 0;
-
-		if (!fgets(buf, sizeof buf, f) || strcmp(buf, "nskit-idmap-shift journal 1\n") != 0 ||
-		    !fgets(buf, sizeof buf, f) || sscanf(buf, "maps %llx", &fpr) != 1 ||
-		    !fgets(buf, sizeof buf, f) || sscanf(buf, "start %llu %llu", &sec, &nsec) != 2)
-			nk_die(1, "the journal '%s' is not one of idmap-shift's (remove it if the tree is as it was)", jpath);
-		tstart.tv_sec = (time_t)sec;
-		tstart.tv_nsec = (long)nsec;
-		while (fgets(line, sizeof line, f)) {
-			unsigned long long d, i;
-			size_t n = strlen(line);
-			char *rec;
-
-			if (n == 0 || line[n - 1] != '\n')
-				break;  /* cut short by the kill: nothing was changed for it */
-			if (strcmp(line, "done\n") == 0) {
-				done = 1;
-				break;
-			}
-			if (fpr != fp || (sscanf(line, "p %llu %llu", &d, &i) != 2 &&
-					  sscanf(line, "f %llu %llu", &d, &i) != 2))
-				continue;
-			if (!(rec = strdup(line)) || inoset_add(&pending, (dev_t)d, (ino_t)i, rec) < 0)
-				nk_die(1, "out of memory");
-		}
-		if (done) {
-			inoset_free(&pending);
-			if (fpr == fp && !dry && !check) {
-				nk_warnx("'%s' is shifted with these maps already (journal '%s'): nothing to do (remove the journal to shift it again)",
-					 tree, jpath);
-				return 1;
-			}
-			/* Another shift, complete: a fresh start replaces it. */
-		} else {
-			if (fpr != fp)
-				nk_die(1, "an interrupted shift of '%s' with other maps is pending (run that command again to finish it, or remove '%s' if the tree was restored)",
-				       tree, jpath);
-			resuming = 1;
-			if (create) {
-				nk_warnx("resuming the interrupted shift of '%s' (journal '%s')", tree, jpath);
-				jfd = open(jpath, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-				if (jfd < 0)
-					nk_die(1, "cannot open the journal '%s': %s", jpath, strerror(errno));
-			}
-			return 0;
-		}
-	} else if (errno != ENOENT)
-		nk_die(1, "cannot read the journal '%s': %s", jpath, strerror(errno));
+	if (!f && errno != ENOENT)
+		return nk_syserr(e, errno, "cannot read the journal '%s'", jpath);
+	if (f && (r = journal_resume(f, tree, jpath, fp, create, e)) != J_FRESH)
+		return r < 0 ? r : r == J_DONE;
 	if (!create)
 		return 0;
-	/* Written whole under another name, then renamed: a kill leaves no
-	 * half journal. */
-	clock_gettime(CLOCK_REALTIME, &tstart);
-	snprintf(tmp, sizeof tmp, "%s.tmp", jpath);
-	jfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (jfd < 0)
-		nk_die(1, "cannot create the journal '%s': %s (give --state-dir)", tmp, strerror(errno));
-	snprintf(buf, sizeof buf, "nskit-idmap-shift journal 1\nmaps %llx\nstart %llu %llu\n",
-		 (unsigned long long)fp, (unsigned long long)tstart.tv_sec, (unsigned long long)tstart.tv_nsec);
-	if (nk_write_full(jfd, buf, strlen(buf)) < 0 || fsync(jfd) < 0 || rename(tmp, jpath) < 0)
-		nk_die(1, "cannot write the journal '%s': %s", jpath, strerror(errno));
-	/* Inode ctimes come from the coarse clock: wait until it is past the
-	 * start, so that every change from here on is stamped after it. */
-	clock_mark_wait(&tstart);
-	resuming = 1;   /* from now on, ctime past the start means done (hardlinks, renames) */
-	return 0;
+	return journal_create(jpath, fp, e);
 }
 
 /* --mount: DEST becomes an idmapped bind mount of PATH. */
@@ -1003,76 +1079,58 @@ struct nk_mount_attr {
 
 static int write_file(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+	NK_AUTOCLOSE int fd = open(path, O_WRONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0 || nk_write_full(fd, text, strlen(text)) < 0)
 		return -errno;
-	if (nk_write_full(fd, text, strlen(text)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	return 0;
 }
 
 #define FUSE_SUPER_MAGIC 0x65735546
 
 /* The kernel refused to idmap the clone TFD of SRC (mount_setattr ERR):
  * why, in one line, and what to do instead. */
-static void __attribute__((noreturn)) mount_refused(const char *src, int tfd, int err)
+static int mount_refused(const char *src, int tfd, int err, struct nk_err *e)
 {
 	struct statfs sfs;
 	long type = fstatfs(tfd, &sfs) == 0 ? (long)sfs.f_type : 0;
+	const char *why = "the file system does not support idmapped mounts; use chown mode, without --mount";
 
 	if (err == EPERM)
-		nk_die(1, "cannot make an idmapped mount of '%s': %s (it needs root over the file system's mount; use chown mode, without --mount)",
-		       src, strerror(err));
-	if (err == EINVAL && type == OVERLAYFS_MAGIC)
-		nk_die(1, "cannot make an idmapped mount of '%s': %s (overlay mounts cannot be idmapped; shift the layer directories in chown mode, without --mount)",
-		       src, strerror(err));
-	if (err == EINVAL && type == FUSE_SUPER_MAGIC)
-		nk_die(1, "cannot make an idmapped mount of '%s': %s (this FUSE file system does not support idmapped mounts; use chown mode, without --mount)",
-		       src, strerror(err));
-	nk_die(1, "cannot make an idmapped mount of '%s': %s (the file system does not support idmapped mounts; use chown mode, without --mount)",
-	       src, strerror(err));
+		why = "it needs root over the file system's mount; use chown mode, without --mount";
+	else if (err == EINVAL && type == OVERLAYFS_MAGIC)
+		why = "overlay mounts cannot be idmapped; shift the layer directories in chown mode, without --mount";
+	else if (err == EINVAL && type == FUSE_SUPER_MAGIC)
+		why = "this FUSE file system does not support idmapped mounts; use chown mode, without --mount";
+	nk_syserr(e, err, "cannot make an idmapped mount of '%s'", src);
+	return nk_err_hint(e, "%s", why);
 }
 
-static int do_mount(const char *src, const char *dest)
+/* Until the child PID is in a user namespace of its own. */
+static int wait_userns(pid_t pid, struct nk_err *e)
 {
-	char text[2][16384], path[64];
-	size_t len[2] = { 0, 0 };
-	int pipefd[2], usfd, tfd, r;
-	struct nk_mount_attr attr = { MOUNT_ATTR_IDMAP, 0, 0, 0 };
-	pid_t pid;
-	char c;
+	for (int i = 0;; i++) {
+		uint64_t a, b;
 
-	/* The namespace's map is the shift itself: stored id -> shown id. */
+		if (nk_proc_ns_ino(0, "user", &a, e) == 0 && nk_proc_ns_ino(pid, "user", &b, e) == 0 && a != b)
+			return 0;
+		if (i > 5000)
+			return nk_errf(e, ETIMEDOUT, "the helper process did not make its user namespace");
+		usleep(1000);
+	}
+}
+
+/* The maps of PID's namespace are the shift itself: stored id -> shown id. */
+static int write_userns_maps(pid_t pid, struct nk_err *e)
+{
+	char text[2][16384] = { "", "" }, path[64];
+	size_t len[2] = { 0, 0 };
+	int r;
+
 	for (int t = 0; t < 2; t++)
 		for (size_t i = 0; i < shift.n[t]; i++)
 			len[t] += (size_t)snprintf(text[t] + len[t], sizeof text[t] - len[t], "%u %u %u\n",
 						   shift.r[t][i].src, shift.r[t][i].dst, shift.r[t][i].count);
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		nk_die(1, "cannot create a pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		nk_die(1, "cannot fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(pipefd[1]);
-		if (unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		(void)!read(pipefd[0], &c, 1);   /* until the maps are written and used */
-		_exit(0);
-	}
-	close(pipefd[0]);
-	/* Wait until the child is in its own namespace. */
-	for (int i = 0;; i++) {
-		uint64_t a, b;
-		struct nk_err e;
-
-		if (nk_proc_ns_ino(0, "user", &a, &e) == 0 && nk_proc_ns_ino(pid, "user", &b, &e) == 0 && a != b)
-			break;
-		if (i > 5000)
-			nk_die(1, "the helper process did not make its user namespace");
-		usleep(1000);
-	}
 	snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
 	r = write_file(path, text[0]);
 	if (r == 0) {
@@ -1082,33 +1140,70 @@ static int do_mount(const char *src, const char *dest)
 		r = write_file(path, text[1]);
 	}
 	if (r < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		nk_die(1, "cannot write the maps of the mount's user namespace: %s (--mount needs root; use chown mode, without --mount)",
-		       strerror(-r));
+		nk_syserr(e, -r, "cannot write the maps of the mount's user namespace");
+		return nk_err_hint(e, "--mount needs root; use chown mode, without --mount");
 	}
-	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-	usfd = open(path, O_RDONLY | O_CLOEXEC);
-	close(pipefd[1]);
+	return 0;
+}
+
+/* A user namespace whose maps are the shift, made by a child that waits
+ * in it until we hold it: its descriptor. */
+static int mount_userns(struct nk_err *e)
+{
+	NK_AUTOCLOSE int rd = -1, wr = -1;
+	int pipefd[2], usfd = -1, r;
+	char path[64], c;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return nk_syserr(e, errno, "cannot create a pipe");
+	rd = pipefd[0];
+	wr = pipefd[1];
+	pid = fork();
+	if (pid < 0)
+		return nk_syserr(e, errno, "cannot fork");
+	if (pid == 0) {
+		close(wr);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		(void)!read(rd, &c, 1);   /* until the maps are written and used */
+		_exit(0);
+	}
+	close(nk_steal_fd(&rd));
+	if ((r = wait_userns(pid, e)) == 0 && (r = write_userns_maps(pid, e)) == 0) {
+		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+		if ((usfd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			r = nk_syserr(e, errno, "cannot open %s", path);
+	}
+	if (r < 0)
+		kill(pid, SIGKILL);
+	close(nk_steal_fd(&wr));
 	waitpid(pid, NULL, 0);
+	return r < 0 ? r : usfd;
+}
+
+static int do_mount(const char *src, const char *dest, struct nk_err *e)
+{
+	struct nk_mount_attr attr = { MOUNT_ATTR_IDMAP, 0, 0, 0 };
+	NK_AUTOCLOSE int usfd = mount_userns(e);
+	NK_AUTOCLOSE int tfd = -1;
+
 	if (usfd < 0)
-		nk_die(1, "cannot open %s: %s", path, strerror(errno));
+		return usfd;
 	tfd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC);
 	if (tfd < 0) {
 		int err = errno;
 
+		nk_syserr(e, err, "cannot clone the mount of '%s'", src);
 		if (err == EPERM)
-			nk_die(1, "cannot clone the mount of '%s': %s (--mount needs root; use chown mode, without --mount)",
-			       src, strerror(err));
-		nk_die(1, "cannot clone the mount of '%s': %s", src, strerror(err));
+			return nk_err_hint(e, "--mount needs root; use chown mode, without --mount");
+		return -err;
 	}
 	attr.userns_fd = (uint64_t)usfd;
 	if (syscall(SYS_mount_setattr, tfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-		mount_refused(src, tfd, errno);
+		return mount_refused(src, tfd, errno, e);
 	if (syscall(SYS_move_mount, tfd, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		nk_die(1, "cannot mount on '%s': %s", dest, strerror(errno));
-	close(tfd);
-	close(usfd);
+		return nk_syserr(e, errno, "cannot mount on '%s'", dest);
 	return 0;
 }
 
@@ -1155,6 +1250,82 @@ static void parse_to_option(struct cmdline *cl, int c)
 		nk_die_err(1, &e);
 }
 
+/* --from or --from-pid (C its option). */
+static void parse_from_option(struct cmdline *cl, int c)
+{
+	if (cl->from_how)
+		nk_usage_errorx("--from and --from-pid are mutually exclusive (one --from map)");
+	cl->from_how = c == 'f' ? "--from" : "--from-pid";
+	if (c == 'f')
+		cl->from_file = optarg;
+	else
+		cl->from_pid = optarg;
+}
+
+static enum unmapped parse_unmapped_or_err(const char *arg)
+{
+	static const char *const names[] = { [UNMAPPED_FAIL] = "fail", [UNMAPPED_KEEP] = "keep",
+					     [UNMAPPED_OVERFLOW] = "overflow" };
+
+	for (size_t k = 0; k < NK_ARRAY_SIZE(names); k++)
+		if (strcmp(arg, names[k]) == 0)
+			return (enum unmapped)k;
+	nk_usage_errorx("invalid --unmapped '%s': use fail, keep or overflow", arg);
+}
+
+static unsigned parse_jobs_or_err(const char *arg)
+{
+	struct nk_err e;
+	uint32_t v;
+
+	if (nk_parse_u32_e(arg, 1024, &v, "--jobs", &e) < 0)
+		nk_die_err(1, &e);
+	if (v == 0)
+		nk_die(1, "invalid --jobs '0': at least 1 thread");
+	return v;
+}
+
+/* One option C (not a map option), into CL or the run's globals. */
+static void parse_option(struct cmdline *cl, int c)
+{
+	switch (c) {
+	case 'r':
+		cl->reverse = 1;
+		break;
+	case OPT_UNMAPPED:
+		unmapped = parse_unmapped_or_err(optarg);
+		break;
+	case 'n':
+		dry = 1;
+		break;
+	case OPT_CHECK:
+		check = 1;
+		break;
+	case 'j':
+		cl->jobs = parse_jobs_or_err(optarg);
+		break;
+	case 'x':
+		break;
+	case OPT_MOUNT:
+		cl->mount_dest = optarg;
+		break;
+	case OPT_PROGRESS:
+	case OPT_NO_PROGRESS:
+		cl->progress = c == OPT_PROGRESS;
+		break;
+	case OPT_JSON:
+		json = 1;
+		break;
+	case OPT_STATE_DIR:
+		if (*optarg != '/')
+			nk_die(1, "invalid --state-dir '%s': give an absolute path", optarg);
+		snprintf(cl->state_dir, sizeof cl->state_dir, "%s", optarg);
+		break;
+	default:
+		nk_std_option_or_err(c, usage);
+	}
+}
+
 static void parse_options(int argc, char **argv, struct cmdline *cl)
 {
 	static const struct option opts[] = {
@@ -1181,84 +1352,15 @@ static void parse_options(int argc, char **argv, struct cmdline *cl)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct nk_err e;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "t:u:g:m:a::f:rnj:xhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-		case 'u':
-		case 'g':
-		case 'm':
-		case OPT_TO_PID:
-		case 'a':
+		if (c == 't' || c == 'u' || c == 'g' || c == 'm' || c == OPT_TO_PID || c == 'a')
 			parse_to_option(cl, c);
-			break;
-		case 'f':
-		case OPT_FROM_PID:
-			if (cl->from_how)
-				nk_usage_errorx("--from and --from-pid are mutually exclusive (one --from map)");
-			cl->from_how = c == 'f' ? "--from" : "--from-pid";
-			if (c == 'f')
-				cl->from_file = optarg;
-			else
-				cl->from_pid = optarg;
-			break;
-		case 'r':
-			cl->reverse = 1;
-			break;
-		case OPT_UNMAPPED:
-			if (strcmp(optarg, "fail") == 0)
-				unmapped = UNMAPPED_FAIL;
-			else if (strcmp(optarg, "keep") == 0)
-				unmapped = UNMAPPED_KEEP;
-			else if (strcmp(optarg, "overflow") == 0)
-				unmapped = UNMAPPED_OVERFLOW;
-			else
-				nk_usage_errorx("invalid --unmapped '%s': use fail, keep or overflow", optarg);
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case OPT_CHECK:
-			check = 1;
-			break;
-		case 'j': {
-			uint32_t v;
-
-			if (nk_parse_u32_e(optarg, 1024, &v, "--jobs", &e) < 0)
-				nk_die_err(1, &e);
-			if (v == 0)
-				nk_die(1, "invalid --jobs '0': at least 1 thread");
-			cl->jobs = v;
-			break;
-		}
-		case 'x':
-			break;
-		case OPT_MOUNT:
-			cl->mount_dest = optarg;
-			break;
-		case OPT_PROGRESS:
-			cl->progress = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			cl->progress = 0;
-			break;
-		case OPT_JSON:
-			json = 1;
-			break;
-		case OPT_STATE_DIR:
-			if (*optarg != '/')
-				nk_die(1, "invalid --state-dir '%s': give an absolute path", optarg);
-			snprintf(cl->state_dir, sizeof cl->state_dir, "%s", optarg);
-			break;
-		case 'h':
-			usage();
-		case 'V':
-			nk_print_version();
-		default:
-			nk_usage_error();
-		}
+		else if (c == 'f' || c == OPT_FROM_PID)
+			parse_from_option(cl, c);
+		else
+			parse_option(cl, c);
 	}
 	if (optind == argc)
 		nk_usage_errorx("no PATH given");
@@ -1273,92 +1375,117 @@ static void parse_options(int argc, char **argv, struct cmdline *cl)
 }
 
 /* --auto [USER]: the default rootless map of USER (the caller). */
-static void auto_map(const char *user, struct nk_maps *to)
+static int auto_map(const char *user, struct nk_maps *to, struct nk_err *e)
 {
 	char name[256];
 	uid_t uid = getuid();
 	gid_t gid = getgid();
-	struct nk_err e;
 
 	if (user) {
 		struct passwd *pw = getpwnam(user);
 
 		if (!pw)
-			nk_die(1, "no user '%s' (check the name)", user);
+			return nk_errf(e, ENOENT, "no user '%s' (check the name)", user);
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
 		snprintf(name, sizeof name, "%s", user);
 	} else
 		nk_user_name(uid, name, sizeof name);
-	if (nk_maps_build(NK_MAPS_AUTO, name, uid, gid, NULL, to, &e) < 0)
-		nk_die_err(1, &e);
+	if (nk_maps_build(NK_MAPS_AUTO, name, uid, gid, NULL, to, e) < 0)
+		return -e->code;
+	return 0;
+}
+
+/* The --to and --from maps as the options give them. */
+static int read_maps(struct cmdline *cl, struct nk_maps *from, struct nk_err *e)
+{
+	struct nk_maps *to = &cl->to;
+	int r = 0;
+
+	if (cl->to_file)
+		r = nk_mapstream_read(cl->to_file, to, e) < 0 ? -e->code : 0;
+	else if (cl->to_pid)
+		r = maps_of_pid(cl->to_pid, "--to-pid", to, e);
+	else if (cl->to_how && strcmp(cl->to_how, "--auto") == 0)
+		r = auto_map(cl->auto_user, to, e);
+	if (r < 0)
+		return r;
+	if (cl->from_file)
+		return nk_mapstream_read(cl->from_file, from, e) < 0 ? -e->code : 0;
+	if (cl->from_pid)
+		return maps_of_pid(cl->from_pid, "--from-pid", from, e);
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		nk_map_add(&from->map[t], 0, 0, 4294967295U);
+	return 0;
+}
+
+/* Neither map empty, both as the kernel would take them. */
+static int check_maps(const struct nk_maps *to, const struct nk_maps *from, struct nk_err *e)
+{
+	static const char *const give[2] = { [NK_UID] = "-u or -m", [NK_GID] = "-g or -m" };
+
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		if (to->map[t].n == 0)
+			return nk_errf(e, EINVAL, "the %s map of --to is empty (give %s)", nk_idtype_name(t), give[t]);
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		if (from->map[t].n == 0)
+			return nk_errf(e, EINVAL, "the %s map of --from is empty", nk_idtype_name(t));
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		if (nk_map_validate(&to->map[t], t, e) < 0)
+			return nk_err_prefix(e, "invalid --to map");
+		if (nk_map_validate(&from->map[t], t, e) < 0)
+			return nk_err_prefix(e, "invalid --from map");
+	}
+	return 0;
 }
 
 /* The --to and --from maps, checked, swapped for --reverse. */
-static void build_maps(struct cmdline *cl, struct nk_maps *from)
+static int build_maps(struct cmdline *cl, struct nk_maps *from, struct nk_err *e)
 {
 	struct nk_maps *to = &cl->to;
-	struct nk_err e;
+	int r;
 
-	if (cl->to_file)
-		read_map_file(cl->to_file, to);
-	else if (cl->to_pid)
-		maps_of_pid(cl->to_pid, "--to-pid", to);
-	else if (cl->to_how && strcmp(cl->to_how, "--auto") == 0)
-		auto_map(cl->auto_user, to);
-	if (cl->from_file)
-		read_map_file(cl->from_file, from);
-	else if (cl->from_pid)
-		maps_of_pid(cl->from_pid, "--from-pid", from);
-	else {
-		nk_map_add(&from->map[NK_UID], 0, 0, 4294967295U);
-		nk_map_add(&from->map[NK_GID], 0, 0, 4294967295U);
-	}
-	if (check && !cl->to_how) {
+	if ((r = read_maps(cl, from, e)) < 0)
+		return r;
+	if (check && !cl->to_how)
 		/* Only --from matters: shift it onto itself. */
-		nk_map_copy(&to->map[NK_UID], &from->map[NK_UID]);
-		nk_map_copy(&to->map[NK_GID], &from->map[NK_GID]);
-	}
-	if (to->map[NK_UID].n == 0 || to->map[NK_GID].n == 0)
-		nk_die(1, "the %s map of --to is empty (give %s)", to->map[NK_UID].n == 0 ? "uid" : "gid",
-		       to->map[NK_UID].n == 0 ? "-u or -m" : "-g or -m");
-	if (from->map[NK_UID].n == 0 || from->map[NK_GID].n == 0)
-		nk_die(1, "the %s map of --from is empty", from->map[NK_UID].n == 0 ? "uid" : "gid");
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		if (nk_map_validate(&to->map[t], (enum nk_idtype)t, &e) < 0) {
-			nk_err_prefix(&e, "invalid --to map");
-			nk_die_err(1, &e);
-		}
-		if (nk_map_validate(&from->map[t], (enum nk_idtype)t, &e) < 0) {
-			nk_err_prefix(&e, "invalid --from map");
-			nk_die_err(1, &e);
-		}
-	}
+		for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+			nk_map_copy(&to->map[t], &from->map[t]);
+	if ((r = check_maps(to, from, e)) < 0)
+		return r;
 	if (cl->reverse) {
 		struct nk_maps x = *to;
 
 		*to = *from;
 		*from = x;
 	}
+	return 0;
+}
+
+/* Whether we run in the initial user namespace (its uid map is all ids). */
+static int in_init_userns(void)
+{
+	AUTOMAPS struct nk_maps own = { 0 };
+	const struct nk_map *u = &own.map[NK_UID];
+	struct nk_err e;
+
+	return nk_maps_read_proc(0, &own, &e) == 0 && u->n == 1 && u->ext[0].inner == 0 && u->ext[0].outer == 0 &&
+	       u->ext[0].count == 4294967295U;
 }
 
 /* The shift, and what the run needs to know before the first tree. */
-static void prepare_run(struct cmdline *cl, const struct nk_maps *from)
+static int prepare_run(struct cmdline *cl, const struct nk_maps *from, struct nk_err *e)
 {
-	struct nk_maps own = { { { 0, 0, NULL }, { 0, 0, NULL } } };
-	struct nk_err e;
 	struct rlimit rl;
+	int r;
 
-	if (nk_shift_build(&shift, from, &cl->to, &e) < 0)
-		nk_die_err(1, &e);
-	init_userns = nk_maps_read_proc(0, &own, &e) == 0 && own.map[NK_UID].n == 1 &&
-		      own.map[NK_UID].ext[0].inner == 0 && own.map[NK_UID].ext[0].outer == 0 &&
-		      own.map[NK_UID].ext[0].count == 4294967295U;
-	nk_maps_free(&own);
-	overflow[NK_UID] = nk_overflow_id(NK_UID);
-	overflow[NK_GID] = nk_overflow_id(NK_GID);
-	if (!check && !cl->mount_dest)
-		check_mapped_here(&cl->to);
+	if (nk_shift_build(&shift, from, &cl->to, e) < 0)
+		return -e->code;
+	init_userns = in_init_userns();
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		overflow[t] = nk_overflow_id(t);
+	if (!check && !cl->mount_dest && (r = check_mapped_here(&cl->to, e)) < 0)
+		return r;
 	if (cl->jobs == 0)
 		cl->jobs = default_jobs();
 	if (cl->progress < 0)
@@ -1369,40 +1496,48 @@ static void prepare_run(struct cmdline *cl, const struct nk_maps *from)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	return 0;
 }
 
-/* Open PATH, a top directory, and refuse what cannot be shifted there. */
-static int open_top(const char *p, const struct cmdline *cl, struct stat *top)
+/* Why P, a top directory, could not be opened (open's ERR). */
+static int open_top_error(const char *p, int err, struct nk_err *e)
+{
+	struct stat lst;
+
+	if (err == ELOOP || (err == ENOTDIR && lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)))
+		return nk_errf(e, ELOOP, "'%s' is a symlink (give the directory itself)", p);
+	if (err == ENOTDIR)
+		return nk_errf(e, ENOTDIR, "'%s' is not a directory (give the top directory of a tree)", p);
+	return nk_syserr(e, err, "cannot open '%s'", p);
+}
+
+/* Open PATH, a top directory, and refuse what cannot be shifted there:
+ * its descriptor. */
+static int open_top(const char *p, const struct cmdline *cl, struct stat *top, struct nk_err *e)
 {
 	struct statfs sfs;
 	struct statvfs svfs;
-	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	NK_AUTOCLOSE int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0) {
-		struct stat lst;
-
-		if (errno == ELOOP || (errno == ENOTDIR && lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode)))
-			nk_die(1, "'%s' is a symlink (give the directory itself)", p);
-		if (errno == ENOTDIR)
-			nk_die(1, "'%s' is not a directory (give the top directory of a tree)", p);
-		nk_die(1, "cannot open '%s': %s", p, strerror(errno));
-	}
+	if (fd < 0)
+		return open_top_error(p, errno, e);
 	if (fstat(fd, top) < 0 || fstatfs(fd, &sfs) < 0 || fstatvfs(fd, &svfs) < 0)
-		nk_die(1, "cannot stat '%s': %s", p, strerror(errno));
+		return nk_syserr(e, errno, "cannot stat '%s'", p);
 	if (!cl->mount_dest && sfs.f_type == OVERLAYFS_MAGIC)
-		nk_die(1, "'%s' is an overlay mount: chown through the merged view copies every file up (shift the layer directories instead)", p);
+		return nk_errf(e, EINVAL, "'%s' is an overlay mount: chown through the merged view copies every file up (shift the layer directories instead)",
+			       p);
 	if (!check && !dry && !cl->mount_dest && (svfs.f_flag & ST_RDONLY))
-		nk_die(1, "cannot shift '%s': read-only file system", p);
-	return fd;
+		return nk_errf(e, EROFS, "cannot shift '%s': read-only file system", p);
+	return nk_steal_fd(&fd);
 }
 
 /* The pre-scan of one tree (--check, --unmapped fail): 0 when the shift
- * may go on; for --check, the tree's status. Exits when --unmapped fail
- * finds an id outside --from or an entry it cannot read. */
-static int scan_tree(int fd, const char *p, const struct cmdline *cl, int *status)
+ * may go on; for --check 1, and the tree's status in *STATUS. An error
+ * when --unmapped fail finds an id outside --from or an entry it cannot
+ * read (nothing is changed then). */
+static int scan_tree(int fd, const char *p, const struct cmdline *cl, int *status, struct nk_err *e)
 {
 	struct nk_walk_stats ws;
-	struct nk_err e;
 	uint64_t bad;
 
 	phase = PHASE_SCAN;
@@ -1410,8 +1545,8 @@ static int scan_tree(int fd, const char *p, const struct cmdline *cl, int *statu
 	inoset_free(&xattr_inodes);
 	atomic_store(&xattr_lost, 0);
 	clock_mark(&tscan);
-	if (nk_walk(fd, p, cl->jobs, visit, walk_error, NULL, &ws, &e) < 0)
-		nk_die_err(1, &e);
+	if (nk_walk(fd, p, cl->jobs, visit, walk_error, NULL, &ws, e) < 0)
+		return -e->code;
 	inoset_free(&links);
 	xattr_known = !check && !atomic_load(&xattr_lost);
 	bad = atomic_load(&n_offenders);
@@ -1426,38 +1561,35 @@ static int scan_tree(int fd, const char *p, const struct cmdline *cl, int *statu
 		atomic_fetch_add(&n_checked, ws.entries);
 		return 1;
 	}
-	if (ws.errors) {
-		nk_warnx("nothing changed: %llu %s of '%s' cannot be read (see above)",
-			 (unsigned long long)ws.errors, ws.errors == 1 ? "entry" : "entries", p);
-		exit(1);
-	}
-	if (bad) {
-		nk_warnx("nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
-			 (unsigned long long)bad, bad == 1 ? "id" : "ids", p);
-		exit(1);
-	}
+	if (ws.errors)
+		return nk_errf(e, EIO, "nothing changed: %llu %s of '%s' cannot be read (see above)",
+			       (unsigned long long)ws.errors, ws.errors == 1 ? "entry" : "entries", p);
+	if (bad)
+		return nk_errf(e, ERANGE, "nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
+			       (unsigned long long)bad, bad == 1 ? "id" : "ids", p);
 	return 0;
 }
 
 /* The shift of one tree, its journal begun: 0, or 1 when some entries
  * were not shifted. */
-static int shift_tree(int fd, const char *p, const struct cmdline *cl, const char *jpath)
+static int shift_tree(int fd, const char *p, const struct cmdline *cl, const char *jpath, struct nk_err *e)
 {
 	struct nk_walk_stats ws;
-	struct nk_err e;
 	pthread_t pt;
-	int pstarted = 0, r = 0;
+	int pstarted = 0, r;
 
 	if (cl->progress && pthread_create(&pt, NULL, progress_main, NULL) == 0)
 		pstarted = 1;
-	if (nk_walk(fd, p, cl->jobs, visit, walk_error, NULL, &ws, &e) < 0)
-		nk_die_err(1, &e);
+	r = nk_walk(fd, p, cl->jobs, visit, walk_error, NULL, &ws, e) < 0 ? -e->code : 0;
 	if (pstarted) {
-		atomic_store(&progress_stop, 1);
+		/* A walk that failed says so, without the progress's last line. */
+		atomic_store(&progress_stop, r < 0 ? PROGRESS_QUIET : PROGRESS_DONE);
 		pthread_join(pt, NULL);
 		atomic_store(&progress_stop, 0);
 	}
 	inoset_free(&links);
+	if (r < 0)
+		return r;
 	atomic_fetch_add(&n_skipped, ws.mounts_skipped + ws.errors);
 	if (ws.errors) {
 		nk_warnx("%llu entries of '%s' were not shifted (see above; run it again when fixed)",
@@ -1476,80 +1608,114 @@ static int shift_tree(int fd, const char *p, const struct cmdline *cl, const cha
 }
 
 /* One tree: resume state, pre-scan, journal, shift. Returns the status. */
-static int run_tree(int fd, const char *p, const struct stat *top, const struct cmdline *cl)
+static int run_tree(int fd, const char *p, const struct stat *top, const struct cmdline *cl, struct nk_err *e)
 {
 	char jpath[4400];
-	int status = 0;
+	int status = 0, r;
 
-	if (!check && !dry)
-		mkdir_p(cl->state_dir);
+	if (!check && !dry && (r = mkdir_p(cl->state_dir, e)) < 0)
+		return r;
 	/* Resume state first, so that the scan knows what is done. */
-	if (!check && journal_begin(cl->state_dir, p, top, 0, jpath, sizeof jpath) == 1)
-		return 0;
-	if ((check || unmapped == UNMAPPED_FAIL) && scan_tree(fd, p, cl, &status) == 1)
-		return status;
+	if (!check && (r = journal_begin(cl->state_dir, p, top, 0, jpath, sizeof jpath, e)) != 0)
+		return r < 0 ? r : 0;
+	if ((check || unmapped == UNMAPPED_FAIL) && (r = scan_tree(fd, p, cl, &status, e)) != 0)
+		return r < 0 ? r : status;
 	phase = PHASE_SHIFT;
-	if (!dry && journal_begin(cl->state_dir, p, top, 1, jpath, sizeof jpath) == 1)
-		return 0;
-	status = shift_tree(fd, p, cl, jpath);
+	if (!dry && (r = journal_begin(cl->state_dir, p, top, 1, jpath, sizeof jpath, e)) != 0)
+		return r < 0 ? r : 0;
+	status = shift_tree(fd, p, cl, jpath, e);
 	xattr_known = 0;
 	inoset_free(&xattr_inodes);
 	return status;
 }
 
+static void print_json_summary(double t0)
+{
+	struct nk_json j;
+
+	nk_json_file(&j, stdout, NK_JSON_COMPACT);
+	nk_json_obj(&j, NULL);
+	nk_json_u64(&j, "files", counted(C_FILES) + n_checked);
+	nk_json_u64(&j, "changed", counted(C_CHANGED));
+	nk_json_u64(&j, "acls", counted(C_ACLS));
+	nk_json_u64(&j, "capabilities", counted(C_CAPS));
+	nk_json_u64(&j, "hardlinks", counted(C_LINKS));
+	nk_json_u64(&j, "skipped", n_skipped);
+	nk_json_u64(&j, "unmapped", counted(C_UNMAPPED));
+	nk_json_u64(&j, "errors", n_errors);
+	nk_json_u64(&j, "resumed", counted(C_DONE_BEFORE));
+	nk_json_bool(&j, "dry_run", dry);
+	nk_json_double(&j, "seconds", now_s() - t0, 3);
+	nk_json_finish(&j, "\n");      /* a write error is close_stdout's */
+}
+
 static void print_summary(double t0)
 {
 	if (json)
-		printf("{\"files\":%llu,\"changed\":%llu,\"acls\":%llu,\"capabilities\":%llu,\"hardlinks\":%llu,"
-		       "\"skipped\":%llu,\"unmapped\":%llu,\"errors\":%llu,\"resumed\":%llu,\"dry_run\":%s,\"seconds\":%.3f}\n",
-		       counted(C_FILES) + (unsigned long long)n_checked, counted(C_CHANGED), counted(C_ACLS),
-		       counted(C_CAPS), counted(C_LINKS), (unsigned long long)n_skipped,
-		       counted(C_UNMAPPED), (unsigned long long)n_errors,
-		       counted(C_DONE_BEFORE), dry ? "true" : "false", now_s() - t0);
+		print_json_summary(t0);
 	else if (dry)
 		printf("would change %llu of %llu files (%llu ACLs, %llu capabilities)\n",
 		       counted(C_CHANGED), counted(C_FILES), counted(C_ACLS), counted(C_CAPS));
+}
+
+/* Every tree in turn, until one has a status: the run's status. */
+static int shift_trees(const struct cmdline *cl, const int *fds, const struct stat *tops, struct nk_err *e)
+{
+	double t0 = now_s();
+	int status = 0;
+
+	pthread_mutex_init(&links.lock, NULL);
+	pthread_mutex_init(&pending.lock, NULL);
+	pthread_mutex_init(&xattr_inodes.lock, NULL);
+	xattr_inodes.max = XATTR_INODES_MAX;
+	for (int i = 0; i < cl->npaths && status == 0; i++)
+		status = run_tree(fds[i], cl->paths[i], &tops[i], cl, e);
+	if (status >= 0)
+		print_summary(t0);
+	return status;
+}
+
+/* What the command line asks for: the exit status, or an error. */
+static int run(struct cmdline *cl, struct nk_maps *from, struct nk_err *e)
+{
+	NK_AUTOFREE int *fds = NULL;
+	NK_AUTOFREE struct stat *tops = NULL;
+	int r;
+
+	if ((r = build_maps(cl, from, e)) < 0 || (r = prepare_run(cl, from, e)) < 0)
+		return r;
+	fds = calloc((size_t)cl->npaths, sizeof *fds);
+	tops = calloc((size_t)cl->npaths, sizeof *tops);
+	if (!fds || !tops)
+		return nk_errf(e, ENOMEM, "out of memory");
+	/* Every PATH is checked before any is changed. */
+	for (int i = 0; i < cl->npaths; i++)
+		fds[i] = -1;
+	for (int i = 0; i < cl->npaths && r >= 0; i++)
+		r = fds[i] = open_top(cl->paths[i], cl, &tops[i], e);
+	if (r >= 0)
+		r = cl->mount_dest ? do_mount(cl->paths[0], cl->mount_dest, e) : shift_trees(cl, fds, tops, e);
+	for (int i = 0; i < cl->npaths; i++)
+		nk_closep(&fds[i]);
+	return r;
 }
 
 int main(int argc, char **argv)
 {
 	struct cmdline cl = { .progress = -1 };
 	struct nk_maps from = { { { 0, 0, NULL }, { 0, 0, NULL } } };
-	int *fds, status = 0;
-	struct stat *tops;
-	double t0;
+	struct nk_err e;
+	int r;
 
 	nk_tool_init("idmap-shift", argv);
 	parse_options(argc, argv, &cl);
-	build_maps(&cl, &from);
-	prepare_run(&cl, &from);
-
-	/* Every PATH is checked before any is changed. */
-	fds = calloc((size_t)cl.npaths, sizeof *fds);
-	tops = calloc((size_t)cl.npaths, sizeof *tops);
-	if (!fds || !tops)
-		nk_die(1, "out of memory");
-	for (int i = 0; i < cl.npaths; i++)
-		fds[i] = open_top(cl.paths[i], &cl, &tops[i]);
-	if (cl.mount_dest) {
-		do_mount(cl.paths[0], cl.mount_dest);
-		close(fds[0]);
-	} else {
-		t0 = now_s();
-		pthread_mutex_init(&links.lock, NULL);
-		pthread_mutex_init(&pending.lock, NULL);
-		pthread_mutex_init(&xattr_inodes.lock, NULL);
-		xattr_inodes.max = XATTR_INODES_MAX;
-		for (int i = 0; i < cl.npaths && status == 0; i++) {
-			status = run_tree(fds[i], cl.paths[i], &tops[i], &cl);
-			close(fds[i]);
-		}
-		print_summary(t0);
-	}
+	r = run(&cl, &from, &e);
 	nk_shift_free(&shift);
 	nk_maps_free(&cl.to);
 	nk_maps_free(&from);
-	free(fds);
-	free(tops);
-	return status;
+	if (r < 0) {
+		nk_err_print(&e);
+		return 1;
+	}
+	return r;
 }

@@ -540,9 +540,7 @@ static void parse_opts(int argc, char **argv, struct args *a)
 		case 'p': set_mode(&a->mode, MODE_PS); break;
 		case 'f': set_mode(&a->mode, MODE_FILE); a->path = optarg; break;
 		case 'J': json = 1; break;
-		case 'h': usage();
-		case 'V': nk_print_version();
-		default: nk_usage_error();
+		default: nk_std_option_or_err(c, usage);
 		}
 	}
 	if (argc - optind > 1)

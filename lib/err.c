@@ -26,10 +26,9 @@ int nk_err_no_subids(struct nk_err *e, const char *user)
 	return nk_err_kind(e, NK_ERRK_NO_SUBIDS);
 }
 
-int nk_errf(struct nk_err *e, int code, const char *fmt, ...)
+/* Set E to CODE (positive or negative; EINVAL when 0) and the message FMT. */
+static int verr(struct nk_err *e, int code, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	if (code < 0)
 		code = -code;
 	if (code == 0)
@@ -39,10 +38,19 @@ int nk_errf(struct nk_err *e, int code, const char *fmt, ...)
 	e->subject[0] = '\0';
 	e->want = 0;
 	e->alt = NULL;
-	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
 	return -code;
+}
+
+int nk_errf(struct nk_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = verr(e, code, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int nk_syserr(struct nk_err *e, int code, const char *fmt, ...)
@@ -50,21 +58,12 @@ int nk_syserr(struct nk_err *e, int code, const char *fmt, ...)
 	va_list ap;
 	size_t len;
 
-	if (code < 0)
-		code = -code;
-	if (code == 0)
-		code = EIO;
-	e->code = code;
-	e->kind = NK_ERRK_NONE;
-	e->subject[0] = '\0';
-	e->want = 0;
-	e->alt = NULL;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	verr(e, code ? code : EIO, fmt, ap);
 	va_end(ap);
 	len = strlen(e->msg);
-	snprintf(e->msg + len, sizeof e->msg - len, ": %s", strerror(code));
-	return -code;
+	snprintf(e->msg + len, sizeof e->msg - len, ": %s", strerror(e->code));
+	return -e->code;
 }
 
 int nk_err_prefix(struct nk_err *e, const char *fmt, ...)

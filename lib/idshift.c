@@ -23,14 +23,14 @@ int nk_shift_build(struct nk_shift *s, const struct nk_maps *from, const struct 
 		   struct nk_err *e)
 {
 	memset(s, 0, sizeof *s);
-	for (int t = NK_UID; t <= NK_GID; t++) {
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		const struct nk_map *f = &from->map[t];
 		const struct nk_map *d = &to->map[t];
 		size_t cap = 0;
 		int r;
 
-		if ((r = nk_map_validate(f, (enum nk_idtype)t, e)) < 0 ||
-		    (r = nk_map_validate(d, (enum nk_idtype)t, e)) < 0) {
+		if ((r = nk_map_validate(f, t, e)) < 0 ||
+		    (r = nk_map_validate(d, t, e)) < 0) {
 			nk_shift_free(s);
 			return r;
 		}
@@ -77,10 +77,18 @@ int nk_shift_id(const struct nk_shift *s, enum nk_idtype t, uint32_t id, uint32_
 	return -ENOENT;
 }
 
+int nk_shift_in_image(const struct nk_shift *s, enum nk_idtype t, uint32_t id)
+{
+	for (size_t i = 0; i < s->n[t]; i++)
+		if (id >= s->r[t][i].dst && id - s->r[t][i].dst < s->r[t][i].count)
+			return 1;
+	return 0;
+}
+
 int nk_maps_identity_of(const struct nk_maps *m, struct nk_maps *out)
 {
 	memset(out, 0, sizeof *out);
-	for (int t = NK_UID; t <= NK_GID; t++) {
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
 		const struct nk_map *src = &m->map[t];
 		struct nk_map *dst = &out->map[t];
 

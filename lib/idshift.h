@@ -39,6 +39,8 @@ int nk_shift_build(struct nk_shift *s, const struct nk_maps *from, const struct 
 void nk_shift_free(struct nk_shift *s);
 /* 0 and *out, or -ENOENT when ID is outside the table. */
 int nk_shift_id(const struct nk_shift *s, enum nk_idtype t, uint32_t id, uint32_t *out);
+/* 1 when some id of the table becomes ID (ID is in the image), else 0. */
+int nk_shift_in_image(const struct nk_shift *s, enum nk_idtype t, uint32_t id);
 
 /* Maps FROM of this namespace's ids: identity over the inner side of M (a
  * process in our own namespace sees its ids unchanged). */

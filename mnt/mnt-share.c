@@ -26,7 +26,7 @@ enum {
 	OPT_JSON,
 };
 
-static void usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	fputs("Usage:\n"
 	      " mnt-share [options] [TARGET...]\n"
@@ -292,8 +292,10 @@ static int do_check(char **args, int n)
 		args = root;
 		n = 1;
 	}
-	if (nk_mount_table_read(NULL, &tb, &e) < 0)
-		nk_die_err(1, &e);
+	if (nk_mount_table_read(NULL, &tb, &e) < 0) {
+		nk_err_print(&e);
+		return 1;
+	}
 	for (i = 0; i < n; i++) {
 		struct libmnt_fs *fs;
 		NK_AUTOFREE char *path = NULL;
@@ -397,11 +399,8 @@ static void parse_options(int argc, char **argv, struct opts *o)
 			o->mode = c;
 			break;
 		case 'h':
-			usage();
-			break;
 		case 'V':
-			nk_print_version();
-			break;
+			nk_std_option_or_err(c, usage);
 		default:
 			if (optopt >= 0x100 || optopt == 's' || optopt == 'c')
 				nk_usage_errorx("option '%s' doesn't allow an argument",

@@ -24,7 +24,7 @@
 
 enum { OPT_UID_ONLY = 256, OPT_GID_ONLY, OPT_ALIGN, OPT_DET, OPT_RELEASE, OPT_JSON, OPT_CREATE };
 
-static void usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	printf("Usage:\n"
 	       " subid-alloc [options] USER...\n"
@@ -543,9 +543,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'R': o->root = optarg; break;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_CREATE: o->create = 1; break;
-		case 'h': usage(); break;
-		case 'V': nk_print_version(); break;
-		default: nk_usage_error();
+		default: nk_std_option_or_err(c, usage);
 		}
 	}
 	if (o->uid_only && o->gid_only)

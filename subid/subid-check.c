@@ -22,7 +22,7 @@ static int nomem;               /* a finding could not be formatted */
 static char **only;
 static int nonly;
 
-static void usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	printf("Usage:\n"
 	       " subid-check [options] [USER...]\n"
@@ -386,9 +386,7 @@ static const char *parse_opts(int argc, char **argv)
 		switch (c) {
 		case 'R': root = optarg; break;
 		case OPT_JSON: json = 1; break;
-		case 'h': usage(); break;
-		case 'V': nk_print_version(); break;
-		default: nk_usage_error();
+		default: nk_std_option_or_err(c, usage);
 		}
 	}
 	only = argv + optind;

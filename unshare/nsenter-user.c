@@ -37,9 +37,8 @@
 enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
 
 enum {
-	OPT_NO_MAP = 256, OPT_INFO_FD, OPT_BLOCK_FD, OPT_NO_MOUNT, OPT_PROPAGATION, OPT_SETGROUPS,
-	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_MAP_FILE, OPT_ISOLATE,
-	OPT_KILL_CHILD
+	OPT_INFO_FD = 256, OPT_BLOCK_FD, OPT_NO_MOUNT, OPT_PROPAGATION,
+	OPT_KEEP_CAPS, OPT_NO_NEW_PRIVS, OPT_KEEP, OPT_STOP, OPT_LIST, OPT_JSON, OPT_KILL_CHILD
 };
 
 /* What the options asked for, and what the steps found out on the way. */
@@ -142,50 +141,11 @@ static void parse_id_or_err(struct cfg *c, enum nk_idtype t, const char *arg)
 	c->id_given[t] = 1;
 }
 
-/* The options that map or name an id: the ones nk_mapopts parses. */
-static int parse_map_opt_or_err(struct nk_mapopts *mo, int opt, const char *arg)
-{
-	switch (opt) {
-	case 'a':
-		nk_mapopts_mode_or_err(mo, NK_MAPMODE_AUTO);
-		return 1;
-	case 'r':
-		nk_mapopts_mode_or_err(mo, NK_MAPMODE_ROOT);
-		return 1;
-	case 'k':
-		nk_mapopts_mode_or_err(mo, NK_MAPMODE_KEEPID);
-		return 1;
-	case 'u':
-	case 'g':
-	case 'm':
-		nk_mapopts_extent_or_err(mo, opt == 'm' ? 'b' : (char)opt, arg);
-		return 1;
-	case OPT_MAP_FILE:
-		nk_mapopts_from_or_err(mo, arg);
-		return 1;
-	case OPT_NO_MAP:
-		nk_mapopts_mode_or_err(mo, NK_MAPMODE_NOMAP);
-		return 1;
-	case OPT_ISOLATE:
-		nk_mapopts_isolate_or_err(mo, arg);
-		return 1;
-	case OPT_SETGROUPS:
-		nk_mapopts_setgroups_or_err(mo, arg);
-		return 1;
-	}
-	return 0;
-}
-
 static const struct option long_opts[] = {
-	{ "auto", no_argument, NULL, 'a' },
-	{ "map-root", no_argument, NULL, 'r' },
-	{ "keep-id", no_argument, NULL, 'k' },
-	{ "uid-map", required_argument, NULL, 'u' },
-	{ "gid-map", required_argument, NULL, 'g' },
-	{ "map", required_argument, NULL, 'm' },
-	{ "map-file", required_argument, NULL, OPT_MAP_FILE },
-	{ "no-map", no_argument, NULL, OPT_NO_MAP },
-	{ "isolate", optional_argument, NULL, OPT_ISOLATE },
+	NK_MAPOPTS_LONGOPTS("uid-map", "gid-map"),
+	{ "map-file", required_argument, NULL, NK_MAPOPT_FROM },
+	{ "no-map", no_argument, NULL, NK_MAPOPT_NOMAP },
+	{ "isolate", optional_argument, NULL, NK_MAPOPT_ISOLATE },
 	{ "info-fd", required_argument, NULL, OPT_INFO_FD },
 	{ "block-fd", required_argument, NULL, OPT_BLOCK_FD },
 	{ "no-mount", no_argument, NULL, OPT_NO_MOUNT },
@@ -195,7 +155,7 @@ static const struct option long_opts[] = {
 	{ "kill-child", optional_argument, NULL, OPT_KILL_CHILD },
 	{ "uid", required_argument, NULL, 'U' },
 	{ "gid", required_argument, NULL, 'G' },
-	{ "setgroups", required_argument, NULL, OPT_SETGROUPS },
+	{ "setgroups", required_argument, NULL, NK_MAPOPT_SETGROUPS },
 	{ "keep-caps", no_argument, NULL, OPT_KEEP_CAPS },
 	{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
 	{ "keep", required_argument, NULL, OPT_KEEP },
@@ -210,7 +170,9 @@ static const struct option long_opts[] = {
 
 static void parse_options_or_err(int argc, char **argv, struct cfg *c)
 {
-	static const struct nk_mapopt_names names = { "--uid-map", "--gid-map", "--map-file", "--no-map" };
+	static const struct nk_mapopt_names names = {
+		.uid = "--uid-map", .gid = "--gid-map", .from = "--map-file", .nomap = "--no-map"
+	};
 	int opt;
 
 	memset(c, 0, sizeof *c);
@@ -222,7 +184,7 @@ static void parse_options_or_err(int argc, char **argv, struct cfg *c)
 	c->gid = getgid();
 	nk_mapopts_init(&c->mo, &names);
 	while ((opt = getopt_long(argc, argv, "+arku:g:m:fpU:G:j:hV", long_opts, NULL)) != -1) {
-		if (parse_map_opt_or_err(&c->mo, opt, optarg))
+		if (nk_mapopts_option_or_err(&c->mo, opt, optarg))
 			continue;
 		switch (opt) {
 		case OPT_INFO_FD:
@@ -277,12 +239,8 @@ static void parse_options_or_err(int argc, char **argv, struct cfg *c)
 		case OPT_JSON:
 			c->json = 1;
 			break;
-		case 'h':
-			usage();
-		case 'V':
-			nk_print_version();
 		default:
-			nk_usage_error();
+			nk_std_option_or_err(opt, usage);
 		}
 	}
 	c->cmd = argv + optind;

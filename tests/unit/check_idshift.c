@@ -78,6 +78,15 @@ START_TEST(test_shift_split)
 	ck_assert_uint_eq(o, 5024);
 	ck_assert_int_eq(nk_shift_id(&sh, NK_UID, 100099, &o), -ENOENT);
 	ck_assert_int_eq(nk_shift_id(&sh, NK_UID, 999, &o), -ENOENT);
+	/* The image: what some id becomes (each piece, its ends). */
+	ck_assert_int_eq(nk_shift_in_image(&sh, NK_UID, 200000), 1);
+	ck_assert_int_eq(nk_shift_in_image(&sh, NK_UID, 200049), 1);
+	ck_assert_int_eq(nk_shift_in_image(&sh, NK_UID, 200050), 0);
+	ck_assert_int_eq(nk_shift_in_image(&sh, NK_UID, 300024), 1);
+	ck_assert_int_eq(nk_shift_in_image(&sh, NK_UID, 5024), 1);
+	ck_assert_int_eq(nk_shift_in_image(&sh, NK_UID, 5025), 0);
+	ck_assert_int_eq(nk_shift_in_image(&sh, NK_UID, 4999), 0);
+	ck_assert_int_eq(nk_shift_in_image(&sh, NK_UID, 1000), 0);
 	nk_shift_free(&sh);
 	nk_maps_free(&f);
 	nk_maps_free(&t);

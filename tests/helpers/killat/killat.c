@@ -1,8 +1,11 @@
 /* killat.so - LD_PRELOAD for tests: the process dies of SIGKILL as it calls
  * the libc function named in NSKIT_KILLAT (linkat, unlinkat), as a command
  * killed at that very point would (fork: see below). Only the process that loaded it dies,
- * never a child it forks (a session holder, say). */
+ * never a child it forks (a session holder, say). NSKIT_PAUSEAT pauses
+ * instead (below). */
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <signal.h>
@@ -71,4 +74,41 @@ pid_t fork(void)
 		;
 	close(pfd);
 	return 0;
+}
+
+/* NSKIT_PAUSEAT=fchownat, NSKIT_PAUSE_DIR=DIR (two FIFOs there, "paused"
+ * and "go"): at its first fchownat the process says so on DIR/paused and
+ * waits for EOF on DIR/go before it goes on. A test changes the tree at
+ * that very point (between idmap-shift's pre-scan and its shift), with no
+ * sleep: opening DIR/paused for reading blocks until the process is there. */
+static void pause_at(const char *fn)
+{
+	static int paused;
+	const char *at = getenv("NSKIT_PAUSEAT"), *dir = getenv("NSKIT_PAUSE_DIR");
+	char path[4096], c;
+	int fd;
+
+	if (!at || !dir || strcmp(at, fn) != 0 || __atomic_exchange_n(&paused, 1, __ATOMIC_SEQ_CST))
+		return;
+	snprintf(path, sizeof path, "%s/paused", dir);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
+		(void)!write(fd, "p", 1);
+		close(fd);
+	}
+	snprintf(path, sizeof path, "%s/go", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		while (read(fd, &c, 1) > 0)
+			;
+		close(fd);
+	}
+}
+
+int fchownat(int dirfd, const char *path, uid_t owner, gid_t group, int flags);
+int fchownat(int dirfd, const char *path, uid_t owner, gid_t group, int flags)
+{
+	int (*real)(int, const char *, uid_t, gid_t, int) =
+		(int (*)(int, const char *, uid_t, gid_t, int))dlsym(RTLD_NEXT, "fchownat");
+
+	pause_at("fchownat");
+	return real(dirfd, path, owner, group, flags);
 }
