@@ -139,7 +139,7 @@ int nk_proc_status(pid_t pid, struct nk_proc_status *st, struct nk_err *e)
 	p = strstr(buf, "\nThreads:");
 	if (!p || sscanf(p + 9, " %u", &st->threads) != 1)
 		return nk_errf(e, EINVAL, "cannot parse %s", path);
-	if (parse_ids4(buf, "\nUid:", st->uid) < 0 || parse_ids4(buf, "\nGid:", st->gid) < 0)
+	if (parse_ids4(buf, "\nUid:", st->ids[NK_UID]) < 0 || parse_ids4(buf, "\nGid:", st->ids[NK_GID]) < 0)
 		return nk_errf(e, EINVAL, "cannot parse %s", path);
 	/* NSpid (Linux 4.1): one pid per level, this /proc's pid namespace first. */
 	p = strstr(buf, "\nNSpid:");

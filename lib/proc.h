@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "err.h"
+#include "idmap.h"
 
 /* Real and effective uid/gid from /proc/PID/status (pid 0: self). */
 int nk_proc_ids(pid_t pid, uid_t *ruid, uid_t *euid, gid_t *rgid, gid_t *egid,
@@ -20,7 +21,7 @@ int nk_proc_stat(pid_t pid, char *state, uint64_t *start, struct nk_err *e);
 struct nk_proc_status {
 	char state;                     /* 'R', 'S', 'Z' (zombie), 'X' (dead)... */
 	unsigned threads;               /* Threads: (a zombie leader counts itself) */
-	uint32_t uid[4], gid[4];        /* real, effective, saved, filesystem, as we see them */
+	uint32_t ids[2][4];             /* [NK_UID], [NK_GID]: real, effective, saved, filesystem, as we see them */
 	uint32_t nspid;                 /* its pid in its own pid namespace (last NSpid) */
 	unsigned nspid_levels;          /* pid namespaces from this /proc's down to its own */
 };

@@ -29,7 +29,9 @@ int nk_slices_add(struct nk_slices *s, const struct nk_slice *one)
 
 uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t)
 {
-	return t == NK_UID ? s->uid : s->gid;
+	const uint32_t first[2] = { s->uid, s->gid };
+
+	return first[t];
 }
 
 /* --- the record text ------------------------------------------------------- */
@@ -675,17 +677,19 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 		nk_slices_free(&s);
 		return nk_syserr(e, -r, "cannot see which ids the user namespaces hold (/proc)");
 	}
-	for (int t = NK_UID; t <= NK_GID; t++) {
-		uint32_t *first = t == NK_UID ? &one.uid : &one.gid;
-		const struct nk_ranges *rr = t == NK_UID ? ur : gr;
+	uint32_t *firsts[2] = { &one.uid, &one.gid };
+	const struct nk_ranges *ranges[2] = { ur, gr };
 
-		r = used_for(&s, &taken[t], rr, (enum nk_idtype)t, &used);
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		const struct nk_ranges *rr = ranges[t];
+
+		r = used_for(&s, &taken[t], rr, t, &used);
 		if (r == 0)
-			r = nk_slice_pick(rr, &used, (enum nk_idtype)t, size, first);
+			r = nk_slice_pick(rr, &used, t, size, firsts[t]);
 		if (r == -ENOMEM) {
 			r = nk_errf(e, ENOMEM, "out of memory");
 		} else if (r < 0) {
-			r = nk_slice_exhausted(e, (enum nk_idtype)t, size, rr, &used, user);
+			r = nk_slice_exhausted(e, t, size, rr, &used, user);
 		}
 		nk_slices_free(&used);
 		if (r < 0) {
@@ -723,12 +727,12 @@ int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_
 	struct nk_slice sl;
 	int ret = 0;
 
-	for (int t = NK_UID; t <= NK_GID && ret == 0; t++) {
-		if (nk_subid_ranges(user, (enum nk_idtype)t, &r[t], e) < 0)
+	for (enum nk_idtype t = NK_UID; t <= NK_GID && ret == 0; t++) {
+		if (nk_subid_ranges(user, t, &r[t], e) < 0)
 			ret = -e->code;
 		else if (r[t].n == 0) {
 			nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s",
-				nk_idtype_name((enum nk_idtype)t), user, nk_subid_where((enum nk_idtype)t));
+				nk_idtype_name(t), user, nk_subid_where(t));
 			ret = nk_err_no_subids(e, user);
 		}
 	}

@@ -160,7 +160,7 @@ static int maps_any(pid_t pid, struct nk_map *m, struct nk_proc_status *st, int 
 		return 0;
 	if (m->n == 0) {
 		for (int i = 0; i < 4; i++)
-			if (overlaps(st->uid[i], 1, uid, count))
+			if (overlaps(st->ids[NK_UID][i], 1, uid, count))
 				return 1;
 		return 0;
 	}
@@ -416,7 +416,7 @@ int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
 						r = span_add(&out[t], pm[t].ext[i].outer, pm[t].ext[i].count, pid);
 		} else if (!maps_outer(&m[0], uid) && !maps_outer(&m[1], gid)) {
 			for (int t = NK_UID; t <= NK_GID && r == 0; t++) {
-				const uint32_t *ids = t == NK_UID ? ps.uid : ps.gid;
+				const uint32_t *ids = ps.ids[t];
 
 				for (size_t i = 0; i < m[t].n && r == 0; i++)
 					r = span_add(&out[t], m[t].ext[i].outer, m[t].ext[i].count, pid);
