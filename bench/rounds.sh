@@ -54,8 +54,8 @@ hf_rounds() {
 	jq -r '
 		(.results | map(.mean) | min) as $best |
 		(.results[] | select(.mean == $best)) as $b |
-		(if (.results | map(.mean) | max) < 2 then [1000, "ms"] else [1, "s"] end) as [$f, $u] |
-		def num: . * $f * 10 | round / 10 | tostring | if test("\\.") then . else . + ".0" end;
+		(if (.results | map(.mean) | max) < 10 then [1000, "ms", 10] else [1, "s", 1000] end) as [$f, $u, $q] |
+		def num: . * $f * $q | round / $q | tostring | if test("\\.") then . else . + ".0" end;
 		def num2: . * 100 | round / 100 | tostring | if test("\\.") then (if test("\\.[0-9]$") then . + "0" else . end) else . + ".00" end;
 		"| Command | Mean [\($u)] | Min [\($u)] | Max [\($u)] | Relative |",
 		"|:---|---:|---:|---:|---:|",
