@@ -7,6 +7,7 @@
 # must say so, as it does when both take a pid, not that no other process
 # was written (see pid-reuse.sh for the pure pairs).
 . "$NSKIT_TOP/tests/integration/lib.sh"
+. "$NSKIT_TOP/tests/integration/idmap-apply/gated.sh.inc"
 
 mkuser alice
 a=$(id -u alice) ag=$(id -g alice)
@@ -16,54 +17,6 @@ realu=$(command -v newuidmap)
 realg=$(command -v newgidmap)
 w=$NSKIT_SANDBOX/w
 install -d -o alice -m 755 "$w"
-
-# gated NAME REAL MODE: $w/NAME wraps REAL: records its arguments in
-# $w/NAME.args, waits for a line on $w/NAME.gate. MODE fd: its usage offers
-# fd:<pidfd> and, given fd:N, it finds the target through folder fd N (as
-# shadow 4.14 does); MODE pid: the real helper's usage (no fd:).
-gated() {
-	local name=$1 real=$2 mode=$3
-	mkfifo "$w/$name.gate"
-	chown alice "$w/$name.gate"
-	{
-		echo '#!/bin/sh'
-		if [ "$mode" = fd ]; then
-			echo "if [ \$# -eq 0 ]; then echo \"usage: $name [<pid>|fd:<pidfd>] <id> <lowerid> <count> ...\" >&2; exit 1; fi"
-		else
-			echo "if [ \$# -eq 0 ]; then exec $real; fi"
-		fi
-		echo "echo \"\$*\" > $w/$name.args"
-		echo "read go < $w/$name.gate"
-		if [ "$mode" = fd ]; then
-			echo "case \$1 in fd:*) n=\${1#fd:} ;; *) echo \"$name: not given fd:N\" >&2; exit 1 ;; esac"
-			echo "stat=\$(cat /proc/self/fd/\$n/stat 2>/dev/null) || { echo \"$name: Could not open proc directory for target process\" >&2; exit 1; }"
-			echo 'shift'
-			echo "exec $real \"\${stat%% *}\" \"\$@\""
-		else
-			echo "exec $real \"\$@\""
-		fi
-	} > "$w/$name"
-	chmod 755 "$w/$name"
-}
-
-# reuse PID VAR: kill and reap PID, start another process of alice in a user
-# namespace of its own under the same pid; $VAR is its pid.
-reuse() {
-	local old=$1 new i=0
-	as_argv alice
-	kill -KILL "$old"
-	wait "$old" 2>/dev/null
-	echo $((old - 1)) > /proc/sys/kernel/ns_last_pid
-	"${AS[@]}" unshare --user sleep 600 &
-	new=$!
-	_tap_bg_pids="$_tap_bg_pids $new"
-	while ! in_new_userns "$new"; do
-		i=$((i + 1))
-		[ $i -gt 1000 ] && { echo "# timeout waiting for $new"; break; }
-		sleep 0.01
-	done
-	eval "$2=$new"
-}
 
 gated nu-fd "$realu" fd
 gated ng-pid "$realg" pid

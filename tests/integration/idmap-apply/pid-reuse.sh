@@ -8,6 +8,7 @@
 # so reaches no other process; one that takes only a pid may write the new
 # process, and idmap-apply then fails and says so.
 . "$NSKIT_TOP/tests/integration/lib.sh"
+. "$NSKIT_TOP/tests/integration/idmap-apply/gated.sh.inc"
 
 mkuser alice
 a=$(id -u alice) ag=$(id -g alice)
@@ -15,37 +16,6 @@ asub=$(awk -F: '$1=="alice"{print $2; exit}' /etc/subuid)
 real=$(command -v newuidmap)
 w=$NSKIT_SANDBOX/w
 install -d -o alice -m 755 "$w"
-
-# slow_helper NAME MODE: $w/NAME, a wrapper of the real newuidmap that
-# records its arguments, then waits for a line on the FIFO $w/NAME.gate.
-# MODE pid: run without arguments it shows the real helper's usage (4.13:
-# no fd:). MODE fd: it offers fd:<pidfd> and, given fd:N, finds the target
-# through the inherited folder fd N, as shadow 4.14 does (a folder of an
-# ended process can no longer be read, whoever took the pid).
-slow_helper() {
-	local name=$1 mode=$2
-	mkfifo "$w/$name.gate"
-	chown alice "$w/$name.gate"
-	{
-		echo '#!/bin/sh'
-		if [ "$mode" = fd ]; then
-			echo 'if [ $# -eq 0 ]; then echo "usage: newuidmap [<pid>|fd:<pidfd>] <uid> <loweruid> <count> [ <uid> <loweruid> <count> ] ... " >&2; exit 1; fi'
-		else
-			echo "if [ \$# -eq 0 ]; then exec $real; fi"
-		fi
-		echo "echo \"\$*\" > $w/$name.args"
-		echo "read go < $w/$name.gate"
-		if [ "$mode" = fd ]; then
-			echo 'case $1 in fd:*) n=${1#fd:} ;; *) echo "newuidmap: not given fd:N" >&2; exit 1 ;; esac'
-			echo 'stat=$(cat /proc/self/fd/$n/stat 2>/dev/null) || { echo "newuidmap: Could not open proc directory for target process" >&2; exit 1; }'
-			echo 'shift'
-			echo "exec $real \"\${stat%% *}\" \"\$@\""
-		else
-			echo "exec $real \"\$@\""
-		fi
-	} > "$w/$name"
-	chmod 755 "$w/$name"
-}
 
 # wait_file FILE: until FILE exists (the wrapper has started), 10 s at most
 wait_file() {
@@ -57,29 +27,8 @@ wait_file() {
 	done
 }
 
-# reuse PID VAR: kill and reap PID, start another process of alice in a user
-# namespace of its own under the same pid; $VAR is its pid.
-reuse() {
-	local old=$1 new i=0
-	as_argv alice                   # its command substitutions fork: before
-	kill -KILL "$old"
-	wait "$old" 2>/dev/null
-	# No fork between the write and the start of the new process.
-	echo $((old - 1)) > /proc/sys/kernel/ns_last_pid
-	"${AS[@]}" unshare --user sleep 600 &
-	new=$!
-	_tap_bg_pids="$_tap_bg_pids $new"
-	while [ "$(readlink "/proc/$new/ns/user" 2>/dev/null)" = "$(readlink /proc/self/ns/user)" ] ||
-		[ "$(cat "/proc/$new/comm" 2>/dev/null)" != sleep ]; do
-		i=$((i + 1))
-		[ $i -gt 1000 ] && { echo "# timeout waiting for $new"; break; }
-		sleep 0.01
-	done
-	eval "$2=$new"
-}
-
 # --- a helper that takes only a pid (the real 4.13): the race is seen -------
-slow_helper nu-pid pid
+gated nu-pid "$real" pid
 userns_proc t alice
 exec 7>"$NSKIT_SANDBOX/apply.err"
 bg ap as alice env NEWUIDMAP="$w/nu-pid" idmap-apply -u 0:"$a":1 -u 1:"$asub":100 -g 0:"$ag":1 "$t" 2>&7
@@ -103,7 +52,7 @@ fi
 kill -KILL "$q" 2>/dev/null
 
 # --- a helper that takes fd:N: the process that took the pid is not written --
-slow_helper nu-fd fd
+gated nu-fd "$real" fd
 userns_proc t alice
 exec 7>"$NSKIT_SANDBOX/apply.err"
 bg ap as alice env NEWUIDMAP="$w/nu-fd" idmap-apply -u 0:"$a":1 -u 1:"$asub":100 -g 0:"$ag":1 "$t" 2>&7
