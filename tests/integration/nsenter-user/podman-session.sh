@@ -55,4 +55,12 @@ run as pod $P exec db true
 is "$rc:$err" "0:" "podman exec from outside works for that one"
 run as pod $P rm -f -t 0 db
 
+# podman keeps its locks in /dev/shm (libpod_rootless_lock_UID, owned by
+# a user the machine does not know): the sandbox's own tmpfs, gone with it,
+# or every run would leave one in the machine's /dev/shm (tests/run checks).
+# (The last mount on /dev/shm is the one seen there.)
+check "podman's shm lock file is in /dev/shm" test -f "/dev/shm/libpod_rootless_lock_$uid"
+is "$(findmnt -n -o SOURCE -T /dev/shm | tail -n 1)" "nskit-shm" \
+	"... which is the sandbox's private tmpfs, not the machine's"
+
 done_testing
