@@ -49,7 +49,7 @@ _tap_result() { # status desc
 	fi
 }
 
-ok() { # EXIT-STATUS DESC
+status_is() { # EXIT-STATUS DESC: passes when EXIT-STATUS is 0
 	_tap_result "$1" "$2"
 	[ "$1" = 0 ] || _last_stderr "${rc:-x}"
 }

@@ -28,7 +28,7 @@ for c in "${cases[@]}"; do
 	run as alice unshare $ul cat /proc/self/uid_map /proc/self/gid_map
 	want=$(tr -s ' ' <<<"$out" | sed 's/^ //')
 	if [ "$rc" != 0 ]; then
-		ok 1 "unshare $ul failed: $err"
+		status_is 1 "unshare $ul failed: $err"
 		continue
 	fi
 	userns_proc p alice

@@ -30,9 +30,9 @@ like "$(cat "$w/nu-fd.args")" "^fd:[0-9]+ 0 $a 1 1 $asub 100\$" "newuidmap, whos
 is "$(cat "$w/ng-pid.args")" "$t 0 $ag 1 1 $gsub 100" "newgidmap, whose usage does not, is given the pid"
 reuse "$t" q
 if [ "$q" != "$t" ]; then
-	ok 1 "pid $t reused (got $q instead)"
+	status_is 1 "pid $t reused (got $q instead)"
 else
-	ok 0 "pid $t now names another process of alice"
+	status_is 0 "pid $t now names another process of alice"
 	echo go > "$w/nu-fd.gate" &
 	echo go > "$w/ng-pid.gate" &
 	wait "$ap"

@@ -37,9 +37,9 @@ wait_file "$w/nu-pid.args"
 is "$(cat "$w/nu-pid.args")" "$t 0 $a 1 1 $asub 100" "a helper whose usage offers no fd: is given the pid"
 reuse "$t" q
 if [ "$q" != "$t" ]; then
-	ok 1 "pid $t reused (got $q instead)"
+	status_is 1 "pid $t reused (got $q instead)"
 else
-	ok 0 "pid $t now names another process of alice"
+	status_is 0 "pid $t now names another process of alice"
 	echo go > "$w/nu-pid.gate"
 	wait "$ap"
 	rc=$?
@@ -61,9 +61,9 @@ wait_file "$w/nu-fd.args"
 like "$(cat "$w/nu-fd.args")" "^fd:[0-9]+ 0 $a 1 1 $asub 100\$" "a helper whose usage offers fd:<pidfd> is given fd:N"
 reuse "$t" q
 if [ "$q" != "$t" ]; then
-	ok 1 "pid $t reused (got $q instead)"
+	status_is 1 "pid $t reused (got $q instead)"
 else
-	ok 0 "pid $t now names another process of alice"
+	status_is 0 "pid $t now names another process of alice"
 	echo go > "$w/nu-fd.gate"
 	wait "$ap"
 	rc=$?

@@ -132,8 +132,8 @@ while [ $kills -lt 50 ] && [ $episodes -lt 200 ]; do
 		break
 	fi
 done
-ok $(( kills >= 50 ? 0 : 1 )) "50 SIGKILLs at random points ($kills in $episodes episodes)"
-ok $(( interrupted > 0 ? 0 : 1 )) "... $interrupted of them in the middle of a shift (a journal left)"
+status_is $(( kills >= 50 ? 0 : 1 )) "50 SIGKILLs at random points ($kills in $episodes episodes)"
+status_is $(( interrupted > 0 ? 0 : 1 )) "... $interrupted of them in the middle of a shift (a journal left)"
 is "$bad" 0 "after every episode, the command run again gave exactly the one-run result"
 is "$(tail -n 1 "$st"/*.journal)" done "the journal says done once complete"
 want=$([ $((episodes % 2)) = 1 ] && echo "$orig" || echo "$fwd")

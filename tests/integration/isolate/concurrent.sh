@@ -21,7 +21,7 @@ done
 for i in $(seq 1 16); do wait_for "$D/m.$i"; done
 all_ok=0
 for i in $(seq 1 16); do [ -e "/proc/${pids[i]}" ] || all_ok=1; done
-ok $all_ok "16 concurrent nsenter-user --isolate=4096 all run"
+status_is $all_ok "16 concurrent nsenter-user --isolate=4096 all run"
 got=$(for i in $(seq 1 16); do echo $(cat "$D/m.$i"); done | sort -n -k2 | paste -sd'|')
 want=$(for i in $(seq 0 15); do echo "0 $((sub + i * 4096)) 4096 0 $((subg + i * 4096)) 4096"; done | paste -sd'|')
 is "$got" "$want" "16 disjoint slices that fill the range (uid_map and gid_map)"

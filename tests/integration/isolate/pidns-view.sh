@@ -36,7 +36,7 @@ is "$(grep -c 'session=a$' "$sdir/.slices"):$(grep 'session=a$' "$sdir/.slices")
 ip=$(pgrep -x sleep -U "$((sub + 4096))")     # root inside: the slice's first uid
 is "$(umap "$ip")" "$(slice 1)" "(the kernel's uid map of the inside one, seen from outside)"
 echo "$(umap "$ha")|$(umap "$ip")" | awk -F'[ |]' '$2 + $3 <= $5 || $5 + $6 <= $2 { ok = 1 } END { exit !ok }'
-ok $? "the kernel's uid maps of the two namespaces do not overlap"
+status_is $? "the kernel's uid maps of the two namespaces do not overlap"
 run inside nsenter-user --isolate=4096 cat /proc/self/uid_map
 is "$rc:$(echo $out)" "0:$(slice 2)" "a second --isolate inside: neither a's slice nor the first inside one's"
 is "$(grep -c 'session=a$' "$sdir/.slices")" 1 "every reclaim from inside keeps a's record"

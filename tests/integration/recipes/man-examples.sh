@@ -129,7 +129,7 @@ for page in "$NSKIT_TOP"/man/*.1 "$NSKIT_TOP"/man/*.7; do
 			chmod 0755 "$T/run.sh"
 			run as "$u" sh -c "cd && sh '$T/run.sh'"
 			printf '%s\n%s\n' "$out" "$err" > "$T/log"
-			ok $rc "$name example $k (a script) runs"
+			status_is $rc "$name example $k (a script) runs"
 		else
 			as_argv "$u"
 			{
@@ -146,11 +146,11 @@ for page in "$NSKIT_TOP"/man/*.1 "$NSKIT_TOP"/man/*.7; do
 			else
 				run as "$u" bash "$T/run.sh"
 			fi
-			ok $rc "$name example $k runs"
+			status_is $rc "$name example $k runs"
 		fi
 		[ "$rc" = 0 ] || diag "$(cat "$T/block")" "--- what ran:" "$(cat "$T/log" 2>/dev/null)" "$err"
 	done < <(awk 'BEGIN { ORS = "" } /^@@$/ { print "\001"; next } { print $0 "\n" }' "$W/blocks")
 done
-ok $([ "$nb" -gt 20 ]; echo $?) "the man pages have examples ($nb blocks)"
+status_is $([ "$nb" -gt 20 ]; echo $?) "the man pages have examples ($nb blocks)"
 
 done_testing

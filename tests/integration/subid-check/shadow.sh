@@ -23,7 +23,7 @@ run subid-check
 U=/etc/subuid
 is "$rc" 1 "findings: exit 1"
 want() { # LINE DESC
-	if printf '%s\n' "$out" | grep -qxF -- "$1"; then ok 0 "$2"; else ok 1 "$2"; diag "got:" "$out" "want line: $1"; fi
+	if printf '%s\n' "$out" | grep -qxF -- "$1"; then status_is 0 "$2"; else status_is 1 "$2"; diag "got:" "$out" "want line: $1"; fi
 }
 want "$U:1: shadow reads '0200000' as 65536 (octal); write the decimal number" "octal start"
 want "$U:3: shadow reads '0x927c0' as 600000 (hexadecimal); write the decimal number" "hex start"
