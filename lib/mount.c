@@ -442,3 +442,34 @@ int nk_mount_target_bind_self(struct nk_mount_target *t, struct nk_err *e)
 	t->mount_point = true;
 	return 0;
 }
+
+int nk_mount_clone(int fd, const char *path, bool recursive, struct nk_err *e)
+{
+	int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+			     (recursive ? AT_RECURSIVE : 0));
+
+	if (tree < 0)
+		return nk_syserr(e, errno, "cannot clone the mount of '%s'", path);
+	return tree;
+}
+
+int nk_mount_set_attr(int tree, const char *path, bool recursive, uint64_t attr_set, int userns_fd,
+		      struct nk_err *e)
+{
+	struct mount_attr a = { .attr_set = attr_set };
+
+	if (userns_fd >= 0)
+		a.userns_fd = (uint64_t)userns_fd;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) == 0)
+		return 0;
+	if (attr_set & MOUNT_ATTR_IDMAP)
+		return nk_syserr(e, errno, "cannot make an idmapped mount of '%s'", path);
+	return nk_syserr(e, errno, "cannot set the attributes of a copy of '%s'", path);
+}
+
+int nk_mount_attach(int tree, int destfd, const char *dest, struct nk_err *e)
+{
+	if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return nk_syserr(e, errno, "cannot mount on '%s'", dest);
+	return 0;
+}

@@ -88,6 +88,21 @@ int nk_mount_target_bind_self(struct nk_mount_target *t, struct nk_err *e);
 int nk_mount_target_set_propagation(const struct nk_mount_target *t,
 				    unsigned long type, bool recursive,
 				    struct nk_err *e);
+/* Detached mounts made from a descriptor, for idmap-shift: the object the
+ * tool checked is the object mounted, never a path looked up again.
+ * Clone: a detached copy of the mount at FD (open_tree(2) OPEN_TREE_CLONE,
+ * with RECURSIVE the mounts below it too), its descriptor, or -errno
+ * ("cannot clone the mount of 'PATH'"). Set: mount_setattr(2) ATTR_SET
+ * (MOUNT_ATTR_*) on TREE and, with RECURSIVE, below it; USERNS_FD for
+ * MOUNT_ATTR_IDMAP, else -1 ("cannot make an idmapped mount of 'PATH'"
+ * for MOUNT_ATTR_IDMAP, "cannot set the attributes of a copy of 'PATH'"
+ * otherwise). Attach: move_mount(2) TREE onto the directory DESTFD
+ * ("cannot mount on 'DEST'"). */
+int nk_mount_clone(int fd, const char *path, bool recursive, struct nk_err *e);
+int nk_mount_set_attr(int tree, const char *path, bool recursive, uint64_t attr_set, int userns_fd,
+		      struct nk_err *e);
+int nk_mount_attach(int tree, int destfd, const char *dest, struct nk_err *e);
+
 /* For tests only (tests/helpers/mnt-race.c), NULL in the tools: called by
  * nk_mount_target_open() with the resolved path, after realpath() and
  * before the path is opened. */

@@ -78,6 +78,80 @@ int nk_userns_create(int flags, const struct nk_maps *m, const struct nk_plan *p
 	return create_with_writers(flags, m, p, e);
 }
 
+/* The child of nk_userns_open_mapped: a user namespace of its own, said on
+ * READY, then held until HOLD is closed. */
+static void __attribute__((noreturn)) mapped_child(int ready, int hold)
+{
+	char c = 1;
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		_exit(1);
+	if (nk_write_full(ready, &c, 1) < 0)
+		_exit(1);
+	while (read(hold, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* The maps of the child PID (in its own namespace, waiting), then its
+ * namespace's descriptor. */
+static int mapped_child_ns(pid_t pid, const struct nk_maps *m, const struct nk_plan *plan, struct nk_err *e)
+{
+	NK_AUTOCLOSE int pidfd = nk_pidfd_open(pid, 0);
+	char path[64];
+	int fd;
+
+	if (nk_write_maps(pid, pidfd, m, plan, e) < 0)
+		return -e->code;
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return nk_syserr(e, errno, "cannot open %s", path);
+	return fd;
+}
+
+int nk_userns_open_mapped(const struct nk_maps *m, struct nk_err *e)
+{
+	struct nk_plan plan;
+	int ready[2], hold[2], r;
+	char c;
+	pid_t pid;
+
+	if (nk_plan_write(m, NK_SETGROUPS_DENY, &plan, e) < 0)
+		return -e->code;
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++)
+		if (plan.how[t] != NK_WRITE_DIRECT)
+			return nk_errf(e, EPERM, "cannot write the %s map of a new user namespace: %s",
+				       nk_idtype_name(t), strerror(EPERM));
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return nk_syserr(e, errno, "cannot create a pipe");
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		r = errno;
+		close(ready[0]);
+		close(ready[1]);
+		return nk_syserr(e, r, "cannot create a pipe");
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		mapped_child(ready[1], hold[0]);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (pid < 0)
+		r = nk_syserr(e, errno, "cannot fork");
+	else if (nk_read_full(ready[0], &c, 1) < 0)
+		r = nk_errf(e, EPERM, "cannot create a user namespace: the child could not");
+	else
+		r = mapped_child_ns(pid, m, &plan, e);
+	close(ready[0]);
+	close(hold[1]);         /* the child ends */
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	return r;
+}
+
 int nk_userns_owner(pid_t pid, uid_t *owner, struct nk_err *e)
 {
 	char path[64];

@@ -34,6 +34,14 @@ int nk_userns_needs_helper(const struct nk_plan *p);
 int nk_userns_create(int flags, const struct nk_maps *m, const struct nk_plan *p,
 		     struct nk_err *e);
 
+/* A new user namespace whose maps are M, written from here (directly:
+ * this process must be privileged over every id of M, or M just its own
+ * ids; -EPERM otherwise): its descriptor (O_RDONLY|O_CLOEXEC), for
+ * mount_setattr(2) MOUNT_ATTR_IDMAP or setns(2). A child makes it and
+ * waits in it, held by a pipe, until the descriptor is open; it is gone
+ * when this returns. */
+int nk_userns_open_mapped(const struct nk_maps *m, struct nk_err *e);
+
 /* Owner uid of the user namespace of PID (ioctl NS_GET_OWNER_UID). */
 int nk_userns_owner(pid_t pid, uid_t *owner, struct nk_err *e);
 

@@ -3,10 +3,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <linux/openat2.h>
 #include "walk.h"
+#include "util.h"
 
 /* An open directory: its fd stays open while children wait to be opened
  * from it. */
@@ -28,7 +31,10 @@ struct walk {
 	size_t n, cap;
 	unsigned busy;          /* workers holding a directory */
 	int failed;             /* out of memory: stop */
+	atomic_int stop;        /* a callback asked to stop */
+	int flags;
 	dev_t dev;
+	uint64_t mnt_id;        /* of the top (0: unknown) */
 	nk_walk_fn fn;
 	nk_walk_err_fn errfn;
 	void *ctx;
@@ -44,16 +50,65 @@ static void node_put(struct node *nd)
 	}
 }
 
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+
+int nk_fd_stat(int fd, struct stat *st, struct timespec *btime, int *has_btime, uint64_t *mnt_id)
+{
+	struct statx x;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID,
+		  &x) < 0)
+		return -errno;
+	memset(st, 0, sizeof *st);
+	st->st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+	st->st_ino = x.stx_ino;
+	st->st_mode = x.stx_mode;
+	st->st_nlink = x.stx_nlink;
+	st->st_uid = x.stx_uid;
+	st->st_gid = x.stx_gid;
+	st->st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor);
+	st->st_size = (off_t)x.stx_size;
+	st->st_blksize = (blksize_t)x.stx_blksize;
+	st->st_blocks = (blkcnt_t)x.stx_blocks;
+	st->st_atim = (struct timespec){ x.stx_atime.tv_sec, x.stx_atime.tv_nsec };
+	st->st_mtim = (struct timespec){ x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec };
+	st->st_ctim = (struct timespec){ x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec };
+	if (btime) {
+		*has_btime = (x.stx_mask & STATX_BTIME) != 0;
+		*btime = *has_btime ? (struct timespec){ x.stx_btime.tv_sec, x.stx_btime.tv_nsec }
+				    : (struct timespec){ 0, 0 };
+	}
+	if (mnt_id)
+		*mnt_id = (x.stx_mask & STATX_MNT_ID) ? x.stx_mnt_id : 0;
+	return 0;
+}
+
+/* FD (just opened beneath the tree) is on the tree's mount: 1, 0 when it
+ * is on another one, -errno. */
+static int same_mount(int fd, uint64_t mnt_id, dev_t dev)
+{
+	struct stat st;
+	uint64_t m;
+	int r = nk_fd_stat(fd, &st, NULL, NULL, &m);
+
+	if (r < 0)
+		return r;
+	if (mnt_id && m)
+		return m == mnt_id;
+	return st.st_dev == dev;
+}
+
 static int have_openat2 = 1;
 
-int nk_walk_open_dir(int dirfd, const char *name, dev_t dev)
+int nk_walk_open_dir(int dirfd, const char *name, int flags, uint64_t mnt_id, dev_t dev)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		.flags = (uint64_t)(flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
 	};
-	struct stat st;
-	int fd;
+	int fd, r;
 
 	if (__atomic_load_n(&have_openat2, __ATOMIC_RELAXED)) {
 		fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
@@ -64,17 +119,15 @@ int nk_walk_open_dir(int dirfd, const char *name, dev_t dev)
 		__atomic_store_n(&have_openat2, 0, __ATOMIC_RELAXED);
 	}
 	/* Before Linux 5.6: a single name component, no symlink followed
-	 * (O_NOFOLLOW), and the device checked after the open. */
-	if (strchr(name, '/'))
+	 * (O_NOFOLLOW), and the mount checked after the open. */
+	if (strchr(name, '/') || strcmp(name, "..") == 0)
 		return -EXDEV;
 	fd = openat(dirfd, name, (int)how.flags);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_dev != dev) {
-		int r = errno && st.st_dev == dev ? -errno : -EXDEV;
-
+	if ((r = same_mount(fd, mnt_id, dev)) != 1) {
 		close(fd);
-		return r;
+		return r < 0 ? r : -EXDEV;
 	}
 	return fd;
 }
@@ -92,6 +145,17 @@ static void report(struct walk *w, const char *dir, const char *name, struct nk_
 		snprintf(path, sizeof path, "%s", dir);
 	pthread_mutex_lock(&w->lock);
 	w->errfn(w->ctx, path, e);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void stop(struct walk *w, int failed)
+{
+	pthread_mutex_lock(&w->lock);
+	if (failed)
+		w->failed = failed;
+	else
+		atomic_store(&w->stop, 1);
+	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -115,6 +179,60 @@ static int push(struct walk *w, struct node *parent, const char *name)
 	return 0;
 }
 
+/* Hand ENT (its fd, dirfd, name and dirpath set) to the callback; with
+ * CHECK_MOUNT only when it is on the tree's mount (a file bind-mounted
+ * over its name is another mount's). */
+static void hand(struct walk *w, struct nk_walk_entry *ent, const char *dirpath, int check_mount)
+{
+	struct nk_err e;
+	uint64_t mnt;
+	int r;
+
+	if ((r = nk_fd_stat(ent->fd, &ent->st, &ent->btime, &ent->has_btime, &mnt)) < 0) {
+		nk_syserr(&e, -r, "cannot stat '%s/%s'", dirpath, ent->name);
+		report(w, dirpath, ent->name, &e);
+		return;
+	}
+	if (check_mount && (w->mnt_id && mnt ? mnt != w->mnt_id : ent->st.st_dev != w->dev)) {
+		atomic_fetch_add(&w->mounts, 1);
+		return;
+	}
+	r = w->fn(w->ctx, ent, &e);
+	if (r < 0)
+		report(w, dirpath, ent->name, &e);
+	else if (r == NK_WALK_STOP)
+		stop(w, 0);
+}
+
+/* A non-directory entry NAME of ND (D_TYPE from the listing): opened,
+ * handed over, closed. */
+static void visit_other(struct walk *w, struct node *nd, const char *name, unsigned char d_type)
+{
+	struct nk_walk_entry ent = { .dirfd = nd->fd, .name = name, .dirpath = nd->path, .fd = -1 };
+	struct nk_err e;
+	int fd = -1;
+
+	if (d_type == DT_REG && (w->flags & NK_WALK_OPEN_FILES)) {
+		fd = openat(nd->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			return;         /* gone since the listing */
+	}
+	/* Not a regular file, or it could not be opened as one (it became a
+	 * symlink, a socket; unreadable, leased): the inode without opening
+	 * it. */
+	ent.fd_path = fd < 0;
+	if (fd < 0 && (fd = openat(nd->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return;
+		nk_syserr(&e, errno, "cannot open '%s/%s'", nd->path, name);
+		report(w, nd->path, name, &e);
+		return;
+	}
+	ent.fd = fd;
+	hand(w, &ent, nd->path, 1);
+	close(fd);
+}
+
 struct linux_dirent64 {
 	uint64_t d_ino;
 	int64_t d_off;
@@ -123,17 +241,16 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-/* Read directory ND and hand every entry to the callback. Returns the
- * entries handed (counted once a directory: a shared counter bumped at
- * every file would bounce between the workers). */
+/* Read directory ND: hand every non-directory to the callback, queue the
+ * directories. Returns the entries found (counted once a directory: a
+ * shared counter bumped at every file would bounce between the workers). */
 static uint64_t list_entries(struct walk *w, struct node *nd)
 {
 	char buf[32768] __attribute__((aligned(8)));
-	struct nk_walk_entry ent = { .dirfd = nd->fd, .dirpath = nd->path };
 	struct nk_err e;
 	uint64_t n = 0;
 
-	for (;;) {
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		long len = syscall(SYS_getdents64, nd->fd, buf, sizeof buf);
 
 		if (len < 0) {
@@ -145,41 +262,100 @@ static uint64_t list_entries(struct walk *w, struct node *nd)
 		}
 		if (len == 0)
 			return n;
-		for (long off = 0; off < len;) {
+		for (long off = 0; off < len && !atomic_load_explicit(&w->stop, memory_order_relaxed);) {
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			unsigned char type = d->d_type;
 
 			off += d->d_reclen;
 			if (d->d_name[0] == '.' && (!d->d_name[1] || (d->d_name[1] == '.' && !d->d_name[2])))
 				continue;
-			if (fstatat(nd->fd, d->d_name, &ent.st, AT_SYMLINK_NOFOLLOW) < 0) {
-				if (errno == ENOENT)
-					continue;     /* gone since the listing */
-				nk_syserr(&e, errno, "cannot stat '%s/%s'", nd->path, d->d_name);
-				report(w, nd->path, d->d_name, &e);
-				continue;
-			}
-			if (S_ISDIR(ent.st.st_mode) && ent.st.st_dev != w->dev) {
-				atomic_fetch_add(&w->mounts, 1);
-				continue;
+			if (type == DT_UNKNOWN) {
+				struct stat st;
+
+				if (fstatat(nd->fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+					if (errno == ENOENT)
+						continue;
+					nk_syserr(&e, errno, "cannot stat '%s/%s'", nd->path, d->d_name);
+					report(w, nd->path, d->d_name, &e);
+					continue;
+				}
+				type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
 			}
 			n++;
-			ent.name = d->d_name;
-			if (w->fn(w->ctx, &ent, &e) < 0)
-				report(w, nd->path, d->d_name, &e);
-			if (S_ISDIR(ent.st.st_mode) && push(w, nd, d->d_name) < 0) {
-				pthread_mutex_lock(&w->lock);
-				w->failed = ENOMEM;
-				pthread_cond_broadcast(&w->cond);
-				pthread_mutex_unlock(&w->lock);
+			if (type != DT_DIR)
+				visit_other(w, nd, d->d_name, type);
+			else if (push(w, nd, d->d_name) < 0) {
+				stop(w, ENOMEM);
 				return n;
 			}
 		}
 	}
+	return n;
 }
 
-static void list_dir(struct walk *w, struct node *nd)
+/* A node for directory FD at PATH (a copy is made), or NULL. */
+static struct node *node_new(int fd, const char *parent, const char *name)
 {
+	struct node *nd = calloc(1, sizeof *nd);
+	size_t plen = strlen(parent) + (name ? strlen(name) + 1 : 0) + 1;
+
+	if (!nd || !(nd->path = malloc(plen))) {
+		free(nd);
+		return NULL;
+	}
+	if (name)
+		snprintf(nd->path, plen, "%s/%s", parent, name);
+	else
+		snprintf(nd->path, plen, "%s", parent);
+	nd->fd = fd;
+	atomic_init(&nd->refs, 1);
+	return nd;
+}
+
+/* Open the queued directory IT, hand it over, then list it. */
+static void visit_dir(struct walk *w, struct item *it)
+{
+	struct nk_walk_entry ent = { .dirfd = it->parent->fd, .name = it->name, .dirpath = it->parent->path };
+	struct node *nd;
+	struct nk_err e;
+	int fd = nk_walk_open_dir(it->parent->fd, it->name, O_RDONLY, w->mnt_id, w->dev), err = 0;
+
+	if (fd == -EXDEV) {
+		atomic_fetch_add(&w->mounts, 1);
+		return;
+	}
+	if (fd == -ENOENT)
+		return;
+	if (fd < 0) {
+		/* Unreadable (EACCES in a user namespace, say): its own inode
+		 * can still be seen and changed; then the error is said. */
+		err = -fd;
+		fd = nk_walk_open_dir(it->parent->fd, it->name, O_PATH, w->mnt_id, w->dev);
+		if (fd >= 0) {
+			ent.fd = fd;
+			ent.fd_path = 1;
+			atomic_fetch_add(&w->dirs, 1);
+			hand(w, &ent, it->parent->path, 0);
+			close(fd);
+		}
+		nk_syserr(&e, err, "cannot open directory '%s/%s'", it->parent->path, it->name);
+		report(w, it->parent->path, it->name, &e);
+		return;
+	}
+	ent.fd = fd;
+	atomic_fetch_add(&w->dirs, 1);
+	hand(w, &ent, it->parent->path, 0);
+	if (atomic_load(&w->stop)) {
+		close(fd);
+		return;
+	}
+	if (!(nd = node_new(fd, it->parent->path, it->name))) {
+		close(fd);
+		stop(w, ENOMEM);
+		return;
+	}
 	atomic_fetch_add(&w->entries, list_entries(w, nd));
+	node_put(nd);
 }
 
 static void *worker(void *arg)
@@ -189,55 +365,19 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct item it;
-		struct node *nd;
-		struct nk_err e;
-		int fd;
-		size_t plen;
 
-		while (w->n == 0 && w->busy > 0 && !w->failed)
+		while (w->n == 0 && w->busy > 0 && !w->failed && !atomic_load(&w->stop))
 			pthread_cond_wait(&w->cond, &w->lock);
-		if (w->n == 0 || w->failed) {
+		if (w->n == 0 || w->failed || atomic_load(&w->stop)) {
 			pthread_cond_broadcast(&w->cond);
 			break;
 		}
 		it = w->stack[--w->n];
 		w->busy++;
 		pthread_mutex_unlock(&w->lock);
-
-		fd = nk_walk_open_dir(it.parent->fd, it.name, w->dev);
-		nd = NULL;
-		if (fd >= 0 && (nd = calloc(1, sizeof *nd))) {
-			plen = strlen(it.parent->path) + strlen(it.name) + 2;
-			nd->path = malloc(plen);
-			if (nd->path) {
-				snprintf(nd->path, plen, "%s/%s", it.parent->path, it.name);
-				nd->fd = fd;
-				atomic_init(&nd->refs, 1);
-			} else {
-				free(nd);
-				nd = NULL;
-			}
-		}
-		if (fd < 0) {
-			if (fd == -EXDEV)
-				atomic_fetch_add(&w->mounts, 1);
-			else if (fd != -ENOENT) {
-				nk_syserr(&e, -fd, "cannot open directory '%s/%s'", it.parent->path, it.name);
-				report(w, it.parent->path, it.name, &e);
-			}
-		} else if (!nd) {
-			close(fd);
-			pthread_mutex_lock(&w->lock);
-			w->failed = ENOMEM;
-			pthread_mutex_unlock(&w->lock);
-		}
+		visit_dir(w, &it);
 		node_put(it.parent);
 		free(it.name);
-		if (nd) {
-			atomic_fetch_add(&w->dirs, 1);
-			list_dir(w, nd);
-			node_put(nd);
-		}
 		pthread_mutex_lock(&w->lock);
 		w->busy--;
 		if (w->n == 0 && w->busy == 0)
@@ -247,57 +387,58 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int nk_walk(int rootfd, const char *rootpath, unsigned threads, nk_walk_fn fn,
+/* The top directory: its own entry, then its contents. */
+static int walk_top(struct walk *w, int rootfd, const char *rootpath, struct nk_err *e)
+{
+	struct nk_walk_entry ent = { .dirfd = -1, .name = ".", .dirpath = rootpath };
+	struct node *top;
+	int fd;
+
+	/* A description of its own: a dup would share the directory offset. */
+	if ((fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return nk_syserr(e, errno, "cannot open '%s'", rootpath);
+	if (!(top = node_new(fd, rootpath, NULL))) {
+		close(fd);
+		return nk_errf(e, ENOMEM, "out of memory");
+	}
+	ent.fd = fd;
+	atomic_fetch_add(&w->entries, 1);
+	atomic_fetch_add(&w->dirs, 1);
+	hand(w, &ent, rootpath, 0);
+	w->busy = 1;
+	if (!atomic_load(&w->stop))
+		atomic_fetch_add(&w->entries, list_entries(w, top));
+	node_put(top);
+	w->busy = 0;
+	return 0;
+}
+
+int nk_walk(int rootfd, const char *rootpath, unsigned threads, int flags, nk_walk_fn fn,
 	    nk_walk_err_fn errfn, void *ctx, struct nk_walk_stats *stats, struct nk_err *e)
 {
 	struct walk w;
-	struct node *top;
-	struct nk_walk_entry ent;
+	struct stat st;
 	pthread_t *tid;
 	unsigned started = 0;
-	int fd;
+	int r;
 
 	memset(&w, 0, sizeof w);
 	memset(stats, 0, sizeof *stats);
-	if (fstat(rootfd, &ent.st) < 0)
-		return nk_syserr(e, errno, "cannot stat '%s'", rootpath);
-	if (!S_ISDIR(ent.st.st_mode))
+	if ((r = nk_fd_stat(rootfd, &st, NULL, NULL, &w.mnt_id)) < 0)
+		return nk_syserr(e, -r, "cannot stat '%s'", rootpath);
+	if (!S_ISDIR(st.st_mode))
 		return nk_errf(e, ENOTDIR, "'%s' is not a directory", rootpath);
 	if (threads == 0)
 		threads = 1;
-	w.dev = ent.st.st_dev;
+	w.dev = st.st_dev;
+	w.flags = flags;
 	w.fn = fn;
 	w.errfn = errfn;
 	w.ctx = ctx;
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.cond, NULL);
-
-	/* The top directory: its own entry, then its contents. */
-	/* A description of its own: a dup would share the directory offset. */
-	if ((fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return nk_syserr(e, errno, "cannot open '%s'", rootpath);
-	if (!(top = calloc(1, sizeof *top)) || !(top->path = strdup(rootpath))) {
-		free(top);
-		close(fd);
-		return nk_errf(e, ENOMEM, "out of memory");
-	}
-	top->fd = fd;
-	atomic_init(&top->refs, 1);
-	ent.dirfd = fd;
-	ent.name = ".";
-	ent.dirpath = rootpath;
-	atomic_fetch_add(&w.entries, 1);
-	atomic_fetch_add(&w.dirs, 1);
-	{
-		struct nk_err ce;
-
-		if (fn(ctx, &ent, &ce) < 0)
-			report(&w, rootpath, NULL, &ce);
-	}
-	w.busy = 1;
-	list_dir(&w, top);
-	node_put(top);
-	w.busy = 0;
+	if ((r = walk_top(&w, rootfd, rootpath, e)) < 0)
+		return r;
 
 	tid = calloc(threads, sizeof *tid);
 	if (tid)
@@ -308,7 +449,7 @@ int nk_walk(int rootfd, const char *rootpath, unsigned threads, nk_walk_fn fn,
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
 	free(tid);
-	/* Whatever is left (only after a failure) is released. */
+	/* Whatever is left (after a stop or a failure) is released. */
 	for (size_t i = 0; i < w.n; i++) {
 		node_put(w.stack[i].parent);
 		free(w.stack[i].name);
@@ -320,6 +461,7 @@ int nk_walk(int rootfd, const char *rootpath, unsigned threads, nk_walk_fn fn,
 	stats->dirs = w.dirs;
 	stats->mounts_skipped = w.mounts;
 	stats->errors = w.errors;
+	stats->stopped = atomic_load(&w.stop);
 	if (w.failed)
 		return nk_errf(e, ENOMEM, "out of memory walking '%s'", rootpath);
 	return 0;
@@ -342,67 +484,107 @@ struct nk_xattr_args {
 #endif
 
 static int have_xattrat = 1, have_fchmodat2 = 1;
+static atomic_int proc_fd_dir = -1;
 
-static void proc_path(char *buf, size_t len, int dirfd, const char *name)
+/* /proc/self/fd, opened once: an O_PATH fd N is reached as its entry "N". */
+static int proc_fds(void)
 {
-	snprintf(buf, len, "/proc/self/fd/%d/%s", dirfd, name);
+	int fd = atomic_load(&proc_fd_dir), expect = -1;
+
+	if (fd >= 0)
+		return fd;
+	fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (!atomic_compare_exchange_strong(&proc_fd_dir, &expect, fd)) {
+		close(fd);
+		return expect;
+	}
+	return fd;
 }
 
-ssize_t nk_getxattr_at(int dirfd, const char *name, const char *attr, void *buf, size_t size)
+static void proc_name(char *buf, size_t len, int fd, int full)
 {
-	char path[4200];
+	snprintf(buf, len, full ? "/proc/self/fd/%d" : "%d", fd);
+}
 
-	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED)) {
+ssize_t nk_fd_getxattr(int fd, int fd_path, const char *attr, void *buf, size_t size)
+{
+	char p[64];
+
+	if (!fd_path)
+		return fgetxattr(fd, attr, buf, size);
+	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED) && proc_fds() >= 0) {
 		struct nk_xattr_args a = { (uint64_t)(uintptr_t)buf, (uint32_t)size, 0 };
-		long r = syscall(SYS_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, attr, &a, sizeof a);
+		long r;
 
+		proc_name(p, sizeof p, fd, 0);
+		r = syscall(SYS_getxattrat, proc_fds(), p, 0, attr, &a, sizeof a);
 		if (r >= 0 || errno != ENOSYS)
 			return r;
 		__atomic_store_n(&have_xattrat, 0, __ATOMIC_RELAXED);
 	}
-	proc_path(path, sizeof path, dirfd, name);
-	return lgetxattr(path, attr, buf, size);
+	proc_name(p, sizeof p, fd, 1);
+	return getxattr(p, attr, buf, size);
 }
 
-ssize_t nk_listxattr_at(int dirfd, const char *name, char *buf, size_t size)
+ssize_t nk_fd_listxattr(int fd, int fd_path, char *buf, size_t size)
 {
-	char path[4200];
+	char p[64];
 
-	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED)) {
-		long r = syscall(SYS_listxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, buf, size);
+	if (!fd_path)
+		return flistxattr(fd, buf, size);
+	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED) && proc_fds() >= 0) {
+		long r;
 
+		proc_name(p, sizeof p, fd, 0);
+		r = syscall(SYS_listxattrat, proc_fds(), p, 0, buf, size);
 		if (r >= 0 || errno != ENOSYS)
 			return r;
 		__atomic_store_n(&have_xattrat, 0, __ATOMIC_RELAXED);
 	}
-	proc_path(path, sizeof path, dirfd, name);
-	return llistxattr(path, buf, size);
+	proc_name(p, sizeof p, fd, 1);
+	return listxattr(p, buf, size);
 }
 
-int nk_setxattr_at(int dirfd, const char *name, const char *attr, const void *buf, size_t size)
+int nk_fd_setxattr(int fd, int fd_path, const char *attr, const void *buf, size_t size)
 {
-	char path[4200];
+	char p[64];
 
-	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED)) {
+	if (!fd_path)
+		return fsetxattr(fd, attr, buf, size, 0);
+	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED) && proc_fds() >= 0) {
 		struct nk_xattr_args a = { (uint64_t)(uintptr_t)buf, (uint32_t)size, 0 };
-		long r = syscall(SYS_setxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, attr, &a, sizeof a);
+		long r;
 
+		proc_name(p, sizeof p, fd, 0);
+		r = syscall(SYS_setxattrat, proc_fds(), p, 0, attr, &a, sizeof a);
 		if (r >= 0 || errno != ENOSYS)
 			return (int)r;
 		__atomic_store_n(&have_xattrat, 0, __ATOMIC_RELAXED);
 	}
-	proc_path(path, sizeof path, dirfd, name);
-	return lsetxattr(path, attr, buf, size, 0);
+	proc_name(p, sizeof p, fd, 1);
+	return setxattr(p, attr, buf, size, 0);
 }
 
-int nk_chmod_at(int dirfd, const char *name, mode_t mode)
+int nk_fd_chown(int fd, uid_t uid, gid_t gid)
 {
+	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH);
+}
+
+int nk_fd_chmod(int fd, int fd_path, mode_t mode)
+{
+	char p[64];
+
+	if (!fd_path)
+		return fchmod(fd, mode);
 	if (__atomic_load_n(&have_fchmodat2, __ATOMIC_RELAXED)) {
-		long r = syscall(SYS_fchmodat2, dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
+		long r = syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH);
 
 		if (r >= 0 || errno != ENOSYS)
 			return (int)r;
 		__atomic_store_n(&have_fchmodat2, 0, __ATOMIC_RELAXED);
 	}
-	return fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
+	proc_name(p, sizeof p, fd, 1);
+	return chmod(p, mode);
 }

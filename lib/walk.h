@@ -1,14 +1,23 @@
-/* walk.h - a directory-descriptor walk of one tree, in several threads
+/* walk.h - a descriptor walk of one tree, in several threads, that hands
+ * every entry over open
  *
- * Every directory is opened from its parent's descriptor with openat2(2)
+ * Directories are opened from their parent's descriptor with openat2(2)
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV (Linux 5.6;
- * before that openat O_NOFOLLOW and a device check): a directory swapped
- * for a symlink during the walk is refused, never followed, and the walk
- * never leaves the tree or its mount. Entries are handed to the callback
- * as (directory fd, name, lstat): the callback works on them with *at
- * calls and AT_SYMLINK_NOFOLLOW, so a name that turns into a symlink is
- * the link itself. Directories on another device (mount points) are
- * counted and left alone.
+ * before that openat O_NOFOLLOW and a mount check), every other entry with
+ * openat O_NOFOLLOW and a mount check (statx STATX_MNT_ID, Linux 5.8; else
+ * the device). The callback gets each entry as a descriptor of its own and
+ * the statx of that descriptor: what it reads and changes through it is
+ * that inode, whatever the name has become meanwhile (a symlink, a
+ * hardlink of a file outside the tree, another directory). A name swapped
+ * for a symlink is the link itself, never followed; another mount is never
+ * entered (counted and left alone), a bind-mounted file included.
+ *
+ * Which descriptor: a directory O_RDONLY (one that cannot be read, O_PATH,
+ * then the error is reported); a regular file, with NK_WALK_OPEN_FILES,
+ * O_RDONLY|O_NONBLOCK|O_NOCTTY; anything else O_PATH. NK_WALK_OPEN_FILES is
+ * for trees on a nodev mount only: a name swapped for a device node between
+ * the listing and the open must never open a device. The nk_fd_* calls
+ * below work on either kind.
  *
  * Memory: one record per directory found and not yet opened (a LIFO, so
  * about depth x width of the pending part), never one per file.
@@ -18,45 +27,68 @@
 
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "err.h"
 
 struct nk_walk_entry {
-	int dirfd;              /* the directory the entry is in */
+	int dirfd;              /* the directory the entry is in (-1: the top) */
 	const char *name;       /* its name there ("." for the top itself) */
 	const char *dirpath;    /* the directory's path, for messages */
-	struct stat st;         /* lstat of the entry */
+	int fd;                 /* the entry itself, open (the walk's: dup to keep it) */
+	int fd_path;            /* 1: fd is O_PATH (see nk_fd_*) */
+	struct stat st;         /* statx of fd */
+	struct timespec btime;  /* its birth time, when has_btime */
+	int has_btime;
 };
 
+#define NK_WALK_OPEN_FILES 1    /* regular files O_RDONLY (a nodev mount only) */
+
+/* What a callback returns besides 0 and a negative errno. */
+#define NK_WALK_STOP 1          /* stop the walk: no further entry is handed */
+
 /* Called for every entry, the top directory first and every directory
- * before what it holds, from any worker thread. Return 0, or a negative
- * errno with E filled: counted as an error, the walk goes on. */
+ * (open) before what it holds, from any worker thread. Return 0, a
+ * negative errno with E filled (counted as an error, the walk goes on), or
+ * NK_WALK_STOP. */
 typedef int (*nk_walk_fn)(void *ctx, const struct nk_walk_entry *ent, struct nk_err *e);
 /* Called (serialized) for each error: PATH, the message. */
 typedef void (*nk_walk_err_fn)(void *ctx, const char *path, const struct nk_err *e);
 
 struct nk_walk_stats {
 	uint64_t entries, dirs, mounts_skipped, errors;
+	int stopped;            /* a callback returned NK_WALK_STOP */
 };
 
 /* Walk the tree below ROOTFD (an O_DIRECTORY descriptor; ROOTPATH for
  * messages) with THREADS workers (>= 1). 0 when the walk ran (errors are
  * counted in STATS and reported through ERRFN), or a negative errno when it
  * could not start. */
-int nk_walk(int rootfd, const char *rootpath, unsigned threads, nk_walk_fn fn,
+int nk_walk(int rootfd, const char *rootpath, unsigned threads, int flags, nk_walk_fn fn,
 	    nk_walk_err_fn errfn, void *ctx, struct nk_walk_stats *stats, struct nk_err *e);
 
 /* Open directory NAME beneath DIRFD the way the walk does: no symlink, no
- * other mount (DEV: the tree's device). */
-int nk_walk_open_dir(int dirfd, const char *name, dev_t dev);
+ * other mount (MNT_ID: the mount id of DIRFD, 0 for unknown; DEV: its
+ * device). FLAGS O_RDONLY or O_PATH. A descriptor, or a negative errno
+ * (-EXDEV for another mount). */
+int nk_walk_open_dir(int dirfd, const char *name, int flags, uint64_t mnt_id, dev_t dev);
+
+/* The statx of FD as a struct stat, its birth time (*HAS_BTIME 0 where the
+ * file system keeps none) and mount id (0: unknown). 0 or -errno. */
+int nk_fd_stat(int fd, struct stat *st, struct timespec *btime, int *has_btime, uint64_t *mnt_id);
+
+/* The xattrs, owner and mode of the inode behind FD, never following a
+ * symlink. FD_PATH 0: f*xattr(2), fchown, fchmod. FD_PATH 1 (O_PATH, where
+ * f*xattr(2) fail with EBADF): the *xattrat(2) calls (Linux 6.13) on the
+ * name FD in /proc/self/fd, else the *xattr(2) calls on /proc/self/fd/FD,
+ * which lead to that very inode (a symlink's O_PATH descriptor leads to the
+ * link: symlinks carry none of the xattrs idmap-shift changes); chown by
+ * fchownat AT_EMPTY_PATH, chmod by fchmodat2 AT_EMPTY_PATH (Linux 6.6),
+ * else chmod on /proc/self/fd/FD. Return as the syscalls do (length, or -1
+ * with errno). */
+ssize_t nk_fd_getxattr(int fd, int fd_path, const char *attr, void *buf, size_t size);
+ssize_t nk_fd_listxattr(int fd, int fd_path, char *buf, size_t size);
+int nk_fd_setxattr(int fd, int fd_path, const char *attr, const void *buf, size_t size);
+int nk_fd_chown(int fd, uid_t uid, gid_t gid);
+int nk_fd_chmod(int fd, int fd_path, mode_t mode);
 
 #endif
-
-/* The xattrs of entry NAME in DIRFD, never following a symlink:
- * getxattrat(2), listxattrat(2), setxattrat(2) (Linux 6.13), else the
- * l*xattr(2) calls on /proc/self/fd/DIRFD/NAME. Return as the syscalls do
- * (length, or -1 with errno). Chmod without following: fchmodat2(2)
- * (Linux 6.6), else glibc's fchmodat, which refuses symlinks too. */
-ssize_t nk_getxattr_at(int dirfd, const char *name, const char *attr, void *buf, size_t size);
-ssize_t nk_listxattr_at(int dirfd, const char *name, char *buf, size_t size);
-int nk_setxattr_at(int dirfd, const char *name, const char *attr, const void *buf, size_t size);
-int nk_chmod_at(int dirfd, const char *name, mode_t mode);

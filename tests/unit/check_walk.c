@@ -74,7 +74,7 @@ START_TEST(test_walk_counts)
 	make_tree();
 	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(nk_walk(fd, top, threads, counter, NULL, &c, &ws, &e), 0);
+	ck_assert_int_eq(nk_walk(fd, top, threads, 0, counter, NULL, &c, &ws, &e), 0);
 	ck_assert_uint_eq(c.tops, 1);
 	ck_assert_uint_eq(c.files, 50);
 	ck_assert_uint_eq(c.dirs, 7);        /* d0..d4, deep, er; never /etc or ../d1 */
@@ -84,7 +84,7 @@ START_TEST(test_walk_counts)
 	ck_assert_uint_eq(ws.errors, 0);
 	/* A second walk from the same descriptor sees everything again. */
 	memset(&c.files, 0, 4 * sizeof c.files);
-	ck_assert_int_eq(nk_walk(fd, top, threads, counter, NULL, &c, &ws, &e), 0);
+	ck_assert_int_eq(nk_walk(fd, top, threads, 0, counter, NULL, &c, &ws, &e), 0);
 	ck_assert_uint_eq(c.files, 50);
 	close(fd);
 	rm_tree();
@@ -98,7 +98,7 @@ START_TEST(test_walk_not_dir)
 	struct nk_err e;
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	ck_assert_int_eq(nk_walk(fd, "/dev/null", 1, counter, NULL, &c, &ws, &e), -ENOTDIR);
+	ck_assert_int_eq(nk_walk(fd, "/dev/null", 1, 0, counter, NULL, &c, &ws, &e), -ENOTDIR);
 	ck_assert_str_eq(e.msg, "'/dev/null' is not a directory");
 	close(fd);
 }
@@ -112,12 +112,12 @@ START_TEST(test_open_dir_refuses)
 	make_tree();
 	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	fstat(fd, &st);
-	d = nk_walk_open_dir(fd, "etc", st.st_dev);                            /* a symlink */
+	d = nk_walk_open_dir(fd, "etc", O_RDONLY, 0, st.st_dev);                            /* a symlink */
 	ck_assert_msg(d == -ELOOP || d == -ENOTDIR, "got %d", d);
-	ck_assert_int_eq(nk_walk_open_dir(fd, "..", st.st_dev), -EXDEV);       /* not beneath */
-	d = nk_walk_open_dir(fd, "d0/up", st.st_dev);
+	ck_assert_int_eq(nk_walk_open_dir(fd, "..", O_RDONLY, 0, st.st_dev), -EXDEV);       /* not beneath */
+	d = nk_walk_open_dir(fd, "d0/up", O_RDONLY, 0, st.st_dev);
 	ck_assert_msg(d == -ELOOP || d == -ENOTDIR, "got %d", d);
-	d = nk_walk_open_dir(fd, "d0", st.st_dev);
+	d = nk_walk_open_dir(fd, "d0", O_RDONLY, 0, st.st_dev);
 	ck_assert_int_ge(d, 0);
 	close(d);
 	close(fd);
@@ -125,29 +125,101 @@ START_TEST(test_open_dir_refuses)
 }
 END_TEST
 
-START_TEST(test_xattr_at)
+/* The entry's descriptor is the inode its statx describes. */
+static int same_inode(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
 {
-	char buf[64];
-	ssize_t n;
+	struct count *c = ctx;
+	struct stat st;
+
+	(void)e;
+	if (fstat(en->fd, &st) == 0 && st.st_ino == en->st.st_ino && st.st_dev == en->st.st_dev &&
+	    (st.st_mode & S_IFMT) == (en->st.st_mode & S_IFMT) && en->fd_path == !S_ISDIR(st.st_mode)) {
+		pthread_mutex_lock(&c->lock);
+		c->files++;
+		pthread_mutex_unlock(&c->lock);
+	}
+	return 0;
+}
+
+START_TEST(test_walk_entry_fd)
+{
+	struct count c = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0 };
+	struct nk_walk_stats ws;
+	struct nk_err e;
 	int fd;
 
 	make_tree();
 	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (nk_setxattr_at(fd, "d1", "user.nktest", "abc", 3) < 0 && errno == EOPNOTSUPP) {
+	ck_assert_int_eq(nk_walk(fd, top, 2, 0, same_inode, NULL, &c, &ws, &e), 0);
+	ck_assert_uint_eq(c.files, 60);    /* every entry: dirs O_RDONLY, the rest O_PATH */
+	close(fd);
+	rm_tree();
+}
+END_TEST
+
+static int stopper(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
+{
+	(void)e;
+	if (S_ISREG(en->st.st_mode))
+		return NK_WALK_STOP;
+	return counter(ctx, en, e);
+}
+
+START_TEST(test_walk_stop)
+{
+	struct count c = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0 };
+	struct nk_walk_stats ws;
+	struct nk_err e;
+	int fd;
+
+	make_tree();
+	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(nk_walk(fd, top, 1, 0, stopper, NULL, &c, &ws, &e), 0);
+	ck_assert_int_eq(ws.stopped, 1);
+	ck_assert_uint_lt(ws.entries, 60);
+	close(fd);
+	rm_tree();
+}
+END_TEST
+
+START_TEST(test_fd_xattr)
+{
+	char buf[64];
+	ssize_t n;
+	int fd, d1, lnk;
+	struct stat st, etc;
+
+	make_tree();
+	ck_assert_int_eq(stat("/etc", &etc), 0);
+	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d1 = openat(fd, "d1/f1", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	lnk = openat(fd, "etc", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	ck_assert_int_ge(d1, 0);
+	ck_assert_int_ge(lnk, 0);
+	if (nk_fd_setxattr(d1, 1, "user.nktest", "abc", 3) < 0 && errno == EOPNOTSUPP) {
+		close(d1);
+		close(lnk);
 		close(fd);
 		rm_tree();
 		return;         /* no user xattrs on this /tmp */
 	}
-	n = nk_getxattr_at(fd, "d1", "user.nktest", buf, sizeof buf);
+	n = nk_fd_getxattr(d1, 1, "user.nktest", buf, sizeof buf);
 	ck_assert_int_eq(n, 3);
 	ck_assert_mem_eq(buf, "abc", 3);
-	n = nk_listxattr_at(fd, "d1", buf, sizeof buf);
+	n = nk_fd_listxattr(d1, 1, buf, sizeof buf);
 	ck_assert_int_ge(n, 12);
 	ck_assert_ptr_nonnull(memmem(buf, (size_t)n, "user.nktest", 12));
-	/* A symlink is the link itself: user xattrs are refused on links. */
-	ck_assert_int_lt(nk_getxattr_at(fd, "etc", "user.nktest", buf, sizeof buf), 0);
-	ck_assert_int_eq(nk_chmod_at(fd, "d1", 0700), 0);
-	ck_assert_int_lt(nk_chmod_at(fd, "etc", 0700), 0);
+	/* A symlink's descriptor is the link itself: user xattrs are refused
+	 * on links, and /etc is never reached. */
+	ck_assert_int_lt(nk_fd_getxattr(lnk, 1, "user.nktest", buf, sizeof buf), 0);
+	ck_assert_int_eq(nk_fd_chmod(d1, 1, 0600), 0);
+	ck_assert_int_eq(fstatat(fd, "d1/f1", &st, 0), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_lt(nk_fd_chmod(lnk, 1, 0700), 0);       /* a link has no mode to set */
+	ck_assert_int_eq(stat("/etc", &st), 0);
+	ck_assert_uint_eq(st.st_mode, etc.st_mode);
+	close(d1);
+	close(lnk);
 	close(fd);
 	rm_tree();
 }
@@ -161,7 +233,9 @@ static Suite *walk_suite(void)
 	tcase_add_loop_test(tc, test_walk_counts, 0, 2);
 	tcase_add_test(tc, test_walk_not_dir);
 	tcase_add_test(tc, test_open_dir_refuses);
-	tcase_add_test(tc, test_xattr_at);
+	tcase_add_test(tc, test_walk_entry_fd);
+	tcase_add_test(tc, test_walk_stop);
+	tcase_add_test(tc, test_fd_xattr);
 	suite_add_tcase(s, tc);
 	return s;
 }

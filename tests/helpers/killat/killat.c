@@ -20,11 +20,14 @@ __attribute__((constructor)) static void init(void)
 	self = getpid();
 }
 
+/* NSKIT_KILLAT_AFTER=N: die at the Nth call of that function (default 1). */
 static void die_at(const char *fn)
 {
-	const char *at = getenv("NSKIT_KILLAT");
+	static int calls;
+	const char *at = getenv("NSKIT_KILLAT"), *after = getenv("NSKIT_KILLAT_AFTER");
 
-	if (at && strcmp(at, fn) == 0 && getpid() == self)
+	if (at && strcmp(at, fn) == 0 && getpid() == self &&
+	    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST) >= (after ? atoi(after) : 1))
 		kill(getpid(), SIGKILL);
 }
 
@@ -47,6 +50,8 @@ int unlinkat(int dirfd, const char *path, int flags)
 	return real(dirfd, path, flags);
 }
 
+static void pause_at(const char *fn);
+
 /* NSKIT_KILLAT=fork: the parent dies of SIGKILL just after its fork, and
  * the child goes on only once its parent has died: what a parent killed
  * before its child could set anything up looks like. */
@@ -59,6 +64,7 @@ pid_t fork(void)
 	pid_t c;
 	int pfd;
 
+	pause_at("fork");
 	if (!at || strcmp(at, "fork") != 0 || getpid() != self)
 		return real();
 	pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
@@ -76,8 +82,8 @@ pid_t fork(void)
 	return 0;
 }
 
-/* NSKIT_PAUSEAT=fchownat, NSKIT_PAUSE_DIR=DIR (two FIFOs there, "paused"
- * and "go"): at its first fchownat the process says so on DIR/paused and
+/* NSKIT_PAUSEAT=fchownat (or fork), NSKIT_PAUSE_DIR=DIR (two FIFOs there, "paused"
+ * and "go"): at its first call of it the process says so on DIR/paused and
  * waits for EOF on DIR/go before it goes on. A test changes the tree at
  * that very point (between idmap-shift's pre-scan and its shift), with no
  * sleep: opening DIR/paused for reading blocks until the process is there. */
@@ -88,7 +94,7 @@ static void pause_at(const char *fn)
 	char path[4096], c;
 	int fd;
 
-	if (!at || !dir || strcmp(at, fn) != 0 || __atomic_exchange_n(&paused, 1, __ATOMIC_SEQ_CST))
+	if (!at || !dir || strcmp(at, fn) != 0 || getpid() != self || __atomic_exchange_n(&paused, 1, __ATOMIC_SEQ_CST))
 		return;
 	snprintf(path, sizeof path, "%s/paused", dir);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
@@ -110,5 +116,6 @@ int fchownat(int dirfd, const char *path, uid_t owner, gid_t group, int flags)
 		(int (*)(int, const char *, uid_t, gid_t, int))dlsym(RTLD_NEXT, "fchownat");
 
 	pause_at("fchownat");
+	die_at("fchownat");
 	return real(dirfd, path, owner, group, flags);
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The default --unmapped fail pre-scan remembers which inodes carry an ACL
+# The default --unmapped fail walk reads every entry's xattrs as it reaches it:
 # or a capability, and the shift reads xattrs only of those (and of inodes
 # whose ctime moved since the scan began). An ACL or a capability added
 # between the scan and the shift must still be shifted and kept: the

@@ -33,7 +33,7 @@ $t/var/fifo: ACL entry gid 12 is outside --from" "... and ACL entries (the first
 
 run idmap-shift --state-dir "$st" --json -m "0:$B:65536" "$t"
 is "$rc|$err" "0|" "idmap-shift -m 0:B:65536"
-like "$out" '^\{"files":21,"changed":19,"acls":3,"capabilities":3,"hardlinks":2,"skipped":0,' "--json summary"
+like "$out" '^\{"files":21,"changed":19,"acls":3,"capabilities":3,"hardlinks":2,"outside_links":0,"skipped":0,' "--json summary"
 is "$(own "$t")|$(own "$t/home/u")|$(own "$t/var/fifo")" "$B:$B|$((B + 1000)):$((B + 1000))|$((B + 5)):$((B + 6))" "owners shifted"
 is "$(own "$t/usr/outside")|$passwd_owner" "$((B + 7)):$((B + 8))|$(own /etc/passwd)" "a symlink is shifted itself, its target is not"
 is "$(stat -c %a "$t/usr/bin/suid")|$(stat -c %a "$t/usr/bin/sgid")|$(stat -c %a "$t/usr/bin/suidcap")" "4755|2755|4755" "setuid and setgid bits restored"
@@ -51,11 +51,14 @@ is "$(stat -c %Y.%X "$t/home/u/file")|$(stat -c %y "$t/usr/outside")" \
 	"$(grep '^./home/u/file ' <<<"$before" | sed 's/.* m=\([0-9]*\)\.[0-9]* a=\([0-9]*\)\..*/\1.\2/')|2001-02-03 04:05:06.123456789 +0000" \
 	"mtime and atime kept"
 is "$(stat -c %h "$t/home/u/file")" 3 "hardlinks are still links"
-is "$(ls "$st" | wc -l)|$(tail -n 1 "$st"/*.journal)" "1|done" "a complete shift leaves its journal marked done"
+is "$(ls -A "$st" | wc -l)" 0 "a complete shift leaves no journal (its maps do not overlap: nothing would be shifted twice)"
+after=$(manifest "$t")
 run idmap-shift --state-dir "$st" -m "0:$B:65536" "$t"
-is "$rc|$err" "0|idmap-shift: '$t' is shifted with these maps already (journal '$(ls "$st"/*.journal)'): nothing to do (remove the journal to shift it again)" \
-	"the same shift again: nothing to do (a run killed after its last change must not shift twice)"
-is "$(own "$t")" "$B:$B" "... nothing shifted twice"
+like "$rc|$err" "^1\|idmap-shift: '$t': owner uid $B is outside --from" \
+	"the same shift again: the owners on disk decide (each one now outside --from), exit 1"
+like "$err" "idmap-shift: nothing changed: [0-9]+ ids in '$t' outside --from \(use --unmapped keep or overflow, or a --from that maps them\)\$" \
+	"... and the refusal says nothing changed"
+is "$(manifest "$t")" "$after" "... nothing shifted twice"
 
 run idmap-shift --state-dir "$st" --progress -r -m "0:$B:65536" "$t"
 like "$rc|$err" "^0\|.*idmap-shift: 21 files in [0-9.]+ s \$" "--reverse, with --progress: files done on stderr"
@@ -66,6 +69,15 @@ run idmap-shift --state-dir "$st" -m "0:$B:65536" "$t"
 run idmap-shift --state-dir "$st" -f - -m "0:$((B + 10)):65536" "$t" <<<"b 0 $B 65536"
 is "$rc|$(own "$t/home/u")" "0|$((B + 1010)):$((B + 1010))" "--from map to an overlapping --to: each id moved once"
 is "$(getfacl -cpn "$t/home/u/file" 2>/dev/null | grep -E '^user:[0-9]')" "user:$((B + 17)):rw-" "... ACL ids too"
+# These maps overlap (ids B+10.. are both moved and made): a second run
+# would move them again, so the finished journal stays and refuses it.
+J=$(ls "$st"/*.journal)
+is "$(tail -n 1 "$J")" done "overlapping maps: the finished journal stays, marked done"
+after=$(manifest "$t")
+run idmap-shift --state-dir "$st" -f - -m "0:$((B + 10)):65536" "$t" <<<"b 0 $B 65536"
+is "$rc|$err" "1|idmap-shift: '$t' was shifted with these maps already (journal '$J'): a second run would move uids $((B + 10))-$((B + 65535)) again (remove the journal to shift it once more)" \
+	"... and the same command again is refused, naming the ids it would move twice"
+is "$(manifest "$t")" "$after" "... nothing shifted twice"
 run idmap-shift --state-dir "$st" -j 1 -f - -r -m "0:$((B + 10)):65536" "$t" <<<"b 0 $B 65536"
 run idmap-shift --state-dir "$st" -j 3 -r -m "0:$B:65536" "$t"
 is "$(manifest "$t")" "$before" "and back, with 1 and 3 threads: the original metadata"

@@ -1,0 +1,266 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "inoset.h"
+
+static size_t ino_hash(dev_t d, ino_t i)
+{
+	uint64_t h = (uint64_t)i * 0x9E3779B97F4A7C15ULL ^ (uint64_t)d * 0xC2B2AE3D27D4EB4FULL;
+
+	return (size_t)(h ^ (h >> 29));
+}
+
+static int used(const struct ish_inoent *x)
+{
+	return x->ino || x->dev;
+}
+
+static struct ish_inoent *ino_slot(struct ish_inoent *t, size_t cap, dev_t d, ino_t i)
+{
+	size_t k = ino_hash(d, i) & (cap - 1);
+
+	while (used(&t[k])) {
+		if (t[k].dev == d && t[k].ino == i)
+			return &t[k];
+		k = (k + 1) & (cap - 1);
+	}
+	return &t[k];
+}
+
+void ish_inoset_init(struct ish_inoset *s, size_t max, void (*free_val)(void *))
+{
+	memset(s, 0, sizeof *s);
+	pthread_mutex_init(&s->lock, NULL);
+	s->max = max;
+	s->free_val = free_val;
+}
+
+void ish_inoset_clear(struct ish_inoset *s)
+{
+	for (size_t k = 0; k < s->cap; k++)
+		if (used(&s->t[k]) && s->free_val)
+			s->free_val(s->t[k].val);
+	free(s->t);
+	s->t = NULL;
+	s->n = s->cap = 0;
+}
+
+/* Room for one more: 0 or -ENOMEM (lock held). */
+static int grow(struct ish_inoset *s)
+{
+	size_t nc;
+	struct ish_inoent *nt;
+
+	if ((s->n + 1) * 2 <= s->cap)
+		return 0;
+	nc = s->cap ? s->cap * 2 : 64;
+	if (!(nt = calloc(nc, sizeof *nt)))
+		return -ENOMEM;
+	for (size_t k = 0; k < s->cap; k++)
+		if (used(&s->t[k]))
+			*ino_slot(nt, nc, s->t[k].dev, s->t[k].ino) = s->t[k];
+	free(s->t);
+	s->t = nt;
+	s->cap = nc;
+	return 0;
+}
+
+int ish_inoset_upsert(struct ish_inoset *s, dev_t d, ino_t i, ish_upsert_fn fn, void *arg)
+{
+	struct ish_inoent *x;
+	int r, is_new = 0;
+
+	pthread_mutex_lock(&s->lock);
+	x = s->cap ? ino_slot(s->t, s->cap, d, i) : NULL;
+	if (!x || !used(x)) {
+		if (s->max && s->n >= s->max) {
+			pthread_mutex_unlock(&s->lock);
+			return -E2BIG;
+		}
+		if (grow(s) < 0) {
+			pthread_mutex_unlock(&s->lock);
+			return -ENOMEM;
+		}
+		x = ino_slot(s->t, s->cap, d, i);
+		*x = (struct ish_inoent){ d, i, NULL };
+		/* (0, 0) marks a free slot: an inode 0 on device 0 is kept as
+		 * device 0, inode 0 of no file system there is. */
+		s->n++;
+		is_new = 1;
+	}
+	r = fn(x, is_new, arg);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int take_val(struct ish_inoent *x, int is_new, void *arg)
+{
+	if (!is_new)
+		return 1;
+	x->val = arg;
+	return 0;
+}
+
+int ish_inoset_add(struct ish_inoset *s, dev_t d, ino_t i, void *val)
+{
+	return ish_inoset_upsert(s, d, i, take_val, val);
+}
+
+static const struct ish_inoent *find(const struct ish_inoset *s, dev_t d, ino_t i)
+{
+	const struct ish_inoent *x;
+
+	if (!s->n)
+		return NULL;
+	x = ino_slot(s->t, s->cap, d, i);
+	return used(x) ? x : NULL;
+}
+
+void *ish_inoset_get(const struct ish_inoset *s, dev_t d, ino_t i)
+{
+	const struct ish_inoent *x = find(s, d, i);
+
+	return x ? x->val : NULL;
+}
+
+int ish_inoset_has(const struct ish_inoset *s, dev_t d, ino_t i)
+{
+	return find(s, d, i) != NULL;
+}
+
+void ish_inoset_each(const struct ish_inoset *s, void (*fn)(const struct ish_inoent *x, void *arg), void *arg)
+{
+	for (size_t k = 0; k < s->cap; k++)
+		if (used(&s->t[k]))
+			fn(&s->t[k], arg);
+}
+
+/* 64 KiB a chunk. */
+#define CHUNK_INOS ((65536 - 2 * sizeof(void *)) / sizeof(uint64_t))
+struct ish_chunk {
+	struct ish_chunk *next;
+	size_t n;
+	uint64_t ino[CHUNK_INOS];
+};
+
+/* The chunk this thread appends to, for the list it belongs to: a list
+ * freed and made again at the same address gets a new generation. */
+static _Thread_local struct {
+	const struct ish_inolist *list;
+	unsigned gen;
+	struct ish_chunk *chunk;
+} mine;
+static atomic_uint generation;
+
+void ish_inolist_init(struct ish_inolist *l)
+{
+	memset(l, 0, sizeof *l);
+	pthread_mutex_init(&l->lock, NULL);
+	atomic_fetch_add(&generation, 1);
+}
+
+int ish_inolist_add(struct ish_inolist *l, uint64_t ino)
+{
+	unsigned gen = atomic_load(&generation);
+
+	if (mine.list != l || mine.gen != gen || !mine.chunk || mine.chunk->n == CHUNK_INOS) {
+		struct ish_chunk *c = malloc(sizeof *c);
+
+		if (!c)
+			return -ENOMEM;
+		c->n = 0;
+		pthread_mutex_lock(&l->lock);
+		c->next = l->chunks;
+		l->chunks = c;
+		pthread_mutex_unlock(&l->lock);
+		mine.list = l;
+		mine.gen = gen;
+		mine.chunk = c;
+	}
+	mine.chunk->ino[mine.chunk->n++] = ino;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int ish_inolist_seal(struct ish_inolist *l)
+{
+	size_t n = 0, k = 0;
+
+	for (struct ish_chunk *c = l->chunks; c; c = c->next)
+		n += c->n;
+	free(l->sorted);
+	free(l->done);
+	l->sorted = NULL;
+	l->done = NULL;
+	l->n = 0;
+	if (n == 0)
+		return 0;
+	if (!(l->sorted = malloc(n * sizeof *l->sorted)))
+		return -ENOMEM;
+	/* Each chunk is copied, then freed: the peak is one chunk over the
+	 * sorted array, not two copies of everything. */
+	while (l->chunks) {
+		struct ish_chunk *c = l->chunks;
+
+		l->chunks = c->next;
+		memcpy(l->sorted + k, c->ino, c->n * sizeof *c->ino);
+		k += c->n;
+		free(c);
+	}
+	qsort(l->sorted, n, sizeof *l->sorted, cmp_u64);
+	for (size_t i = 0; i < n; i++)
+		if (l->n == 0 || l->sorted[l->n - 1] != l->sorted[i])
+			l->sorted[l->n++] = l->sorted[i];
+	if (!(l->done = calloc(l->n, sizeof *l->done)))
+		return -ENOMEM;
+	atomic_fetch_add(&generation, 1);       /* no thread appends to a chunk freed here */
+	return 0;
+}
+
+int ish_inolist_claim(struct ish_inolist *l, uint64_t ino)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->sorted[mid] < ino)
+			lo = mid + 1;
+		else if (l->sorted[mid] > ino)
+			hi = mid;
+		else
+			return atomic_exchange(&l->done[mid], 1) == 0;
+	}
+	return 0;
+}
+
+size_t ish_inolist_count(const struct ish_inolist *l)
+{
+	size_t n = l->n;
+
+	for (struct ish_chunk *c = l->chunks; c; c = c->next)
+		n += c->n;
+	return n;
+}
+
+void ish_inolist_free(struct ish_inolist *l)
+{
+	while (l->chunks) {
+		struct ish_chunk *c = l->chunks;
+
+		l->chunks = c->next;
+		free(c);
+	}
+	free(l->sorted);
+	free(l->done);
+	l->sorted = NULL;
+	l->done = NULL;
+	l->n = 0;
+	atomic_fetch_add(&generation, 1);
+}

@@ -1,0 +1,100 @@
+#!/bin/bash
+# What a run does follows from the owners on disk, never from the record of
+# an earlier run (issue 22 part 1). A tree shifted, then replaced or reset
+# while a record of it could stay, is shifted again by the same command:
+#   - a new tree at the inode number of the old (ext4 gives it back at once),
+#   - the tree chowned back (chown -R),
+#   - another tree renamed over the path,
+#   - a tree on another file system that takes the old one's device number
+#     (a tmpfs mounted anew), its top at the same inode number.
+# With maps that do not overlap, a finished shift keeps no journal. With
+# maps that overlap (ids both moved and made: a second run would move them
+# again), the finished journal stays and refuses the same command on the
+# same tree, and only there: a tree that took its place is shifted.
+. "$NSKIT_TOP/tests/integration/lib.sh"
+. "$NSKIT_TOP/tests/integration/idmap-shift/common.sh.inc"
+
+max=$(awk '$1 == "SUB_UID_MAX" { print $2 }' /etc/login.defs)
+B=$(( ${max:-600100000} + 65536 ))
+private_fs "$NSKIT_SANDBOX/fs"
+S=$NSKIT_SANDBOX/fs
+st=$NSKIT_SANDBOX/state
+T=$S/t
+
+# mk DIR: a tree of root's, as an unpacked archive would be.
+mk() { mkdir "$1" && echo a > "$1/a" && mkdir "$1/d" && echo b > "$1/d/b"; }
+# anew DIR INO: DIR made anew until its top takes inode number INO.
+anew() {
+	local i
+	for i in $(seq 1 50); do
+		rm -rf "$1"
+		mk "$1"
+		[ "$(stat -c %i "$1")" = "$2" ] && return 0
+	done
+	return 1
+}
+owners() { stat -c %u "$1" "$1/a" "$1/d/b" | paste -sd,; }
+
+for kind in apart overlapping; do
+	if [ $kind = apart ]; then
+		m=(-m "0:$B:65536") want="$B,$B,$B"
+	else
+		m=(-m 0:10:65536) want="10,10,10"
+	fi
+	sh=(idmap-shift --state-dir "$st" --no-progress "${m[@]}")
+	rm -rf "$T" "$st"
+	mk "$T"
+	run "${sh[@]}" "$T"
+	is "$rc|$err|$(owners "$T")" "0||$want" "$kind maps: the tree is shifted"
+	if [ $kind = apart ]; then
+		is "$(ls -A "$st" | wc -l)" 0 "... and no journal is kept: no second run could shift a file twice"
+	else
+		is "$(tail -n 1 "$st"/*.journal)" done "... and the finished journal stays (a second run would move ids 10-65535 again)"
+	fi
+
+	# A new tree at the old inode number.
+	ino=$(stat -c %i "$T")
+	anew "$T" "$ino"
+	status_is $? "$kind maps: the tree removed, a new one made, its top at the same inode number ($ino)"
+	run "${sh[@]}" "$T"
+	is "$rc|$err|$(owners "$T")" "0||$want" "... the same command shifts the new tree"
+
+	# chown -R back.
+	chown -R 0:0 "$T"
+	run "${sh[@]}" "$T"
+	if [ $kind = apart ]; then
+		is "$rc|$err|$(owners "$T")" "0||$want" "$kind maps: the tree chowned back: shifted again"
+	else
+		is "$rc|$err|$(owners "$T")" "1|idmap-shift: '$T' was shifted with these maps already (journal '$(ls "$st"/*.journal)'): a second run would move uids 10-65535 again (remove the journal to shift it once more)|0,0,0" \
+			"$kind maps: the tree chowned back: refused, exit 1 (the same tree, and no owner tells a second run from a first)"
+		rm "$st"/*.journal
+		run "${sh[@]}" "$T"
+		is "$rc|$err|$(owners "$T")" "0||$want" "... the journal removed, as the message says: shifted"
+	fi
+
+	# Another tree renamed over the path.
+	mk "$S/t2"
+	mv "$T" "$S/t.old"
+	mv "$S/t2" "$T"
+	run "${sh[@]}" "$T"
+	is "$rc|$err|$(owners "$T")" "0||$want" "$kind maps: another tree renamed over the path: shifted"
+	rm -rf "$S/t.old"
+
+	# A tmpfs mounted anew: the same device number and top inode number.
+	M=$S/m
+	mkdir -p "$M"
+	mount -t tmpfs -o mode=0755 nskit-replaced "$M"
+	echo a > "$M/a" && mkdir "$M/d" && echo b > "$M/d/b"
+	run "${sh[@]}" "$M"
+	is "$rc|$err|$(owners "$M")" "0||$want" "$kind maps: a tmpfs is shifted"
+	was=$(stat -c %d:%i "$M")
+	umount "$M"
+	mount -t tmpfs -o mode=0755 nskit-replaced "$M"
+	echo a > "$M/a" && mkdir "$M/d" && echo b > "$M/d/b"
+	is "$(stat -c %d:%i "$M")" "$was" "... unmounted, and a new tmpfs takes its device and inode numbers"
+	run "${sh[@]}" "$M"
+	is "$rc|$err|$(owners "$M")" "0||$want" "... the same command shifts the new one"
+	umount "$M"
+done
+
+done_testing

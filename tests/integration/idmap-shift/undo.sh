@@ -1,0 +1,90 @@
+#!/bin/bash
+# The default (--unmapped fail) walks the tree once: it shifts, and at the
+# first id outside --from it stops and shifts back what it changed, so that
+# nothing is changed and the refusal names the offenders. Setuid and setgid
+# files and files with a capability are held until the walk found every id
+# inside --from: the undo never has to give back a bit a chown cleared.
+# Beyond what may be held, or where the file system keeps no birth time, it
+# scans first, then shifts.
+. "$NSKIT_TOP/tests/integration/lib.sh"
+. "$NSKIT_TOP/tests/integration/idmap-shift/common.sh.inc"
+
+H=$NSKIT_SANDBOX/helpers
+[ "${NSKIT_ASAN:-0}" = 1 ] && asan="${ASAN_OPTIONS:-}:verify_asan_link_order=0" || asan=${ASAN_OPTIONS:-}
+max=$(awk '$1 == "SUB_UID_MAX" { print $2 }' /etc/login.defs)
+B=$(( ${max:-600100000} + 65536 ))
+st=$NSKIT_SANDBOX/state
+t=$NSKIT_SANDBOX/tree
+mktree "$t"
+# Enough files that the walk changes many before it meets the offender,
+# which sits in the last folder of the listing order and of the depth.
+for d in $(seq 1 20); do
+	mkdir -p "$t/many/d$d"
+	(cd "$t/many/d$d" && touch $(seq -f 'f%g' 1 100))
+done
+mkdir -p "$t/zz/deep/er"
+echo x > "$t/zz/deep/er/stranger"
+chown 70000:70000 "$t/zz/deep/er/stranger"
+before=$(manifest "$t")
+
+for j in 1 2; do
+	run idmap-shift --state-dir "$st" --no-progress -j $j -m "0:$B:65536" "$t"
+	is "$rc|$err" "1|idmap-shift: '$t/zz/deep/er/stranger': owner uid 70000 is outside --from
+idmap-shift: '$t/zz/deep/er/stranger': group gid 70000 is outside --from
+idmap-shift: nothing changed: 2 ids in '$t' outside --from (use --unmapped keep or overflow, or a --from that maps them)" \
+		"-j $j: an owner outside --from: refused, naming it"
+	is "$(manifest "$t")" "$before" "... every owner, mode, ACL, capability and xattr as before (the shift was undone)"
+	is "$(ls -A "$st" 2>/dev/null | wc -l)" 0 "... and no journal is left"
+done
+
+# An owner that leaves --from while the run is under way (at its first
+# chown: the walk has begun, the offender's folder not reached yet). A
+# file made meanwhile is not part of the tree the run shifts: left as made.
+mkdir -p "$NSKIT_SANDBOX/pause"
+p=$NSKIT_SANDBOX/pause
+mkfifo "$p/paused" "$p/go"
+chown 0:0 "$t/zz/deep/er/stranger"
+before=$(manifest "$t")
+env NSKIT_PAUSEAT=fchownat NSKIT_PAUSE_DIR="$p" LD_PRELOAD="$H/killat.so" ASAN_OPTIONS="$asan" \
+	idmap-shift --state-dir "$st" --no-progress -j 1 -m "0:$B:65536" "$t" > /dev/null 2> "$NSKIT_SANDBOX/err" &
+shifter=$!
+read -r _ < "$p/paused"
+chown 80000 "$t/zz/deep/er/stranger"
+echo late > "$t/zz/deep/er/late"
+: > "$p/go"
+wait "$shifter"
+rc=$?
+is "$rc|$(cat "$NSKIT_SANDBOX/err")" "1|idmap-shift: '$t/zz/deep/er/stranger': owner uid 80000 is outside --from
+idmap-shift: nothing changed: 1 id in '$t' outside --from (use --unmapped keep or overflow, or a --from that maps them)" \
+	"an owner outside --from since the walk began: refused, naming it"
+is "$(manifest "$t" | grep -v '^./zz/deep/er[ /]')" "$(grep -v '^./zz/deep/er[ /]' <<<"$before")" \
+	"... and nothing else changed"
+is "$(stat -c %u:%g "$t/zz/deep/er/late")" 0:0 "... the file made during the run left as made"
+rm "$t/zz/deep/er/late"
+chown 0:0 "$t/zz/deep/er/stranger"
+before=$(manifest "$t")
+
+# With every id inside --from: one walk, and the tree shifted.
+run idmap-shift --state-dir "$st" --no-progress -m "0:$B:65536" "$t"
+is "$rc|$err|$(stat -c '%u %a' "$t/usr/bin/suid")|$(getcap "$t/usr/bin/suidcap")" \
+	"0||$B 4755|$t/usr/bin/suidcap cap_net_bind_service=ep" "every id inside --from: shifted, setuid bit and capability kept"
+run idmap-shift --state-dir "$st" --no-progress -r -m "0:$B:65536" "$t"
+is "$(manifest "$t")" "$before" "... and back"
+
+# More setuid files than may be held (4096): a scan first, then the shift;
+# an offender then changes nothing either.
+s=$NSKIT_SANDBOX/suid
+mkdir -p "$s/a"
+(cd "$s/a" && touch $(seq -f 's%g' 1 4200) && chmod 4755 s*)
+echo y > "$s/zz"
+chown 70000 "$s/zz"
+before=$(manifest "$s")
+run idmap-shift --state-dir "$st" --no-progress -m "0:$B:65536" "$s"
+is "$rc|$(tail -n 1 <<<"$err")|$(manifest "$s" | cmp -s - <(echo "$before") && echo same)" \
+	"1|idmap-shift: nothing changed: 1 id in '$s' outside --from (use --unmapped keep or overflow, or a --from that maps them)|same" \
+	"4200 setuid files and an offender: refused, nothing changed"
+chown 0 "$s/zz"
+run idmap-shift --state-dir "$st" --no-progress -m "0:$B:65536" "$s"
+is "$rc|$err|$(find "$s/a" -perm -4000 -uid "$B" | wc -l)" "0||4200" "... without it: all 4200 shifted, setuid bits kept"
+
+done_testing
