@@ -1,10 +1,8 @@
 #!/bin/bash
-# The default --unmapped fail walk reads every entry's xattrs as it reaches it:
-# or a capability, and the shift reads xattrs only of those (and of inodes
-# whose ctime moved since the scan began). An ACL or a capability added
-# between the scan and the shift must still be shifted and kept: the
-# process is paused at its first chown (killat.so NSKIT_PAUSEAT, the
-# point right after the scan) while the tree is changed.
+# The default --unmapped fail walk reads each entry's xattrs as it reaches
+# it. An ACL or a capability added, or an ACL removed, after the run began
+# (paused at its first chown, killat.so NSKIT_PAUSEAT, while the tree is
+# changed) must be shifted and kept as the file has it then.
 . "$NSKIT_TOP/tests/integration/lib.sh"
 
 H=$NSKIT_SANDBOX/helpers
