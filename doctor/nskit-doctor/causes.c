@@ -1,6 +1,6 @@
 #include <errno.h>
 #include <string.h>
-#include "explain.h"
+#include "causes.h"
 #include "num.h"
 
 /* The messages, quoted from the sources of the versions named (and, for
@@ -8,7 +8,7 @@
  * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare).
  * A line is the first entry whose pieces it contains (case ignored), so an
  * entry that quotes another tool's message comes before that message's own
- * entry. The causes are finding ids (doctor.h) in the order tested;
+ * entry. The causes are finding ids (checks.h) in the order tested;
  * "subid-requested" is the explain-only check that the ids the message
  * names lie inside the user's ranges. */
 

@@ -1,18 +1,18 @@
-/* explain.h - nskit-doctor --explain: the error lines of rootless tools, and the findings that cause them
+/* causes.h - nskit-doctor --explain: the error lines of rootless tools, and the findings that cause them
  *
- * One table (explain.c) holds every message nskit-doctor --explain
+ * One table (causes.c) holds every message nskit-doctor --explain
  * knows: the tool and the versions that print it, the text as printed, the
  * pieces a line must contain to be that message, and the findings
- * (doctor.h ids) that can cause it, in the order they are told apart.
+ * (checks.h ids) that can cause it, in the order they are told apart.
  * Matching and the verdict are pure functions: the doctor gathers the
  * findings, this module decides.
  */
-#ifndef NSKIT_EXPLAIN_H
-#define NSKIT_EXPLAIN_H
+#ifndef NSKIT_DOCTOR_CAUSES_H
+#define NSKIT_DOCTOR_CAUSES_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "doctor.h"
+#include "checks.h"
 
 #define NK_EX_MAX_CAUSES 8
 

@@ -10,7 +10,7 @@
 #include "caps.h"
 #include <libmount.h>
 #include <linux/capability.h>
-#include "doctor.h"
+#include "checks.h"
 #include "helper.h"
 #include "tool.h"
 #include "num.h"

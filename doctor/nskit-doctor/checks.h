@@ -1,4 +1,4 @@
-/* doctor.h - nskit-doctor's findings about a machine's rootless user
+/* checks.h - nskit-doctor's findings about a machine's rootless user
  * namespace setup: the finding container, the checks and their texts, and
  * the probe (only nskit-doctor uses them, so they live in its folder)
  *
@@ -10,8 +10,8 @@
  * user namespace made in a child, with a full map written through
  * newuidmap/newgidmap) are separate.
  */
-#ifndef NSKIT_DOCTOR_H
-#define NSKIT_DOCTOR_H
+#ifndef NSKIT_DOCTOR_CHECKS_H
+#define NSKIT_DOCTOR_CHECKS_H
 
 #include <stdint.h>
 #include <sys/stat.h>

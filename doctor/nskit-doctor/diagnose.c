@@ -2,7 +2,7 @@
  *
  * Reads what it can (sysctls, /etc/subuid and /etc/subgid through libsubid
  * and as files, the helpers, this process's state), probes what reading
- * cannot tell (doctor.c's probe), and hands each to its check in doctor.c.
+ * cannot tell (checks.c's probe), and hands each to its check in checks.c.
  */
 #include <errno.h>
 #include <grp.h>

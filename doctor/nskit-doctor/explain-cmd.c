@@ -1,6 +1,6 @@
 /* explain-cmd.c - nskit-doctor --explain
  *
- * Each line of the input is looked up in explain.c's table; for each
+ * Each line of the input is looked up in causes.c's table; for each
  * message found (once each), only the checks that can cause it are run,
  * and the verdict is printed: the causes found, those ruled out, those
  * not tested.

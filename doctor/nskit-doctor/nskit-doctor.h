@@ -1,6 +1,6 @@
 /* nskit-doctor.h - what the files of nskit-doctor share
  *
- * diagnose.c gathers the findings for one user (the checks of doctor.c on
+ * diagnose.c gathers the findings for one user (the checks of checks.c on
  * what it reads and probes), report.c prints them, explain-cmd.c is
  * --explain, fix.c is --fix. Each returns errors (-errno, struct nk_err);
  * only main (nskit-doctor.c) prints them, once.
@@ -10,8 +10,8 @@
 
 #include <limits.h>
 #include <stddef.h>
-#include "doctor.h"
-#include "explain.h"
+#include "checks.h"
+#include "causes.h"
 #include "subid.h"
 
 /* --- diagnose.c ------------------------------------------------------- */

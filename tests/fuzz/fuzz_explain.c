@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "explain.h"
+#include "causes.h"
 #include "num.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
 #include <string.h>
 #include "nkcheck.h"
-#include "explain.h"
+#include "causes.h"
 
 /* Every id a cause may name: the doctor's findings and subid-requested. */
 static const char *const known_ids[] = {

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include "nkcheck.h"
-#include "doctor.h"
+#include "checks.h"
 
 /* Allocation failure on demand: this definition of vasprintf(3) takes the
  * place of libc's for libnskit.a linked into this program, and fails the
