@@ -176,7 +176,7 @@ static int check(const struct options *o, struct nk_err *e)
 	if (r == 0)
 		r = dr_diag_lost(&d, e);
 	if (r == 0)
-		r = nk_findings_worst(&d.fs) == NK_FAIL ? 1 : 0;
+		r = dr_findings_worst(&d.fs) == DR_FAIL ? 1 : 0;
 	dr_diag_free(&d);
 	return r;
 }
