@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "tool.h"
 #include "nskit-doctor.h"
+#include "report.h"
 
 #define SYSCTL_DROPIN "/etc/sysctl.d/60-nskit.conf"
 #define BOOT_UNIT "nskit-mnt-share.service"
@@ -221,15 +222,8 @@ static void fx_note(struct dr_fixer *x, const char *fmt, ...)
 		return;
 	}
 	for (const char *p = text; *p;) {
-		size_t n = strlen(p), cut = n;
+		size_t cut = dr_wrap_cut(p, DR_TABLE_WIDTH - 2);
 
-		if (n > TABLE_WIDTH - 2) {
-			cut = TABLE_WIDTH - 2;
-			while (cut > 0 && p[cut] != ' ')
-				cut--;
-			if (cut == 0)
-				cut = TABLE_WIDTH - 2;
-		}
 		printf("# %.*s\n", (int)cut, p);
 		p += cut;
 		p += strspn(p, " ");
@@ -446,7 +440,7 @@ static int report_user(const struct dr_fixer *x, const struct diag *b, const str
 			printf("\n%-16s %-6s %-6s '%s'\n", "ID", "BEFORE", x->dry ? "NOW" : "AFTER", b->name);
 		shown = 1;
 		printf("%-16s %-6s %-6s ", f->id, dr_status_name(f->status), g ? dr_status_name(g->status) : "-");
-		dr_put_wrapped(g ? g->what : f->what, (size_t)TABLE_WIDTH - 31, 31);
+		dr_put_wrapped(g ? g->what : f->what, (size_t)DR_TABLE_WIDTH - 31, 31);
 		if (g && g->status == DR_FAIL)
 			bad = 1;
 	}

@@ -1,7 +1,7 @@
 /* nskit-doctor.h - what the files of nskit-doctor share
  *
  * diagnose.c gathers the findings for one user (the checks of checks.c on
- * what it reads and probes), report.c prints them, explain-cmd.c is
+ * what it reads and probes), report.c prints them (report.h), explain-cmd.c is
  * --explain, fix.c is --fix. Each returns errors (-errno, struct nk_err);
  * only main (nskit-doctor.c) prints them, once.
  */
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include "checks.h"
 #include "causes.h"
+#include "report.h"
 #include "subid.h"
 
 /* --- diagnose.c ------------------------------------------------------- */
@@ -51,22 +52,6 @@ int dr_diagnose(struct diag *d, unsigned groups, const struct dr_ex_req *rq, str
  * the failing one), else 0. */
 int dr_diag_lost(const struct diag *d, struct nk_err *e);
 void dr_diag_free(struct diag *d);
-
-/* --- report.c ------------------------------------------------------------ */
-
-#define TABLE_WIDTH 100
-#define NK_MAX(a, b) ((a) > (b) ? (a) : (b))
-
-/* The width of the output: TABLE_WIDTH, or a narrower terminal. */
-int dr_table_width(void);
-/* TEXT in lines of at most WIDTH bytes, broken at spaces (a longer word
- * alone on its line is cut), the first after what is already printed, the
- * others indented by INDENT. */
-void dr_put_wrapped(const char *text, size_t width, int indent);
-/* The same for the formatted text; -ENOMEM. */
-int dr_put_wrappedf(size_t width, int indent, const char *fmt, ...) NK_PRINTF(3, 4);
-/* The findings as a table, or as JSON (QUIET: only those not ok). */
-int dr_print_findings(const struct dr_findings *fs, int json, int quiet, struct nk_err *e);
 
 /* --- explain-cmd.c --------------------------------------------------------- */
 

@@ -14,16 +14,18 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <libsmartcols.h>
-#include "nskit-doctor.h"
+#include "report.h"
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 int dr_table_width(void)
 {
 	struct winsize ws;
 
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col >= 40 && ws.ws_col < TABLE_WIDTH)
+	    ws.ws_col >= 40 && ws.ws_col < DR_TABLE_WIDTH)
 		return ws.ws_col;
-	return TABLE_WIDTH;
+	return DR_TABLE_WIDTH;
 }
 
 static int use_colour(void)
@@ -44,20 +46,27 @@ static void put_status(enum dr_status st, int colour, int width)
 		printf("%-*s", width, name);
 }
 
+size_t dr_wrap_cut(const char *text, size_t width)
+{
+	size_t n = strlen(text), cut = n;
+
+	if (n > width) {
+		cut = width;
+		while (cut > 0 && text[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			cut = width;
+	}
+	return cut;
+}
+
 void dr_put_wrapped(const char *text, size_t width, int indent)
 {
 	int first = 1;
 
 	while (*text) {
-		size_t n = strlen(text), cut = n;
+		size_t cut = dr_wrap_cut(text, width);
 
-		if (n > width) {
-			cut = width;
-			while (cut > 0 && text[cut] != ' ')
-				cut--;
-			if (cut == 0)
-				cut = width;
-		}
 		if (!first)
 			printf("%*s", indent, "");
 		printf("%.*s\n", (int)cut, text);
@@ -108,19 +117,19 @@ static size_t measure(const struct dr_findings *fs, int quiet, int width, struct
 		if (!shown(f, quiet))
 			continue;
 		n++;
-		l->idw = NK_MAX(l->idw, strlen(f->id));
-		l->stw = NK_MAX(l->stw, strlen(dr_status_name(f->status)));
-		l->whatw = NK_MAX(l->whatw, strlen(f->what));
-		l->fixw = NK_MAX(l->fixw, f->fix ? strlen(f->fix) : 0);
+		l->idw = MAX(l->idw, strlen(f->id));
+		l->stw = MAX(l->stw, strlen(dr_status_name(f->status)));
+		l->whatw = MAX(l->whatw, strlen(f->what));
+		l->fixw = MAX(l->fixw, f->fix ? strlen(f->fix) : 0);
 	}
-	l->side = l->idw + 1 + l->stw + 1 + l->whatw + 1 + NK_MAX(l->fixw, 3) <= (size_t)width;
+	l->side = l->idw + 1 + l->stw + 1 + l->whatw + 1 + MAX(l->fixw, 3) <= (size_t)width;
 	return n;
 }
 
 static int print_row(const struct dr_finding *f, const struct layout *l, int width, int colour)
 {
 	int indent = (int)(l->idw + 1 + l->stw + 1);
-	size_t room = (size_t)NK_MAX(width - indent, 20);
+	size_t room = (size_t)MAX(width - indent, 20);
 
 	printf("%-*s ", (int)l->idw, f->id);
 	put_status(f->status, colour, (int)l->stw);
