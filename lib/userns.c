@@ -39,7 +39,7 @@ int nk_userns_needs_helper(const struct nk_plan *p)
  * (newuidmap, newgidmap, or our privilege here) are started first and
  * wait; this process unshares; they are released and write its maps
  * while it writes any map that is just its own id itself. They are
- * clone(CLONE_VM) children (helper.c), so starting them copies no page
+ * clone(CLONE_VM) children (mapwrite.c), so starting them copies no page
  * tables, and no process has to hold the namespace for us to join later:
  * we are in it from the start. */
 static int create_with_writers(int flags, const struct nk_maps *m, const struct nk_plan *p,

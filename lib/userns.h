@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "err.h"
-#include "helper.h"
+#include "mapwrite.h"
 #include "idmap.h"
 #include "proc.h"
 

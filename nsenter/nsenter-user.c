@@ -22,7 +22,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "caps.h"
-#include "helper.h"
+#include "mapwrite.h"
 #include "mapopt.h"
 #include "idmap.h"
 #include "nsu-session.h"

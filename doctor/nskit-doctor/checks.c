@@ -11,7 +11,8 @@
 #include <libmount.h>
 #include <linux/capability.h>
 #include "checks.h"
-#include "helper.h"
+#include "mapwrite.h"
+#include "newidmap.h"
 #include "tool.h"
 #include "num.h"
 #include "proc.h"
@@ -847,7 +848,7 @@ void dr_check_helper(struct dr_findings *fs, enum nk_idtype t, const char *why,
 			       "%s", why ? why : "not found in PATH, /usr/bin, /usr/sbin, /bin or /sbin");
 		return;
 	}
-	/* The texts of a flaw are lib/helper.c's: the hint of a failed write
+	/* The texts of a flaw are lib/newidmap.c's: the hint of a failed write
 	 * says the same. */
 	if (h->flaws & (1u << NK_HELPER_UNPRIVILEGED))
 		dr_finding_add(fs, id, DR_FAIL, h->fix[NK_HELPER_UNPRIVILEGED], "%s", h->what[NK_HELPER_UNPRIVILEGED]);

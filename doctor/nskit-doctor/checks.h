@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include "err.h"
-#include "helper.h"
+#include "mapwrite.h"
+#include "newidmap.h"
 #include "idmap.h"
 #include "subid.h"
 #include "subidfile.h"
@@ -129,7 +130,7 @@ int dr_run_probe(struct dr_probe *p, const struct dr_user *u, int drop,
 void dr_check_userns(struct dr_findings *fs, const struct dr_sys *s,
 		      const struct dr_probe *p, const struct dr_user *u);
 
-/* newuidmap / newgidmap: H as nk_helper_usable judged it (lib/helper.h),
+/* newuidmap / newgidmap: H as nk_helper_usable judged it (lib/newidmap.h),
  * NULL when the helper was not found or cannot be opened (WHY says why).
  * Id "newuidmap"/"newgidmap" and "-nosuid". */
 void dr_check_helper(struct dr_findings *fs, enum nk_idtype t, const char *why,

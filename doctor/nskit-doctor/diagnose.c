@@ -12,7 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "helper.h"
+#include "mapwrite.h"
+#include "newidmap.h"
 #include "tool.h"
 #include "idmap.h"
 #include "num.h"
