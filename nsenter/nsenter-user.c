@@ -33,6 +33,7 @@
 #include "slice.h"
 #include "tool.h"
 #include "userns.h"
+#include "creds.h"
 
 enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
 
