@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "idmap.h"
+#include "lines.h"
 #include "num.h"
 #include "subid.h"
 #include "util.h"
@@ -137,32 +138,24 @@ int nk_maps_add_spec(struct nk_maps *m, char which, const char *spec, struct nk_
 int nk_mapstream_parse(const char *text, size_t len, const char *name,
 		       struct nk_maps *m, struct nk_err *e)
 {
-	size_t pos = 0;
-	unsigned lineno = 0;
+	struct nk_lines lines;
+	char line[256];
+	int r;
 
-	while (pos < len) {
-		char line[256], *tok[5], *save = NULL, *hash, *t;
-		size_t end = pos, l;
-		int nt = 0;
-		char ctx[300];
+	nk_lines_init(&lines, text, len);
+	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
+		char *tok[5], *hash, ctx[300];
 		struct nk_extent x;
+		size_t nt;
 
-		while (end < len && text[end] != '\n')
-			end++;
-		lineno++;
-		l = end - pos;
-		snprintf(ctx, sizeof ctx, "%s:%u", name, lineno);
-		if (memchr(text + pos, '\0', l))
+		snprintf(ctx, sizeof ctx, "%s:%u", name, lines.no);
+		if (r == -EINVAL)
 			return nk_errf(e, EINVAL, "%s: NUL byte in map stream", ctx);
-		if (l >= sizeof line)
+		if (r < 0)
 			return nk_errf(e, EINVAL, "%s: line too long", ctx);
-		memcpy(line, text + pos, l);
-		line[l] = '\0';
-		pos = end + 1;
 		if ((hash = strchr(line, '#')) != NULL)
 			*hash = '\0';
-		for (t = strtok_r(line, " \t\r", &save); t && nt < 5; t = strtok_r(NULL, " \t\r", &save))
-			tok[nt++] = t;
+		nt = nk_words(line, " \t\r", tok, 5);
 		if (nt == 0)
 			continue;
 		if (nt != 4 || strlen(tok[0]) != 1 || !strchr("ugb", tok[0][0]))
@@ -349,31 +342,26 @@ int nk_map_validate(const struct nk_map *m, enum nk_idtype t, struct nk_err *e)
 
 int nk_map_parse_kernel(const char *text, struct nk_map *m, struct nk_err *e)
 {
-	const char *p = text;
-	unsigned lineno = 0;
+	struct nk_lines lines;
+	char line[128];
+	int r;
 
-	while (*p) {
+	nk_lines_init(&lines, text, strlen(text));
+	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
 		uint32_t v[3];
-		const char *eol = strchr(p, '\n');
-		size_t l = eol ? (size_t)(eol - p) : strlen(p);
-		char line[128], *save = NULL, *t;
-		int nt = 0;
+		char *tok[4];
+		size_t nt;
 
-		lineno++;
-		if (l >= sizeof line)
-			return nk_errf(e, EINVAL, "map line %u too long", lineno);
-		memcpy(line, p, l);
-		line[l] = '\0';
-		p += l + (eol ? 1 : 0);
-		for (t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-			if (nt == 3 || nk_parse_u32(t, UINT32_MAX, &v[nt]) < 0)
-				return nk_errf(e, EINVAL, "map line %u: unexpected '%s'", lineno, t);
-			nt++;
-		}
+		if (r < 0)
+			return nk_errf(e, EINVAL, "map line %u too long", lines.no);
+		nt = nk_words(line, " \t", tok, 4);
+		for (size_t i = 0; i < nt; i++)
+			if (i == 3 || nk_parse_u32(tok[i], UINT32_MAX, &v[i]) < 0)
+				return nk_errf(e, EINVAL, "map line %u: unexpected '%s'", lines.no, tok[i]);
 		if (nt == 0)
 			continue;
 		if (nt != 3)
-			return nk_errf(e, EINVAL, "map line %u: expected three numbers", lineno);
+			return nk_errf(e, EINVAL, "map line %u: expected three numbers", lines.no);
 		if (nk_map_add(m, v[0], v[1], v[2]) < 0)
 			return nk_errf(e, ENOMEM, "out of memory");
 	}
