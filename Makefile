@@ -57,7 +57,7 @@ ALL_LDFLAGS = $(SAN_CFLAGS) $(LDFLAGS)
 # cost of idmap-apply and nsenter-user is part of their spec).
 NK_LDFLAGS = -Wl,--as-needed -Wl,-z,relro,-z,now
 
-AREAS     := idmap unshare subid mnt doctor
+AREAS     := idmap nsenter subid mnt doctor
 TOOL_SRCS := $(wildcard $(addsuffix /*.c,$(AREAS)))
 TOOLS     := $(notdir $(TOOL_SRCS:.c=))
 TOOL_BINS := $(addprefix $(O)/bin/,$(TOOLS))

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include "helper.h"
+#include "mapwrite.h"
 #include "idmap.h"
 
 enum nk_mapmode {

@@ -8,9 +8,9 @@
  * fails, 2 on bad usage.
  *
  * This file parses the options and reports; the tool's own files are in
- * nskit-doctor/: diagnose.c (gathering), doctor.c (the checks), report.c
- * (the table), explain-cmd.c and explain.c (--explain: the line is looked
- * up in explain.c's table; only the checks that can cause it are run, and
+ * nskit-doctor/: diagnose.c (gathering), checks.c (the checks), report.c
+ * (the table), explain-cmd.c and causes.c (--explain: the line is looked
+ * up in causes.c's table; only the checks that can cause it are run, and
  * the verdict is printed), fix.c (--fix, root: each failing or warning
  * finding with a safe remedy gets it, through nskit's own tools and the
  * system's files; then everything is checked again).
@@ -176,7 +176,7 @@ static int check(const struct options *o, struct nk_err *e)
 	if (r == 0)
 		r = dr_diag_lost(&d, e);
 	if (r == 0)
-		r = nk_findings_worst(&d.fs) == NK_FAIL ? 1 : 0;
+		r = dr_findings_worst(&d.fs) == DR_FAIL ? 1 : 0;
 	dr_diag_free(&d);
 	return r;
 }

@@ -7,7 +7,7 @@
  */
 #include <getopt.h>
 #include <string.h>
-#include "helper.h"
+#include "mapwrite.h"
 #include "mapopt.h"
 #include "idmap.h"
 #include "num.h"

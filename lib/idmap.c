@@ -3,7 +3,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "idmap.h"
+#include "lines.h"
 #include "num.h"
+#include "subid.h"
 #include "util.h"
 
 const char *nk_idtype_name(enum nk_idtype t)
@@ -136,32 +138,24 @@ int nk_maps_add_spec(struct nk_maps *m, char which, const char *spec, struct nk_
 int nk_mapstream_parse(const char *text, size_t len, const char *name,
 		       struct nk_maps *m, struct nk_err *e)
 {
-	size_t pos = 0;
-	unsigned lineno = 0;
+	struct nk_lines lines;
+	char line[256];
+	int r;
 
-	while (pos < len) {
-		char line[256], *tok[5], *save = NULL, *hash, *t;
-		size_t end = pos, l;
-		int nt = 0;
-		char ctx[300];
+	nk_lines_init(&lines, text, len);
+	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
+		char *tok[5], *hash, ctx[300];
 		struct nk_extent x;
+		size_t nt;
 
-		while (end < len && text[end] != '\n')
-			end++;
-		lineno++;
-		l = end - pos;
-		snprintf(ctx, sizeof ctx, "%s:%u", name, lineno);
-		if (memchr(text + pos, '\0', l))
+		snprintf(ctx, sizeof ctx, "%s:%u", name, lines.no);
+		if (r == -EINVAL)
 			return nk_errf(e, EINVAL, "%s: NUL byte in map stream", ctx);
-		if (l >= sizeof line)
+		if (r < 0)
 			return nk_errf(e, EINVAL, "%s: line too long", ctx);
-		memcpy(line, text + pos, l);
-		line[l] = '\0';
-		pos = end + 1;
 		if ((hash = strchr(line, '#')) != NULL)
 			*hash = '\0';
-		for (t = strtok_r(line, " \t\r", &save); t && nt < 5; t = strtok_r(NULL, " \t\r", &save))
-			tok[nt++] = t;
+		nt = nk_words(line, " \t\r", tok, 5);
 		if (nt == 0)
 			continue;
 		if (nt != 4 || strlen(tok[0]) != 1 || !strchr("ugb", tok[0][0]))
@@ -348,31 +342,26 @@ int nk_map_validate(const struct nk_map *m, enum nk_idtype t, struct nk_err *e)
 
 int nk_map_parse_kernel(const char *text, struct nk_map *m, struct nk_err *e)
 {
-	const char *p = text;
-	unsigned lineno = 0;
+	struct nk_lines lines;
+	char line[128];
+	int r;
 
-	while (*p) {
+	nk_lines_init(&lines, text, strlen(text));
+	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
 		uint32_t v[3];
-		const char *eol = strchr(p, '\n');
-		size_t l = eol ? (size_t)(eol - p) : strlen(p);
-		char line[128], *save = NULL, *t;
-		int nt = 0;
+		char *tok[4];
+		size_t nt;
 
-		lineno++;
-		if (l >= sizeof line)
-			return nk_errf(e, EINVAL, "map line %u too long", lineno);
-		memcpy(line, p, l);
-		line[l] = '\0';
-		p += l + (eol ? 1 : 0);
-		for (t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-			if (nt == 3 || nk_parse_u32(t, UINT32_MAX, &v[nt]) < 0)
-				return nk_errf(e, EINVAL, "map line %u: unexpected '%s'", lineno, t);
-			nt++;
-		}
+		if (r < 0)
+			return nk_errf(e, EINVAL, "map line %u too long", lines.no);
+		nt = nk_words(line, " \t", tok, 4);
+		for (size_t i = 0; i < nt; i++)
+			if (i == 3 || nk_parse_u32(tok[i], UINT32_MAX, &v[i]) < 0)
+				return nk_errf(e, EINVAL, "map line %u: unexpected '%s'", lines.no, tok[i]);
 		if (nt == 0)
 			continue;
 		if (nt != 3)
-			return nk_errf(e, EINVAL, "map line %u: expected three numbers", lineno);
+			return nk_errf(e, EINVAL, "map line %u: expected three numbers", lines.no);
 		if (nk_map_add(m, v[0], v[1], v[2]) < 0)
 			return nk_errf(e, ENOMEM, "out of memory");
 	}
@@ -455,4 +444,125 @@ ssize_t nk_map_find_inner_range(const struct nk_map *m, uint32_t first, uint32_t
 			return (ssize_t)i;
 	}
 	return -1;
+}
+
+/* --- the standard maps -------------------------------------------------- */
+
+int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
+		      struct nk_err *e)
+{
+	struct nk_ranges sorted = { 0, NULL };
+	uint64_t next = 1;
+
+	nk_map_init(out);
+	if (nk_map_add(out, 0, self, 1) < 0)
+		return nk_errf(e, ENOMEM, "out of memory");
+	if (nk_ranges_sorted(sub, &sorted) < 0) {
+		nk_map_free(out);
+		return nk_errf(e, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < sorted.n; i++) {
+		if (next + sorted.r[i].count - 1 > NK_ID_MAX) {
+			nk_ranges_free(&sorted);
+			nk_map_free(out);
+			return nk_errf(e, ERANGE, "the subordinate ranges hold more ids than a namespace can map");
+		}
+		if (nk_map_add(out, (uint32_t)next, sorted.r[i].start, sorted.r[i].count) < 0) {
+			nk_ranges_free(&sorted);
+			nk_map_free(out);
+			return nk_errf(e, ENOMEM, "out of memory");
+		}
+		next += sorted.r[i].count;
+	}
+	nk_ranges_free(&sorted);
+	return 0;
+}
+
+static int cmp_ext_inner(const void *a, const void *b)
+{
+	const struct nk_extent *x = a, *y = b;
+
+	return x->inner < y->inner ? -1 : x->inner > y->inner;
+}
+
+int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
+			struct nk_err *e)
+{
+	struct nk_ranges sorted = { 0, NULL };
+	uint64_t next = 0;
+
+	nk_map_init(out);
+	if (nk_map_add(out, self, self, 1) < 0)
+		return nk_errf(e, ENOMEM, "out of memory");
+	if (nk_ranges_sorted(sub, &sorted) < 0) {
+		nk_map_free(out);
+		return nk_errf(e, ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < sorted.n; i++) {
+		uint64_t start = sorted.r[i].start, left = sorted.r[i].count;
+
+		while (left > 0) {
+			uint64_t chunk = left;
+
+			if (next == self)
+				next++;
+			if (next < self && next + chunk > self)
+				chunk = self - next;
+			if (next + chunk - 1 > NK_ID_MAX) {
+				nk_ranges_free(&sorted);
+				nk_map_free(out);
+				return nk_errf(e, ERANGE, "the subordinate ranges hold more ids than a namespace can map");
+			}
+			if (nk_map_add(out, (uint32_t)next, (uint32_t)start, (uint32_t)chunk) < 0) {
+				nk_ranges_free(&sorted);
+				nk_map_free(out);
+				return nk_errf(e, ENOMEM, "out of memory");
+			}
+			next += chunk;
+			start += chunk;
+			left -= chunk;
+		}
+	}
+	nk_ranges_free(&sorted);
+	qsort(out->ext, out->n, sizeof *out->ext, cmp_ext_inner);
+	return 0;
+}
+
+int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,
+		  const char *alt, struct nk_maps *out, struct nk_err *e)
+{
+	const uint32_t self[2] = { uid, gid };
+
+	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
+		struct nk_ranges sub;
+		struct nk_map built;
+		int r;
+
+		if (kind == NK_MAPS_ROOT) {
+			if (nk_map_add(&out->map[t], 0, self[t], 1) < 0)
+				return nk_errf(e, ENOMEM, "out of memory");
+			continue;
+		}
+		if (nk_subid_ranges(user, t, &sub, e) < 0)
+			return -e->code;
+		if (sub.n == 0) {
+			nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s",
+				nk_idtype_name(t), user, nk_subid_where(t));
+			nk_err_no_subids(e, user);
+			e->alt = alt;
+			return -e->code;
+		}
+		r = kind == NK_MAPS_AUTO ? nk_map_build_auto(self[t], &sub, &built, e)
+					 : nk_map_build_keepid(self[t], &sub, &built, e);
+		nk_ranges_free(&sub);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < built.n && r == 0; i++)
+			r = nk_map_add(&out->map[t], built.ext[i].inner, built.ext[i].outer,
+				       built.ext[i].count);
+		nk_map_free(&built);
+		if (r < 0)
+			return nk_errf(e, ENOMEM, "out of memory");
+	}
+	return 0;
 }

@@ -90,4 +90,26 @@ ssize_t nk_map_find_inner_range(const struct nk_map *m, uint32_t first, uint32_t
 /* Total number of ids mapped. */
 uint64_t nk_map_total(const struct nk_map *m);
 
+/* --- the standard maps (from a user's subordinate ranges, lib/subid) ---- */
+
+struct nk_ranges;
+
+/* Default rootless map: SELF to 0, then every range in order of start,
+ * inside ids contiguous from 1 (what podman unshare maps). */
+int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
+		      struct nk_err *e);
+/* keep-id: SELF to SELF, subordinate ids filling 0..SELF-1 and SELF+1..
+ * (podman's --userns=keep-id, composed into one map). */
+int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
+			struct nk_err *e);
+
+/* The standard maps for a user with uid/gid, the same in every tool:
+ * AUTO and KEEPID from USER's subordinate ranges (none is an error naming
+ * the file, of kind NK_ERRK_NO_SUBIDS, with ALT, the caller's other way
+ * out, kept in e->alt: ", or use --map-root"), ROOT
+ * only uid and gid to 0. Appends to *out. */
+enum nk_mapkind { NK_MAPS_AUTO, NK_MAPS_KEEPID, NK_MAPS_ROOT };
+int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,
+		  const char *alt, struct nk_maps *out, struct nk_err *e);
+
 #endif

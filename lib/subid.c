@@ -149,8 +149,6 @@ const char *nk_subid_where(enum nk_idtype t)
 	return buf[t];
 }
 
-static int sorted_copy(const struct nk_ranges *sub, struct nk_ranges *sorted);
-
 const char *nk_subid_central_fix(void)
 {
 	static char buf[256];
@@ -172,7 +170,7 @@ const char *nk_subid_hint(const char *user, const struct nk_ranges *sub, char *b
 		snprintf(buf, len, "%s has no ranges", user);
 		return buf;
 	}
-	if (sorted_copy(sub, &sorted) == 0)
+	if (nk_ranges_sorted(sub, &sorted) == 0)
 		r = &sorted;
 	off = (size_t)snprintf(buf, len, "%s's ranges: ", user);
 	shown = r->n > 8 ? 8 : r->n;
@@ -436,129 +434,11 @@ int nk_libsubid_ranges(const char *user, enum nk_idtype t, struct nk_ranges *out
 }
 
 /* The ranges in order of start (the order podman maps them in). */
-static int sorted_copy(const struct nk_ranges *sub, struct nk_ranges *sorted)
+
+int nk_ranges_sorted(const struct nk_ranges *sub, struct nk_ranges *sorted)
 {
 	if (copy_ranges(sorted, sub) < 0)
 		return -ENOMEM;
 	nk_ranges_sort(sorted);
-	return 0;
-}
-
-int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
-		      struct nk_err *e)
-{
-	struct nk_ranges sorted = { 0, NULL };
-	uint64_t next = 1;
-
-	nk_map_init(out);
-	if (nk_map_add(out, 0, self, 1) < 0)
-		return nk_errf(e, ENOMEM, "out of memory");
-	if (sorted_copy(sub, &sorted) < 0) {
-		nk_map_free(out);
-		return nk_errf(e, ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < sorted.n; i++) {
-		if (next + sorted.r[i].count - 1 > NK_ID_MAX) {
-			nk_ranges_free(&sorted);
-			nk_map_free(out);
-			return nk_errf(e, ERANGE, "the subordinate ranges hold more ids than a namespace can map");
-		}
-		if (nk_map_add(out, (uint32_t)next, sorted.r[i].start, sorted.r[i].count) < 0) {
-			nk_ranges_free(&sorted);
-			nk_map_free(out);
-			return nk_errf(e, ENOMEM, "out of memory");
-		}
-		next += sorted.r[i].count;
-	}
-	nk_ranges_free(&sorted);
-	return 0;
-}
-
-static int cmp_ext_inner(const void *a, const void *b)
-{
-	const struct nk_extent *x = a, *y = b;
-
-	return x->inner < y->inner ? -1 : x->inner > y->inner;
-}
-
-int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
-			struct nk_err *e)
-{
-	struct nk_ranges sorted = { 0, NULL };
-	uint64_t next = 0;
-
-	nk_map_init(out);
-	if (nk_map_add(out, self, self, 1) < 0)
-		return nk_errf(e, ENOMEM, "out of memory");
-	if (sorted_copy(sub, &sorted) < 0) {
-		nk_map_free(out);
-		return nk_errf(e, ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < sorted.n; i++) {
-		uint64_t start = sorted.r[i].start, left = sorted.r[i].count;
-
-		while (left > 0) {
-			uint64_t chunk = left;
-
-			if (next == self)
-				next++;
-			if (next < self && next + chunk > self)
-				chunk = self - next;
-			if (next + chunk - 1 > NK_ID_MAX) {
-				nk_ranges_free(&sorted);
-				nk_map_free(out);
-				return nk_errf(e, ERANGE, "the subordinate ranges hold more ids than a namespace can map");
-			}
-			if (nk_map_add(out, (uint32_t)next, (uint32_t)start, (uint32_t)chunk) < 0) {
-				nk_ranges_free(&sorted);
-				nk_map_free(out);
-				return nk_errf(e, ENOMEM, "out of memory");
-			}
-			next += chunk;
-			start += chunk;
-			left -= chunk;
-		}
-	}
-	nk_ranges_free(&sorted);
-	qsort(out->ext, out->n, sizeof *out->ext, cmp_ext_inner);
-	return 0;
-}
-
-int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,
-		  const char *alt, struct nk_maps *out, struct nk_err *e)
-{
-	const uint32_t self[2] = { uid, gid };
-
-	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
-		struct nk_ranges sub;
-		struct nk_map built;
-		int r;
-
-		if (kind == NK_MAPS_ROOT) {
-			if (nk_map_add(&out->map[t], 0, self[t], 1) < 0)
-				return nk_errf(e, ENOMEM, "out of memory");
-			continue;
-		}
-		if (nk_subid_ranges(user, t, &sub, e) < 0)
-			return -e->code;
-		if (sub.n == 0) {
-			nk_errf(e, ENOENT, "no subordinate %s range for '%s' in %s",
-				nk_idtype_name(t), user, nk_subid_where(t));
-			nk_err_no_subids(e, user);
-			e->alt = alt;
-			return -e->code;
-		}
-		r = kind == NK_MAPS_AUTO ? nk_map_build_auto(self[t], &sub, &built, e)
-					 : nk_map_build_keepid(self[t], &sub, &built, e);
-		nk_ranges_free(&sub);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < built.n && r == 0; i++)
-			r = nk_map_add(&out->map[t], built.ext[i].inner, built.ext[i].outer,
-				       built.ext[i].count);
-		nk_map_free(&built);
-		if (r < 0)
-			return nk_errf(e, ENOMEM, "out of memory");
-	}
 	return 0;
 }

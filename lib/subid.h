@@ -34,6 +34,8 @@ void nk_ranges_sort(struct nk_ranges *r);
 /* Is [first, first+count) covered by the union of the ranges? */
 int nk_ranges_cover(const struct nk_ranges *r, uint32_t first, uint32_t count);
 int nk_ranges_add(struct nk_ranges *r, uint32_t start, uint32_t count);
+/* A copy of SUB in *SORTED, sorted by start (-ENOMEM). */
+int nk_ranges_sorted(const struct nk_ranges *sub, struct nk_ranges *sorted);
 
 /* Every range USER owns (by name or uid), in file order. With the files
  * source (no "subid:" line in /etc/nsswitch.conf, or "files"), the files are
@@ -82,23 +84,5 @@ int nk_subid_owner(enum nk_idtype t, uint32_t id, char *name, size_t len, struct
 
 /* The file libsubid reads for t, for messages: "/etc/subuid". */
 const char *nk_subid_file(enum nk_idtype t);
-
-/* Default rootless map: SELF to 0, then every range in order of start,
- * inside ids contiguous from 1 (what podman unshare maps). */
-int nk_map_build_auto(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
-		      struct nk_err *e);
-/* keep-id: SELF to SELF, subordinate ids filling 0..SELF-1 and SELF+1..
- * (podman's --userns=keep-id, composed into one map). */
-int nk_map_build_keepid(uint32_t self, const struct nk_ranges *sub, struct nk_map *out,
-			struct nk_err *e);
-
-/* The standard maps for a user with uid/gid, the same in every tool:
- * AUTO and KEEPID from USER's subordinate ranges (none is an error naming
- * the file, of kind NK_ERRK_NO_SUBIDS, with ALT, the caller's other way
- * out, kept in e->alt: ", or use --map-root"), ROOT
- * only uid and gid to 0. Appends to *out. */
-enum nk_mapkind { NK_MAPS_AUTO, NK_MAPS_KEEPID, NK_MAPS_ROOT };
-int nk_maps_build(enum nk_mapkind kind, const char *user, uint32_t uid, uint32_t gid,
-		  const char *alt, struct nk_maps *out, struct nk_err *e);
 
 #endif

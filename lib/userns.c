@@ -1,13 +1,11 @@
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,7 +37,7 @@ int nk_userns_needs_helper(const struct nk_plan *p)
  * (newuidmap, newgidmap, or our privilege here) are started first and
  * wait; this process unshares; they are released and write its maps
  * while it writes any map that is just its own id itself. They are
- * clone(CLONE_VM) children (helper.c), so starting them copies no page
+ * clone(CLONE_VM) children (mapwrite.c), so starting them copies no page
  * tables, and no process has to hold the namespace for us to join later:
  * we are in it from the start. */
 static int create_with_writers(int flags, const struct nk_maps *m, const struct nk_plan *p,
@@ -511,33 +509,6 @@ int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
 		nk_idspans_free(&out[NK_GID]);
 	}
 	return r;
-}
-
-int nk_become(uid_t uid, gid_t gid, int keep_caps, int drop_groups, struct nk_err *e)
-{
-	if (keep_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		return nk_syserr(e, errno, "cannot keep capabilities");
-	/* The caller's supplementary groups would otherwise go with the new
-	 * ids (shown as the overflow gid, still granting their access). EPERM:
-	 * setgroups is denied in this namespace (CVE-2018-7169: dropping a
-	 * group could bypass a "deny this group" permission), so they stay. */
-	if (drop_groups && setgroups(0, NULL) < 0 && errno != EPERM)
-		return nk_syserr(e, errno, "cannot drop the supplementary groups");
-	if (setresgid(gid, gid, gid) < 0) {
-		if (errno == EINVAL)
-			return nk_errf(e, EINVAL, "cannot become gid %u: it is not mapped in the namespace",
-				       (unsigned)gid);
-		return nk_syserr(e, errno, "cannot become gid %u", (unsigned)gid);
-	}
-	if (setresuid(uid, uid, uid) < 0) {
-		if (errno == EINVAL)
-			return nk_errf(e, EINVAL, "cannot become uid %u: it is not mapped in the namespace",
-				       (unsigned)uid);
-		return nk_syserr(e, errno, "cannot become uid %u", (unsigned)uid);
-	}
-	if (keep_caps)
-		return nk_caps_to_ambient(e);
-	return 0;
 }
 
 int nk_set_propagation_all(unsigned long type, struct nk_err *e)

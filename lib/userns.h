@@ -1,4 +1,4 @@
-/* userns.h - create and join user namespaces, and become someone inside
+/* userns.h - create and join user namespaces (becoming someone inside is lib/creds)
  *
  * Creating: the maps must be written from outside the new namespace
  * (newuidmap, newgidmap, or the caller's privilege there), so the children
@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "err.h"
-#include "helper.h"
+#include "mapwrite.h"
 #include "idmap.h"
 #include "proc.h"
 
@@ -88,13 +88,6 @@ void nk_idspans_free(struct nk_idspans *s);
  * everyone: an isolated one), and for a process whose map is not written,
  * the ids it runs with. -errno when /proc cannot be read. */
 int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2]);
-
-/* Become UID/GID (both mapped) in the namespace we are in. KEEP_CAPS: the
- * capabilities survive the change and the exec (ambient set). DROP_GROUPS:
- * no supplementary groups any more (util-linux unshare --setgid), where
- * setgroups(2) is allowed; where it is denied (/proc/self/setgroups "deny")
- * the kernel keeps them, and so do we. */
-int nk_become(uid_t uid, gid_t gid, int keep_caps, int drop_groups, struct nk_err *e);
 
 /* Set the propagation of every mount (MS_PRIVATE, MS_SLAVE, MS_SHARED). */
 int nk_set_propagation_all(unsigned long type, struct nk_err *e);

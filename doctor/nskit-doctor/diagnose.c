@@ -2,7 +2,7 @@
  *
  * Reads what it can (sysctls, /etc/subuid and /etc/subgid through libsubid
  * and as files, the helpers, this process's state), probes what reading
- * cannot tell (doctor.c's probe), and hands each to its check in doctor.c.
+ * cannot tell (checks.c's probe), and hands each to its check in checks.c.
  */
 #include <errno.h>
 #include <grp.h>
@@ -12,7 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "helper.h"
+#include "mapwrite.h"
+#include "newidmap.h"
 #include "tool.h"
 #include "idmap.h"
 #include "num.h"
@@ -63,7 +64,7 @@ int dr_diag_user(struct diag *d, const char *user, struct nk_err *e)
 
 void dr_diag_free(struct diag *d)
 {
-	nk_findings_free(&d->fs);
+	dr_findings_free(&d->fs);
 	nk_ranges_free(&d->ranges[NK_UID]);
 	nk_ranges_free(&d->ranges[NK_GID]);
 	d->got[NK_UID] = d->got[NK_GID] = NULL;
@@ -73,7 +74,7 @@ void dr_diag_free(struct diag *d)
 
 /* Ids inside the namespace (podman's "requested U:G"): the default
  * rootless map has the user at 0 and its ranges from 1. 1 when they fit. */
-static int requested_inner(struct diag *d, enum nk_idtype t, const struct nk_ex_req *rq)
+static int requested_inner(struct diag *d, enum nk_idtype t, const struct dr_ex_req *rq)
 {
 	const struct nk_ranges *r = d->got[t];
 	const char *tn = nk_idtype_name(t);
@@ -83,7 +84,7 @@ static int requested_inner(struct diag *d, enum nk_idtype t, const struct nk_ex_
 		total += r->r[i].count;
 	if (rq->hi[t] <= total)
 		return 1;
-	nk_finding_add(&d->fs, "subid-requested", NK_FAIL, nk_subid_fix(d->name),
+	dr_finding_add(&d->fs, "subid-requested", DR_FAIL, nk_subid_fix(d->name),
 		       "the message asks for %s %llu inside the namespace, but '%s' has %llu "
 		       "subordinate %ss: the namespace maps %ss 0-%llu only (with podman's "
 		       "--userns=keep-id too)", tn, (unsigned long long)rq->hi[t], d->name,
@@ -92,7 +93,7 @@ static int requested_inner(struct diag *d, enum nk_idtype t, const struct nk_ex_
 }
 
 /* Host ids (newuidmap's "range [A-B) -> [C-D)"): inside the ranges. */
-static int requested_host(struct diag *d, enum nk_idtype t, const struct nk_ex_req *rq)
+static int requested_host(struct diag *d, enum nk_idtype t, const struct dr_ex_req *rq)
 {
 	const struct nk_ranges *r = d->got[t];
 	const char *tn = nk_idtype_name(t);
@@ -105,7 +106,7 @@ static int requested_host(struct diag *d, enum nk_idtype t, const struct nk_ex_r
 	for (size_t i = 0; i < r->n && o < sizeof have - 32; i++)
 		o += (size_t)snprintf(have + o, sizeof have - o, "%s%u-%llu", i ? ", " : "", r->r[i].start,
 				      (unsigned long long)r->r[i].start + r->r[i].count - 1);
-	nk_finding_add(&d->fs, "subid-requested", NK_FAIL,
+	dr_finding_add(&d->fs, "subid-requested", DR_FAIL,
 		       "map only ids inside the user's ranges, or give the user a range that covers them",
 		       "the message asks for host %ss %llu-%llu, outside the subordinate %s ranges "
 		       "of '%s' (%s)", tn, (unsigned long long)rq->lo[t], (unsigned long long)rq->hi[t],
@@ -113,7 +114,7 @@ static int requested_host(struct diag *d, enum nk_idtype t, const struct nk_ex_r
 	return 0;
 }
 
-static void check_requested(struct diag *d, const struct nk_ex_req *rq)
+static void check_requested(struct diag *d, const struct dr_ex_req *rq)
 {
 	for (int t = NK_UID; t <= NK_GID; t++) {
 		if (!rq->have[t] || !d->got[t])
@@ -122,7 +123,7 @@ static void check_requested(struct diag *d, const struct nk_ex_req *rq)
 			return;
 	}
 	if (rq->have[NK_UID] || rq->have[NK_GID])
-		nk_finding_add(&d->fs, "subid-requested", NK_OK, NULL,
+		dr_finding_add(&d->fs, "subid-requested", DR_OK, NULL,
 			       "the ids the message names lie inside the ranges of '%s'", d->name);
 }
 
@@ -132,12 +133,12 @@ static void check_requested(struct diag *d, const struct nk_ex_req *rq)
  * are root. */
 static int diag_userns(struct diag *d, struct nk_err *e)
 {
-	struct nk_dr_probe probe;
+	struct dr_probe probe;
 
 	memset(&probe, 0, sizeof probe);
-	if ((d->caller || geteuid() == 0) && nk_doctor_probe(&probe, &d->u, !d->caller, e) < 0)
+	if ((d->caller || geteuid() == 0) && dr_run_probe(&probe, &d->u, !d->caller, e) < 0)
 		return -e->code;
-	nk_doctor_userns(&d->fs, &d->sys, &probe, &d->u);
+	dr_check_userns(&d->fs, &d->sys, &probe, &d->u);
 	return 0;
 }
 
@@ -157,29 +158,29 @@ static int diag_subids(struct diag *d, int check, struct nk_err *e)
 		if (lr == -ENOMEM)
 			return nk_errf(e, ENOMEM, "out of memory");
 		if (check)
-			nk_doctor_subids(&d->fs, t, &d->u, d->got[t], r < 0 ? re.msg : NULL, path, &sf,
-					 lr < 0 ? &fe : NULL, &nk_dr_system_db);
+			dr_check_subids(&d->fs, t, &d->u, d->got[t], r < 0 ? re.msg : NULL, path, &sf,
+					 lr < 0 ? &fe : NULL, &dr_system_db);
 		nk_sf_free(&sf);
 	}
 	return 0;
 }
 
-static void check_helper(struct nk_findings *fs, enum nk_idtype t)
+static void check_helper(struct dr_findings *fs, enum nk_idtype t)
 {
 	char path[PATH_MAX];
 	struct nk_helper_info h;
 	struct nk_err e;
 
 	if (nk_find_helper(t, path, sizeof path, &e) < 0) {
-		nk_doctor_helper(fs, t, e.msg, NULL);
+		dr_check_helper(fs, t, e.msg, NULL);
 		return;
 	}
 	/* Usable or not, H says what was found; an error of no kind is a
 	 * file that cannot be opened. */
 	if (nk_helper_usable(t, path, &h, &e) < 0 && e.kind == NK_ERRK_NONE)
-		nk_doctor_helper(fs, t, e.msg, NULL);
+		dr_check_helper(fs, t, e.msg, NULL);
 	else
-		nk_doctor_helper(fs, t, NULL, &h);
+		dr_check_helper(fs, t, NULL, &h);
 }
 
 static int diag_parent(struct diag *d, struct nk_err *e)
@@ -188,7 +189,7 @@ static int diag_parent(struct diag *d, struct nk_err *e)
 
 	if (nk_maps_read_proc(0, &own, e) < 0)
 		return -e->code;
-	nk_doctor_parent_map(&d->fs, &own, d->got, &d->u);
+	dr_check_parent_map(&d->fs, &own, d->got, &d->u);
 	nk_maps_free(&own);
 	return 0;
 }
@@ -213,10 +214,10 @@ static void diag_session(struct diag *d)
 			have = lstat(xdg, &st) == 0;
 			err = errno;
 		}
-		nk_doctor_xdg(&d->fs, xdg, have ? &st : NULL, err, &d->u);
+		dr_check_xdg(&d->fs, xdg, have ? &st : NULL, err, &d->u);
 	}
 	if (d->caller)
-		nk_doctor_user_env(&d->fs, getenv("USER"), getenv("LOGNAME"), &d->u);
+		dr_check_user_env(&d->fs, getenv("USER"), getenv("LOGNAME"), &d->u);
 }
 
 static void diag_mounts(struct diag *d)
@@ -229,14 +230,14 @@ static void diag_mounts(struct diag *d)
 		ngroups = (int)NK_ARRAY_SIZE(groups);
 	for (int i = 0; i < ngroups; i++)
 		gids[i] = groups[i];
-	nk_doctor_mounts(&d->fs, &d->sys, gids, (size_t)ngroups, &d->u);
+	dr_check_mounts(&d->fs, &d->sys, gids, (size_t)ngroups, &d->u);
 }
 
-int dr_diagnose(struct diag *d, unsigned groups, const struct nk_ex_req *rq, struct nk_err *e)
+int dr_diagnose(struct diag *d, unsigned groups, const struct dr_ex_req *rq, struct nk_err *e)
 {
 	char src[64];
 
-	nk_dr_sys_read(&d->sys);
+	dr_sys_read(&d->sys);
 	d->subid_central = nk_subid_source(src, sizeof src) == 1;
 	if ((groups & G_USERNS) && diag_userns(d, e) < 0)
 		return -e->code;
@@ -251,7 +252,7 @@ int dr_diagnose(struct diag *d, unsigned groups, const struct nk_ex_req *rq, str
 		check_helper(&d->fs, NK_GID);
 	}
 	if (groups & G_PRIVS)
-		nk_doctor_privs(&d->fs, &d->sys);
+		dr_check_privs(&d->fs, &d->sys);
 	if ((groups & G_PARENT) && diag_parent(d, e) < 0)
 		return -e->code;
 	if (groups & G_SESSION)

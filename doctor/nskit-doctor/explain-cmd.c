@@ -1,6 +1,6 @@
 /* explain-cmd.c - nskit-doctor --explain
  *
- * Each line of the input is looked up in explain.c's table; for each
+ * Each line of the input is looked up in causes.c's table; for each
  * message found (once each), only the checks that can cause it are run,
  * and the verdict is printed: the causes found, those ruled out, those
  * not tested.
@@ -42,21 +42,21 @@ static int read_stdin(char **out, struct nk_err *e)
 	return 0;
 }
 
-static int print_verdict(const struct nk_ex_verdict *v, enum nk_ex_state st)
+static int print_verdict(const struct dr_ex_verdict *v, enum dr_ex_state st)
 {
 	size_t room = (size_t)dr_table_width() - 4;
 
 	printf("  ");
 	if (!v->f)
 		return dr_put_wrappedf(room, 4, "%s: not probed here (see nskit-doctor(1), FINDINGS)", v->id);
-	if (st == NK_EX_UNTESTED)
+	if (st == DR_EX_UNTESTED)
 		return dr_put_wrappedf(room, 4, "%s: %s for nskit-doctor itself, which may differ from the program "
 				       "that failed (run nskit-doctor the way that program runs)", v->id, v->f->what);
 	return dr_put_wrappedf(room, 4, "%s: %s", v->id, v->f->what);
 }
 
 /* The verdicts in state ST under LABEL (nothing when there is none). */
-static int print_verdicts(const struct nk_ex_verdict *v, size_t n, enum nk_ex_state st, const char *label)
+static int print_verdicts(const struct dr_ex_verdict *v, size_t n, enum dr_ex_state st, const char *label)
 {
 	int any = 0;
 
@@ -72,14 +72,14 @@ static int print_verdicts(const struct nk_ex_verdict *v, size_t n, enum nk_ex_st
 	return 0;
 }
 
-static int print_causes(const struct nk_ex_verdict *v, size_t n)
+static int print_causes(const struct dr_ex_verdict *v, size_t n)
 {
 	size_t room = (size_t)dr_table_width() - 2;
 
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].state != NK_EX_FOUND)
+		if (v[i].state != DR_EX_FOUND)
 			continue;
-		printf("cause: %s (%s)\n  ", v[i].id, nk_status_name(v[i].f->status));
+		printf("cause: %s (%s)\n  ", v[i].id, dr_status_name(v[i].f->status));
 		dr_put_wrapped(v[i].f->what, room, 2);
 		if (!v[i].f->fix)
 			continue;
@@ -90,7 +90,7 @@ static int print_causes(const struct nk_ex_verdict *v, size_t n)
 	return 0;
 }
 
-static int print_explanation(const struct nk_ex_msg *m, const char *line, const struct nk_ex_verdict *v,
+static int print_explanation(const struct dr_ex_msg *m, const char *line, const struct dr_ex_verdict *v,
 			     size_t n, size_t found)
 {
 	printf("message: ");
@@ -100,18 +100,18 @@ static int print_explanation(const struct nk_ex_msg *m, const char *line, const 
 		return -ENOMEM;
 	if (!found)
 		printf("cause: not found\n");
-	if (print_verdicts(v, n, NK_EX_RULED_OUT, "ruled out:") < 0 ||
-	    print_verdicts(v, n, NK_EX_UNTESTED, "not tested:") < 0)
+	if (print_verdicts(v, n, DR_EX_RULED_OUT, "ruled out:") < 0 ||
+	    print_verdicts(v, n, DR_EX_UNTESTED, "not tested:") < 0)
 		return -ENOMEM;
 	return 0;
 }
 
 /* LINE, the message M: 1 when a cause was found, 0 when not, or an error. */
-static int explain_one(const char *user, const struct nk_ex_msg *m, const char *line, struct nk_err *e)
+static int explain_one(const char *user, const struct dr_ex_msg *m, const char *line, struct nk_err *e)
 {
 	struct diag d;
-	struct nk_ex_req rq;
-	struct nk_ex_verdict v[NK_EX_MAX_CAUSES];
+	struct dr_ex_req rq;
+	struct dr_ex_verdict v[DR_EX_MAX_CAUSES];
 	unsigned groups = 0;
 	size_t n, found;
 	int have_rq, r;
@@ -119,14 +119,14 @@ static int explain_one(const char *user, const struct nk_ex_msg *m, const char *
 	memset(&d, 0, sizeof d);
 	if (dr_diag_user(&d, user, e) < 0)
 		return -e->code;
-	for (size_t i = 0; i < NK_EX_MAX_CAUSES && m->causes[i].id; i++)
+	for (size_t i = 0; i < DR_EX_MAX_CAUSES && m->causes[i].id; i++)
 		groups |= dr_group_of(m->causes[i].id);
-	have_rq = nk_ex_requested(line, &rq) == 0;
+	have_rq = dr_ex_requested(line, &rq) == 0;
 	if (dr_diagnose(&d, groups, have_rq ? &rq : NULL, e) < 0 || dr_diag_lost(&d, e) < 0) {
 		dr_diag_free(&d);
 		return -e->code;
 	}
-	found = nk_ex_judge(m, &d.fs, v, &n);
+	found = dr_ex_judge(m, &d.fs, v, &n);
 	r = print_explanation(m, line, v, n, found);
 	dr_diag_free(&d);
 	if (r < 0)
@@ -137,7 +137,7 @@ static int explain_one(const char *user, const struct nk_ex_msg *m, const char *
 int dr_explain(const char *user, const char *arg, struct nk_err *e)
 {
 	NK_AUTOFREE char *text = NULL;
-	const struct nk_ex_msg *seen[64];
+	const struct dr_ex_msg *seen[64];
 	size_t nseen = 0;
 	int all = 1;
 	char *save = NULL, *line;
@@ -148,7 +148,7 @@ int dr_explain(const char *user, const char *arg, struct nk_err *e)
 	} else if (!(text = strdup(arg)))
 		return nk_errf(e, ENOMEM, "out of memory");
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const struct nk_ex_msg *m = nk_ex_match(line);
+		const struct dr_ex_msg *m = dr_ex_match(line);
 		size_t i;
 		int r;
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "tool.h"
 #include "nskit-doctor.h"
+#include "report.h"
 
 #define SYSCTL_DROPIN "/etc/sysctl.d/60-nskit.conf"
 #define BOOT_UNIT "nskit-mnt-share.service"
@@ -221,33 +222,26 @@ static void fx_note(struct dr_fixer *x, const char *fmt, ...)
 		return;
 	}
 	for (const char *p = text; *p;) {
-		size_t n = strlen(p), cut = n;
+		size_t cut = dr_wrap_cut(p, DR_TABLE_WIDTH - 2);
 
-		if (n > TABLE_WIDTH - 2) {
-			cut = TABLE_WIDTH - 2;
-			while (cut > 0 && p[cut] != ' ')
-				cut--;
-			if (cut == 0)
-				cut = TABLE_WIDTH - 2;
-		}
 		printf("# %.*s\n", (int)cut, p);
 		p += cut;
 		p += strspn(p, " ");
 	}
 }
 
-static int failing(const struct nk_findings *fs, const char *id)
+static int failing(const struct dr_findings *fs, const char *id)
 {
-	const struct nk_finding *f = nk_findings_get(fs, id);
+	const struct dr_finding *f = dr_findings_get(fs, id);
 
-	return f && f->status != NK_OK;
+	return f && f->status != DR_OK;
 }
 
 /* --- the machine -------------------------------------------------------- */
 
 static void fix_sysctls(struct dr_fixer *x, const struct diag *d)
 {
-	const struct nk_dr_sys *s = &d->sys;
+	const struct dr_sys *s = &d->sys;
 	char before[64];
 
 	if (failing(&d->fs, "userns-max") && s->max_userns == 0)
@@ -437,17 +431,17 @@ static int report_user(const struct dr_fixer *x, const struct diag *b, const str
 	int shown = 0, bad = 0;
 
 	for (size_t j = 0; j < b->fs.n; j++) {
-		const struct nk_finding *f = &b->fs.f[j];
-		const struct nk_finding *g = a ? nk_findings_get(&a->fs, f->id) : f;
+		const struct dr_finding *f = &b->fs.f[j];
+		const struct dr_finding *g = a ? dr_findings_get(&a->fs, f->id) : f;
 
-		if (f->status == NK_OK || (machine && !(dr_group_of(f->id) & (G_USERNS | G_MOUNTS))))
+		if (f->status == DR_OK || (machine && !(dr_group_of(f->id) & (G_USERNS | G_MOUNTS))))
 			continue;
 		if (!shown)
 			printf("\n%-16s %-6s %-6s '%s'\n", "ID", "BEFORE", x->dry ? "NOW" : "AFTER", b->name);
 		shown = 1;
-		printf("%-16s %-6s %-6s ", f->id, nk_status_name(f->status), g ? nk_status_name(g->status) : "-");
-		dr_put_wrapped(g ? g->what : f->what, (size_t)TABLE_WIDTH - 31, 31);
-		if (g && g->status == NK_FAIL)
+		printf("%-16s %-6s %-6s ", f->id, dr_status_name(f->status), g ? dr_status_name(g->status) : "-");
+		dr_put_wrapped(g ? g->what : f->what, (size_t)DR_TABLE_WIDTH - 31, 31);
+		if (g && g->status == DR_FAIL)
 			bad = 1;
 	}
 	if (!shown)

@@ -1,7 +1,7 @@
 /* nskit-doctor.h - what the files of nskit-doctor share
  *
- * diagnose.c gathers the findings for one user (the checks of doctor.c on
- * what it reads and probes), report.c prints them, explain-cmd.c is
+ * diagnose.c gathers the findings for one user (the checks of checks.c on
+ * what it reads and probes), report.c prints them (report.h), explain-cmd.c is
  * --explain, fix.c is --fix. Each returns errors (-errno, struct nk_err);
  * only main (nskit-doctor.c) prints them, once.
  */
@@ -10,8 +10,9 @@
 
 #include <limits.h>
 #include <stddef.h>
-#include "doctor.h"
-#include "explain.h"
+#include "checks.h"
+#include "causes.h"
+#include "report.h"
 #include "subid.h"
 
 /* --- diagnose.c ------------------------------------------------------- */
@@ -32,11 +33,11 @@ unsigned dr_group_of(const char *id);
 
 struct diag {
 	char name[256];
-	struct nk_dr_user u;
+	struct dr_user u;
 	int caller;            /* the user is the caller */
 	int runtime_dir;       /* --fix: check /run/user/UID for another user */
-	struct nk_dr_sys sys;
-	struct nk_findings fs;
+	struct dr_sys sys;
+	struct dr_findings fs;
 	struct nk_ranges ranges[2];
 	const struct nk_ranges *got[2];
 	int subid_central;     /* ranges come from a central source (not the files) */
@@ -46,27 +47,11 @@ struct diag {
 int dr_diag_user(struct diag *d, const char *user, struct nk_err *e);
 /* Run the checks of GROUPS for D's user (RQ: the ids a message names, or
  * NULL). An error when a probe or a read fails. */
-int dr_diagnose(struct diag *d, unsigned groups, const struct nk_ex_req *rq, struct nk_err *e);
+int dr_diagnose(struct diag *d, unsigned groups, const struct dr_ex_req *rq, struct nk_err *e);
 /* An error when a finding of D could not be recorded (it may have been
  * the failing one), else 0. */
 int dr_diag_lost(const struct diag *d, struct nk_err *e);
 void dr_diag_free(struct diag *d);
-
-/* --- report.c ------------------------------------------------------------ */
-
-#define TABLE_WIDTH 100
-#define NK_MAX(a, b) ((a) > (b) ? (a) : (b))
-
-/* The width of the output: TABLE_WIDTH, or a narrower terminal. */
-int dr_table_width(void);
-/* TEXT in lines of at most WIDTH bytes, broken at spaces (a longer word
- * alone on its line is cut), the first after what is already printed, the
- * others indented by INDENT. */
-void dr_put_wrapped(const char *text, size_t width, int indent);
-/* The same for the formatted text; -ENOMEM. */
-int dr_put_wrappedf(size_t width, int indent, const char *fmt, ...) NK_PRINTF(3, 4);
-/* The findings as a table, or as JSON (QUIET: only those not ok). */
-int dr_print_findings(const struct nk_findings *fs, int json, int quiet, struct nk_err *e);
 
 /* --- explain-cmd.c --------------------------------------------------------- */
 

@@ -14,16 +14,18 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <libsmartcols.h>
-#include "nskit-doctor.h"
+#include "report.h"
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 int dr_table_width(void)
 {
 	struct winsize ws;
 
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col >= 40 && ws.ws_col < TABLE_WIDTH)
+	    ws.ws_col >= 40 && ws.ws_col < DR_TABLE_WIDTH)
 		return ws.ws_col;
-	return TABLE_WIDTH;
+	return DR_TABLE_WIDTH;
 }
 
 static int use_colour(void)
@@ -33,10 +35,10 @@ static int use_colour(void)
 	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && *term && strcmp(term, "dumb") != 0;
 }
 
-static void put_status(enum nk_status st, int colour, int width)
+static void put_status(enum dr_status st, int colour, int width)
 {
 	static const char *const sgr[] = { "\033[32m", "\033[33m", "\033[1;31m" };
-	const char *name = nk_status_name(st);
+	const char *name = dr_status_name(st);
 
 	if (colour)
 		printf("%s%s\033[0m%*s", sgr[st], name, width - (int)strlen(name), "");
@@ -44,20 +46,27 @@ static void put_status(enum nk_status st, int colour, int width)
 		printf("%-*s", width, name);
 }
 
+size_t dr_wrap_cut(const char *text, size_t width)
+{
+	size_t n = strlen(text), cut = n;
+
+	if (n > width) {
+		cut = width;
+		while (cut > 0 && text[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			cut = width;
+	}
+	return cut;
+}
+
 void dr_put_wrapped(const char *text, size_t width, int indent)
 {
 	int first = 1;
 
 	while (*text) {
-		size_t n = strlen(text), cut = n;
+		size_t cut = dr_wrap_cut(text, width);
 
-		if (n > width) {
-			cut = width;
-			while (cut > 0 && text[cut] != ' ')
-				cut--;
-			if (cut == 0)
-				cut = width;
-		}
 		if (!first)
 			printf("%*s", indent, "");
 		printf("%.*s\n", (int)cut, text);
@@ -86,9 +95,9 @@ int dr_put_wrappedf(size_t width, int indent, const char *fmt, ...)
 	return 0;
 }
 
-static int shown(const struct nk_finding *f, int quiet)
+static int shown(const struct dr_finding *f, int quiet)
 {
-	return !quiet || f->status != NK_OK;
+	return !quiet || f->status != DR_OK;
 }
 
 /* The widths of the columns of the findings shown; 0 when none is. */
@@ -97,30 +106,30 @@ struct layout {
 	int side;              /* FINDING and FIX side by side */
 };
 
-static size_t measure(const struct nk_findings *fs, int quiet, int width, struct layout *l)
+static size_t measure(const struct dr_findings *fs, int quiet, int width, struct layout *l)
 {
 	size_t n = 0;
 
 	*l = (struct layout){ 2, 6, 7, 0, 0 };
 	for (size_t i = 0; i < fs->n; i++) {
-		const struct nk_finding *f = &fs->f[i];
+		const struct dr_finding *f = &fs->f[i];
 
 		if (!shown(f, quiet))
 			continue;
 		n++;
-		l->idw = NK_MAX(l->idw, strlen(f->id));
-		l->stw = NK_MAX(l->stw, strlen(nk_status_name(f->status)));
-		l->whatw = NK_MAX(l->whatw, strlen(f->what));
-		l->fixw = NK_MAX(l->fixw, f->fix ? strlen(f->fix) : 0);
+		l->idw = MAX(l->idw, strlen(f->id));
+		l->stw = MAX(l->stw, strlen(dr_status_name(f->status)));
+		l->whatw = MAX(l->whatw, strlen(f->what));
+		l->fixw = MAX(l->fixw, f->fix ? strlen(f->fix) : 0);
 	}
-	l->side = l->idw + 1 + l->stw + 1 + l->whatw + 1 + NK_MAX(l->fixw, 3) <= (size_t)width;
+	l->side = l->idw + 1 + l->stw + 1 + l->whatw + 1 + MAX(l->fixw, 3) <= (size_t)width;
 	return n;
 }
 
-static int print_row(const struct nk_finding *f, const struct layout *l, int width, int colour)
+static int print_row(const struct dr_finding *f, const struct layout *l, int width, int colour)
 {
 	int indent = (int)(l->idw + 1 + l->stw + 1);
-	size_t room = (size_t)NK_MAX(width - indent, 20);
+	size_t room = (size_t)MAX(width - indent, 20);
 
 	printf("%-*s ", (int)l->idw, f->id);
 	put_status(f->status, colour, (int)l->stw);
@@ -139,7 +148,7 @@ static int print_row(const struct nk_finding *f, const struct layout *l, int wid
 	return dr_put_wrappedf(room, indent, "fix: %s", f->fix);
 }
 
-static int print_text(const struct nk_findings *fs, int quiet)
+static int print_text(const struct dr_findings *fs, int quiet)
 {
 	int width = dr_table_width(), colour = use_colour();
 	struct layout l;
@@ -156,7 +165,7 @@ static int print_text(const struct nk_findings *fs, int quiet)
 	return 0;
 }
 
-static int json_table(struct libscols_table *tb, const struct nk_findings *fs, int quiet)
+static int json_table(struct libscols_table *tb, const struct dr_findings *fs, int quiet)
 {
 	scols_table_set_name(tb, "findings");
 	scols_table_enable_json(tb, 1);
@@ -164,14 +173,14 @@ static int json_table(struct libscols_table *tb, const struct nk_findings *fs, i
 	    !scols_table_new_column(tb, "FINDING", 0, 0) || !scols_table_new_column(tb, "FIX", 0, 0))
 		return -ENOMEM;
 	for (size_t i = 0; i < fs->n; i++) {
-		const struct nk_finding *f = &fs->f[i];
+		const struct dr_finding *f = &fs->f[i];
 		struct libscols_line *ln;
 
 		if (!shown(f, quiet))
 			continue;
 		ln = scols_table_new_line(tb, NULL);
 		if (!ln || scols_line_set_data(ln, 0, f->id) < 0 ||
-		    scols_line_set_data(ln, 1, nk_status_name(f->status)) < 0 ||
+		    scols_line_set_data(ln, 1, dr_status_name(f->status)) < 0 ||
 		    scols_line_set_data(ln, 2, f->what) < 0 ||
 		    scols_line_set_data(ln, 3, f->fix ? f->fix : "") < 0)
 			return -ENOMEM;
@@ -179,7 +188,7 @@ static int json_table(struct libscols_table *tb, const struct nk_findings *fs, i
 	return 0;
 }
 
-static int print_json(const struct nk_findings *fs, int quiet)
+static int print_json(const struct dr_findings *fs, int quiet)
 {
 	struct libscols_table *tb = scols_new_table();
 	int r;
@@ -193,7 +202,7 @@ static int print_json(const struct nk_findings *fs, int quiet)
 	return r;
 }
 
-int dr_print_findings(const struct nk_findings *fs, int json, int quiet, struct nk_err *e)
+int dr_print_findings(const struct dr_findings *fs, int json, int quiet, struct nk_err *e)
 {
 	int r = json ? print_json(fs, quiet) : print_text(fs, quiet);
 

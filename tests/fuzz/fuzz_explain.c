@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "explain.h"
+#include "causes.h"
 #include "num.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -11,14 +11,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
-	struct nk_ex_req r;
+	struct dr_ex_req r;
 
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	(void)nk_ex_match(text);
-	if (nk_ex_requested(text, &r) == 0) {
+	(void)dr_ex_match(text);
+	if (dr_ex_requested(text, &r) == 0) {
 		for (int t = 0; t < 2; t++)
 			if (r.have[t] && (r.lo[t] > r.hi[t] || (r.inner && r.hi[t] > NK_ID_MAX)))
 				__builtin_trap();

@@ -1,6 +1,7 @@
 #include <string.h>
 #include "nkcheck.h"
 #include "idmap.h"
+#include "subid.h"
 
 /* --- compact specs ----------------------------------------------------- */
 static const struct {
@@ -273,6 +274,88 @@ START_TEST(test_format)
 }
 END_TEST
 
+/* --- the standard maps -------------------------------------------------- */
+
+static struct nk_ranges mk(const uint32_t (*r)[2], size_t n)
+{
+	struct nk_ranges x = { 0, NULL };
+
+	for (size_t i = 0; i < n; i++)
+		nk_ranges_add(&x, r[i][0], r[i][1]);
+	return x;
+}
+
+static char *fmt(const struct nk_map *m)
+{
+	static char buf[1024];
+
+	if (nk_map_format(m, buf, sizeof buf) < 0)
+		return NULL;
+	return buf;
+}
+
+START_TEST(test_auto)
+{
+	static const uint32_t r[][2] = { { 300000, 1000 }, { 100000, 65536 } };
+	struct nk_ranges x = mk(r, 2);
+	struct nk_map m;
+	struct nk_err e;
+
+	ck_assert_int_eq(nk_map_build_auto(1000, &x, &m, &e), 0);
+	/* sorted by start, as podman maps them; inside ids contiguous from 1 */
+	ck_assert_str_eq(fmt(&m), "0 1000 1\n1 100000 65536\n65537 300000 1000\n");
+	ck_assert_int_eq(nk_map_validate(&m, NK_UID, &e), 0);
+	nk_map_free(&m);
+	nk_ranges_free(&x);
+
+	x = mk(NULL, 0);
+	ck_assert_int_eq(nk_map_build_auto(1000, &x, &m, &e), 0);
+	ck_assert_str_eq(fmt(&m), "0 1000 1\n");
+	nk_map_free(&m);
+}
+END_TEST
+
+START_TEST(test_auto_too_many)
+{
+	static const uint32_t r[][2] = { { 0, 4294967295U } };
+	struct nk_ranges x = mk(r, 1);
+	struct nk_map m;
+	struct nk_err e;
+
+	ck_assert_int_eq(nk_map_build_auto(1000, &x, &m, &e), -ERANGE);
+	ck_assert_str_eq(e.msg, "the subordinate ranges hold more ids than a namespace can map");
+	nk_ranges_free(&x);
+}
+END_TEST
+
+static const struct {
+	uint32_t self;
+	const char *want;
+} keepid_cases[] = {
+	{ 1000, "0 100000 1000\n1000 1000 1\n1001 101000 64536\n65537 300000 1000\n" },
+	{ 0, "0 0 1\n1 100000 65536\n65537 300000 1000\n" },
+	/* the caller's id falls in the second range's inside ids */
+	{ 65600, "0 100000 65536\n65536 300000 64\n65600 65600 1\n65601 300064 936\n" },
+	/* the caller's id is past every subordinate id */
+	{ 70000, "0 100000 65536\n65536 300000 1000\n70000 70000 1\n" },
+};
+
+START_TEST(test_keepid)
+{
+	static const uint32_t r[][2] = { { 100000, 65536 }, { 300000, 1000 } };
+	struct nk_ranges x = mk(r, 2);
+	struct nk_map m;
+	struct nk_err e;
+
+	ck_assert_int_eq(nk_map_build_keepid(keepid_cases[_i].self, &x, &m, &e), 0);
+	ck_assert_str_eq(fmt(&m), keepid_cases[_i].want);
+	ck_assert_int_eq(nk_map_validate(&m, NK_UID, &e), 0);
+	ck_assert_uint_eq(nk_map_total(&m), 65536 + 1000 + 1);
+	nk_map_free(&m);
+	nk_ranges_free(&x);
+}
+END_TEST
+
 static Suite *idmap_suite(void)
 {
 	Suite *s = suite_create("idmap");
@@ -288,6 +371,9 @@ static Suite *idmap_suite(void)
 	tcase_add_test(tc, test_kernel_parse);
 	tcase_add_test(tc, test_read_proc_self);
 	tcase_add_test(tc, test_format);
+	tcase_add_test(tc, test_auto);
+	tcase_add_test(tc, test_auto_too_many);
+	tcase_add_loop_test(tc, test_keepid, 0, (int)(sizeof keepid_cases / sizeof keepid_cases[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

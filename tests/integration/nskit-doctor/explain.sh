@@ -184,11 +184,11 @@ fi
 
 # --- nskit-doctor(1) lists every message of the table.
 missing=
-for k in $(grep -oP '^\t\{ "\K[a-z0-9-]+(?=", )' "$NSKIT_TOP/doctor/nskit-doctor/explain.c"); do
+for k in $(grep -oP '^\t\{ "\K[a-z0-9-]+(?=", )' "$NSKIT_TOP/doctor/nskit-doctor/causes.c"); do
 	grep -qF ".B ${k//-/\\-}" "$NSKIT_TOP/man/nskit-doctor.1" || missing="$missing $k"
 done
-is "$(grep -cP '^\t\{ "[a-z0-9-]+", ' "$NSKIT_TOP/doctor/nskit-doctor/explain.c") ${missing:-none missing}" "$(grep -c '^Printed by' "$NSKIT_TOP/man/nskit-doctor.1") none missing" \
-	"nskit-doctor(1) has an entry for each message of explain.c"
+is "$(grep -cP '^\t\{ "[a-z0-9-]+", ' "$NSKIT_TOP/doctor/nskit-doctor/causes.c") ${missing:-none missing}" "$(grep -c '^Printed by' "$NSKIT_TOP/man/nskit-doctor.1") none missing" \
+	"nskit-doctor(1) has an entry for each message of causes.c"
 
 # --- usage and what is not known.
 run as alice nskit-doctor --explain "all is well"

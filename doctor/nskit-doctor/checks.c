@@ -10,8 +10,9 @@
 #include "caps.h"
 #include <libmount.h>
 #include <linux/capability.h>
-#include "doctor.h"
-#include "helper.h"
+#include "checks.h"
+#include "mapwrite.h"
+#include "newidmap.h"
 #include "tool.h"
 #include "num.h"
 #include "proc.h"
@@ -19,15 +20,15 @@
 
 /* --- findings ------------------------------------------------------------- */
 
-const char *nk_status_name(enum nk_status s)
+const char *dr_status_name(enum dr_status s)
 {
-	return s == NK_OK ? "ok" : s == NK_WARN ? "warn" : "fail";
+	return s == DR_OK ? "ok" : s == DR_WARN ? "warn" : "fail";
 }
 
-int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
+int dr_finding_add(struct dr_findings *fs, const char *id, enum dr_status st,
 		   const char *fix, const char *fmt, ...)
 {
-	struct nk_finding *f;
+	struct dr_finding *f;
 	va_list ap;
 	int r;
 
@@ -46,7 +47,7 @@ int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
 		fs->lost++;
 		return -ENOMEM;
 	}
-	if (fix && st != NK_OK && !(f->fix = strdup(fix))) {
+	if (fix && st != DR_OK && !(f->fix = strdup(fix))) {
 		free(f->what);
 		fs->lost++;
 		return -ENOMEM;
@@ -55,7 +56,7 @@ int nk_finding_add(struct nk_findings *fs, const char *id, enum nk_status st,
 	return 0;
 }
 
-void nk_findings_free(struct nk_findings *fs)
+void dr_findings_free(struct dr_findings *fs)
 {
 	for (size_t i = 0; i < fs->n; i++) {
 		free(fs->f[i].what);
@@ -66,7 +67,7 @@ void nk_findings_free(struct nk_findings *fs)
 	fs->n = fs->cap = fs->lost = 0;
 }
 
-const struct nk_finding *nk_findings_get(const struct nk_findings *fs, const char *id)
+const struct dr_finding *dr_findings_get(const struct dr_findings *fs, const char *id)
 {
 	for (size_t i = 0; i < fs->n; i++)
 		if (strcmp(fs->f[i].id, id) == 0)
@@ -74,9 +75,9 @@ const struct nk_finding *nk_findings_get(const struct nk_findings *fs, const cha
 	return NULL;
 }
 
-enum nk_status nk_findings_worst(const struct nk_findings *fs)
+enum dr_status dr_findings_worst(const struct dr_findings *fs)
 {
-	enum nk_status w = fs->lost ? NK_FAIL : NK_OK;
+	enum dr_status w = fs->lost ? DR_FAIL : DR_OK;
 
 	for (size_t i = 0; i < fs->n; i++)
 		if (fs->f[i].status > w)
@@ -86,9 +87,9 @@ enum nk_status nk_findings_worst(const struct nk_findings *fs)
 
 /* --- subordinate id files ------------------------------------------------ */
 
-struct nk_dr_sfsum nk_dr_sf_sum(const struct nk_sf *sf)
+struct dr_sfsum dr_sf_sum(const struct nk_sf *sf)
 {
-	struct nk_dr_sfsum sum = { 0, 0, 0 };
+	struct dr_sfsum sum = { 0, 0, 0 };
 
 	for (size_t i = 0; i < sf->n; i++) {
 		const struct nk_sf_line *l = &sf->lines[i];
@@ -149,7 +150,7 @@ static int sys_real_id_in(enum nk_idtype t, uint64_t lo, uint64_t hi, uint32_t s
 	return found;
 }
 
-const struct nk_dr_db nk_dr_system_db = { sys_owner_exists, sys_real_id_in, NULL };
+const struct dr_db dr_system_db = { sys_owner_exists, sys_real_id_in, NULL };
 
 /* --- subordinate id checks ------------------------------------------------ */
 
@@ -158,45 +159,45 @@ const struct nk_dr_db nk_dr_system_db = { sys_owner_exists, sys_real_id_in, NULL
 
 /* What every subordinate id check looks at. */
 struct subcheck {
-	struct nk_findings *fs;
+	struct dr_findings *fs;
 	enum nk_idtype t;
-	const struct nk_dr_user *u;
+	const struct dr_user *u;
 	const struct nk_ranges *ranges;  /* the user's, through libsubid */
 	const char *file, *tn, *kind;    /* "/etc/subuid", "uid", "subuid" */
 	uint32_t self;                   /* the user's own uid (gid) */
 	const struct nk_sf *sf;          /* the file's lines (nlines of them: 0 when unread) */
 	size_t nlines;
 	uint64_t total;                  /* ids in the user's ranges */
-	const struct nk_dr_db *db;
+	const struct dr_db *db;
 };
 
 /* subXid-file: the file itself. */
 static void sub_file(struct subcheck *c, const struct nk_err *readerr)
 {
 	const char *file = c->file;
-	struct nk_dr_sfsum sum;
+	struct dr_sfsum sum;
 	char fix[512];
 
 	if (readerr) {
 		snprintf(fix, sizeof fix, "make %s readable by everyone: 'chmod 0644 %s' as root", file, file);
-		nk_finding_add(c->fs, ID(c->t, "file"), NK_FAIL, fix, "%s", readerr->msg);
+		dr_finding_add(c->fs, ID(c->t, "file"), DR_FAIL, fix, "%s", readerr->msg);
 		return;
 	}
 	if (!c->sf->exists) {
 		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root (it creates the file)", c->u->name);
-		nk_finding_add(c->fs, ID(c->t, "file"), c->ranges && c->ranges->n ? NK_OK : NK_FAIL, fix,
+		dr_finding_add(c->fs, ID(c->t, "file"), c->ranges && c->ranges->n ? DR_OK : DR_FAIL, fix,
 			       "%s does not exist", file);
 		return;
 	}
-	sum = nk_dr_sf_sum(c->sf);
+	sum = dr_sf_sum(c->sf);
 	c->nlines = c->sf->n;
 	if (sum.bad) {
 		snprintf(fix, sizeof fix, "correct or remove line %u of %s (each line is NAME:START:COUNT; "
 			 "'subid-check' lists them)", sum.first_bad, file);
-		nk_finding_add(c->fs, ID(c->t, "file"), NK_WARN, fix, "%s has %zu malformed line%s (first: line %u)",
+		dr_finding_add(c->fs, ID(c->t, "file"), DR_WARN, fix, "%s has %zu malformed line%s (first: line %u)",
 			       file, sum.bad, sum.bad == 1 ? "" : "s", sum.first_bad);
 	} else
-		nk_finding_add(c->fs, ID(c->t, "file"), NK_OK, NULL, "%s is readable and well-formed (%zu range%s)",
+		dr_finding_add(c->fs, ID(c->t, "file"), DR_OK, NULL, "%s is readable and well-formed (%zu range%s)",
 			       file, sum.ranges, sum.ranges == 1 ? "" : "s");
 }
 
@@ -210,10 +211,10 @@ static void sub_range(struct subcheck *c)
 		c->total += r->r[i].count;
 	if (r->n == 0) {
 		snprintf(fix, sizeof fix, "run 'subid-alloc %s' as root", c->u->name);
-		nk_finding_add(c->fs, ID(c->t, "range"), NK_FAIL, fix, "no subordinate %s range for '%s' (uid %u) in %s",
+		dr_finding_add(c->fs, ID(c->t, "range"), DR_FAIL, fix, "no subordinate %s range for '%s' (uid %u) in %s",
 			       c->tn, c->u->name, c->u->uid, c->file);
 	} else
-		nk_finding_add(c->fs, ID(c->t, "range"), NK_OK, NULL, "'%s' has %zu subordinate %s range%s, %llu ids",
+		dr_finding_add(c->fs, ID(c->t, "range"), DR_OK, NULL, "'%s' has %zu subordinate %s range%s, %llu ids",
 			       c->u->name, r->n, c->tn, r->n == 1 ? "" : "s", (unsigned long long)c->total);
 }
 
@@ -221,7 +222,7 @@ static void sub_range(struct subcheck *c)
  * that left its lines behind); the first such line. */
 static void sub_stale(struct subcheck *c)
 {
-	const struct nk_dr_user *u = c->u;
+	const struct dr_user *u = c->u;
 	char fix[512];
 
 	for (size_t i = 0; i < c->nlines; i++) {
@@ -237,12 +238,12 @@ static void sub_stale(struct subcheck *c)
 		else
 			snprintf(fix, sizeof fix, "remove line %u of %s, or give it the user's new name "
 				 "(run 'subid-check' as root)", l->lineno, c->file);
-		nk_finding_add(c->fs, ID(c->t, "stale"), NK_WARN, fix,
+		dr_finding_add(c->fs, ID(c->t, "stale"), DR_WARN, fix,
 			       "line %u of %s belongs to '%s', which is no user (renamed or removed)",
 			       l->lineno, c->file, l->owner);
 		return;
 	}
-	nk_finding_add(c->fs, ID(c->t, "stale"), NK_OK, NULL, "every line of %s belongs to an existing user", c->file);
+	dr_finding_add(c->fs, ID(c->t, "stale"), DR_OK, NULL, "every line of %s belongs to an existing user", c->file);
 }
 
 /* subXid-self: a range containing the user's own id (the namespace's
@@ -259,11 +260,11 @@ static void sub_self(struct subcheck *c)
 			continue;
 		snprintf(fix, sizeof fix, "remove that line from %s and run 'subid-alloc %s' as root",
 			 c->file, c->u->name);
-		nk_finding_add(c->fs, ID(c->t, "self"), NK_WARN, fix, "subordinate %s range %u-%llu contains '%s''s own %s %u",
+		dr_finding_add(c->fs, ID(c->t, "self"), DR_WARN, fix, "subordinate %s range %u-%llu contains '%s''s own %s %u",
 			       c->tn, r->r[i].start, (unsigned long long)end - 1, c->u->name, c->tn, c->self);
 		return;
 	}
-	nk_finding_add(c->fs, ID(c->t, "self"), NK_OK, NULL, "no subordinate %s range contains %u", c->tn, c->self);
+	dr_finding_add(c->fs, ID(c->t, "self"), DR_OK, NULL, "no subordinate %s range contains %u", c->tn, c->self);
 }
 
 /* The first line of another user that meets [LO, HI], or NULL. */
@@ -295,13 +296,13 @@ static void sub_overlap(struct subcheck *c)
 			continue;
 		snprintf(fix, sizeof fix, "give '%s' or '%s' another range (see 'subid-check' as root)", c->u->name,
 			 l->owner);
-		nk_finding_add(c->fs, ID(c->t, "overlap"), NK_WARN, fix,
+		dr_finding_add(c->fs, ID(c->t, "overlap"), DR_WARN, fix,
 			       "subordinate %s range %llu-%llu of '%s' overlaps '%s' (line %u of %s): their "
 			       "namespaces share ids", c->tn, (unsigned long long)lo, (unsigned long long)hi,
 			       c->u->name, l->owner, l->lineno, c->file);
 		return;
 	}
-	nk_finding_add(c->fs, ID(c->t, "overlap"), NK_OK, NULL, "no other user's %s range overlaps '%s''s",
+	dr_finding_add(c->fs, ID(c->t, "overlap"), DR_OK, NULL, "no other user's %s range overlaps '%s''s",
 		       c->kind, c->u->name);
 }
 
@@ -319,12 +320,12 @@ static void sub_realid(struct subcheck *c)
 			continue;
 		snprintf(fix, sizeof fix, "give '%s' a range above every real %s (%s in /etc/login.defs)",
 			 c->u->name, c->tn, minvar[c->t]);
-		nk_finding_add(c->fs, ID(c->t, "realid"), NK_WARN, fix,
+		dr_finding_add(c->fs, ID(c->t, "realid"), DR_WARN, fix,
 			       "subordinate %s range %llu-%llu of '%s' contains the real %s of '%s'", c->tn,
 			       (unsigned long long)lo, (unsigned long long)hi, c->u->name, c->tn, name);
 		return;
 	}
-	nk_finding_add(c->fs, ID(c->t, "realid"), NK_OK, NULL, "no real %s lies in '%s''s %s ranges",
+	dr_finding_add(c->fs, ID(c->t, "realid"), DR_OK, NULL, "no real %s lies in '%s''s %s ranges",
 		       c->tn, c->u->name, c->kind);
 }
 
@@ -335,13 +336,13 @@ static void sub_size(struct subcheck *c)
 	char fix[512];
 
 	if (c->total >= 65534) {
-		nk_finding_add(c->fs, ID(c->t, "size"), NK_OK, NULL, "%llu subordinate %ss cover 0-65535 and nobody",
+		dr_finding_add(c->fs, ID(c->t, "size"), DR_OK, NULL, "%llu subordinate %ss cover 0-65535 and nobody",
 			       (unsigned long long)c->total, c->tn);
 		return;
 	}
 	snprintf(fix, sizeof fix, "give '%s' 65536 subordinate %ss: remove its line from %s and run "
 		 "'subid-alloc %s' as root", c->u->name, c->tn, c->file, c->u->name);
-	nk_finding_add(c->fs, ID(c->t, "size"), NK_FAIL, fix,
+	dr_finding_add(c->fs, ID(c->t, "size"), DR_FAIL, fix,
 		       "'%s' has only %llu subordinate %ss: %s 65534 (nobody) cannot be mapped",
 		       c->u->name, (unsigned long long)c->total, c->tn, c->tn);
 }
@@ -354,19 +355,19 @@ static void sub_extents(struct subcheck *c)
 	char fix[512];
 
 	if (n <= NK_MAP_MAX_EXTENTS) {
-		nk_finding_add(c->fs, ID(c->t, "extents"), NK_OK, NULL, "the full %s map has %zu extents (limit %d)",
+		dr_finding_add(c->fs, ID(c->t, "extents"), DR_OK, NULL, "the full %s map has %zu extents (limit %d)",
 			       c->tn, n, NK_MAP_MAX_EXTENTS);
 		return;
 	}
 	snprintf(fix, sizeof fix, "merge '%s''s ranges into fewer, larger ones in %s", c->u->name, c->file);
-	nk_finding_add(c->fs, ID(c->t, "extents"), NK_FAIL, fix,
+	dr_finding_add(c->fs, ID(c->t, "extents"), DR_FAIL, fix,
 		       "'%s' has %zu %s ranges: with its own id that is %zu extents, more than the "
 		       "kernel's limit of %d", c->u->name, c->ranges->n, c->kind, n, NK_MAP_MAX_EXTENTS);
 }
 
-void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_dr_user *u,
+void dr_check_subids(struct dr_findings *fs, enum nk_idtype t, const struct dr_user *u,
 		      const struct nk_ranges *ranges, const char *libmsg, const char *path,
-		      const struct nk_sf *sf, const struct nk_err *readerr, const struct nk_dr_db *db)
+		      const struct nk_sf *sf, const struct nk_err *readerr, const struct dr_db *db)
 {
 	static const char *const kinds[2] = { "subuid", "subgid" };
 	const uint32_t self[2] = { u->uid, u->gid };
@@ -376,7 +377,7 @@ void nk_doctor_subids(struct nk_findings *fs, enum nk_idtype t, const struct nk_
 	sub_file(&c, readerr);
 	if (!ranges) {
 		snprintf(fix, sizeof fix, "check %s and the 'subid:' line of /etc/nsswitch.conf", path);
-		nk_finding_add(fs, ID(t, "range"), NK_FAIL, fix, "%s", libmsg ? libmsg : "libsubid failed");
+		dr_finding_add(fs, ID(t, "range"), DR_FAIL, fix, "%s", libmsg ? libmsg : "libsubid failed");
 		return;
 	}
 	sub_range(&c);
@@ -450,7 +451,7 @@ static void ping_range(long *lo, long *hi)
 	}
 }
 
-void nk_dr_sys_read(struct nk_dr_sys *s)
+void dr_sys_read(struct dr_sys *s)
 {
 	struct nk_err e2;
 
@@ -564,7 +565,7 @@ static pid_t probe_target(int *go_w, char *msg, size_t len)
 }
 
 /* Write MAPS to the target C as PLAN says, and read them back. */
-static void probe_write(struct nk_dr_probe *p, pid_t c, const struct nk_maps *maps, const struct nk_plan *plan)
+static void probe_write(struct dr_probe *p, pid_t c, const struct nk_maps *maps, const struct nk_plan *plan)
 {
 	struct nk_maps got = { 0 };
 	struct nk_err e;
@@ -587,7 +588,7 @@ static void probe_write(struct nk_dr_probe *p, pid_t c, const struct nk_maps *ma
 
 /* The default rootless map of U, written through newuidmap/newgidmap to
  * a child's new namespace, as podman would. */
-static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
+static void probe_map(struct dr_probe *p, const struct dr_user *u)
 {
 	struct nk_maps maps = { 0 };
 	struct nk_plan plan;
@@ -619,7 +620,7 @@ static void probe_map(struct nk_dr_probe *p, const struct nk_dr_user *u)
 
 /* How many levels can be nested (and why the next one failed), counted
  * in a throw-away child. */
-static void probe_levels(struct nk_dr_probe *p)
+static void probe_levels(struct dr_probe *p)
 {
 	NK_AUTOCLOSE int rd = -1;
 	int fds[2], v[2];
@@ -646,9 +647,9 @@ static void probe_levels(struct nk_dr_probe *p)
 	waitpid(c, NULL, 0);
 }
 
-static void probe_child(int out, const struct nk_dr_user *u, int drop)
+static void probe_child(int out, const struct dr_user *u, int drop)
 {
-	struct nk_dr_probe p;
+	struct dr_probe p;
 	pid_t c;
 	int st;
 
@@ -677,7 +678,7 @@ static void probe_child(int out, const struct nk_dr_user *u, int drop)
 	_exit(nk_write_full(out, &p, sizeof p) < 0);
 }
 
-int nk_doctor_probe(struct nk_dr_probe *p, const struct nk_dr_user *u, int drop,
+int dr_run_probe(struct dr_probe *p, const struct dr_user *u, int drop,
 		    struct nk_err *e)
 {
 	int fds[2];
@@ -714,51 +715,51 @@ int nk_doctor_probe(struct nk_dr_probe *p, const struct nk_dr_user *u, int drop,
 /* --- kernel findings -------------------------------------------------------- */
 
 /* userns-max, userns-clone, userns-apparmor, userns-seccomp: the switches. */
-static void userns_switches(struct nk_findings *fs, const struct nk_dr_sys *s, const struct nk_dr_probe *p)
+static void userns_switches(struct dr_findings *fs, const struct dr_sys *s, const struct dr_probe *p)
 {
 	if (s->max_userns == 0)
-		nk_finding_add(fs, "userns-max", NK_FAIL,
+		dr_finding_add(fs, "userns-max", DR_FAIL,
 			       "as root: 'sysctl -w user.max_user_namespaces=15000' (and in /etc/sysctl.d/)",
 			       "user.max_user_namespaces is 0: no user namespace may be created");
 	else if (s->max_userns < 0)
-		nk_finding_add(fs, "userns-max", NK_WARN, "use a kernel with CONFIG_USER_NS",
+		dr_finding_add(fs, "userns-max", DR_WARN, "use a kernel with CONFIG_USER_NS",
 			       "/proc/sys/user/max_user_namespaces does not exist");
 	else
-		nk_finding_add(fs, "userns-max", NK_OK, NULL, "user.max_user_namespaces is %ld", s->max_userns);
+		dr_finding_add(fs, "userns-max", DR_OK, NULL, "user.max_user_namespaces is %ld", s->max_userns);
 
 	if (s->userns_clone == 0)
-		nk_finding_add(fs, "userns-clone", NK_FAIL,
+		dr_finding_add(fs, "userns-clone", DR_FAIL,
 			       "as root: 'sysctl -w kernel.unprivileged_userns_clone=1' (and in /etc/sysctl.d/)",
 			       "kernel.unprivileged_userns_clone is 0: only root may create user namespaces");
 	else if (s->userns_clone < 0)
-		nk_finding_add(fs, "userns-clone", NK_OK, NULL, "kernel.unprivileged_userns_clone is not present");
+		dr_finding_add(fs, "userns-clone", DR_OK, NULL, "kernel.unprivileged_userns_clone is not present");
 	else
-		nk_finding_add(fs, "userns-clone", NK_OK, NULL, "kernel.unprivileged_userns_clone is %ld",
+		dr_finding_add(fs, "userns-clone", DR_OK, NULL, "kernel.unprivileged_userns_clone is %ld",
 			       s->userns_clone);
 
 	if (s->apparmor > 0)
-		nk_finding_add(fs, "userns-apparmor", NK_WARN,
+		dr_finding_add(fs, "userns-apparmor", DR_WARN,
 			       "give the program an AppArmor profile with 'userns,' or, as root, "
 			       "'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'",
 			       "kernel.apparmor_restrict_unprivileged_userns is %ld: unconfined programs get "
 			       "user namespaces without capabilities", s->apparmor);
 	else if (s->apparmor < 0)
-		nk_finding_add(fs, "userns-apparmor", NK_OK, NULL,
+		dr_finding_add(fs, "userns-apparmor", DR_OK, NULL,
 			       "kernel.apparmor_restrict_unprivileged_userns is not present");
 	else
-		nk_finding_add(fs, "userns-apparmor", NK_OK, NULL, "kernel.apparmor_restrict_unprivileged_userns is 0");
+		dr_finding_add(fs, "userns-apparmor", DR_OK, NULL, "kernel.apparmor_restrict_unprivileged_userns is 0");
 
 	if (s->seccomp == 2)
-		nk_finding_add(fs, "userns-seccomp", (p && p->ran && p->create_errno == EPERM) ? NK_FAIL : NK_WARN,
+		dr_finding_add(fs, "userns-seccomp", (p && p->ran && p->create_errno == EPERM) ? DR_FAIL : DR_WARN,
 			       "run outside the container or sandbox, or allow unshare(CLONE_NEWUSER) in its "
 			       "seccomp profile",
 			       "a seccomp filter is active on this process%s", s->container ? " (inside a container)" : "");
 	else
-		nk_finding_add(fs, "userns-seccomp", NK_OK, NULL, "no seccomp filter on this process");
+		dr_finding_add(fs, "userns-seccomp", DR_OK, NULL, "no seccomp filter on this process");
 }
 
 /* Why unshare(CLONE_NEWUSER) failed with ERR, and the fix. */
-static void create_failure(int err, const struct nk_dr_sys *s, const char **why, const char **fix)
+static void create_failure(int err, const struct dr_sys *s, const char **why, const char **fix)
 {
 	switch (err) {
 	case ENOSPC:
@@ -792,48 +793,48 @@ static void create_failure(int err, const struct nk_dr_sys *s, const char **why,
 }
 
 /* userns-nesting, userns-map: what the probe found once it could create one. */
-static void userns_probe(struct nk_findings *fs, const struct nk_dr_probe *p, const struct nk_dr_user *u)
+static void userns_probe(struct dr_findings *fs, const struct dr_probe *p, const struct dr_user *u)
 {
 	if (p->levels == 0)
-		nk_finding_add(fs, "userns-nesting", NK_FAIL, "run from a less deeply nested namespace",
+		dr_finding_add(fs, "userns-nesting", DR_FAIL, "run from a less deeply nested namespace",
 			       "no user namespace can be nested inside a new one (%s)", strerror(p->nest_errno));
 	else if (p->levels < 3)
-		nk_finding_add(fs, "userns-nesting", NK_WARN,
+		dr_finding_add(fs, "userns-nesting", DR_WARN,
 			       "run from a less deeply nested namespace (the kernel allows 32 levels)",
 			       "only %d more level%s of user namespaces can be nested here (%s)", p->levels,
 			       p->levels == 1 ? "" : "s", strerror(p->nest_errno));
 	else
-		nk_finding_add(fs, "userns-nesting", NK_OK, NULL, "%d%s more levels of user namespaces can be nested",
+		dr_finding_add(fs, "userns-nesting", DR_OK, NULL, "%d%s more levels of user namespaces can be nested",
 			       p->levels, p->nest_errno ? "" : " or");
 	if (p->map_ok)
-		nk_finding_add(fs, "userns-map", NK_OK, NULL, "a full map was written: %s", p->map_msg);
+		dr_finding_add(fs, "userns-map", DR_OK, NULL, "a full map was written: %s", p->map_msg);
 	else
-		nk_finding_add(fs, "userns-map", NK_FAIL, "see the other failed findings",
+		dr_finding_add(fs, "userns-map", DR_FAIL, "see the other failed findings",
 			       "cannot write a full map for '%s': %s", u->name, p->map_msg);
 }
 
-void nk_doctor_userns(struct nk_findings *fs, const struct nk_dr_sys *s,
-		      const struct nk_dr_probe *p, const struct nk_dr_user *u)
+void dr_check_userns(struct dr_findings *fs, const struct dr_sys *s,
+		      const struct dr_probe *p, const struct dr_user *u)
 {
 	const char *why, *fix;
 
 	userns_switches(fs, s, p);
 	if (!p || !p->ran) {
-		nk_finding_add(fs, "userns-create", NK_WARN, "run nskit-doctor as the user, or as root",
+		dr_finding_add(fs, "userns-create", DR_WARN, "run nskit-doctor as the user, or as root",
 			       "not probed: only '%s' or root can create a user namespace as '%s'", u->name, u->name);
 		return;
 	}
 	if (p->create_errno) {
 		create_failure(p->create_errno, s, &why, &fix);
-		nk_finding_add(fs, "userns-create", NK_FAIL, fix, "cannot create a user namespace: %s (%s)",
+		dr_finding_add(fs, "userns-create", DR_FAIL, fix, "cannot create a user namespace: %s (%s)",
 			       strerror(p->create_errno), why);
 		return;
 	}
-	nk_finding_add(fs, "userns-create", NK_OK, NULL, "'%s' can create a user namespace", u->name);
+	dr_finding_add(fs, "userns-create", DR_OK, NULL, "'%s' can create a user namespace", u->name);
 	userns_probe(fs, p, u);
 }
 
-void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *why,
+void dr_check_helper(struct dr_findings *fs, enum nk_idtype t, const char *why,
 		      const struct nk_helper_info *h)
 {
 	static const char *const ids[2] = { "newuidmap", "newgidmap" };
@@ -842,42 +843,42 @@ void nk_doctor_helper(struct nk_findings *fs, enum nk_idtype t, const char *why,
 	const char *id = ids[t], *nid = nids[t], *cap = caps[t];
 
 	if (!h) {
-		nk_finding_add(fs, id, NK_FAIL, "install shadow-utils' helpers (Debian: 'apt install uidmap'), "
+		dr_finding_add(fs, id, DR_FAIL, "install shadow-utils' helpers (Debian: 'apt install uidmap'), "
 			       "or correct $NEWUIDMAP/$NEWGIDMAP",
 			       "%s", why ? why : "not found in PATH, /usr/bin, /usr/sbin, /bin or /sbin");
 		return;
 	}
-	/* The texts of a flaw are lib/helper.c's: the hint of a failed write
+	/* The texts of a flaw are lib/newidmap.c's: the hint of a failed write
 	 * says the same. */
 	if (h->flaws & (1u << NK_HELPER_UNPRIVILEGED))
-		nk_finding_add(fs, id, NK_FAIL, h->fix[NK_HELPER_UNPRIVILEGED], "%s", h->what[NK_HELPER_UNPRIVILEGED]);
+		dr_finding_add(fs, id, DR_FAIL, h->fix[NK_HELPER_UNPRIVILEGED], "%s", h->what[NK_HELPER_UNPRIVILEGED]);
 	else if (h->uid == 0 && (h->mode & S_ISUID))
-		nk_finding_add(fs, id, NK_OK, NULL, "%s is setuid root", h->path);
+		dr_finding_add(fs, id, DR_OK, NULL, "%s is setuid root", h->path);
 	else
-		nk_finding_add(fs, id, NK_OK, NULL, "%s has the file capability %s", h->path, cap);
+		dr_finding_add(fs, id, DR_OK, NULL, "%s has the file capability %s", h->path, cap);
 	if (h->flaws & (1u << NK_HELPER_NOSUID))
-		nk_finding_add(fs, nid, NK_FAIL, h->fix[NK_HELPER_NOSUID], "%s", h->what[NK_HELPER_NOSUID]);
+		dr_finding_add(fs, nid, DR_FAIL, h->fix[NK_HELPER_NOSUID], "%s", h->what[NK_HELPER_NOSUID]);
 	else
-		nk_finding_add(fs, nid, NK_OK, NULL, "the mount of %s allows setuid", h->path);
+		dr_finding_add(fs, nid, DR_OK, NULL, "the mount of %s allows setuid", h->path);
 }
 
-void nk_doctor_privs(struct nk_findings *fs, const struct nk_dr_sys *s)
+void dr_check_privs(struct dr_findings *fs, const struct dr_sys *s)
 {
 	if (s->no_new_privs)
-		nk_finding_add(fs, "no-new-privs", NK_FAIL,
+		dr_finding_add(fs, "no-new-privs", DR_FAIL,
 			       "run without no_new_privs (e.g. not under 'setpriv --no-new-privs', systemd "
 			       "NoNewPrivileges= or a container with no-new-privileges)",
 			       "no_new_privs is set: newuidmap and newgidmap get no privileges");
 	else
-		nk_finding_add(fs, "no-new-privs", NK_OK, NULL, "no_new_privs is not set");
+		dr_finding_add(fs, "no-new-privs", DR_OK, NULL, "no_new_privs is not set");
 	if (!s->bound_setuid || !s->bound_setgid)
-		nk_finding_add(fs, "cap-bounding", NK_FAIL,
+		dr_finding_add(fs, "cap-bounding", DR_FAIL,
 			       "run from a session whose capability bounding set keeps cap_setuid and cap_setgid",
 			       "the capability bounding set lacks %s: newuidmap/newgidmap cannot use them",
 			       !s->bound_setuid && !s->bound_setgid ? "cap_setuid and cap_setgid" :
 			       !s->bound_setuid ? "cap_setuid" : "cap_setgid");
 	else
-		nk_finding_add(fs, "cap-bounding", NK_OK, NULL,
+		dr_finding_add(fs, "cap-bounding", DR_OK, NULL,
 			       "the capability bounding set has cap_setuid and cap_setgid");
 }
 
@@ -886,11 +887,11 @@ static int map_is_identity(const struct nk_map *m)
 	return m->n == 1 && m->ext[0].inner == 0 && m->ext[0].outer == 0 && m->ext[0].count == 4294967295U;
 }
 
-void nk_doctor_parent_map(struct nk_findings *fs, const struct nk_maps *own,
-			  const struct nk_ranges *sub[2], const struct nk_dr_user *u)
+void dr_check_parent_map(struct dr_findings *fs, const struct nk_maps *own,
+			  const struct nk_ranges *sub[2], const struct dr_user *u)
 {
 	if (map_is_identity(&own->map[NK_UID]) && map_is_identity(&own->map[NK_GID])) {
-		nk_finding_add(fs, "parent-map", NK_OK, NULL, "not in a nested user namespace");
+		dr_finding_add(fs, "parent-map", DR_OK, NULL, "not in a nested user namespace");
 		return;
 	}
 	for (int t = NK_UID; t <= NK_GID; t++) {
@@ -907,7 +908,7 @@ void nk_doctor_parent_map(struct nk_findings *fs, const struct nk_maps *own,
 				snprintf(fix, sizeof fix, "map %u-%llu into this namespace when it is created, or give "
 					 "'%s' ranges inside its map (/proc/self/%s_map)", s,
 					 (unsigned long long)s + c - 1, u->name, nk_idtype_name(t));
-				nk_finding_add(fs, "parent-map", NK_FAIL, fix,
+				dr_finding_add(fs, "parent-map", DR_FAIL, fix,
 					       "nested user namespace: subordinate %s range %u-%llu of '%s' is not "
 					       "inside one extent of this namespace's %s map",
 					       nk_idtype_name(t), s, (unsigned long long)s + c - 1,
@@ -916,43 +917,43 @@ void nk_doctor_parent_map(struct nk_findings *fs, const struct nk_maps *own,
 			}
 		}
 	}
-	nk_finding_add(fs, "parent-map", NK_OK, NULL,
+	dr_finding_add(fs, "parent-map", DR_OK, NULL,
 		       "nested user namespace: its map contains every subordinate range of '%s'", u->name);
 }
 
-void nk_doctor_xdg(struct nk_findings *fs, const char *val, const struct stat *st, int err,
-		   const struct nk_dr_user *u)
+void dr_check_xdg(struct dr_findings *fs, const char *val, const struct stat *st, int err,
+		   const struct dr_user *u)
 {
 	char fix[512];
 
 	if (!val || !*val) {
 		snprintf(fix, sizeof fix, "log in as '%s' (not 'su'), or 'loginctl enable-linger %s' and set "
 			 "XDG_RUNTIME_DIR=/run/user/%u", u->name, u->name, u->uid);
-		nk_finding_add(fs, "xdg-runtime-dir", NK_WARN, fix,
+		dr_finding_add(fs, "xdg-runtime-dir", DR_WARN, fix,
 			       "XDG_RUNTIME_DIR is not set: podman falls back to /tmp/podman-run-%u", u->uid);
 		return;
 	}
 	snprintf(fix, sizeof fix, "log in as '%s' (not 'su', which keeps the old session's variable), or set "
 		 "XDG_RUNTIME_DIR=/run/user/%u", u->name, u->uid);
 	if (!st)
-		nk_finding_add(fs, "xdg-runtime-dir", NK_FAIL, fix, "XDG_RUNTIME_DIR %s: %s", val, strerror(err));
+		dr_finding_add(fs, "xdg-runtime-dir", DR_FAIL, fix, "XDG_RUNTIME_DIR %s: %s", val, strerror(err));
 	else if (!S_ISDIR(st->st_mode))
-		nk_finding_add(fs, "xdg-runtime-dir", NK_FAIL, fix, "XDG_RUNTIME_DIR %s is not a folder", val);
+		dr_finding_add(fs, "xdg-runtime-dir", DR_FAIL, fix, "XDG_RUNTIME_DIR %s is not a folder", val);
 	else if (st->st_uid != u->uid)
-		nk_finding_add(fs, "xdg-runtime-dir", NK_FAIL, fix,
+		dr_finding_add(fs, "xdg-runtime-dir", DR_FAIL, fix,
 			       "XDG_RUNTIME_DIR %s belongs to uid %u, not to '%s' (uid %u)", val,
 			       (unsigned)st->st_uid, u->name, u->uid);
 	else if ((st->st_mode & 07777) != 0700) {
 		snprintf(fix, sizeof fix, "'chmod 0700 %s'", val);
-		nk_finding_add(fs, "xdg-runtime-dir", NK_FAIL, fix,
+		dr_finding_add(fs, "xdg-runtime-dir", DR_FAIL, fix,
 			       "XDG_RUNTIME_DIR %s has mode %04o, not 0700", val, (unsigned)(st->st_mode & 07777));
 	} else
-		nk_finding_add(fs, "xdg-runtime-dir", NK_OK, NULL, "XDG_RUNTIME_DIR %s is '%s''s, mode 0700",
+		dr_finding_add(fs, "xdg-runtime-dir", DR_OK, NULL, "XDG_RUNTIME_DIR %s is '%s''s, mode 0700",
 			       val, u->name);
 }
 
-void nk_doctor_user_env(struct nk_findings *fs, const char *env_user, const char *env_logname,
-			const struct nk_dr_user *u)
+void dr_check_user_env(struct dr_findings *fs, const char *env_user, const char *env_logname,
+			const struct dr_user *u)
 {
 	const char *bad = NULL, *var = NULL;
 	char fix[512];
@@ -967,53 +968,53 @@ void nk_doctor_user_env(struct nk_findings *fs, const char *env_user, const char
 	if (bad) {
 		snprintf(fix, sizeof fix, "log in as '%s' ('su - %s' or 'machinectl shell %s@'), or set %s=%s",
 			 u->name, u->name, u->name, var, u->name);
-		nk_finding_add(fs, "user-env", NK_WARN, fix, "%s is '%s' but the caller is '%s' (uid %u)",
+		dr_finding_add(fs, "user-env", DR_WARN, fix, "%s is '%s' but the caller is '%s' (uid %u)",
 			       var, bad, u->name, u->uid);
 	} else if (!env_user)
-		nk_finding_add(fs, "user-env", NK_WARN, "set USER to the login name, as a login does",
+		dr_finding_add(fs, "user-env", DR_WARN, "set USER to the login name, as a login does",
 			       "USER is not set");
 	else
-		nk_finding_add(fs, "user-env", NK_OK, NULL, "USER is '%s', the caller", env_user);
+		dr_finding_add(fs, "user-env", DR_OK, NULL, "USER is '%s', the caller", env_user);
 }
 
-void nk_doctor_mounts(struct nk_findings *fs, const struct nk_dr_sys *s,
-		      const uint32_t *gids, size_t ngids, const struct nk_dr_user *u)
+void dr_check_mounts(struct dr_findings *fs, const struct dr_sys *s,
+		      const uint32_t *gids, size_t ngids, const struct dr_user *u)
 {
 	int in = 0;
 
 	if (s->root_shared == 1)
-		nk_finding_add(fs, "root-shared", NK_OK, NULL, "/ is a shared mount");
+		dr_finding_add(fs, "root-shared", DR_OK, NULL, "/ is a shared mount");
 	else if (s->root_shared == 0)
-		nk_finding_add(fs, "root-shared", NK_WARN,
+		dr_finding_add(fs, "root-shared", DR_WARN,
 			       "as root: 'mnt-share' (or 'mount --make-rshared /'; systemd does it at boot)",
 			       "/ is not a shared mount: mounts made in containers do not propagate "
 			       "(podman warns \"'/' is not a shared mount\")");
 	else
-		nk_finding_add(fs, "root-shared", NK_WARN, "check /proc/self/mountinfo",
+		dr_finding_add(fs, "root-shared", DR_WARN, "check /proc/self/mountinfo",
 			       "cannot read the propagation of / from /proc/self/mountinfo");
 
 	for (size_t i = 0; i < ngids; i++)
 		if ((long)gids[i] >= s->ping_lo && (long)gids[i] <= s->ping_hi)
 			in = 1;
 	if (s->ping_lo < 0)
-		nk_finding_add(fs, "ping-group-range", NK_OK, NULL, "net.ipv4.ping_group_range is not present");
+		dr_finding_add(fs, "ping-group-range", DR_OK, NULL, "net.ipv4.ping_group_range is not present");
 	else if (in)
-		nk_finding_add(fs, "ping-group-range", NK_OK, NULL,
+		dr_finding_add(fs, "ping-group-range", DR_OK, NULL,
 			       "net.ipv4.ping_group_range %ld-%ld contains a group of '%s'", s->ping_lo, s->ping_hi, u->name);
 	else {
 		char fix[256];
 
 		snprintf(fix, sizeof fix, "as root: 'sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"'");
-		nk_finding_add(fs, "ping-group-range", NK_WARN, fix,
+		dr_finding_add(fs, "ping-group-range", DR_WARN, fix,
 			       "net.ipv4.ping_group_range (%ld %ld) excludes every group of '%s': ping without "
 			       "privileges fails", s->ping_lo, s->ping_hi, u->name);
 	}
 
 	if (s->overflowuid == 65534 && s->overflowgid == 65534)
-		nk_finding_add(fs, "overflow-ids", NK_OK, NULL,
+		dr_finding_add(fs, "overflow-ids", DR_OK, NULL,
 			       "unmapped ids show as 65534 (kernel.overflowuid and overflowgid)");
 	else
-		nk_finding_add(fs, "overflow-ids", NK_WARN,
+		dr_finding_add(fs, "overflow-ids", DR_WARN,
 			       "as root: 'sysctl -w kernel.overflowuid=65534 kernel.overflowgid=65534'",
 			       "unmapped ids show as uid %ld and gid %ld, not 65534 (nobody): images expect 65534",
 			       s->overflowuid, s->overflowgid);

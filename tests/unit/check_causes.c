@@ -1,6 +1,6 @@
 #include <string.h>
 #include "nkcheck.h"
-#include "explain.h"
+#include "causes.h"
 
 /* Every id a cause may name: the doctor's findings and subid-requested. */
 static const char *const known_ids[] = {
@@ -16,13 +16,13 @@ static const char *const known_ids[] = {
  * earlier entry), it has causes, and every cause is a known id. */
 START_TEST(test_entry)
 {
-	const struct nk_ex_msg *m = &nk_ex_msgs[_i];
+	const struct dr_ex_msg *m = &dr_ex_msgs[_i];
 	size_t n = 0;
 
-	ck_assert_msg(nk_ex_match(m->sample) == m, "%s: its sample is matched as %s", m->key,
-		      nk_ex_match(m->sample) ? nk_ex_match(m->sample)->key : "nothing");
+	ck_assert_msg(dr_ex_match(m->sample) == m, "%s: its sample is matched as %s", m->key,
+		      dr_ex_match(m->sample) ? dr_ex_match(m->sample)->key : "nothing");
 	ck_assert(m->tool && *m->tool && m->versions && *m->versions && m->text && *m->text);
-	for (; n < NK_EX_MAX_CAUSES && m->causes[n].id; n++) {
+	for (; n < DR_EX_MAX_CAUSES && m->causes[n].id; n++) {
 		size_t k;
 
 		for (k = 0; k < NK_ARRAY_SIZE(known_ids) && strcmp(known_ids[k], m->causes[n].id) != 0; k++)
@@ -30,8 +30,8 @@ START_TEST(test_entry)
 		ck_assert_msg(k < NK_ARRAY_SIZE(known_ids), "%s: unknown cause %s", m->key, m->causes[n].id);
 	}
 	ck_assert_msg(n > 0, "%s has no cause", m->key);
-	for (size_t j = 0; j < nk_ex_nmsgs; j++)
-		ck_assert_msg(j == (size_t)_i || strcmp(nk_ex_msgs[j].key, m->key) != 0, "%s twice", m->key);
+	for (size_t j = 0; j < dr_ex_nmsgs; j++)
+		ck_assert_msg(j == (size_t)_i || strcmp(dr_ex_msgs[j].key, m->key) != 0, "%s twice", m->key);
 }
 END_TEST
 
@@ -65,7 +65,7 @@ static const struct {
 
 START_TEST(test_lines)
 {
-	const struct nk_ex_msg *m = nk_ex_match(lines[_i].line);
+	const struct dr_ex_msg *m = dr_ex_match(lines[_i].line);
 
 	if (!lines[_i].key)
 		ck_assert_msg(!m, "'%s' matched %s", lines[_i].line, m ? m->key : "");
@@ -95,9 +95,9 @@ static const struct {
 
 START_TEST(test_requested)
 {
-	struct nk_ex_req r;
+	struct dr_ex_req r;
 
-	ck_assert_int_eq(nk_ex_requested(reqs[_i].line, &r), reqs[_i].rc);
+	ck_assert_int_eq(dr_ex_requested(reqs[_i].line, &r), reqs[_i].rc);
 	if (reqs[_i].rc)
 		return;
 	ck_assert_int_eq(r.inner, reqs[_i].inner);
@@ -118,36 +118,36 @@ END_TEST
  * is a property of the failing process, a missing one untested. */
 START_TEST(test_judge)
 {
-	const struct nk_ex_msg *m = nk_ex_match("newuidmap: write to uid_map failed: Operation not permitted");
-	struct nk_findings fs = { 0, 0, NULL, 0 };
-	struct nk_ex_verdict v[NK_EX_MAX_CAUSES];
+	const struct dr_ex_msg *m = dr_ex_match("newuidmap: write to uid_map failed: Operation not permitted");
+	struct dr_findings fs = { 0, 0, NULL, 0 };
+	struct dr_ex_verdict v[DR_EX_MAX_CAUSES];
 	size_t n;
 
 	ck_assert_ptr_nonnull(m);
-	nk_finding_add(&fs, "userns-apparmor", NK_OK, NULL, "not present");
-	nk_finding_add(&fs, "newuidmap", NK_FAIL, "chmod u+s", "not setuid");
-	nk_finding_add(&fs, "no-new-privs", NK_OK, NULL, "not set");
-	ck_assert_uint_eq(nk_ex_judge(m, &fs, v, &n), 1);
+	dr_finding_add(&fs, "userns-apparmor", DR_OK, NULL, "not present");
+	dr_finding_add(&fs, "newuidmap", DR_FAIL, "chmod u+s", "not setuid");
+	dr_finding_add(&fs, "no-new-privs", DR_OK, NULL, "not set");
+	ck_assert_uint_eq(dr_ex_judge(m, &fs, v, &n), 1);
 	ck_assert_uint_eq(n, 6);
 	ck_assert_str_eq(v[0].id, "userns-apparmor");
-	ck_assert_int_eq(v[0].state, NK_EX_RULED_OUT);
+	ck_assert_int_eq(v[0].state, DR_EX_RULED_OUT);
 	ck_assert_str_eq(v[1].id, "newuidmap");
-	ck_assert_int_eq(v[1].state, NK_EX_FOUND);
-	ck_assert_ptr_eq(v[1].f, nk_findings_get(&fs, "newuidmap"));
-	ck_assert_int_eq(v[2].state, NK_EX_UNTESTED);      /* newuidmap-nosuid: no finding */
+	ck_assert_int_eq(v[1].state, DR_EX_FOUND);
+	ck_assert_ptr_eq(v[1].f, dr_findings_get(&fs, "newuidmap"));
+	ck_assert_int_eq(v[2].state, DR_EX_UNTESTED);      /* newuidmap-nosuid: no finding */
 	ck_assert_ptr_null(v[2].f);
 	ck_assert_str_eq(v[3].id, "no-new-privs");
-	ck_assert_int_eq(v[3].state, NK_EX_UNTESTED);      /* ok here, may be set there */
-	nk_findings_free(&fs);
+	ck_assert_int_eq(v[3].state, DR_EX_UNTESTED);      /* ok here, may be set there */
+	dr_findings_free(&fs);
 }
 END_TEST
 
 static Suite *explain_suite(void)
 {
-	Suite *s = suite_create("explain");
+	Suite *s = suite_create("causes");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_loop_test(tc, test_entry, 0, (int)nk_ex_nmsgs);
+	tcase_add_loop_test(tc, test_entry, 0, (int)dr_ex_nmsgs);
 	tcase_add_loop_test(tc, test_lines, 0, (int)NK_ARRAY_SIZE(lines));
 	tcase_add_loop_test(tc, test_requested, 0, (int)NK_ARRAY_SIZE(reqs));
 	tcase_add_test(tc, test_judge);

@@ -22,7 +22,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "caps.h"
-#include "helper.h"
+#include "mapwrite.h"
 #include "mapopt.h"
 #include "idmap.h"
 #include "nsu-session.h"
@@ -33,6 +33,7 @@
 #include "slice.h"
 #include "tool.h"
 #include "userns.h"
+#include "creds.h"
 
 enum action { ACT_RUN, ACT_JOIN, ACT_STOP, ACT_LIST };
 

@@ -1,6 +1,6 @@
 #include <errno.h>
 #include <string.h>
-#include "explain.h"
+#include "causes.h"
 #include "num.h"
 
 /* The messages, quoted from the sources of the versions named (and, for
@@ -8,7 +8,7 @@
  * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare).
  * A line is the first entry whose pieces it contains (case ignored), so an
  * entry that quotes another tool's message comes before that message's own
- * entry. The causes are finding ids (doctor.h) in the order tested;
+ * entry. The causes are finding ids (checks.h) in the order tested;
  * "subid-requested" is the explain-only check that the ids the message
  * names lie inside the user's ranges. */
 
@@ -21,7 +21,7 @@
 #define CREATE C("userns-max"), C("userns-clone"), PP("userns-seccomp"), C("userns-nesting"), \
 	C("userns-create")
 
-const struct nk_ex_msg nk_ex_msgs[] = {
+const struct dr_ex_msg dr_ex_msgs[] = {
 	/* rootlesskit: pkg/parent/parent.go, cmd/rootlesskit/main.go */
 	{ "rootlesskit-uidmap-eperm", "rootlesskit",
 	  "rootlesskit 1.1.0 (Debian 12) to 2.x",
@@ -235,23 +235,23 @@ const struct nk_ex_msg nk_ex_msgs[] = {
 	  "unshare: write failed /proc/self/uid_map: Operation not permitted" },
 };
 
-const size_t nk_ex_nmsgs = sizeof nk_ex_msgs / sizeof nk_ex_msgs[0];
+const size_t dr_ex_nmsgs = sizeof dr_ex_msgs / sizeof dr_ex_msgs[0];
 
-const struct nk_ex_msg *nk_ex_match(const char *line)
+const struct dr_ex_msg *dr_ex_match(const char *line)
 {
-	for (size_t i = 0; i < nk_ex_nmsgs; i++) {
+	for (size_t i = 0; i < dr_ex_nmsgs; i++) {
 		const char *p = line;
 		size_t k;
 
-		for (k = 0; k < 3 && nk_ex_msgs[i].match[k]; k++) {
-			p = strcasestr(p, nk_ex_msgs[i].match[k]);
+		for (k = 0; k < 3 && dr_ex_msgs[i].match[k]; k++) {
+			p = strcasestr(p, dr_ex_msgs[i].match[k]);
 			if (!p)
 				break;
-			p += strlen(nk_ex_msgs[i].match[k]);
+			p += strlen(dr_ex_msgs[i].match[k]);
 		}
-		if (k == 3 || !nk_ex_msgs[i].match[k])
+		if (k == 3 || !dr_ex_msgs[i].match[k])
 			if (p)
-				return &nk_ex_msgs[i];
+				return &dr_ex_msgs[i];
 	}
 	return NULL;
 }
@@ -272,7 +272,7 @@ static int take_num(const char **p, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int nk_ex_requested(const char *line, struct nk_ex_req *r)
+int dr_ex_requested(const char *line, struct dr_ex_req *r)
 {
 	const char *p;
 	uint64_t a, b, c, d;
@@ -313,24 +313,24 @@ int nk_ex_requested(const char *line, struct nk_ex_req *r)
 	return -EINVAL;
 }
 
-size_t nk_ex_judge(const struct nk_ex_msg *m, const struct nk_findings *fs,
-		   struct nk_ex_verdict out[NK_EX_MAX_CAUSES], size_t *n)
+size_t dr_ex_judge(const struct dr_ex_msg *m, const struct dr_findings *fs,
+		   struct dr_ex_verdict out[DR_EX_MAX_CAUSES], size_t *n)
 {
 	size_t found = 0;
 
 	*n = 0;
-	for (size_t i = 0; i < NK_EX_MAX_CAUSES && m->causes[i].id; i++) {
-		struct nk_ex_verdict *v = &out[(*n)++];
+	for (size_t i = 0; i < DR_EX_MAX_CAUSES && m->causes[i].id; i++) {
+		struct dr_ex_verdict *v = &out[(*n)++];
 
 		v->id = m->causes[i].id;
-		v->f = nk_findings_get(fs, v->id);
+		v->f = dr_findings_get(fs, v->id);
 		if (!v->f)
-			v->state = NK_EX_UNTESTED;
-		else if (v->f->status != NK_OK) {
-			v->state = NK_EX_FOUND;
+			v->state = DR_EX_UNTESTED;
+		else if (v->f->status != DR_OK) {
+			v->state = DR_EX_FOUND;
 			found++;
 		} else
-			v->state = m->causes[i].per_process ? NK_EX_UNTESTED : NK_EX_RULED_OUT;
+			v->state = m->causes[i].per_process ? DR_EX_UNTESTED : DR_EX_RULED_OUT;
 	}
 	return found;
 }

@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include "nkcheck.h"
-#include "doctor.h"
+#include "checks.h"
 
 /* Allocation failure on demand: this definition of vasprintf(3) takes the
  * place of libc's for libnskit.a linked into this program, and fails the
@@ -69,10 +69,10 @@ static void sf_text(struct nk_sf *sf, const char *path, const char *text)
 START_TEST(test_parse)
 {
 	struct nk_sf sf;
-	struct nk_dr_sfsum sum;
+	struct dr_sfsum sum;
 
 	sf_text(&sf, "/etc/subuid", parse_cases[_i].text);
-	sum = nk_dr_sf_sum(&sf);
+	sum = dr_sf_sum(&sf);
 	ck_assert_msg(sum.ranges == parse_cases[_i].n, "'%s': n %zu", parse_cases[_i].text, sum.ranges);
 	ck_assert_uint_eq(sum.bad, parse_cases[_i].nbad);
 	ck_assert_uint_eq(sum.first_bad, parse_cases[_i].first_bad);
@@ -117,7 +117,7 @@ static int fake_real_id_in(enum nk_idtype t, uint64_t lo, uint64_t hi, uint32_t 
 	return 0;
 }
 
-static const struct nk_dr_db fake_db = { fake_owner_exists, fake_real_id_in, NULL };
+static const struct dr_db fake_db = { fake_owner_exists, fake_real_id_in, NULL };
 
 static const struct {
 	const char *file;      /* /etc/subuid text */
@@ -168,60 +168,60 @@ static void parse_ranges(const char *spec, struct nk_ranges *r)
 
 START_TEST(test_subids)
 {
-	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL, 0 };
+	struct dr_user u = { "alice", 1001, 1001 };
+	struct dr_findings fs = { 0, 0, NULL, 0 };
 	struct nk_sf sf;
 	struct nk_ranges r;
-	const struct nk_finding *f;
+	const struct dr_finding *f;
 	int failed = strcmp(sub_cases[_i].ranges, "-") == 0;
 
 	sf_text(&sf, "/etc/subuid", sub_cases[_i].file);
 	if (!failed)
 		parse_ranges(sub_cases[_i].ranges, &r);
-	nk_doctor_subids(&fs, NK_UID, &u, failed ? NULL : &r, failed ? "libsubid broke" : NULL, "/etc/subuid",
+	dr_check_subids(&fs, NK_UID, &u, failed ? NULL : &r, failed ? "libsubid broke" : NULL, "/etc/subuid",
 			 &sf, NULL, &fake_db);
-	f = nk_findings_get(&fs, sub_cases[_i].id);
+	f = dr_findings_get(&fs, sub_cases[_i].id);
 	if (!sub_cases[_i].status) {
 		ck_assert_msg(f == NULL, "case %d: %s present", _i, sub_cases[_i].id);
 	} else {
 		ck_assert_msg(f != NULL, "case %d: %s missing", _i, sub_cases[_i].id);
-		ck_assert_str_eq(nk_status_name(f->status), sub_cases[_i].status);
+		ck_assert_str_eq(dr_status_name(f->status), sub_cases[_i].status);
 		if (sub_cases[_i].text)
 			ck_assert_msg(strstr(f->what, sub_cases[_i].text), "case %d: '%s' lacks '%s'", _i,
 				      f->what, sub_cases[_i].text);
-		ck_assert_msg((f->status == NK_OK) == (f->fix == NULL), "case %d: a fix exactly when not ok", _i);
+		ck_assert_msg((f->status == DR_OK) == (f->fix == NULL), "case %d: a fix exactly when not ok", _i);
 	}
 	if (!failed)
 		nk_ranges_free(&r);
 	nk_sf_free(&sf);
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 }
 END_TEST
 
 START_TEST(test_extents_limit)
 {
-	struct nk_dr_user u = { "frank", 2000, 2000 };
-	struct nk_findings fs = { 0, 0, NULL, 0 };
+	struct dr_user u = { "frank", 2000, 2000 };
+	struct dr_findings fs = { 0, 0, NULL, 0 };
 	struct nk_sf sf;
 	struct nk_ranges r = { 0, NULL };
-	const struct nk_finding *f;
+	const struct dr_finding *f;
 
 	sf_text(&sf, "/etc/subgid", "");
 	for (uint32_t i = 0; i < 339; i++)
 		nk_ranges_add(&r, 1000000 + i * 1000, 200);
-	nk_doctor_subids(&fs, NK_GID, &u, &r, NULL, "/etc/subgid", &sf, NULL, &fake_db);
-	f = nk_findings_get(&fs, "subgid-extents");
+	dr_check_subids(&fs, NK_GID, &u, &r, NULL, "/etc/subgid", &sf, NULL, &fake_db);
+	f = dr_findings_get(&fs, "subgid-extents");
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(f->status, NK_OK);             /* 339 + own id = 340 */
-	nk_findings_free(&fs);
+	ck_assert_int_eq(f->status, DR_OK);             /* 339 + own id = 340 */
+	dr_findings_free(&fs);
 	nk_ranges_add(&r, 5000000, 200);
-	nk_doctor_subids(&fs, NK_GID, &u, &r, NULL, "/etc/subgid", &sf, NULL, &fake_db);
-	f = nk_findings_get(&fs, "subgid-extents");
-	ck_assert_int_eq(f->status, NK_FAIL);
+	dr_check_subids(&fs, NK_GID, &u, &r, NULL, "/etc/subgid", &sf, NULL, &fake_db);
+	f = dr_findings_get(&fs, "subgid-extents");
+	ck_assert_int_eq(f->status, DR_FAIL);
 	ck_assert_ptr_nonnull(strstr(f->what, "341 extents"));
-	ck_assert_ptr_nonnull(nk_findings_get(&fs, "subgid-file"));
-	ck_assert_ptr_null(nk_findings_get(&fs, "subuid-file"));
-	nk_findings_free(&fs);
+	ck_assert_ptr_nonnull(dr_findings_get(&fs, "subgid-file"));
+	ck_assert_ptr_null(dr_findings_get(&fs, "subuid-file"));
+	dr_findings_free(&fs);
 	nk_ranges_free(&r);
 	nk_sf_free(&sf);
 }
@@ -229,36 +229,36 @@ END_TEST
 
 START_TEST(test_file_errors)
 {
-	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL, 0 };
+	struct dr_user u = { "alice", 1001, 1001 };
+	struct dr_findings fs = { 0, 0, NULL, 0 };
 	struct nk_sf sf;
 	struct nk_err readerr;
 	struct nk_ranges r = { 0, NULL };
 
 	memset(&sf, 0, sizeof sf);
 	nk_syserr(&readerr, EACCES, "cannot read %s", "/etc/subuid");   /* as nk_sf_load says it */
-	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, &readerr, &fake_db);
-	ck_assert_int_eq(nk_findings_get(&fs, "subuid-file")->status, NK_FAIL);
-	ck_assert_ptr_nonnull(strstr(nk_findings_get(&fs, "subuid-file")->what, "Permission denied"));
-	nk_findings_free(&fs);
+	dr_check_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, &readerr, &fake_db);
+	ck_assert_int_eq(dr_findings_get(&fs, "subuid-file")->status, DR_FAIL);
+	ck_assert_ptr_nonnull(strstr(dr_findings_get(&fs, "subuid-file")->what, "Permission denied"));
+	dr_findings_free(&fs);
 	sf.exists = 0;                  /* what nk_sf_load makes of a missing file */
-	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, NULL, &fake_db);
-	ck_assert_int_eq(nk_findings_get(&fs, "subuid-file")->status, NK_FAIL);
-	nk_findings_free(&fs);
+	dr_check_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, NULL, &fake_db);
+	ck_assert_int_eq(dr_findings_get(&fs, "subuid-file")->status, DR_FAIL);
+	dr_findings_free(&fs);
 	/* Ranges from a central source (SSSD): no file is fine. */
 	nk_ranges_add(&r, 100000, 65536);
-	nk_doctor_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, NULL, &fake_db);
-	ck_assert_int_eq(nk_findings_get(&fs, "subuid-file")->status, NK_OK);
-	nk_findings_free(&fs);
+	dr_check_subids(&fs, NK_UID, &u, &r, NULL, "/etc/subuid", &sf, NULL, &fake_db);
+	ck_assert_int_eq(dr_findings_get(&fs, "subuid-file")->status, DR_OK);
+	dr_findings_free(&fs);
 	nk_ranges_free(&r);
 }
 END_TEST
 
 /* --- kernel, helpers, session -------------------------------------------- */
 
-static struct nk_dr_sys healthy_sys(void)
+static struct dr_sys healthy_sys(void)
 {
-	struct nk_dr_sys s;
+	struct dr_sys s;
 
 	memset(&s, 0, sizeof s);
 	s.max_userns = 15000;
@@ -272,9 +272,9 @@ static struct nk_dr_sys healthy_sys(void)
 	return s;
 }
 
-static struct nk_dr_probe healthy_probe(void)
+static struct dr_probe healthy_probe(void)
 {
-	struct nk_dr_probe p;
+	struct dr_probe p;
 
 	memset(&p, 0, sizeof p);
 	p.ran = 1;
@@ -284,11 +284,11 @@ static struct nk_dr_probe healthy_probe(void)
 	return p;
 }
 
-static const char *status_of(const struct nk_findings *fs, const char *id)
+static const char *status_of(const struct dr_findings *fs, const char *id)
 {
-	const struct nk_finding *f = nk_findings_get(fs, id);
+	const struct dr_finding *f = dr_findings_get(fs, id);
 
-	return f ? nk_status_name(f->status) : "absent";
+	return f ? dr_status_name(f->status) : "absent";
 }
 
 enum knob { K_NONE, K_MAX0, K_CLONE0, K_CLONE1, K_APPARMOR, K_SECCOMP_EPERM, K_SECCOMP_OK,
@@ -322,11 +322,11 @@ static const struct {
 
 START_TEST(test_userns)
 {
-	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_dr_sys s = healthy_sys();
-	struct nk_dr_probe p = healthy_probe();
-	struct nk_findings fs = { 0, 0, NULL, 0 };
-	const struct nk_finding *f;
+	struct dr_user u = { "alice", 1001, 1001 };
+	struct dr_sys s = healthy_sys();
+	struct dr_probe p = healthy_probe();
+	struct dr_findings fs = { 0, 0, NULL, 0 };
+	const struct dr_finding *f;
 
 	switch (userns_cases[_i].k) {
 	case K_MAX0: s.max_userns = 0; break;
@@ -343,12 +343,12 @@ START_TEST(test_userns)
 	case K_EPERM_CONTAINER: s.container = 1; p.create_errno = EPERM; break;
 	default: break;
 	}
-	nk_doctor_userns(&fs, &s, &p, &u);
+	dr_check_userns(&fs, &s, &p, &u);
 	ck_assert_str_eq(status_of(&fs, userns_cases[_i].id), userns_cases[_i].status);
-	f = nk_findings_get(&fs, userns_cases[_i].id);
+	f = dr_findings_get(&fs, userns_cases[_i].id);
 	if (f && userns_cases[_i].text)
 		ck_assert_msg(strstr(f->what, userns_cases[_i].text), "case %d: '%s'", _i, f->what);
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 }
 END_TEST
 
@@ -371,60 +371,60 @@ static const struct nk_helper_info *helper_info(enum nk_idtype t, const char *pa
 
 START_TEST(test_helper)
 {
-	struct nk_findings fs = { 0, 0, NULL, 0 };
+	struct dr_findings fs = { 0, 0, NULL, 0 };
 
-	nk_doctor_helper(&fs, NK_UID, NULL, helper_info(NK_UID, "/usr/bin/newuidmap", 0, S_IFREG | S_ISUID | 0755, 0, 0));
+	dr_check_helper(&fs, NK_UID, NULL, helper_info(NK_UID, "/usr/bin/newuidmap", 0, S_IFREG | S_ISUID | 0755, 0, 0));
 	ck_assert_str_eq(status_of(&fs, "newuidmap"), "ok");
 	ck_assert_str_eq(status_of(&fs, "newuidmap-nosuid"), "ok");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 
-	nk_doctor_helper(&fs, NK_GID, NULL, helper_info(NK_GID, "/usr/bin/newgidmap", 0, S_IFREG | 0755, 0, 1));
+	dr_check_helper(&fs, NK_GID, NULL, helper_info(NK_GID, "/usr/bin/newgidmap", 0, S_IFREG | 0755, 0, 1));
 	ck_assert_str_eq(status_of(&fs, "newgidmap"), "fail");
 	ck_assert_str_eq(status_of(&fs, "newgidmap-nosuid"), "fail");
-	ck_assert_ptr_nonnull(strstr(nk_findings_get(&fs, "newgidmap")->fix, "setcap cap_setgid+ep"));
-	nk_findings_free(&fs);
+	ck_assert_ptr_nonnull(strstr(dr_findings_get(&fs, "newgidmap")->fix, "setcap cap_setgid+ep"));
+	dr_findings_free(&fs);
 
-	nk_doctor_helper(&fs, NK_GID, NULL, helper_info(NK_GID, "/usr/bin/newgidmap", 0, S_IFREG | 0755, 1, 0));
+	dr_check_helper(&fs, NK_GID, NULL, helper_info(NK_GID, "/usr/bin/newgidmap", 0, S_IFREG | 0755, 1, 0));
 	ck_assert_str_eq(status_of(&fs, "newgidmap"), "ok");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 
 	/* setuid, but not root's */
-	nk_doctor_helper(&fs, NK_UID, NULL, helper_info(NK_UID, "/x/newuidmap", 1000, S_IFREG | S_ISUID | 0755, 0, 0));
+	dr_check_helper(&fs, NK_UID, NULL, helper_info(NK_UID, "/x/newuidmap", 1000, S_IFREG | S_ISUID | 0755, 0, 0));
 	ck_assert_str_eq(status_of(&fs, "newuidmap"), "fail");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 
-	nk_doctor_helper(&fs, NK_UID, "newuidmap not found", NULL);
+	dr_check_helper(&fs, NK_UID, "newuidmap not found", NULL);
 	ck_assert_str_eq(status_of(&fs, "newuidmap"), "fail");
-	ck_assert_str_eq(nk_findings_get(&fs, "newuidmap")->what, "newuidmap not found");
+	ck_assert_str_eq(dr_findings_get(&fs, "newuidmap")->what, "newuidmap not found");
 	ck_assert_str_eq(status_of(&fs, "newuidmap-nosuid"), "absent");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 }
 END_TEST
 
 START_TEST(test_privs)
 {
-	struct nk_findings fs = { 0, 0, NULL, 0 };
-	struct nk_dr_sys s = healthy_sys();
+	struct dr_findings fs = { 0, 0, NULL, 0 };
+	struct dr_sys s = healthy_sys();
 
-	nk_doctor_privs(&fs, &s);
+	dr_check_privs(&fs, &s);
 	ck_assert_str_eq(status_of(&fs, "no-new-privs"), "ok");
 	ck_assert_str_eq(status_of(&fs, "cap-bounding"), "ok");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 	s.no_new_privs = 1;
 	s.bound_setgid = 0;
-	nk_doctor_privs(&fs, &s);
+	dr_check_privs(&fs, &s);
 	ck_assert_str_eq(status_of(&fs, "no-new-privs"), "fail");
 	ck_assert_str_eq(status_of(&fs, "cap-bounding"), "fail");
-	ck_assert_ptr_nonnull(strstr(nk_findings_get(&fs, "cap-bounding")->what, "lacks cap_setgid:"));
-	ck_assert_int_eq(nk_findings_worst(&fs), NK_FAIL);
-	nk_findings_free(&fs);
+	ck_assert_ptr_nonnull(strstr(dr_findings_get(&fs, "cap-bounding")->what, "lacks cap_setgid:"));
+	ck_assert_int_eq(dr_findings_worst(&fs), DR_FAIL);
+	dr_findings_free(&fs);
 }
 END_TEST
 
 START_TEST(test_parent_map)
 {
-	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL, 0 };
+	struct dr_user u = { "alice", 1001, 1001 };
+	struct dr_findings fs = { 0, 0, NULL, 0 };
 	struct nk_maps own = { 0 };
 	struct nk_ranges r = { 0, NULL };
 	const struct nk_ranges *sub[2] = { &r, &r };
@@ -433,32 +433,32 @@ START_TEST(test_parent_map)
 	nk_ranges_add(&r, 100000, 65536);
 	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.map[NK_UID], &e), 0);
 	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.map[NK_GID], &e), 0);
-	nk_doctor_parent_map(&fs, &own, sub, &u);
-	ck_assert_str_eq(nk_findings_get(&fs, "parent-map")->what, "not in a nested user namespace");
-	nk_findings_free(&fs);
+	dr_check_parent_map(&fs, &own, sub, &u);
+	ck_assert_str_eq(dr_findings_get(&fs, "parent-map")->what, "not in a nested user namespace");
+	dr_findings_free(&fs);
 	nk_maps_free(&own);
 
 	ck_assert_int_eq(nk_map_parse_kernel("0 0 65536", &own.map[NK_UID], &e), 0);
 	ck_assert_int_eq(nk_map_parse_kernel("0 0 4294967295", &own.map[NK_GID], &e), 0);
-	nk_doctor_parent_map(&fs, &own, sub, &u);
+	dr_check_parent_map(&fs, &own, sub, &u);
 	ck_assert_str_eq(status_of(&fs, "parent-map"), "fail");
-	ck_assert_ptr_nonnull(strstr(nk_findings_get(&fs, "parent-map")->what, "uid range 100000-165535"));
-	nk_findings_free(&fs);
+	ck_assert_ptr_nonnull(strstr(dr_findings_get(&fs, "parent-map")->what, "uid range 100000-165535"));
+	dr_findings_free(&fs);
 	nk_maps_free(&own);
 
 	/* Two adjacent extents do not make one: the kernel wants a single one. */
 	ck_assert_int_eq(nk_map_parse_kernel("0 0 120000\n120000 120000 100000", &own.map[NK_UID], &e), 0);
 	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.map[NK_GID], &e), 0);
-	nk_doctor_parent_map(&fs, &own, sub, &u);
+	dr_check_parent_map(&fs, &own, sub, &u);
 	ck_assert_str_eq(status_of(&fs, "parent-map"), "fail");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 	nk_maps_free(&own);
 
 	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.map[NK_UID], &e), 0);
 	ck_assert_int_eq(nk_map_parse_kernel("0 0 200000", &own.map[NK_GID], &e), 0);
-	nk_doctor_parent_map(&fs, &own, sub, &u);
+	dr_check_parent_map(&fs, &own, sub, &u);
 	ck_assert_str_eq(status_of(&fs, "parent-map"), "ok");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 	nk_maps_free(&own);
 	nk_ranges_free(&r);
 }
@@ -466,75 +466,75 @@ END_TEST
 
 START_TEST(test_session)
 {
-	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL, 0 };
+	struct dr_user u = { "alice", 1001, 1001 };
+	struct dr_findings fs = { 0, 0, NULL, 0 };
 	struct stat st;
 
 	memset(&st, 0, sizeof st);
 	st.st_mode = S_IFDIR | 0700;
 	st.st_uid = 1001;
-	nk_doctor_xdg(&fs, "/run/user/1001", &st, 0, &u);
-	nk_doctor_user_env(&fs, "alice", "alice", &u);
-	ck_assert_int_eq(nk_findings_worst(&fs), NK_OK);
-	nk_findings_free(&fs);
+	dr_check_xdg(&fs, "/run/user/1001", &st, 0, &u);
+	dr_check_user_env(&fs, "alice", "alice", &u);
+	ck_assert_int_eq(dr_findings_worst(&fs), DR_OK);
+	dr_findings_free(&fs);
 
-	nk_doctor_xdg(&fs, NULL, NULL, 0, &u);
+	dr_check_xdg(&fs, NULL, NULL, 0, &u);
 	ck_assert_str_eq(status_of(&fs, "xdg-runtime-dir"), "warn");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 	st.st_uid = 0;
-	nk_doctor_xdg(&fs, "/run/user/0", &st, 0, &u);
+	dr_check_xdg(&fs, "/run/user/0", &st, 0, &u);
 	ck_assert_str_eq(status_of(&fs, "xdg-runtime-dir"), "fail");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 	st.st_uid = 1001;
 	st.st_mode = S_IFDIR | 0755;
-	nk_doctor_xdg(&fs, "/run/user/1001", &st, 0, &u);
-	ck_assert_ptr_nonnull(strstr(nk_findings_get(&fs, "xdg-runtime-dir")->what, "mode 0755"));
-	nk_findings_free(&fs);
+	dr_check_xdg(&fs, "/run/user/1001", &st, 0, &u);
+	ck_assert_ptr_nonnull(strstr(dr_findings_get(&fs, "xdg-runtime-dir")->what, "mode 0755"));
+	dr_findings_free(&fs);
 	st.st_mode = S_IFREG | 0700;
-	nk_doctor_xdg(&fs, "/run/user/1001", &st, 0, &u);
+	dr_check_xdg(&fs, "/run/user/1001", &st, 0, &u);
 	ck_assert_str_eq(status_of(&fs, "xdg-runtime-dir"), "fail");
-	nk_findings_free(&fs);
-	nk_doctor_xdg(&fs, "/nonexistent", NULL, ENOENT, &u);
+	dr_findings_free(&fs);
+	dr_check_xdg(&fs, "/nonexistent", NULL, ENOENT, &u);
 	ck_assert_str_eq(status_of(&fs, "xdg-runtime-dir"), "fail");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 
-	nk_doctor_user_env(&fs, "root", "alice", &u);
+	dr_check_user_env(&fs, "root", "alice", &u);
 	ck_assert_str_eq(status_of(&fs, "user-env"), "warn");
-	nk_findings_free(&fs);
-	nk_doctor_user_env(&fs, "alice", "bob", &u);
-	ck_assert_ptr_nonnull(strstr(nk_findings_get(&fs, "user-env")->what, "LOGNAME is 'bob'"));
-	nk_findings_free(&fs);
-	nk_doctor_user_env(&fs, NULL, NULL, &u);
+	dr_findings_free(&fs);
+	dr_check_user_env(&fs, "alice", "bob", &u);
+	ck_assert_ptr_nonnull(strstr(dr_findings_get(&fs, "user-env")->what, "LOGNAME is 'bob'"));
+	dr_findings_free(&fs);
+	dr_check_user_env(&fs, NULL, NULL, &u);
 	ck_assert_str_eq(status_of(&fs, "user-env"), "warn");
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 }
 END_TEST
 
 START_TEST(test_mounts)
 {
-	struct nk_dr_user u = { "alice", 1001, 1001 };
-	struct nk_findings fs = { 0, 0, NULL, 0 };
-	struct nk_dr_sys s = healthy_sys();
+	struct dr_user u = { "alice", 1001, 1001 };
+	struct dr_findings fs = { 0, 0, NULL, 0 };
+	struct dr_sys s = healthy_sys();
 	uint32_t gids[] = { 1001, 27 };
 
-	nk_doctor_mounts(&fs, &s, gids, 2, &u);
-	ck_assert_int_eq(nk_findings_worst(&fs), NK_OK);
-	nk_findings_free(&fs);
+	dr_check_mounts(&fs, &s, gids, 2, &u);
+	ck_assert_int_eq(dr_findings_worst(&fs), DR_OK);
+	dr_findings_free(&fs);
 	s.root_shared = 0;
 	s.ping_lo = 1;
 	s.ping_hi = 0;
 	s.overflowuid = 65535;
-	nk_doctor_mounts(&fs, &s, gids, 2, &u);
+	dr_check_mounts(&fs, &s, gids, 2, &u);
 	ck_assert_str_eq(status_of(&fs, "root-shared"), "warn");
 	ck_assert_str_eq(status_of(&fs, "ping-group-range"), "warn");
 	ck_assert_str_eq(status_of(&fs, "overflow-ids"), "warn");
-	ck_assert_int_eq(nk_findings_worst(&fs), NK_WARN);
-	nk_findings_free(&fs);
+	ck_assert_int_eq(dr_findings_worst(&fs), DR_WARN);
+	dr_findings_free(&fs);
 	s.ping_lo = 27;
 	s.ping_hi = 27;
-	nk_doctor_mounts(&fs, &s, gids, 2, &u);
+	dr_check_mounts(&fs, &s, gids, 2, &u);
 	ck_assert_str_eq(status_of(&fs, "ping-group-range"), "ok");   /* a supplementary group */
-	nk_findings_free(&fs);
+	dr_findings_free(&fs);
 }
 END_TEST
 
@@ -542,26 +542,26 @@ END_TEST
  * checks are void, so the loss must show where the exit status comes from. */
 START_TEST(test_lost_finding)
 {
-	struct nk_dr_sys s = healthy_sys();
-	struct nk_findings fs = { 0, 0, NULL, 0 };
+	struct dr_sys s = healthy_sys();
+	struct dr_findings fs = { 0, 0, NULL, 0 };
 
-	nk_doctor_privs(&fs, &s);
-	ck_assert_int_eq(nk_findings_worst(&fs), NK_OK);
+	dr_check_privs(&fs, &s);
+	ck_assert_int_eq(dr_findings_worst(&fs), DR_OK);
 	fail_vasprintf = 1;
-	ck_assert_int_eq(nk_finding_add(&fs, "x", NK_FAIL, "fix", "%s", "dropped"), -ENOMEM);
-	nk_doctor_privs(&fs, &s);
+	ck_assert_int_eq(dr_finding_add(&fs, "x", DR_FAIL, "fix", "%s", "dropped"), -ENOMEM);
+	dr_check_privs(&fs, &s);
 	fail_vasprintf = 0;
 	ck_assert_uint_eq(fs.n, 2);
 	ck_assert_uint_eq(fs.lost, 3);
-	ck_assert_int_eq(nk_findings_worst(&fs), NK_FAIL);
-	nk_findings_free(&fs);
+	ck_assert_int_eq(dr_findings_worst(&fs), DR_FAIL);
+	dr_findings_free(&fs);
 	ck_assert_uint_eq(fs.lost, 0);
 }
 END_TEST
 
 static Suite *doctor_suite(void)
 {
-	Suite *s = suite_create("doctor");
+	Suite *s = suite_create("checks");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_loop_test(tc, test_parse, 0, (int)NK_ARRAY_SIZE(parse_cases));
