@@ -12,6 +12,7 @@
  * main parses the options, checks them against the conflict table, calls
  * one function per step and reports a failure once, at its end.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <sched.h>

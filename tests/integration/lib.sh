@@ -11,6 +11,7 @@
 #   subid_start NAME [subuid|subgid]  the start of NAME's first range in the sandbox
 #   wait_until DESC CMD...            wait (bounded) until CMD succeeds; bail on timeout
 #   done_testing                      print the plan and exit
+#   $NSKIT_RELEASE                    bookworm, trixie, ... (/etc/os-release)
 #
 # The sandbox (tests/sandbox-world) starts every file with no subordinate
 # ids, no regular users and Debian's login.defs numbers, exported here as
@@ -21,6 +22,10 @@ set -u
 : "${NSKIT_SANDBOX:?run me through tests/run or tests/sandbox}"
 NSKIT_BIN=${NSKIT_BIN:-$NSKIT_SANDBOX/bin}
 export PATH="$NSKIT_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# The Debian release underneath (bookworm, trixie; another name or empty
+# elsewhere): a test whose peer behaves differently between releases says
+# which release it expects, and checks both.
+NSKIT_RELEASE=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 SUB_UID_MIN=$(awk '$1 == "SUB_UID_MIN" { print $2 }' /etc/login.defs)
 SUB_UID_COUNT=$(awk '$1 == "SUB_UID_COUNT" { print $2 }' /etc/login.defs)
 SUB_GID_MIN=$(awk '$1 == "SUB_GID_MIN" { print $2 }' /etc/login.defs)

@@ -22,6 +22,16 @@ chown "$((sub + 9)):$((subg + 9))" "$t/srv"
 chmod 4755 "$t/srv/ping"
 setfacl -m "u:$((sub + 19)):r" "$t/etc/conf"
 chown "$uid:$gid" "$NSKIT_SANDBOX/home/shu"
+# The session maps neither shu nor "other": the tree must be reachable
+# through a home it may search. Debian 12's login.defs leaves HOME_MODE
+# unset (umask 022: 0755), Debian 13's sets 0700.
+case "$NSKIT_RELEASE" in
+bookworm) want_home=755 ;;
+trixie) want_home=700 ;;
+*) want_home=$(stat -c %a "$NSKIT_SANDBOX/home/shu") ;;
+esac
+is "$(stat -c %a "$NSKIT_SANDBOX/home/shu")" "$want_home" "useradd made the home $want_home ($NSKIT_RELEASE)"
+chmod 711 "$NSKIT_SANDBOX/home/shu"
 
 inside() { as shu nsenter-user "$@"; }
 run inside setcap cap_net_raw+ep "$t/srv/ping"

@@ -15,8 +15,11 @@ two_subg=$(sed -n "s/^nstwo:\([0-9]*\):.*/\1/p" /etc/subgid)
 usermod --add-subuids 40000-49999 --add-subgids 50000-50099 nstwo
 sed -i '/^nsnosub:/d' /etc/subuid /etc/subgid
 # podman may lack a shared / or overlay here: vfs and cgroupfs keep it quiet.
+# ~/.config is the user's, as a login makes it: podman 5 (Debian 13) refuses
+# to start when it is not ("path ... exists and it is not owned by the
+# current user"), podman 4 (Debian 12) did not look.
 for u in nsone nstwo; do
-	install -d -o "$u" -g "$(id -g "$u")" "$NSKIT_SANDBOX/home/$u/.config/containers"
+	install -d -o "$u" -g "$(id -g "$u")" "$NSKIT_SANDBOX/home/$u/.config" "$NSKIT_SANDBOX/home/$u/.config/containers"
 	printf '[storage]\ndriver = "vfs"\n' > "$NSKIT_SANDBOX/home/$u/.config/containers/storage.conf"
 	chown "$u" "$NSKIT_SANDBOX/home/$u/.config/containers/storage.conf"
 done
