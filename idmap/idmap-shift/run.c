@@ -306,6 +306,19 @@ static int walk(struct ish_run *r, int fd, int flags, struct nk_walk_stats *ws, 
 	return x;
 }
 
+/* Nothing changed, and why: entries that could not be read, or ids
+ * outside --from (the scan's and the undo's words). 0 when neither. */
+static int refusal(const struct ish_run *r, uint64_t errors, uint64_t bad, struct nk_err *e)
+{
+	if (errors)
+		return nk_errf(e, EIO, "nothing changed: %llu %s of '%s' cannot be read (see above)",
+			       (unsigned long long)errors, errors == 1 ? "entry" : "entries", r->path);
+	if (bad)
+		return nk_errf(e, ERANGE, "nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
+			       (unsigned long long)bad, bad == 1 ? "id" : "ids", r->path);
+	return 0;
+}
+
 /* --check, or the scan before a shift that cannot be undone: 0 when the
  * shift may go on; for --check 1, and the tree's status in *STATUS. */
 static int scan(struct ish_run *r, int fd, int flags, int *status, struct nk_err *e)
@@ -331,12 +344,8 @@ static int scan(struct ish_run *r, int fd, int flags, int *status, struct nk_err
 		atomic_fetch_add(&r->n_checked, ws.entries);
 		return 1;
 	}
-	if (ws.errors)
-		return nk_errf(e, EIO, "nothing changed: %llu %s of '%s' cannot be read (see above)",
-			       (unsigned long long)ws.errors, ws.errors == 1 ? "entry" : "entries", r->path);
-	if (bad)
-		return nk_errf(e, ERANGE, "nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
-			       (unsigned long long)bad, bad == 1 ? "id" : "ids", r->path);
+	if ((x = refusal(r, ws.errors, bad, e)) < 0)
+		return x;
 	return 0;
 }
 
@@ -369,12 +378,8 @@ static int undo(struct ish_run *r, int fd, int flags, int fresh, struct nk_err *
 		(void)unlinkat(r->statefd, r->jname, 0);
 		journal_close(r);
 	}
-	if (ws.errors)
-		return nk_errf(e, EIO, "nothing changed: %llu %s of '%s' cannot be read (see above)",
-			       (unsigned long long)ws.errors, ws.errors == 1 ? "entry" : "entries", r->path);
-	if (bad)
-		return nk_errf(e, ERANGE, "nothing changed: %llu %s in '%s' outside --from (use --unmapped keep or overflow, or a --from that maps them)",
-			       (unsigned long long)bad, bad == 1 ? "id" : "ids", r->path);
+	if ((x = refusal(r, ws.errors, bad, e)) < 0)
+		return x;
 	if (why == STOP_DEFERRED_FULL)
 		return 1;
 	if (r->first_problem[0])
