@@ -10,7 +10,7 @@ mkdir -p "$d"
 mount -t tmpfs -o mode=0755,suid,exec nskit-suid "$d"
 
 tools=$(cd "$NSKIT_BIN" && ls)
-is "$(wc -w <<<"$tools")" "$(ls "$NSKIT_TOP"/{idmap,unshare,subid,mnt,doctor}/*.c | wc -l)" "every tool is built"
+is "$(wc -w <<<"$tools")" "$(ls "$NSKIT_TOP"/{idmap,nsenter,subid,mnt,doctor}/*.c | wc -l)" "every tool is built"
 for t in $tools; do
 	msg="$t: refusing to run setuid, setgid or with file capabilities; nskit delegates privileged steps to newuidmap/newgidmap"
 	install -m 4755 -o root "$NSKIT_BIN/$t" "$d/$t-setuid"
