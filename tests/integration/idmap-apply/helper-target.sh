@@ -63,12 +63,15 @@ done
 
 # traced LOG CMD...: CMD as alice (a login's environment) under strace,
 # every execve in LOG.
+# Under ASan the leak check is off: LeakSanitizer cannot run under ptrace
+# (it exits 1 at the end of a run that did its work).
 traced() {
-	local log=$1
+	local log=$1 san=()
 	shift
+	[ -n "${NSKIT_ASAN:-}" ] && san=("ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}")
 	# shellcheck disable=SC2046
 	strace -f -qq -s 256 -e trace=execve,execveat -e signal=none -o "$log" -u alice \
-		env -i $(user_env alice) "$@"
+		env -i $(user_env alice) "${san[@]}" "$@"
 }
 # target LOG HELPER: the first argument of HELPER's execve in LOG (the
 # two helpers run at once: strace may show a call as "<unfinished ...>",
