@@ -17,10 +17,6 @@
 . "$NSKIT_TOP/tests/integration/lib.sh"
 . "$NSKIT_TOP/tests/integration/idmap-shift/common.sh.inc"
 
-H=$NSKIT_SANDBOX/helpers
-[ "${NSKIT_ASAN:-0}" = 1 ] && asan="${ASAN_OPTIONS:-}:verify_asan_link_order=0" || asan=${ASAN_OPTIONS:-}
-max=$(awk '$1 == "SUB_UID_MAX" { print $2 }' /etc/login.defs)
-B=$(( ${max:-600100000} + 65536 ))
 mkuser alice || exit 1
 au=$(id -u alice) ag=$(id -g alice)
 A=$NSKIT_SANDBOX/home/alice
