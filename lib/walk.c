@@ -16,6 +16,7 @@
 struct node {
 	int fd;
 	atomic_int refs;
+	int byname;             /* its non-directories are handed by name (NK_WALK_BYNAME) */
 	char *path;
 };
 
@@ -54,12 +55,15 @@ static void node_put(struct node *nd)
 #define STATX_MNT_ID 0x00001000U
 #endif
 
-int nk_fd_stat(int fd, struct stat *st, struct timespec *btime, int *has_btime, uint64_t *mnt_id)
+/* The statx NAME of DIRFD (NAME "": DIRFD itself), never following a
+ * symlink or an automount, as a struct stat. */
+static int stat_at(int dirfd, const char *name, struct stat *st, struct timespec *btime, int *has_btime,
+		   uint64_t *mnt_id)
 {
 	struct statx x;
+	int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT | (*name ? 0 : AT_EMPTY_PATH);
 
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID,
-		  &x) < 0)
+	if (statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID, &x) < 0)
 		return -errno;
 	memset(st, 0, sizeof *st);
 	st->st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
@@ -83,6 +87,11 @@ int nk_fd_stat(int fd, struct stat *st, struct timespec *btime, int *has_btime, 
 	if (mnt_id)
 		*mnt_id = (x.stx_mask & STATX_MNT_ID) ? x.stx_mnt_id : 0;
 	return 0;
+}
+
+int nk_fd_stat(int fd, struct stat *st, struct timespec *btime, int *has_btime, uint64_t *mnt_id)
+{
+	return stat_at(fd, "", st, btime, has_btime, mnt_id);
 }
 
 /* FD (just opened beneath the tree) is on the tree's mount: 1, 0 when it
@@ -179,10 +188,36 @@ static int push(struct walk *w, struct node *parent, const char *name)
 	return 0;
 }
 
+/* Hand ENT (its st set) to the callback: its result, or -1 when it was
+ * an error (reported). */
+static int hand_stated(struct walk *w, struct nk_walk_entry *ent, const char *dirpath)
+{
+	struct nk_err e;
+	int r = w->fn(w->ctx, ent, &e);
+
+	if (r < 0) {
+		report(w, dirpath, ent->name, &e);
+		return -1;
+	}
+	if (r == NK_WALK_STOP)
+		stop(w, 0);
+	return r;
+}
+
+/* The entry is on another mount than the tree's (a file bind-mounted over
+ * its name is another mount's): counted, left alone. */
+static int other_mount(struct walk *w, const struct stat *st, uint64_t mnt)
+{
+	if (w->mnt_id && mnt ? mnt != w->mnt_id : st->st_dev != w->dev) {
+		atomic_fetch_add(&w->mounts, 1);
+		return 1;
+	}
+	return 0;
+}
+
 /* Hand ENT (its fd, dirfd, name and dirpath set) to the callback; with
- * CHECK_MOUNT only when it is on the tree's mount (a file bind-mounted
- * over its name is another mount's). */
-static void hand(struct walk *w, struct nk_walk_entry *ent, const char *dirpath, int check_mount)
+ * CHECK_MOUNT only when it is on the tree's mount. */
+static int hand(struct walk *w, struct nk_walk_entry *ent, const char *dirpath, int check_mount)
 {
 	struct nk_err e;
 	uint64_t mnt;
@@ -191,17 +226,11 @@ static void hand(struct walk *w, struct nk_walk_entry *ent, const char *dirpath,
 	if ((r = nk_fd_stat(ent->fd, &ent->st, &ent->btime, &ent->has_btime, &mnt)) < 0) {
 		nk_syserr(&e, -r, "cannot stat '%s/%s'", dirpath, ent->name);
 		report(w, dirpath, ent->name, &e);
-		return;
+		return -1;
 	}
-	if (check_mount && (w->mnt_id && mnt ? mnt != w->mnt_id : ent->st.st_dev != w->dev)) {
-		atomic_fetch_add(&w->mounts, 1);
-		return;
-	}
-	r = w->fn(w->ctx, ent, &e);
-	if (r < 0)
-		report(w, dirpath, ent->name, &e);
-	else if (r == NK_WALK_STOP)
-		stop(w, 0);
+	if (check_mount && other_mount(w, &ent->st, mnt))
+		return 0;
+	return hand_stated(w, ent, dirpath);
 }
 
 /* A non-directory entry NAME of ND (D_TYPE from the listing): opened,
@@ -231,6 +260,29 @@ static void visit_other(struct walk *w, struct node *nd, const char *name, unsig
 	ent.fd = fd;
 	hand(w, &ent, nd->path, 1);
 	close(fd);
+}
+
+/* A non-directory NAME of ND, whose entries nobody else can change
+ * (NK_WALK_BYNAME): handed by name, not opened, unless the callback asks
+ * for it open. */
+static void visit_byname(struct walk *w, struct node *nd, const char *name, unsigned char d_type)
+{
+	struct nk_walk_entry ent = { .dirfd = nd->fd, .name = name, .dirpath = nd->path, .fd = -1 };
+	struct nk_err e;
+	uint64_t mnt;
+	int r = stat_at(nd->fd, name, &ent.st, &ent.btime, &ent.has_btime, &mnt);
+
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
+		nk_syserr(&e, -r, "cannot stat '%s/%s'", nd->path, name);
+		report(w, nd->path, name, &e);
+		return;
+	}
+	if (other_mount(w, &ent.st, mnt))
+		return;
+	if (S_ISDIR(ent.st.st_mode) || hand_stated(w, &ent, nd->path) == NK_WALK_NEED_FD)
+		visit_other(w, nd, name, d_type);
 }
 
 struct linux_dirent64 {
@@ -283,7 +335,7 @@ static uint64_t list_entries(struct walk *w, struct node *nd)
 			}
 			n++;
 			if (type != DT_DIR)
-				visit_other(w, nd, d->d_name, type);
+				(nd->byname ? visit_byname : visit_other)(w, nd, d->d_name, type);
 			else if (push(w, nd, d->d_name) < 0) {
 				stop(w, ENOMEM);
 				return n;
@@ -312,13 +364,25 @@ static struct node *node_new(int fd, const char *parent, const char *name)
 	return nd;
 }
 
+/* List ND, whose entry ENT the callback returned X for; then, for
+ * NK_WALK_BYNAME, hand ENT again, after what it holds. */
+static void list_dir(struct walk *w, struct node *nd, struct nk_walk_entry *ent, int x, const char *parentpath)
+{
+	nd->byname = x == NK_WALK_BYNAME;
+	atomic_fetch_add(&w->entries, list_entries(w, nd));
+	if (nd->byname && !atomic_load(&w->stop)) {
+		ent->post = 1;
+		hand(w, ent, parentpath, 0);
+	}
+}
+
 /* Open the queued directory IT, hand it over, then list it. */
 static void visit_dir(struct walk *w, struct item *it)
 {
 	struct nk_walk_entry ent = { .dirfd = it->parent->fd, .name = it->name, .dirpath = it->parent->path };
 	struct node *nd;
 	struct nk_err e;
-	int fd = nk_walk_open_dir(it->parent->fd, it->name, O_RDONLY, w->mnt_id, w->dev), err = 0;
+	int fd = nk_walk_open_dir(it->parent->fd, it->name, O_RDONLY, w->mnt_id, w->dev), err = 0, x;
 
 	if (fd == -EXDEV) {
 		atomic_fetch_add(&w->mounts, 1);
@@ -344,7 +408,7 @@ static void visit_dir(struct walk *w, struct item *it)
 	}
 	ent.fd = fd;
 	atomic_fetch_add(&w->dirs, 1);
-	hand(w, &ent, it->parent->path, 0);
+	x = hand(w, &ent, it->parent->path, 0);
 	if (atomic_load(&w->stop)) {
 		close(fd);
 		return;
@@ -354,7 +418,7 @@ static void visit_dir(struct walk *w, struct item *it)
 		stop(w, ENOMEM);
 		return;
 	}
-	atomic_fetch_add(&w->entries, list_entries(w, nd));
+	list_dir(w, nd, &ent, x, it->parent->path);
 	node_put(nd);
 }
 
@@ -392,7 +456,7 @@ static int walk_top(struct walk *w, int rootfd, const char *rootpath, struct nk_
 {
 	struct nk_walk_entry ent = { .dirfd = -1, .name = ".", .dirpath = rootpath };
 	struct node *top;
-	int fd;
+	int fd, x;
 
 	/* A description of its own: a dup would share the directory offset. */
 	if ((fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -404,10 +468,10 @@ static int walk_top(struct walk *w, int rootfd, const char *rootpath, struct nk_
 	ent.fd = fd;
 	atomic_fetch_add(&w->entries, 1);
 	atomic_fetch_add(&w->dirs, 1);
-	hand(w, &ent, rootpath, 0);
+	x = hand(w, &ent, rootpath, 0);
 	w->busy = 1;
 	if (!atomic_load(&w->stop))
-		atomic_fetch_add(&w->entries, list_entries(w, top));
+		list_dir(w, top, &ent, x, rootpath);
 	node_put(top);
 	w->busy = 0;
 	return 0;
@@ -587,4 +651,96 @@ int nk_fd_chmod(int fd, int fd_path, mode_t mode)
 	}
 	proc_name(p, sizeof p, fd, 1);
 	return chmod(p, mode);
+}
+
+/* An entry handed by name (fd -1): the *xattrat(2) calls on NAME of its
+ * directory, not following a symlink, else the l*xattr(2) calls on
+ * /proc/self/fd/DIRFD/NAME. Only for directories nobody else can change:
+ * the name leads to the inode that was stated. */
+#ifndef AT_SYMLINK_NOFOLLOW
+#define AT_SYMLINK_NOFOLLOW 0x100
+#endif
+
+static void at_name(char *buf, size_t len, const struct nk_walk_entry *en)
+{
+	snprintf(buf, len, "/proc/self/fd/%d/%s", en->dirfd, en->name);
+}
+
+ssize_t nk_ent_getxattr(const struct nk_walk_entry *en, const char *attr, void *buf, size_t size)
+{
+	char p[4200];
+
+	if (en->fd >= 0)
+		return nk_fd_getxattr(en->fd, en->fd_path, attr, buf, size);
+	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED)) {
+		struct nk_xattr_args a = { (uint64_t)(uintptr_t)buf, (uint32_t)size, 0 };
+		long r = syscall(SYS_getxattrat, en->dirfd, en->name, AT_SYMLINK_NOFOLLOW, attr, &a, sizeof a);
+
+		if (r >= 0 || errno != ENOSYS)
+			return r;
+		__atomic_store_n(&have_xattrat, 0, __ATOMIC_RELAXED);
+	}
+	at_name(p, sizeof p, en);
+	return lgetxattr(p, attr, buf, size);
+}
+
+ssize_t nk_ent_listxattr(const struct nk_walk_entry *en, char *buf, size_t size)
+{
+	char p[4200];
+
+	if (en->fd >= 0)
+		return nk_fd_listxattr(en->fd, en->fd_path, buf, size);
+	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED)) {
+		long r = syscall(SYS_listxattrat, en->dirfd, en->name, AT_SYMLINK_NOFOLLOW, buf, size);
+
+		if (r >= 0 || errno != ENOSYS)
+			return r;
+		__atomic_store_n(&have_xattrat, 0, __ATOMIC_RELAXED);
+	}
+	at_name(p, sizeof p, en);
+	return llistxattr(p, buf, size);
+}
+
+int nk_ent_setxattr(const struct nk_walk_entry *en, const char *attr, const void *buf, size_t size)
+{
+	char p[4200];
+
+	if (en->fd >= 0)
+		return nk_fd_setxattr(en->fd, en->fd_path, attr, buf, size);
+	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED)) {
+		struct nk_xattr_args a = { (uint64_t)(uintptr_t)buf, (uint32_t)size, 0 };
+		long r = syscall(SYS_setxattrat, en->dirfd, en->name, AT_SYMLINK_NOFOLLOW, attr, &a, sizeof a);
+
+		if (r >= 0 || errno != ENOSYS)
+			return (int)r;
+		__atomic_store_n(&have_xattrat, 0, __ATOMIC_RELAXED);
+	}
+	at_name(p, sizeof p, en);
+	return lsetxattr(p, attr, buf, size, 0);
+}
+
+int nk_ent_chown(const struct nk_walk_entry *en, uid_t uid, gid_t gid)
+{
+	if (en->fd >= 0)
+		return nk_fd_chown(en->fd, uid, gid);
+	return fchownat(en->dirfd, en->name, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+int nk_ent_chmod(const struct nk_walk_entry *en, mode_t mode)
+{
+	if (en->fd >= 0)
+		return nk_fd_chmod(en->fd, en->fd_path, mode);
+	if (__atomic_load_n(&have_fchmodat2, __ATOMIC_RELAXED)) {
+		long r = syscall(SYS_fchmodat2, en->dirfd, en->name, mode, AT_SYMLINK_NOFOLLOW);
+
+		if (r >= 0 || errno != ENOSYS)
+			return (int)r;
+		__atomic_store_n(&have_fchmodat2, 0, __ATOMIC_RELAXED);
+	}
+	/* fchmodat(2) follows a symlink: none is changed this way. */
+	if (S_ISLNK(en->st.st_mode)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return fchmodat(en->dirfd, en->name, mode, 0);
 }

@@ -34,20 +34,32 @@ struct nk_walk_entry {
 	int dirfd;              /* the directory the entry is in (-1: the top) */
 	const char *name;       /* its name there ("." for the top itself) */
 	const char *dirpath;    /* the directory's path, for messages */
-	int fd;                 /* the entry itself, open (the walk's: dup to keep it) */
+	int fd;                 /* the entry itself, open (the walk's: dup to keep it);
+				 * -1: handed by name (NK_WALK_BYNAME) */
 	int fd_path;            /* 1: fd is O_PATH (see nk_fd_*) */
 	struct stat st;         /* statx of fd */
 	struct timespec btime;  /* its birth time, when has_btime */
 	int has_btime;
+	int post;               /* a NK_WALK_BYNAME directory, handed again after what it holds */
 };
 
 #define NK_WALK_OPEN_FILES 1    /* regular files O_RDONLY (a nodev mount only) */
 
 /* What a callback returns besides 0 and a negative errno. */
 #define NK_WALK_STOP 1          /* stop the walk: no further entry is handed */
+/* For a directory: nobody but the caller can change its entries (it alone
+ * may write to it, and will not until the walk is done with it). Its
+ * non-directories are then handed by name, unopened (fd -1, st from
+ * statx of DIRFD and NAME, never following a symlink; on another mount:
+ * left alone), and the directory is handed again (post 1) once they are
+ * done. The callback may return NK_WALK_NEED_FD for such an entry: it is
+ * then opened and handed as usual. */
+#define NK_WALK_BYNAME 2
+#define NK_WALK_NEED_FD 3
 
 /* Called for every entry, the top directory first and every directory
- * (open) before what it holds, from any worker thread. Return 0, a
+ * (open) before what it holds (and, NK_WALK_BYNAME, after), from any
+ * worker thread. Return 0, a
  * negative errno with E filled (counted as an error, the walk goes on), or
  * NK_WALK_STOP. */
 typedef int (*nk_walk_fn)(void *ctx, const struct nk_walk_entry *ent, struct nk_err *e);
@@ -90,5 +102,15 @@ ssize_t nk_fd_listxattr(int fd, int fd_path, char *buf, size_t size);
 int nk_fd_setxattr(int fd, int fd_path, const char *attr, const void *buf, size_t size);
 int nk_fd_chown(int fd, uid_t uid, gid_t gid);
 int nk_fd_chmod(int fd, int fd_path, mode_t mode);
+
+/* The same for an entry as the walk hands it: through its fd, or, handed
+ * by name, NAME of DIRFD (*xattrat(2), fchownat and fchmodat2 with
+ * AT_SYMLINK_NOFOLLOW; before Linux 6.13 the l*xattr(2) calls on
+ * /proc/self/fd/DIRFD/NAME). */
+ssize_t nk_ent_getxattr(const struct nk_walk_entry *en, const char *attr, void *buf, size_t size);
+ssize_t nk_ent_listxattr(const struct nk_walk_entry *en, char *buf, size_t size);
+int nk_ent_setxattr(const struct nk_walk_entry *en, const char *attr, const void *buf, size_t size);
+int nk_ent_chown(const struct nk_walk_entry *en, uid_t uid, gid_t gid);
+int nk_ent_chmod(const struct nk_walk_entry *en, mode_t mode);
 
 #endif

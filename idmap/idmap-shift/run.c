@@ -4,8 +4,10 @@
 #include <linux/mount.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 #include "mount.h"
 #include "nsinfo.h"
 #include "shift.h"
@@ -432,6 +434,23 @@ static void tree_reset(struct ish_run *r)
 	r->progress_total = 0;
 }
 
+/* A file system whose permissions are the kernel's alone: ext2/3/4, XFS,
+ * Btrfs, tmpfs, F2FS. On a network or FUSE file system another machine or
+ * a user's daemon may change a directory root alone may write to, so
+ * there every entry is opened (visit.c's sealed()). */
+static int local_fs(int fd)
+{
+	static const unsigned long local[] = { 0xEF53, 0x58465342, 0x9123683E, 0x01021994, 0xF2F52010 };
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof local / sizeof *local; i++)
+		if ((unsigned long)sf.f_type == local[i])
+			return 1;
+	return 0;
+}
+
 int ish_run_tree(struct ish_run *r, int topfd, const char *path, struct nk_err *e)
 {
 	NK_AUTOCLOSE int fd = -1, clone = -1;
@@ -450,6 +469,8 @@ int ish_run_tree(struct ish_run *r, int topfd, const char *path, struct nk_err *
 	fresh = !r->resuming;
 	if ((fd = walk_root(topfd, path, &clone, &flags)) < 0)
 		return nk_syserr(e, errno, "cannot open '%s'", path);
+	r->byname_ok = local_fs(fd);
+	r->euid = geteuid();
 	if (r->check)
 		return (x = scan(r, fd, flags, &status, e)) < 0 ? x : status;
 	/* --unmapped fail: one walk that shifts, and undoes what it did if it

@@ -51,6 +51,8 @@ struct ish_run {
 	enum ish_unmapped unmapped;
 	uint32_t overflow[2];
 	int dry, check, json, outside_links, init_userns, progress;
+	int byname_ok;                  /* a local file system: see visit.c's sealed() */
+	uid_t euid;
 	int hazard;                     /* a second run would shift some ids again */
 	unsigned jobs;
 	uint64_t fp;                    /* fingerprint of the shift */
@@ -110,7 +112,10 @@ struct ish_target {
 #define ISH_UNMAPPED 1
 void ish_entry_path(char *buf, size_t len, const struct nk_walk_entry *en);
 int ish_map_id(void *ctx, enum nk_idtype t, uint32_t id, uint32_t *out);
-int ish_target_of(struct ish_run *r, const struct nk_walk_entry *en, struct ish_target *tg, struct nk_err *e);
+/* KNOWN: what ish_xattrs_present found, or NULL to look. */
+int ish_target_of(struct ish_run *r, const struct nk_walk_entry *en, const int *known, struct ish_target *tg,
+		  struct nk_err *e);
+int ish_xattrs_present(const struct nk_walk_entry *en, int has[3], struct nk_err *e);
 void ish_target_finish(const struct nk_walk_entry *en, struct ish_target *tg);
 int ish_apply(const struct nk_walk_entry *en, const struct ish_target *tg, struct nk_err *e);
 int ish_commit(struct ish_run *r, const struct nk_walk_entry *en, struct ish_target *tg, struct nk_err *e);

@@ -84,7 +84,7 @@ static int read_xattr(const struct nk_walk_entry *en, const char *attr, unsigned
 	char path[4200];
 	int err;
 
-	*len = nk_fd_getxattr(en->fd, en->fd_path, attr, buf, size);
+	*len = nk_ent_getxattr(en, attr, buf, size);
 	if (*len >= 0)
 		return 0;
 	if (errno == ENODATA || errno == EOPNOTSUPP) {
@@ -120,7 +120,7 @@ static int target_owners(struct ish_run *r, const struct nk_walk_entry *en, stru
 /* Which of the xattrs that hold ids EN has: HAS[0], HAS[1] the access and
  * default ACLs, HAS[2] a capability. One listxattr, with a small buffer
  * first (the kernel allocates what it is given, at every call). */
-static int xattrs_present(const struct nk_walk_entry *en, int has[3], struct nk_err *e)
+int ish_xattrs_present(const struct nk_walk_entry *en, int has[3], struct nk_err *e)
 {
 	char list[256], *names = list, path[4200];
 	NK_AUTOFREE char *big = NULL;
@@ -130,11 +130,11 @@ static int xattrs_present(const struct nk_walk_entry *en, int has[3], struct nk_
 	/* Symlinks carry no ACL and no capability. */
 	if (S_ISLNK(en->st.st_mode))
 		return 0;
-	n = nk_fd_listxattr(en->fd, en->fd_path, list, sizeof list);
+	n = nk_ent_listxattr(en, list, sizeof list);
 	if (n < 0 && errno == ERANGE) {
-		n = nk_fd_listxattr(en->fd, en->fd_path, NULL, 0);
+		n = nk_ent_listxattr(en, NULL, 0);
 		if (n > 0 && (big = malloc((size_t)n)))
-			n = nk_fd_listxattr(en->fd, en->fd_path, big, (size_t)n);
+			n = nk_ent_listxattr(en, big, (size_t)n);
 		names = big;
 	}
 	if (n < 0 && errno != EOPNOTSUPP && errno != ENOTSUP) {
@@ -214,13 +214,18 @@ static int target_cap(struct ish_run *r, const struct nk_walk_entry *en, struct 
 	return 0;
 }
 
-int ish_target_of(struct ish_run *r, const struct nk_walk_entry *en, struct ish_target *tg, struct nk_err *e)
+int ish_target_of(struct ish_run *r, const struct nk_walk_entry *en, const int *known, struct ish_target *tg,
+		  struct nk_err *e)
 {
 	int has[3], x;
 
 	target_init(tg, &en->st);
 	kept_done = 0;
-	if ((x = target_owners(r, en, tg)) != 0 || (x = xattrs_present(en, has, e)) != 0)
+	if ((x = target_owners(r, en, tg)) != 0)
+		return x;
+	if (known)
+		memcpy(has, known, sizeof has);
+	else if ((x = ish_xattrs_present(en, has, e)) != 0)
 		return x;
 	for (int k = 0; k < 2; k++)
 		if (has[k] && (x = target_acl(r, en, k, tg, e)) != 0)
@@ -247,7 +252,7 @@ int ish_apply(const struct nk_walk_entry *en, const struct ish_target *tg, struc
 {
 	char path[4200];
 
-	if (tg->chown && nk_fd_chown(en->fd, tg->uid, tg->gid) < 0) {
+	if (tg->chown && nk_ent_chown(en, tg->uid, tg->gid) < 0) {
 		int err = errno;
 
 		ish_entry_path(path, sizeof path, en);
@@ -258,19 +263,19 @@ int ish_apply(const struct nk_walk_entry *en, const struct ish_target *tg, struc
 	}
 	for (int k = 0; k < 2; k++)
 		if (tg->acl_len[k] >= 0 &&
-		    nk_fd_setxattr(en->fd, en->fd_path, acl_names[k], tg->acl[k], (size_t)tg->acl_len[k]) < 0) {
+		    nk_ent_setxattr(en, acl_names[k], tg->acl[k], (size_t)tg->acl_len[k]) < 0) {
 			int err = errno;
 
 			ish_entry_path(path, sizeof path, en);
 			return nk_syserr(e, err, "cannot write %s of '%s'", acl_names[k], path);
 		}
-	if (tg->chmod && nk_fd_chmod(en->fd, en->fd_path, tg->mode) < 0) {
+	if (tg->chmod && nk_ent_chmod(en, tg->mode) < 0) {
 		int err = errno;
 
 		ish_entry_path(path, sizeof path, en);
 		return nk_syserr(e, err, "cannot restore mode %04o of '%s'", (unsigned)tg->mode, path);
 	}
-	if (tg->cap_len >= 0 && nk_fd_setxattr(en->fd, en->fd_path, NK_XATTR_CAPS, tg->cap, (size_t)tg->cap_len) < 0) {
+	if (tg->cap_len >= 0 && nk_ent_setxattr(en, NK_XATTR_CAPS, tg->cap, (size_t)tg->cap_len) < 0) {
 		int err = errno;
 
 		ish_entry_path(path, sizeof path, en);
@@ -365,7 +370,7 @@ int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, struct nk_err 
 	target_init(&tg, &en->st);
 	back_id(r, NK_UID, en->st.st_uid, &tg.uid);
 	back_id(r, NK_GID, en->st.st_gid, &tg.gid);
-	if ((x = xattrs_present(en, has, e)) < 0)
+	if ((x = ish_xattrs_present(en, has, e)) < 0)
 		return x;
 	for (int k = 0; k < 2; k++) {
 		if (!has[k])

@@ -195,13 +195,13 @@ static int change_failed(struct ish_run *r, const struct nk_walk_entry *en, stru
  * a file). */
 static _Thread_local struct ish_target target_mine;
 
-static int shift_entry(struct ish_run *r, const struct nk_walk_entry *en, struct nk_err *e)
+static int shift_entry(struct ish_run *r, const struct nk_walk_entry *en, const int *known, struct nk_err *e)
 {
 	struct ish_target *tg = &target_mine;
 	char path[4200];
 	int x;
 
-	x = ish_target_of(r, en, tg, e);
+	x = ish_target_of(r, en, known, tg, e);
 	if (x == ISH_UNMAPPED) {
 		if (r->undoable) {
 			atomic_store(&r->stop, STOP_UNMAPPED);
@@ -221,12 +221,41 @@ static int shift_entry(struct ish_run *r, const struct nk_walk_entry *en, struct
 	return 0;
 }
 
+/* A directory whose entries nobody but this run can change while it
+ * lists them: the caller's, writable by nobody else (with an ACL, the
+ * group bits are its mask: no named entry may write either), on a local
+ * file system (see run.c). Its names cannot be swapped or linked to under
+ * the walk, so its plain files are changed by name, unopened; the
+ * directory itself is changed after them, when it may become a user's. */
+static int sealed(const struct ish_run *r, const struct nk_walk_entry *en)
+{
+	return r->byname_ok && r->phase == PHASE_SHIFT && r->changing && !r->resuming && !en->fd_path &&
+	       S_ISDIR(en->st.st_mode) && en->st.st_uid == r->euid && !(en->st.st_mode & 022);
+}
+
+/* An entry handed by name (in a sealed directory): changed so when all it
+ * needs is a chown: one name, no setuid or setgid bit (chown clears them),
+ * no ACL or capability, nothing to resume. Else NK_WALK_NEED_FD, and it
+ * comes again open. KNOWN: its xattrs (none that hold ids). */
+static int byname_plain(struct ish_run *r, const struct nk_walk_entry *en, int known[3], struct nk_err *e)
+{
+	if (r->resuming || en->st.st_nlink > 1 || (en->st.st_mode & 06000))
+		return NK_WALK_NEED_FD;
+	if (ish_xattrs_present(en, known, e) < 0)
+		return NK_WALK_NEED_FD;         /* said again, if it persists, from the fd */
+	return known[0] || known[1] || known[2] ? NK_WALK_NEED_FD : 0;
+}
+
 static int visit_shift(struct ish_run *r, const struct nk_walk_entry *en, struct nk_err *e)
 {
-	int x;
+	int known[3], x;
 
 	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
 		return NK_WALK_STOP;
+	if (!en->post && sealed(r, en))
+		return NK_WALK_BYNAME;
+	if (en->fd < 0 && (x = byname_plain(r, en, known, e)) != 0)
+		return x;
 	if (r->phase == PHASE_SHIFT)
 		ish_count(r, C_FILES);
 	/* Made after the run began: not part of the tree it shifts (and
@@ -239,7 +268,7 @@ static int visit_shift(struct ish_run *r, const struct nk_walk_entry *en, struct
 		return x < 0 ? x : 0;
 	if (r->resuming && (x = resume_entry(r, en, e)) != 1)
 		return x < 0 ? change_failed(r, en, e) : 0;
-	return shift_entry(r, en, e);
+	return shift_entry(r, en, en->fd < 0 ? known : NULL, e);
 }
 
 /* The undo: what this run changed is shifted back (once an inode), and
@@ -265,7 +294,7 @@ static int visit_undo(struct ish_run *r, const struct nk_walk_entry *found, stru
 	    ish_inoset_add(&r->links, en->st.st_dev, en->st.st_ino, NULL) != 0)
 		return 0;
 	tg = &target_mine;
-	x = ish_target_of(r, en, tg, e);
+	x = ish_target_of(r, en, NULL, tg, e);
 	return x < 0 ? x : 0;
 }
 
@@ -327,7 +356,7 @@ int ish_apply_deferred(struct ish_run *r)
 
 		if (nk_fd_stat(d->fd, &en.st, &en.btime, &en.has_btime, NULL) < 0)
 			continue;
-		x = shift_entry(r, &en, &e);
+		x = shift_entry(r, &en, NULL, &e);
 		if (x < 0) {
 			ish_walk_error(r, d->path, &e);
 			failed = 1;

@@ -182,6 +182,81 @@ START_TEST(test_walk_stop)
 }
 END_TEST
 
+/* NK_WALK_BYNAME: a directory's non-directories come by name (fd -1),
+ * the directory again (post) after them; NK_WALK_NEED_FD for "f3" makes
+ * it come again, open. */
+struct byname {
+	pthread_mutex_t lock;
+	unsigned pre, post, named, opened, f3_named, f3_opened, bad_order;
+	unsigned files_seen[5];
+};
+
+static int byname_cb(void *ctx, const struct nk_walk_entry *en, struct nk_err *e)
+{
+	struct byname *b = ctx;
+	int r = 0, d = -1;
+
+	(void)e;
+	if (en->dirpath)
+		sscanf(strrchr(en->dirpath, '/') + 1, "d%d", &d);
+	pthread_mutex_lock(&b->lock);
+	if (S_ISDIR(en->st.st_mode)) {
+		if (en->post) {
+			b->post++;
+			if (en->name[0] == 'd' && sscanf(en->name, "d%d", &d) == 1 && d < 5 && b->files_seen[d] < 10)
+				b->bad_order++;
+		} else {
+			b->pre++;
+			r = NK_WALK_BYNAME;
+		}
+	} else if (en->fd < 0) {
+		b->named++;
+		if (d >= 0 && d < 5 && !S_ISLNK(en->st.st_mode))
+			b->files_seen[d]++;
+		if (strcmp(en->name, "f3") == 0) {
+			b->f3_named++;
+			if (d >= 0 && d < 5)
+				b->files_seen[d]--;     /* counted when it comes open */
+			r = NK_WALK_NEED_FD;
+		}
+	} else {
+		struct stat st;
+
+		b->opened++;
+		if (strcmp(en->name, "f3") == 0 && fstat(en->fd, &st) == 0 && st.st_ino == en->st.st_ino) {
+			b->f3_opened++;
+			if (d >= 0 && d < 5)
+				b->files_seen[d]++;
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+START_TEST(test_walk_byname)
+{
+	struct byname b = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct nk_walk_stats ws;
+	struct nk_err e;
+	int fd;
+
+	make_tree();
+	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_eq(nk_walk(fd, top, 2, 0, byname_cb, NULL, &b, &ws, &e), 0);
+	close(fd);
+	/* top, d0..d4, deep, er: each before and after what it holds. */
+	ck_assert_uint_eq(b.pre, 8);
+	ck_assert_uint_eq(b.post, 8);
+	/* 50 files, 2 symlinks by name; the five f3 again, open. */
+	ck_assert_uint_eq(b.named, 52);
+	ck_assert_uint_eq(b.f3_named, 5);
+	ck_assert_uint_eq(b.f3_opened, 5);
+	ck_assert_uint_eq(b.opened, 5);
+	ck_assert_uint_eq(b.bad_order, 0);
+	rm_tree();
+}
+END_TEST
+
 START_TEST(test_fd_xattr)
 {
 	char buf[64];
@@ -236,6 +311,7 @@ static Suite *walk_suite(void)
 	tcase_add_test(tc, test_walk_entry_fd);
 	tcase_add_test(tc, test_walk_stop);
 	tcase_add_test(tc, test_fd_xattr);
+	tcase_add_test(tc, test_walk_byname);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -82,7 +83,7 @@ pid_t fork(void)
 	return 0;
 }
 
-/* NSKIT_PAUSEAT=fchownat (or fork), NSKIT_PAUSE_DIR=DIR (two FIFOs there, "paused"
+/* NSKIT_PAUSEAT=fchownat (or fchownat-file, or fork), NSKIT_PAUSE_DIR=DIR (two FIFOs there, "paused"
  * and "go"): at its first call of it the process says so on DIR/paused and
  * waits for EOF on DIR/go before it goes on. A test changes the tree at
  * that very point (between idmap-shift's pre-scan and its shift), with no
@@ -115,7 +116,15 @@ int fchownat(int dirfd, const char *path, uid_t owner, gid_t group, int flags)
 	int (*real)(int, const char *, uid_t, gid_t, int) =
 		(int (*)(int, const char *, uid_t, gid_t, int))dlsym(RTLD_NEXT, "fchownat");
 
+	struct stat st;
+
 	pause_at("fchownat");
+	/* fchownat-file: at the first chown of a regular file, whether by its
+	 * name in a directory or through its own descriptor. */
+	if (getenv("NSKIT_PAUSEAT") && strcmp(getenv("NSKIT_PAUSEAT"), "fchownat-file") == 0 &&
+	    (path && *path ? fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) : fstat(dirfd, &st)) == 0 &&
+	    S_ISREG(st.st_mode))
+		pause_at("fchownat-file");
 	die_at("fchownat");
 	return real(dirfd, path, owner, group, flags);
 }
