@@ -94,6 +94,11 @@ chmod 755 "$R/usr/bin/passwd-nosuid"
 cp "$R/usr/bin/ping" "$R/usr/bin/ping-nocap"
 # ping's capability: the package's postinst sets it; set it if it did not.
 [ -n "$(getcap "$R/usr/bin/ping")" ] || setcap cap_net_raw=ep "$R/usr/bin/ping"
+# A v3 capability, for the root of a namespace whose root is 1000 (made in
+# ann's own namespace): its rootid is shifted like an owner, and it gives
+# nothing in the container, whose root is 0.
+cp "$R/usr/bin/ping" "$R/usr/bin/ping-v3"
+setcap -n 1000 cap_net_raw=ep "$R/usr/bin/ping-v3"
 # A file root owns, mode 0640, that ann reads through a user entry and
 # group shadow through a group entry; a default ACL on its folder.
 echo "shared" > "$R/srv/share/file"
@@ -107,12 +112,12 @@ setfattr -n user.origin -v "nskit client test" "$R/srv/share/file"
 
 # manifest DIR: every path, its type, mode (setuid bits too), owner, size,
 # mtime and link target, as numbers; then every ACL (getfacl -n), every
-# capability (getcap) and every xattr in hex (getfattr), which hold the
+# capability (getcap -n: v3 rootids too) and every xattr in hex (getfattr), which hold the
 # ACLs' and v3 capabilities' ids byte for byte.
 manifest() {
 	(cd "$1" && find . -printf '%p %y %m %U:%G s=%s m=%T@ l=%l\n' | LC_ALL=C sort &&
 		getfacl -R -P -n -p . 2>/dev/null | grep -v '^$' &&
-		getcap -r . 2>/dev/null | LC_ALL=C sort &&
+		getcap -n -r . 2>/dev/null | LC_ALL=C sort &&
 		getfattr -R -h -d -m - -e hex . 2>/dev/null | awk '/^# file: / { f = substr($0, 9); if (f != "." && f !~ /^\.\//) f = "./" f; next } NF { print f, $0 }' | LC_ALL=C sort)
 }
 manifest "$R" > "$NSKIT_SANDBOX/manifest.before"
@@ -122,8 +127,8 @@ is "$(grep -cE '^(user:1000:r--|group:42:r--|default:user:1000:rwx|default:group
 like "$(grep -E '^\./(etc/shadow|usr/bin/(passwd|su|chage|expiry|ping)) [a-z] ' "$m" | cut -d' ' -f1-4 | paste -sd,)" \
 	'^./etc/shadow f 640 0:42,./usr/bin/chage f 2755 0:42,./usr/bin/expiry f 2755 0:42,./usr/bin/passwd f 4755 0:0,./usr/bin/ping f 755 0:0,./usr/bin/su f 4755 0:0$' \
 	"the tree: shadow's files of group 42, setuid root passwd and su, setgid chage and expiry"
-like "$(grep -E '^\./usr/bin/ping(-nocap)? ' "$m" | grep cap_ | paste -sd,)" '^\./usr/bin/ping cap_net_raw=ep$' \
-	"the tree: ping has cap_net_raw=ep (and its copy none)"
+like "$(grep -E '^\./usr/bin/ping(-nocap|-v3)? ' "$m" | grep cap_ | paste -sd,)" '^\./usr/bin/ping cap_net_raw=ep,\./usr/bin/ping-v3 cap_net_raw=ep \[rootid=1000\]$' \
+	"the tree: ping has cap_net_raw=ep, its v3 copy the same for rootid 1000, its plain copy none"
 is "$(grep -c '^# file:' "$m")" "$(cd "$R" && find . ! -type l | wc -l)" "the manifest holds an ACL block for every path but symlinks"
 files=$(cd "$R" && find . | wc -l)
 diag "the tree: $files paths, $(du -sm "$R" | cut -f1) MiB, packages: $(printf '%s\n' "${pkgs[@]}" "${libpkgs[@]}" | sort -u | paste -sd' ')"
@@ -136,7 +141,7 @@ diag "the tree: $files paths, $(du -sm "$R" | cut -f1) MiB, packages: $(printf '
 keyfiles="etc/passwd etc/shadow home/ann srv/share srv/share/file usr/bin/chage usr/bin/expiry usr/bin/passwd usr/bin/ping usr/bin/su"
 rootlook="ls -lnd --time-style=+%s $keyfiles && echo -- &&
 	getfacl -cpn srv/share/file srv/share && echo -- &&
-	getcap usr/bin/ping usr/bin/ping-nocap && getfattr -n user.origin --only-values srv/share/file && echo && echo -- &&
+	getcap -n usr/bin/ping usr/bin/ping-nocap usr/bin/ping-v3 && getfattr -n user.origin --only-values srv/share/file && echo && echo -- &&
 	find . -xdev \\( -path ./proc -o -path ./sys -o -path ./dev -o -path ./run -o -path ./tmp \\
 		-o -path ./etc/hosts -o -path ./etc/hostname -o -path ./etc/resolv.conf \\) -prune -o -printf '%p %y %m %U:%G\\n' | LC_ALL=C sort"
 want_root=$(cd "$R" && bash -c "$rootlook")
@@ -160,6 +165,7 @@ t passwd-nosuid passwd-nosuid -S
 t chage chage -l ann
 t ping ping -c1 -W5 127.0.0.1
 t ping-nocap ping-nocap -c1 -W5 127.0.0.1
+t ping-v3 ping-v3 -c1 -W5 127.0.0.1
 t acl cat /srv/share/file
 t acl-closed cat /srv/share/closed'
 # same GOT WANT DESC: is, with a diff (at most 40 lines) when they differ
@@ -180,6 +186,7 @@ annchecks() {
 		"$w: setgid shadow chage -l reads it too"
 	like "$(l ping)" '^ping rc=0 PING 127\.0\.0\.1 .* 1 packets transmitted, 1 received' "$w: ping 127.0.0.1 as ann, through cap_net_raw=ep"
 	like "$(l ping-nocap)" '^ping-nocap rc=[1-9][0-9]* .*socket: Operation not permitted' "$w: ... its copy without the capability cannot"
+	like "$(l ping-v3)" '^ping-v3 rc=[1-9][0-9]* .*socket: Operation not permitted' "$w: ... nor its copy whose v3 capability is for the root of a namespace of 1000"
 	is "$(l acl)" "acl rc=0 shared" "$w: ann reads a 0640 root:root file through the ACL's user entry"
 	is "$(l acl-closed)" "acl-closed rc=1 cat: /srv/share/closed: Permission denied" "$w: ... and not one whose ACL names only group 42"
 }
@@ -204,15 +211,16 @@ is "$rc|$out" "0|65534:65534
 # --- the shift ----------------------------------------------------------------
 run idmap-shift --no-progress --state-dir "$st" --json --auto=sclient "$R"
 is "$rc|$err" "0|" "idmap-shift --auto=sclient ROOTFS, as root"
-like "$out" "^\\{\"files\":$files,\"changed\":$files,\"acls\":3,\"capabilities\":1,.*\"unmapped\":0,.*\"errors\":0," \
-	"... every path changed, the 3 ACLs and ping's capability with them"
+like "$out" "^\\{\"files\":$files,\"changed\":$files,\"acls\":3,\"capabilities\":2,.*\"unmapped\":0,.*\"errors\":0," \
+	"... every path changed, the 3 ACLs and the 2 capabilities with them"
 is "$(stat -c '%u:%g' "$R/etc/shadow" "$R/home/ann" "$R/srv/share/file" | paste -sd,)" \
 	"$uid:$((subg + 41)),$((sub + 999)):$((subg + 999)),$uid:$(id -g sclient)" \
 	"on the host: 0 is sclient, 42 and 1000 its subordinate ids 42 and 1000"
 is "$(getfacl -cpn "$R/srv/share/file" | grep -E '^(user|group):[0-9]' | paste -sd,)" \
 	"user:$((sub + 999)):r--,group:$((subg + 41)):r--" "on the host: the ACL's ids shifted the same way"
 is "$(stat -c %a "$R/usr/bin/passwd" "$R/usr/bin/chage" | paste -sd,)" "4755,2755" "on the host: the setuid and setgid bits kept"
-is "$(cd "$R" && getcap usr/bin/ping)" "usr/bin/ping cap_net_raw=ep" "on the host: ping's v2 capability kept as it is (no rootid: valid in every namespace)"
+is "$(cd "$R" && getcap -n usr/bin/ping usr/bin/ping-v3)" "usr/bin/ping cap_net_raw=ep
+usr/bin/ping-v3 cap_net_raw=ep [rootid=$((sub + 999))]" "on the host: ping's v2 capability kept as it is (valid in every namespace), the v3 rootid 1000 shifted like an owner"
 manifest "$R" > "$NSKIT_SANDBOX/manifest.shifted"
 
 # --- rootless podman run --rootfs ---------------------------------------------
@@ -245,7 +253,7 @@ same "$(cat "$NSKIT_SANDBOX/manifest.ran")" "$(cat "$NSKIT_SANDBOX/manifest.shif
 # --- back ---------------------------------------------------------------------
 run idmap-shift --no-progress --state-dir "$st" --json --reverse --auto=sclient "$R"
 is "$rc|$err" "0|" "idmap-shift --reverse --auto=sclient ROOTFS"
-like "$out" "^\\{\"files\":$files,\"changed\":$files,\"acls\":3,\"capabilities\":1," "... every path changed back"
+like "$out" "^\\{\"files\":$files,\"changed\":$files,\"acls\":3,\"capabilities\":2," "... every path changed back"
 manifest "$R" > "$NSKIT_SANDBOX/manifest.back"
 is "$(wc -l < "$NSKIT_SANDBOX/manifest.back")" "$(wc -l < "$NSKIT_SANDBOX/manifest.before")" "the manifest has as many lines"
 same "$(cat "$NSKIT_SANDBOX/manifest.back")" "$(cat "$NSKIT_SANDBOX/manifest.before")" \
