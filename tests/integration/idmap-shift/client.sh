@@ -195,9 +195,9 @@ annchecks() {
 P="podman --storage-driver vfs --runtime runc"
 # File locks in the user's runtime folder, not shm locks in the machine's
 # /dev/shm (as podman.sh). cap_net_raw in the bounding set of every
-# container (podman's default set leaves it out), never in the effective
-# or ambient set of a user other than root (--cap-add would put it in
-# ann's ambient set, and ping would need no file capability).
+# container (podman's default set leaves it out), and so in no set of a
+# user other than root (with --cap-add NET_RAW, podman 4.3 gives it to
+# --user 1000 as well: the copy of ping without a capability then works).
 caps=$(sed -n '/^default_capabilities = \[/,/\]/p' /usr/share/containers/containers.conf | grep -o '"[A-Z_]*"' | paste -sd,)
 [ -n "$caps" ] || caps='"CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","NET_BIND_SERVICE","SETFCAP","SETGID","SETPCAP","SETUID","SYS_CHROOT"'
 mkdir -p "$NSKIT_SANDBOX/home/sclient/.config/containers"
