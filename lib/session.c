@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "lines.h"
 #include "num.h"
 #include "paths.h"
 #include "proc.h"
@@ -144,24 +145,20 @@ int nk_session_format(const struct nk_session *s, char *buf, size_t len)
 
 int nk_session_parse(const char *text, const char *name, struct nk_session *s, struct nk_err *e)
 {
-	const char *p = text;
-	unsigned lineno = 0;
 	enum { F_NAME = 1, F_PID = 2, F_START = 4, F_UID = 8, F_USERNS = 16, F_MNTNS = 32, F_CREATED = 64 };
-	int seen = 0;
+	struct nk_lines lines;
+	char line[256];
+	int seen = 0, r;
 
 	memset(s, 0, sizeof *s);
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char line[256], *eq;
+	nk_lines_init(&lines, text, strlen(text));
+	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
+		unsigned lineno = lines.no;
+		char *eq;
 		uint64_t v;
 
-		lineno++;
-		if (n >= sizeof line)
+		if (r < 0)
 			return nk_errf(e, EINVAL, "session '%s': line %u is too long", name, lineno);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl ? 1 : 0);
 		if (lineno == 1) {
 			if (strcmp(line, "nskit-session 1") != 0)
 				return nk_errf(e, EINVAL, "session '%s': not a session record (first line '%s')",
@@ -211,7 +208,7 @@ int nk_session_parse(const char *text, const char *name, struct nk_session *s, s
 bad:
 		return nk_errf(e, EINVAL, "session '%s': line %u: invalid %s '%s'", name, lineno, line, eq);
 	}
-	if (lineno == 0)
+	if (lines.no == 0)
 		return nk_errf(e, EINVAL, "session '%s': empty record", name);
 	if ((seen & (F_NAME | F_PID | F_START | F_UID | F_USERNS)) != (F_NAME | F_PID | F_START | F_UID | F_USERNS))
 		return nk_errf(e, EINVAL, "session '%s': incomplete record (needs name, pid, start, uid, userns)",

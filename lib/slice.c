@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include "lines.h"
 #include "num.h"
 #include "paths.h"
 #include "proc.h"
@@ -38,23 +39,21 @@ uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t)
 
 int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 {
-	const char *p = text;
-	unsigned lineno = 0;
+	struct nk_lines lines;
+	char line[512];
+	int r;
 
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char line[512], *save = NULL, *w;
+	nk_lines_init(&lines, text, strlen(text));
+	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
+		unsigned lineno = lines.no;
+		char *words[sizeof line / 2];
 		struct nk_slice s;
 		enum { F_UID = 1, F_GID = 2, F_COUNT = 4, F_PID = 8, F_START = 16, F_ALL = 31 };
+		size_t nw;
 		int seen = 0;
 
-		lineno++;
-		if (n >= sizeof line)
+		if (r < 0)
 			return nk_errf(e, EINVAL, "slice records: line %u is too long", lineno);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl ? 1 : 0);
 		if (lineno == 1) {
 			if (strcmp(line, "nskit-slices 1") != 0)
 				return nk_errf(e, EINVAL, "slice records: not a slice file (first line '%s')", line);
@@ -63,8 +62,9 @@ int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		memset(&s, 0, sizeof s);
-		for (w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-			char *eq = strchr(w, '=');
+		nw = nk_words(line, " \t", words, sizeof words / sizeof *words);
+		for (size_t i = 0; i < nw; i++) {
+			char *w = words[i], *eq = strchr(w, '=');
 			uint64_t v;
 
 			if (!eq)
@@ -126,7 +126,7 @@ bad:
 		if (nk_slices_add(out, &s) < 0)
 			return nk_errf(e, ENOMEM, "out of memory");
 	}
-	if (lineno == 0)
+	if (lines.no == 0)
 		return nk_errf(e, EINVAL, "slice records: empty file");
 	return 0;
 }
