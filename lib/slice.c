@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include "fields.h"
 #include "lines.h"
 #include "num.h"
 #include "paths.h"
@@ -37,6 +38,32 @@ uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t)
 
 /* --- the record text ------------------------------------------------------- */
 
+static int field_session(const char *v, void *dst)
+{
+	struct nk_err e;
+
+	if (nk_session_name_valid(v, &e) < 0)
+		return -EINVAL;
+	snprintf(dst, NK_SESSION_NAME_MAX + 1, "%s", v);
+	return 0;
+}
+
+enum { F_UID = 1, F_GID = 2, F_COUNT = 4, F_PID = 8, F_START = 16, F_ALL = 31 };
+
+/* A record's fields; one that is not here is skipped (a newer version's). */
+static const struct nk_field slice_fields[] = {
+	{ "uid", nk_field_id, offsetof(struct nk_slice, uid), F_UID },
+	{ "gid", nk_field_id, offsetof(struct nk_slice, gid), F_GID },
+	{ "count", nk_field_count, offsetof(struct nk_slice, count), F_COUNT },
+	{ "pid", nk_field_pid, offsetof(struct nk_slice, pid), F_PID },
+	{ "start", nk_field_u64, offsetof(struct nk_slice, start), F_START },
+	{ "userns", nk_field_u64, offsetof(struct nk_slice, userns), 0 },
+	{ "pidns", nk_field_u64, offsetof(struct nk_slice, pidns), 0 },
+	{ "seen", nk_field_u64, offsetof(struct nk_slice, seen), 0 },
+	{ "nspid", nk_field_pid32, offsetof(struct nk_slice, nspid), 0 },
+	{ "session", field_session, offsetof(struct nk_slice, session), 0 },
+};
+
 int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 {
 	struct nk_lines lines;
@@ -45,12 +72,10 @@ int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 
 	nk_lines_init(&lines, text, strlen(text));
 	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
-		unsigned lineno = lines.no;
+		unsigned lineno = lines.no, seen = 0;
 		char *words[sizeof line / 2];
 		struct nk_slice s;
-		enum { F_UID = 1, F_GID = 2, F_COUNT = 4, F_PID = 8, F_START = 16, F_ALL = 31 };
 		size_t nw;
-		int seen = 0;
 
 		if (r < 0)
 			return nk_errf(e, EINVAL, "slice records: line %u is too long", lineno);
@@ -65,57 +90,12 @@ int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 		nw = nk_words(line, " \t", words, sizeof words / sizeof *words);
 		for (size_t i = 0; i < nw; i++) {
 			char *w = words[i], *eq = strchr(w, '=');
-			uint64_t v;
 
 			if (!eq)
 				return nk_errf(e, EINVAL, "slice records: line %u: no '=' in '%s'", lineno, w);
 			*eq++ = '\0';
-			if (strcmp(w, "uid") == 0) {
-				if (nk_parse_id(eq, &s.uid) < 0)
-					goto bad;
-				seen |= F_UID;
-			} else if (strcmp(w, "gid") == 0) {
-				if (nk_parse_id(eq, &s.gid) < 0)
-					goto bad;
-				seen |= F_GID;
-			} else if (strcmp(w, "count") == 0) {
-				if (nk_parse_u64(eq, UINT32_MAX, &v) < 0 || v == 0)
-					goto bad;
-				s.count = (uint32_t)v;
-				seen |= F_COUNT;
-			} else if (strcmp(w, "pid") == 0) {
-				if (nk_parse_pid(eq, &s.pid) < 0)
-					goto bad;
-				seen |= F_PID;
-			} else if (strcmp(w, "start") == 0) {
-				if (nk_parse_u64(eq, UINT64_MAX, &s.start) < 0)
-					goto bad;
-				seen |= F_START;
-			} else if (strcmp(w, "userns") == 0) {
-				if (nk_parse_u64(eq, UINT64_MAX, &s.userns) < 0)
-					goto bad;
-			} else if (strcmp(w, "pidns") == 0) {
-				if (nk_parse_u64(eq, UINT64_MAX, &s.pidns) < 0)
-					goto bad;
-			} else if (strcmp(w, "seen") == 0) {
-				if (nk_parse_u64(eq, UINT64_MAX, &s.seen) < 0)
-					goto bad;
-			} else if (strcmp(w, "nspid") == 0) {
-				pid_t np;
-
-				if (nk_parse_pid(eq, &np) < 0)
-					goto bad;
-				s.nspid = (uint32_t)np;
-			} else if (strcmp(w, "session") == 0) {
-				struct nk_err e2;
-
-				if (nk_session_name_valid(eq, &e2) < 0)
-					goto bad;
-				snprintf(s.session, sizeof s.session, "%s", eq);
-			}
-			continue;
-bad:
-			return nk_errf(e, EINVAL, "slice records: line %u: invalid %s '%s'", lineno, w, eq);
+			if (nk_field_set(slice_fields, sizeof slice_fields / sizeof *slice_fields, &s, w, eq, &seen) < 0)
+				return nk_errf(e, EINVAL, "slice records: line %u: invalid %s '%s'", lineno, w, eq);
 		}
 		if (seen != F_ALL)
 			return nk_errf(e, EINVAL, "slice records: line %u: incomplete (needs uid, gid, count, pid, "
