@@ -625,6 +625,30 @@ static int used_for(const struct nk_slices *s, const struct nk_idspans *taken, c
 	return 0;
 }
 
+/* Take the records' lock and load them into *S: the start of every
+ * change. Returns the lock's fd, or -errno. */
+static int locked_load(int dirfd, struct nk_slices *s, struct nk_err *e)
+{
+	int lock = nk_slices_lock(dirfd, e);
+
+	if (lock < 0)
+		return lock;
+	if (nk_slices_load(dirfd, s, e) < 0) {
+		close(lock);
+		return -e->code;
+	}
+	return lock;
+}
+
+/* The end of every change: store S and free it; 0 or -errno. */
+static int store_free(int dirfd, struct nk_slices *s, struct nk_err *e)
+{
+	int r = nk_slices_store(dirfd, s, e);
+
+	nk_slices_free(s);
+	return r;
+}
+
 static nk_slice_taken_fn taken_fn;
 
 void nk_slice_set_taken(nk_slice_taken_fn fn)
@@ -643,11 +667,8 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 	int r;
 
 	memset(&one, 0, sizeof one);
-	lock = nk_slices_lock(dirfd, e);
-	if (lock < 0)
+	if ((lock = locked_load(dirfd, &s, e)) < 0)
 		return lock;
-	if (nk_slices_load(dirfd, &s, e) < 0)
-		return -e->code;
 	nk_slices_reclaim(&s, NULL);
 	/* The records are one user's view; the kernel is the authority: ids
 	 * that any isolated namespace maps are taken, recorded or not, so a
@@ -692,8 +713,7 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 		return nk_errf(e, ENOMEM, "out of memory");
 	}
 	qsort(s.v, s.n, sizeof *s.v, cmp_slice);
-	r = nk_slices_store(dirfd, &s, e);
-	nk_slices_free(&s);
+	r = store_free(dirfd, &s, e);
 	if (r < 0)
 		return r;
 	*out = one;
@@ -727,23 +747,30 @@ int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_
 	return ret;
 }
 
-/* Take the records' lock, load them into *S and find the record of
- * PID/START (*K == S->n: none). Returns the lock's fd, or -errno. */
-static int locked_find(int dirfd, pid_t pid, uint64_t start, struct nk_slices *s, size_t *k,
-		       struct nk_err *e)
+/* Under the records' lock: find the record of PID/START in S (S->n: none). */
+static size_t find(const struct nk_slices *s, pid_t pid, uint64_t start)
 {
-	int lock = nk_slices_lock(dirfd, e);
+	size_t k;
 
-	if (lock < 0)
-		return lock;
-	if (nk_slices_load(dirfd, s, e) < 0) {
-		close(lock);
-		return -e->code;
-	}
-	for (*k = 0; *k < s->n; (*k)++)
-		if (s->v[*k].pid == pid && s->v[*k].start == start)
+	for (k = 0; k < s->n; k++)
+		if (s->v[k].pid == pid && s->v[k].start == start)
 			break;
-	return lock;
+	return k;
+}
+
+/* Drop from S only what has plainly ended: reservations whose process is
+ * gone before it had a namespace, made in this pid namespace. */
+static void drop_ended(struct nk_slices *s)
+{
+	uint64_t here = proc_pidns();
+	size_t j = 0;
+
+	/* Records made in other pid namespaces cannot be judged from here:
+	 * they are left to a full reclaim. */
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].userns || (s->v[i].pidns && s->v[i].pidns != here) || nk_slice_alive(&s->v[i]))
+			s->v[j++] = s->v[i];
+	s->n = j;
 }
 
 /* Under the lock: find pid/start; move it to npid (npid 0: drop it). */
@@ -753,10 +780,10 @@ static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
 	NK_AUTOCLOSE int lock = -1;
 	struct nk_slices s = { 0, NULL };
 	size_t k;
-	int r;
 
-	if ((lock = locked_find(dirfd, pid, start, &s, &k, e)) < 0)
+	if ((lock = locked_load(dirfd, &s, e)) < 0)
 		return lock;
+	k = find(&s, pid, start);
 	if (k == s.n && npid) {
 		nk_slices_free(&s);
 		return nk_errf(e, ENOENT, "no slice recorded for process %d", (int)pid);
@@ -781,24 +808,12 @@ static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nst
 	/* Reclaim here too. A move (FULL 0) may run inside the new namespace
 	 * (nsenter-user after unshare), where the namespaces of the others
 	 * cannot be inspected and would all look empty: it drops only what has
-	 * plainly ended, reservations whose process is gone before it had a
-	 * namespace. */
-	if (full) {
+	 * plainly ended (drop_ended). */
+	if (full)
 		nk_slices_reclaim(&s, NULL);
-	} else {
-		uint64_t here = proc_pidns();
-		size_t j = 0;
-
-		/* Nor can it look into other pid namespaces: records made there
-		 * are left to a full reclaim. */
-		for (size_t i = 0; i < s.n; i++)
-			if (s.v[i].userns || (s.v[i].pidns && s.v[i].pidns != here) || nk_slice_alive(&s.v[i]))
-				s.v[j++] = s.v[i];
-		s.n = j;
-	}
-	r = nk_slices_store(dirfd, &s, e);
-	nk_slices_free(&s);
-	return r;
+	else
+		drop_ended(&s);
+	return store_free(dirfd, &s, e);
 }
 
 int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart,
@@ -817,13 +832,13 @@ int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_e
 	NK_AUTOCLOSE int lock = -1;
 	struct nk_slices s = { 0, NULL };
 	size_t k;
-	int r;
 
 	*left = 0;
 	/* The same lock as a reservation: a concurrent --isolate neither
 	 * reclaims nor picks while this one looks and decides. */
-	if ((lock = locked_find(dirfd, pid, start, &s, &k, e)) < 0)
+	if ((lock = locked_load(dirfd, &s, e)) < 0)
 		return lock;
+	k = find(&s, pid, start);
 	if (k < s.n && s.v[k].userns) {
 		struct nk_userns_want w = { s.v[k].userns, s.v[k].uid, s.v[k].count };
 
@@ -843,9 +858,7 @@ int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_e
 		s.n--;
 	}
 	nk_slices_reclaim(&s, NULL);
-	r = nk_slices_store(dirfd, &s, e);
-	nk_slices_free(&s);
-	return r;
+	return store_free(dirfd, &s, e);
 }
 
 int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e)
