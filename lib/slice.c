@@ -323,7 +323,9 @@ size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive)
 		for (size_t i = 0; i < s->n; i++)
 			if (!live[i] && s->v[i].userns)
 				ask[nask++] = (struct nk_userns_want){ s->v[i].userns, s->v[i].uid, s->v[i].count };
-		if (nk_userns_scan(ask, nask, found) < 0) {
+		struct nk_err e;
+
+		if (nk_userns_scan(ask, nask, found, &e) < 0) {
 			for (size_t k = 0; k < nask; k++)
 				found[k] = 1;   /* cannot tell: keep them */
 		}
@@ -673,10 +675,10 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 	/* The records are one user's view; the kernel is the authority: ids
 	 * that any isolated namespace maps are taken, recorded or not, so a
 	 * slice in use is never given twice whatever the records say. */
-	r = (taken_fn ? taken_fn : nk_userns_taken)(getuid(), getgid(), taken);
+	r = (taken_fn ? taken_fn : nk_userns_taken)(getuid(), getgid(), taken, e);
 	if (r < 0) {
 		nk_slices_free(&s);
-		return nk_syserr(e, -r, "cannot see which ids the user namespaces hold (/proc)");
+		return r;
 	}
 	uint32_t *firsts[2] = { &one.uid, &one.gid };
 	const struct nk_ranges *ranges[2] = { ur, gr };
@@ -842,7 +844,9 @@ int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_e
 	if (k < s.n && s.v[k].userns) {
 		struct nk_userns_want w = { s.v[k].userns, s.v[k].uid, s.v[k].count };
 
-		if (nk_userns_scan(&w, 1, left) < 0)
+		struct nk_err e2;
+
+		if (nk_userns_scan(&w, 1, left, &e2) < 0)
 			*left = -1;     /* cannot tell: keep it */
 	}
 	if (k < s.n && *left == 0) {

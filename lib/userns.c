@@ -242,7 +242,7 @@ static int maps_any(pid_t pid, struct nk_map *m, struct nk_proc_status *st, int 
 	return 0;
 }
 
-int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found)
+int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found, struct nk_err *e)
 {
 	DIR *d;
 	struct dirent *de;
@@ -254,7 +254,7 @@ int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found)
 		return 0;
 	d = opendir("/proc");
 	if (!d)
-		return -errno;
+		return nk_syserr(e, errno, "cannot read /proc");
 	while (left && (de = readdir(d))) {
 		char path[64];
 		struct nk_proc_status ps;
@@ -532,7 +532,7 @@ static int taken_by(struct taken_scan *ts, pid_t pid)
 	return r;
 }
 
-int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
+int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2], struct nk_err *e)
 {
 	struct taken_scan ts = { .uid = uid, .gid = gid, .out = out };
 	struct dirent *de;
@@ -541,11 +541,8 @@ int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
 
 	out[NK_UID] = (struct nk_idspans){ 0, NULL };
 	out[NK_GID] = (struct nk_idspans){ 0, NULL };
-	if (stat("/proc/self/ns/user", &ts.self) < 0)
-		return -errno;
-	d = opendir("/proc");
-	if (!d)
-		return -errno;
+	if (stat("/proc/self/ns/user", &ts.self) < 0 || !(d = opendir("/proc")))
+		return nk_syserr(e, errno, "cannot see which ids the user namespaces hold (/proc)");
 	nk_map_init(&ts.pm[0]);
 	nk_map_init(&ts.pm[1]);
 	while (r == 0 && (de = readdir(d))) {
@@ -560,8 +557,9 @@ int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
 	if (r < 0) {
 		nk_idspans_free(&out[NK_UID]);
 		nk_idspans_free(&out[NK_GID]);
+		return nk_syserr(e, -r, "cannot see which ids the user namespaces hold (/proc)");
 	}
-	return r;
+	return 0;
 }
 
 int nk_set_propagation_all(unsigned long type, struct nk_err *e)
@@ -584,7 +582,7 @@ int nk_mount_proc(struct nk_err *e)
 	return 0;
 }
 
-int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len)
+int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len, struct nk_err *e)
 {
 	struct nk_json j;
 	int r;
@@ -594,5 +592,7 @@ int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len)
 	nk_json_i64(&j, "pid", pid);
 	nk_json_u64(&j, "userns", userns);
 	r = nk_json_finish(&j, "\n");
-	return r < 0 ? r : (int)j.pos;
+	if (r < 0)
+		return nk_errf(e, -r, "the --info-fd record does not fit in %zu bytes", len);
+	return (int)j.pos;
 }
