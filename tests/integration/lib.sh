@@ -5,7 +5,8 @@
 #   mkuser NAME [useradd options]     make a test user (home, XDG_RUNTIME_DIR)
 #   as USER CMD...                    run CMD as USER with a clean environment
 #   run CMD...                        run CMD; sets $out, $err, $rc
-#   ok COND-EXIT DESC | check DESC CMD... | is GOT WANT DESC | like GOT REGEX DESC
+#   status_is EXIT-STATUS DESC | check DESC CMD... | is GOT WANT DESC | like GOT REGEX DESC
+#   (HACKING.md shows every helper with an example)
 #   skip DESC REASON                  a skip (a failure under NSKIT_MUST_WORK=1)
 #   bail REASON                       stop the file: it cannot go on (counted as a failure)
 #   subid_start NAME [subuid|subgid]  the start of NAME's first range in the sandbox
