@@ -775,94 +775,126 @@ static void drop_ended(struct nk_slices *s)
 	s->n = j;
 }
 
-/* Under the lock: find pid/start; move it to npid (npid 0: drop it). */
-static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart, const char *session,
-		  uint64_t userns, int full, struct nk_err *e)
+/* A change of the records S under their lock, K the record of the
+ * process asked about (S->n: none): 0, or -errno with E filled (then
+ * nothing is stored). */
+typedef int (*change_fn)(struct nk_slices *s, size_t k, void *arg, struct nk_err *e);
+
+/* Every change of the record of PID/START: lock the records, load them,
+ * find it, CHANGE them (with ARG), store them. */
+static int change_record(int dirfd, pid_t pid, uint64_t start, change_fn change, void *arg, struct nk_err *e)
 {
 	NK_AUTOCLOSE int lock = -1;
 	struct nk_slices s = { 0, NULL };
-	size_t k;
+	int r;
 
 	if ((lock = locked_load(dirfd, &s, e)) < 0)
 		return lock;
-	k = find(&s, pid, start);
-	if (k == s.n && npid) {
+	r = change(&s, find(&s, pid, start), arg, e);
+	if (r < 0) {
 		nk_slices_free(&s);
-		return nk_errf(e, ENOENT, "no slice recorded for process %d", (int)pid);
+		return r;
 	}
-	if (k == s.n) {
-		/* Nothing to release: still drop what has ended meanwhile. */
-	} else if (npid) {
-		uint64_t was = s.v[k].pidns;
+	return store_free(dirfd, &s, e);
+}
 
-		s.v[k].pid = npid;
-		s.v[k].start = nstart;
-		owner_identity(npid, &s.v[k]);
-		if (s.v[k].pidns != was)
-			s.v[k].seen = 0;        /* an owner in another pid namespace: not seen yet */
-		if (userns)
-			s.v[k].userns = userns;
-		snprintf(s.v[k].session, sizeof s.v[k].session, "%s", session ? session : "");
+static void remove_at(struct nk_slices *s, size_t k)
+{
+	memmove(&s->v[k], &s->v[k + 1], (s->n - k - 1) * sizeof *s->v);
+	s->n--;
+}
+
+struct move {
+	pid_t pid, npid;        /* npid 0: drop the record */
+	uint64_t nstart, userns;
+	const char *session;
+	int full;               /* a full reclaim (else drop_ended) */
+};
+
+/* Move the record K to MV->npid, or drop it. */
+static int move_one(struct nk_slices *s, size_t k, void *arg, struct nk_err *e)
+{
+	const struct move *mv = arg;
+
+	if (k == s->n && mv->npid)
+		return nk_errf(e, ENOENT, "no slice recorded for process %d", (int)mv->pid);
+	if (k == s->n) {
+		/* Nothing to release: still drop what has ended meanwhile. */
+	} else if (mv->npid) {
+		struct nk_slice *x = &s->v[k];
+		uint64_t was = x->pidns;
+
+		x->pid = mv->npid;
+		x->start = mv->nstart;
+		owner_identity(mv->npid, x);
+		if (x->pidns != was)
+			x->seen = 0;    /* an owner in another pid namespace: not seen yet */
+		if (mv->userns)
+			x->userns = mv->userns;
+		snprintf(x->session, sizeof x->session, "%s", mv->session ? mv->session : "");
 	} else {
-		memmove(&s.v[k], &s.v[k + 1], (s.n - k - 1) * sizeof *s.v);
-		s.n--;
+		remove_at(s, k);
 	}
 	/* Reclaim here too. A move (FULL 0) may run inside the new namespace
 	 * (nsenter-user after unshare), where the namespaces of the others
 	 * cannot be inspected and would all look empty: it drops only what has
 	 * plainly ended (drop_ended). */
-	if (full)
-		nk_slices_reclaim(&s, NULL);
+	if (mv->full)
+		nk_slices_reclaim(s, NULL);
 	else
-		drop_ended(&s);
-	return store_free(dirfd, &s, e);
+		drop_ended(s);
+	return 0;
 }
 
 int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart,
 		  const char *session, uint64_t userns, struct nk_err *e)
 {
-	return update(dirfd, pid, start, npid, nstart, session, userns, 0, e);
+	struct move mv = { .pid = pid, .npid = npid, .nstart = nstart, .userns = userns, .session = session };
+
+	return change_record(dirfd, pid, start, move_one, &mv, e);
 }
 
 int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e)
 {
-	return update(dirfd, pid, start, 0, 0, NULL, 0, 1, e);
+	struct move mv = { .pid = pid, .full = 1 };
+
+	return change_record(dirfd, pid, start, move_one, &mv, e);
 }
 
-int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_err *e)
+/* Drop the record K unless a process is left in its namespace (*LEFT
+ * that one, -1 when that cannot be told). */
+static int stop_one(struct nk_slices *s, size_t k, void *arg, struct nk_err *e)
 {
-	NK_AUTOCLOSE int lock = -1;
-	struct nk_slices s = { 0, NULL };
-	size_t k;
+	pid_t *left = arg;
 
-	*left = 0;
-	/* The same lock as a reservation: a concurrent --isolate neither
-	 * reclaims nor picks while this one looks and decides. */
-	if ((lock = locked_load(dirfd, &s, e)) < 0)
-		return lock;
-	k = find(&s, pid, start);
-	if (k < s.n && s.v[k].userns) {
-		struct nk_userns_want w = { s.v[k].userns, s.v[k].uid, s.v[k].count };
-
+	(void)e;
+	if (k < s->n && s->v[k].userns) {
+		struct nk_userns_want w = { s->v[k].userns, s->v[k].uid, s->v[k].count };
 		struct nk_err e2;
 
 		if (nk_userns_scan(&w, 1, left, &e2) < 0)
 			*left = -1;     /* cannot tell: keep it */
 	}
-	if (k < s.n && *left == 0) {
+	if (k < s->n && *left == 0) {
 		uint64_t seen;
 
 		/* A holder out of sight of this /proc (made on the host, stopped
 		 * from inside a container) is not known to be gone: kept. */
-		if (owner_state(&s.v[k], &seen) == OWNER_UNKNOWN)
+		if (owner_state(&s->v[k], &seen) == OWNER_UNKNOWN)
 			*left = -1;
 	}
-	if (k < s.n && *left == 0) {
-		memmove(&s.v[k], &s.v[k + 1], (s.n - k - 1) * sizeof *s.v);
-		s.n--;
-	}
-	nk_slices_reclaim(&s, NULL);
-	return store_free(dirfd, &s, e);
+	if (k < s->n && *left == 0)
+		remove_at(s, k);
+	nk_slices_reclaim(s, NULL);
+	return 0;
+}
+
+int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_err *e)
+{
+	*left = 0;
+	/* The same lock as a reservation: a concurrent --isolate neither
+	 * reclaims nor picks while this one looks and decides. */
+	return change_record(dirfd, pid, start, stop_one, left, e);
 }
 
 int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e)
