@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +9,26 @@
 unsigned nk_cfg_flags(const char *root)
 {
 	return root ? 0 : NK_CFG_FOLLOW;
+}
+
+int nk_cfg_open_parent(const char *path, int oflags, int *dfd, char **name, struct nk_err *e)
+{
+	NK_AUTOFREE char *d = strdup(path), *b = strdup(path);
+
+	*dfd = -1;
+	*name = NULL;
+	if (!d || !b)
+		return nk_syserr(e, ENOMEM, "cannot read %s", path);
+	*dfd = open(dirname(d), oflags | O_DIRECTORY | O_CLOEXEC);
+	if (*dfd < 0)
+		return errno == ENOENT ? 0 : nk_syserr(e, errno, "cannot read %s", path);
+	*name = strdup(basename(b));
+	if (!*name) {
+		close(*dfd);
+		*dfd = -1;
+		return nk_syserr(e, ENOMEM, "cannot read %s", path);
+	}
+	return 0;
 }
 
 int nk_cfg_opendir(const char *root, int *fd, struct nk_err *e)

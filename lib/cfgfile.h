@@ -37,6 +37,13 @@ unsigned nk_cfg_flags(const char *root);
  * ROOT/etc must be a folder and not a symbolic link. */
 int nk_cfg_opendir(const char *root, int *fd, struct nk_err *e);
 
+/* The folder of PATH, opened OFLAGS|O_DIRECTORY|O_CLOEXEC (O_PATH or
+ * O_RDONLY), into *DFD, and PATH's last part into *NAME (malloc'd): 0. 0
+ * with *DFD -1 and *NAME NULL when the folder does not exist (nor the file,
+ * then); -errno with E filled ("cannot read PATH") otherwise. The start of
+ * loading a file named by its path (login.defs, a subuid file). */
+int nk_cfg_open_parent(const char *path, int oflags, int *dfd, char **name, struct nk_err *e);
+
 /* Read the file NAME of the folder DFD whole: *BUF (malloc'd, with a NUL
  * after the *LEN bytes), *ST its fstat when ST is not NULL. PATH names it
  * in messages. -ENOENT, with E filled, when there is no such file; -ELOOP

@@ -1,7 +1,8 @@
 /* lines.h - line-based text in memory: one line at a time and its words
  *
- * The one line reader of the record and map formats (so far the map
- * stream and the kernel's uid_map): a line ends at '\n' or at the end of
+ * The one line reader of the record and map formats (the map stream,
+ * the kernel's uid_map, the slice and session records, nsswitch.conf's
+ * subid: line): a line ends at '\n' or at the end of
  * the text; a final '\n' starts no empty line.
  */
 #ifndef NSKIT_LINES_H

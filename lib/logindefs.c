@@ -1,7 +1,6 @@
 #include <string.h>
 #include <ctype.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include "logindefs.h"
 #include "cfgfile.h"
 #include "num.h"
@@ -105,20 +104,17 @@ int nk_logindefs_load_at(struct nk_logindefs *ld, int dfd, const char *name, con
 
 int nk_logindefs_load(struct nk_logindefs *ld, const char *path, struct nk_err *e)
 {
-	NK_AUTOFREE char *d = strdup(path), *b = strdup(path);
+	NK_AUTOFREE char *name = NULL;
 	NK_AUTOCLOSE int dfd = -1;
 
 	memset(ld, 0, sizeof *ld);
-	if (!d || !b)
-		return nk_syserr(e, ENOMEM, "cannot read %s", path);
-	dfd = open(dirname(d), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 && errno == ENOENT) {
+	if (nk_cfg_open_parent(path, O_PATH, &dfd, &name, e) < 0)
+		return -e->code;
+	if (dfd < 0) {
 		ld->path = strdup(path);
 		return ld->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
 	}
-	if (dfd < 0)
-		return nk_syserr(e, errno, "cannot read %s", path);
-	return nk_logindefs_load_at(ld, dfd, basename(b), path, NK_CFG_FOLLOW, e);
+	return nk_logindefs_load_at(ld, dfd, name, path, NK_CFG_FOLLOW, e);
 }
 
 const char *nk_logindefs_get(const struct nk_logindefs *ld, const char *name)

@@ -778,49 +778,50 @@ static int helpers_outlived(pid_t pid, int pidfd, const struct nk_plan *p, struc
 		       (int)pid, h[0], n > 1 ? " and " : "", n > 1 ? h[1] : "", (int)pid, f[0]);
 }
 
-int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
-		  struct nk_err *e)
+/* The steps of nk_write_maps. */
+
+/* setgroups must be "deny" before gid_map is written. */
+static int setgroups_first(pid_t pid, int pidfd, const struct nk_plan *p, struct nk_err *e)
 {
-	struct nk_plan plan = *p;
-	struct nk_writers *ws;
-	NK_AUTOCLOSE int procfd = -1;
-	int r, by_pid = 0;
+	if (p->setgroups != NK_SETGROUPS_DENY)
+		return 0;
+	return nk_write_setgroups(pid, pidfd, NK_SETGROUPS_DENY, e);
+}
 
-	/* setgroups must be "deny" before gid_map is written. */
-	if (plan.setgroups == NK_SETGROUPS_DENY) {
-		r = nk_write_setgroups(pid, pidfd, NK_SETGROUPS_DENY, e);
-		if (r < 0)
-			return r;
-	}
-	/* A helper that takes "fd:N" gets the target as /proc/PID opened
-	 * here, while the pidfd shows it is the process checked: it then
-	 * writes through that folder, which fails once the process ends,
-	 * whatever process takes the pid. */
-	if (ended(pidfd))
-		return ended_err(pid, e);
+/* Which helpers get the target as fd:N (P->by_fd), given a pidfd: those
+ * that take it. 1 when a helper gets the bare pid. */
+static int choose_fd_or_pid(int pidfd, struct nk_plan *p)
+{
+	int by_pid = 0;
+
 	for (enum nk_idtype t = NK_UID; t <= NK_GID; t++) {
-		plan.by_fd[t] = pidfd >= 0 && plan.how[t] == NK_WRITE_HELPER &&
-				nk_helper_takes_fd(plan.helper[t]);
-		by_pid |= plan.how[t] == NK_WRITE_HELPER && !plan.by_fd[t];
+		p->by_fd[t] = pidfd >= 0 && p->how[t] == NK_WRITE_HELPER && nk_helper_takes_fd(p->helper[t]);
+		by_pid |= p->how[t] == NK_WRITE_HELPER && !p->by_fd[t];
 	}
-	if (plan.by_fd[NK_UID] || plan.by_fd[NK_GID]) {
-		char path[32];
+	return by_pid;
+}
 
-		snprintf(path, sizeof path, "/proc/%d", (int)pid);
-		procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (procfd < 0)
-			return errno == ENOENT ? ended_err(pid, e) : nk_syserr(e, errno, "cannot open %s", path);
-	}
-	r = writers_prepare(pid, procfd, m, &plan, 0, &ws, e);
-	if (r < 0)
-		return r;
-	/* The helpers take a pid or /proc/PID: it must still name the
-	 * process checked. */
-	if (ended(pidfd)) {
-		nk_writers_cancel(ws);
-		return ended_err(pid, e);
-	}
-	r = nk_writers_run(ws, pid, pidfd, m, &plan, e);
+/* /proc/PID opened into *PROCFD for the helpers that take fd:N (-1 when
+ * none does). */
+static int open_proc(pid_t pid, const struct nk_plan *p, int *procfd, struct nk_err *e)
+{
+	char path[32];
+
+	*procfd = -1;
+	if (!p->by_fd[NK_UID] && !p->by_fd[NK_GID])
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	*procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*procfd < 0)
+		return errno == ENOENT ? ended_err(pid, e) : nk_syserr(e, errno, "cannot open %s", path);
+	return 0;
+}
+
+/* After the writers ran (R): did the process end meanwhile, and what does
+ * that say of where the maps went? The result to return. */
+static int pid_reuse_diagnosis(pid_t pid, int pidfd, int procfd, int by_pid, const struct nk_plan *p, int r,
+			       struct nk_err *e)
+{
 	/* A helper given the pid opens /proc/PID itself, later: found alive
 	 * after it ran, the process held the pid all along (a pid is free
 	 * for reuse only once its process is reaped, which ends the pidfd's
@@ -828,7 +829,7 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 	if (r < 0 && procfd >= 0 && !by_pid && ended(pidfd)) {
 		/* The helper's own complaint (it found the folder empty) and
 		 * the hints for it would mislead: say what happened. */
-		enum nk_idtype t = plan.by_fd[NK_UID] ? NK_UID : NK_GID;
+		enum nk_idtype t = p->by_fd[NK_UID] ? NK_UID : NK_GID;
 
 		nk_errf(e, ESRCH, "process %d ended before %s wrote its map (given the process as fd:N, it wrote no other)",
 			(int)pid, nk_helper_name(t));
@@ -841,7 +842,7 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 		 * when both were given the pid and one succeeded. */
 		int mixed = procfd >= 0;
 		struct nk_err e2;
-		int r2 = helpers_outlived(pid, pidfd, &plan, r < 0 && !mixed ? &e2 : e);
+		int r2 = helpers_outlived(pid, pidfd, p, r < 0 && !mixed ? &e2 : e);
 
 		if (r2 < 0 && (r == 0 || mixed))
 			r = r2;
@@ -849,6 +850,40 @@ int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk
 			nk_err_hint(e, "and process %d has ended since", (int)pid);
 	}
 	return r;
+}
+
+int nk_write_maps(pid_t pid, int pidfd, const struct nk_maps *m, const struct nk_plan *p,
+		  struct nk_err *e)
+{
+	struct nk_plan plan = *p;
+	struct nk_writers *ws;
+	NK_AUTOCLOSE int procfd = -1;
+	int r, by_pid;
+
+	r = setgroups_first(pid, pidfd, &plan, e);
+	if (r < 0)
+		return r;
+	/* A helper that takes "fd:N" gets the target as /proc/PID opened
+	 * here, while the pidfd shows it is the process checked: it then
+	 * writes through that folder, which fails once the process ends,
+	 * whatever process takes the pid. */
+	if (ended(pidfd))
+		return ended_err(pid, e);
+	by_pid = choose_fd_or_pid(pidfd, &plan);
+	r = open_proc(pid, &plan, &procfd, e);
+	if (r < 0)
+		return r;
+	r = writers_prepare(pid, procfd, m, &plan, 0, &ws, e);
+	if (r < 0)
+		return r;
+	/* The helpers take a pid or /proc/PID: it must still name the
+	 * process checked. */
+	if (ended(pidfd)) {
+		nk_writers_cancel(ws);
+		return ended_err(pid, e);
+	}
+	r = nk_writers_run(ws, pid, pidfd, m, &plan, e);
+	return pid_reuse_diagnosis(pid, pidfd, procfd, by_pid, &plan, r, e);
 }
 
 int nk_writers_run(struct nk_writers *ws, pid_t pid, int pidfd, const struct nk_maps *m,

@@ -4,6 +4,7 @@
 #include "pwdb.h"
 #include "cfgfile.h"
 #include "num.h"
+#include "search.h"
 #include "util.h"
 
 struct nk_pw_extra {
@@ -244,21 +245,18 @@ static const struct nk_pwent *remember(struct nk_pwdb *db, const struct passwd *
 	return &x->ent;
 }
 
+static int name_below(const void *elem, const void *key)
+{
+	return strcmp((*(struct nk_pwent *const *)elem)->name, key) < 0;
+}
+
 const struct nk_pwent *nk_pwdb_by_name(struct nk_pwdb *db, const char *name)
 {
-	size_t lo = 0, hi = db->nusers;
+	size_t i = nk_lower_bound(db->by_name, db->nusers, sizeof *db->by_name, name, name_below);
 	struct passwd *pw;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(db->by_name[mid]->name, name);
-		if (c == 0)
-			return db->by_name[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (i < db->nusers && strcmp(db->by_name[i]->name, name) == 0)
+		return db->by_name[i];
 	for (struct nk_pw_extra *x = db->extra; x; x = x->next)
 		if (strcmp(x->ent.name, name) == 0)
 			return &x->ent;
@@ -267,18 +265,14 @@ const struct nk_pwent *nk_pwdb_by_name(struct nk_pwdb *db, const char *name)
 	return remember(db, pw);
 }
 
+static int uid_below(const void *elem, const void *key)
+{
+	return (*(struct nk_pwent *const *)elem)->uid < *(const uint64_t *)key;
+}
+
 static size_t uid_lower_bound(const struct nk_pwdb *db, uint64_t uid)
 {
-	size_t lo = 0, hi = db->nusers;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (db->by_uid[mid]->uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return nk_lower_bound(db->by_uid, db->nusers, sizeof *db->by_uid, &uid, uid_below);
 }
 
 const struct nk_pwent *nk_pwdb_by_uid(struct nk_pwdb *db, uint32_t uid)
@@ -317,17 +311,15 @@ const struct nk_pwent *nk_pwdb_uid_in(const struct nk_pwdb *db, uint64_t lo, uin
 	return NULL;
 }
 
+static int gid_below(const void *elem, const void *key)
+{
+	return ((const struct nk_grent *)elem)->gid < *(const uint64_t *)key;
+}
+
 const struct nk_grent *nk_pwdb_gid_in(const struct nk_pwdb *db, uint64_t lo, uint64_t hi)
 {
-	size_t l = 0, h = db->ngroups;
+	size_t l = nk_lower_bound(db->groups, db->ngroups, sizeof *db->groups, &lo, gid_below);
 
-	while (l < h) {
-		size_t mid = l + (h - l) / 2;
-		if (db->groups[mid].gid < lo)
-			l = mid + 1;
-		else
-			h = mid;
-	}
 	if (l < db->ngroups && db->groups[l].gid <= hi)
 		return &db->groups[l];
 	return NULL;

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "fields.h"
+#include "lines.h"
 #include "num.h"
 #include "paths.h"
 #include "proc.h"
@@ -142,26 +144,35 @@ int nk_session_format(const struct nk_session *s, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
 
+enum { F_NAME = 1, F_PID = 2, F_START = 4, F_UID = 8, F_USERNS = 16, F_MNTNS = 32, F_CREATED = 64 };
+
+/* A record's fields after its name; one that is not here is skipped (a
+ * newer version's). */
+static const struct nk_field session_fields[] = {
+	{ "pid", nk_field_pid, offsetof(struct nk_session, pid), F_PID },
+	{ "start", nk_field_u64, offsetof(struct nk_session, start), F_START },
+	{ "uid", nk_field_id, offsetof(struct nk_session, uid), F_UID },
+	{ "userns", nk_field_u64, offsetof(struct nk_session, userns), F_USERNS },
+	{ "mntns", nk_field_u64, offsetof(struct nk_session, mntns), F_MNTNS },
+	{ "created", nk_field_i64, offsetof(struct nk_session, created), F_CREATED },
+};
+
 int nk_session_parse(const char *text, const char *name, struct nk_session *s, struct nk_err *e)
 {
-	const char *p = text;
-	unsigned lineno = 0;
-	enum { F_NAME = 1, F_PID = 2, F_START = 4, F_UID = 8, F_USERNS = 16, F_MNTNS = 32, F_CREATED = 64 };
-	int seen = 0;
+	const unsigned need = F_NAME | F_PID | F_START | F_UID | F_USERNS;
+	struct nk_lines lines;
+	char line[256];
+	unsigned seen = 0;
+	int r;
 
 	memset(s, 0, sizeof *s);
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char line[256], *eq;
-		uint64_t v;
+	nk_lines_init(&lines, text, strlen(text));
+	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
+		unsigned lineno = lines.no;
+		char *eq;
 
-		lineno++;
-		if (n >= sizeof line)
+		if (r < 0)
 			return nk_errf(e, EINVAL, "session '%s': line %u is too long", name, lineno);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl ? 1 : 0);
 		if (lineno == 1) {
 			if (strcmp(line, "nskit-session 1") != 0)
 				return nk_errf(e, EINVAL, "session '%s': not a session record (first line '%s')",
@@ -179,41 +190,14 @@ int nk_session_parse(const char *text, const char *name, struct nk_session *s, s
 				return nk_errf(e, EINVAL, "session '%s': the record names session '%s'", name, eq);
 			snprintf(s->name, sizeof s->name, "%s", eq);
 			seen |= F_NAME;
-			continue;
+		} else if (nk_field_set(session_fields, sizeof session_fields / sizeof *session_fields, s, line, eq,
+					&seen) < 0) {
+			return nk_errf(e, EINVAL, "session '%s': line %u: invalid %s '%s'", name, lineno, line, eq);
 		}
-		if (strcmp(line, "pid") == 0) {
-			if (nk_parse_pid(eq, &s->pid) < 0)
-				goto bad;
-			seen |= F_PID;
-		} else if (strcmp(line, "start") == 0) {
-			if (nk_parse_u64(eq, UINT64_MAX, &s->start) < 0)
-				goto bad;
-			seen |= F_START;
-		} else if (strcmp(line, "uid") == 0) {
-			if (nk_parse_id(eq, &s->uid) < 0)
-				goto bad;
-			seen |= F_UID;
-		} else if (strcmp(line, "userns") == 0) {
-			if (nk_parse_u64(eq, UINT64_MAX, &s->userns) < 0)
-				goto bad;
-			seen |= F_USERNS;
-		} else if (strcmp(line, "mntns") == 0) {
-			if (nk_parse_u64(eq, UINT64_MAX, &s->mntns) < 0)
-				goto bad;
-			seen |= F_MNTNS;
-		} else if (strcmp(line, "created") == 0) {
-			if (nk_parse_u64(eq, INT64_MAX, &v) < 0)
-				goto bad;
-			s->created = (int64_t)v;
-			seen |= F_CREATED;
-		}
-		continue;
-bad:
-		return nk_errf(e, EINVAL, "session '%s': line %u: invalid %s '%s'", name, lineno, line, eq);
 	}
-	if (lineno == 0)
+	if (lines.no == 0)
 		return nk_errf(e, EINVAL, "session '%s': empty record", name);
-	if ((seen & (F_NAME | F_PID | F_START | F_UID | F_USERNS)) != (F_NAME | F_PID | F_START | F_UID | F_USERNS))
+	if ((seen & need) != need)
 		return nk_errf(e, EINVAL, "session '%s': incomplete record (needs name, pid, start, uid, userns)",
 			       name);
 	return 0;

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include "fields.h"
+#include "lines.h"
 #include "num.h"
 #include "paths.h"
 #include "proc.h"
@@ -36,25 +38,47 @@ uint32_t nk_slice_first(const struct nk_slice *s, enum nk_idtype t)
 
 /* --- the record text ------------------------------------------------------- */
 
+static int field_session(const char *v, void *dst)
+{
+	struct nk_err e;
+
+	if (nk_session_name_valid(v, &e) < 0)
+		return -EINVAL;
+	snprintf(dst, NK_SESSION_NAME_MAX + 1, "%s", v);
+	return 0;
+}
+
+enum { F_UID = 1, F_GID = 2, F_COUNT = 4, F_PID = 8, F_START = 16, F_ALL = 31 };
+
+/* A record's fields; one that is not here is skipped (a newer version's). */
+static const struct nk_field slice_fields[] = {
+	{ "uid", nk_field_id, offsetof(struct nk_slice, uid), F_UID },
+	{ "gid", nk_field_id, offsetof(struct nk_slice, gid), F_GID },
+	{ "count", nk_field_count, offsetof(struct nk_slice, count), F_COUNT },
+	{ "pid", nk_field_pid, offsetof(struct nk_slice, pid), F_PID },
+	{ "start", nk_field_u64, offsetof(struct nk_slice, start), F_START },
+	{ "userns", nk_field_u64, offsetof(struct nk_slice, userns), 0 },
+	{ "pidns", nk_field_u64, offsetof(struct nk_slice, pidns), 0 },
+	{ "seen", nk_field_u64, offsetof(struct nk_slice, seen), 0 },
+	{ "nspid", nk_field_pid32, offsetof(struct nk_slice, nspid), 0 },
+	{ "session", field_session, offsetof(struct nk_slice, session), 0 },
+};
+
 int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 {
-	const char *p = text;
-	unsigned lineno = 0;
+	struct nk_lines lines;
+	char line[512];
+	int r;
 
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char line[512], *save = NULL, *w;
+	nk_lines_init(&lines, text, strlen(text));
+	while ((r = nk_lines_next(&lines, line, sizeof line)) != 0) {
+		unsigned lineno = lines.no, seen = 0;
+		char *words[sizeof line / 2];
 		struct nk_slice s;
-		enum { F_UID = 1, F_GID = 2, F_COUNT = 4, F_PID = 8, F_START = 16, F_ALL = 31 };
-		int seen = 0;
+		size_t nw;
 
-		lineno++;
-		if (n >= sizeof line)
+		if (r < 0)
 			return nk_errf(e, EINVAL, "slice records: line %u is too long", lineno);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p += n + (nl ? 1 : 0);
 		if (lineno == 1) {
 			if (strcmp(line, "nskit-slices 1") != 0)
 				return nk_errf(e, EINVAL, "slice records: not a slice file (first line '%s')", line);
@@ -63,59 +87,15 @@ int nk_slices_parse(const char *text, struct nk_slices *out, struct nk_err *e)
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		memset(&s, 0, sizeof s);
-		for (w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-			char *eq = strchr(w, '=');
-			uint64_t v;
+		nw = nk_words(line, " \t", words, sizeof words / sizeof *words);
+		for (size_t i = 0; i < nw; i++) {
+			char *w = words[i], *eq = strchr(w, '=');
 
 			if (!eq)
 				return nk_errf(e, EINVAL, "slice records: line %u: no '=' in '%s'", lineno, w);
 			*eq++ = '\0';
-			if (strcmp(w, "uid") == 0) {
-				if (nk_parse_id(eq, &s.uid) < 0)
-					goto bad;
-				seen |= F_UID;
-			} else if (strcmp(w, "gid") == 0) {
-				if (nk_parse_id(eq, &s.gid) < 0)
-					goto bad;
-				seen |= F_GID;
-			} else if (strcmp(w, "count") == 0) {
-				if (nk_parse_u64(eq, UINT32_MAX, &v) < 0 || v == 0)
-					goto bad;
-				s.count = (uint32_t)v;
-				seen |= F_COUNT;
-			} else if (strcmp(w, "pid") == 0) {
-				if (nk_parse_pid(eq, &s.pid) < 0)
-					goto bad;
-				seen |= F_PID;
-			} else if (strcmp(w, "start") == 0) {
-				if (nk_parse_u64(eq, UINT64_MAX, &s.start) < 0)
-					goto bad;
-				seen |= F_START;
-			} else if (strcmp(w, "userns") == 0) {
-				if (nk_parse_u64(eq, UINT64_MAX, &s.userns) < 0)
-					goto bad;
-			} else if (strcmp(w, "pidns") == 0) {
-				if (nk_parse_u64(eq, UINT64_MAX, &s.pidns) < 0)
-					goto bad;
-			} else if (strcmp(w, "seen") == 0) {
-				if (nk_parse_u64(eq, UINT64_MAX, &s.seen) < 0)
-					goto bad;
-			} else if (strcmp(w, "nspid") == 0) {
-				pid_t np;
-
-				if (nk_parse_pid(eq, &np) < 0)
-					goto bad;
-				s.nspid = (uint32_t)np;
-			} else if (strcmp(w, "session") == 0) {
-				struct nk_err e2;
-
-				if (nk_session_name_valid(eq, &e2) < 0)
-					goto bad;
-				snprintf(s.session, sizeof s.session, "%s", eq);
-			}
-			continue;
-bad:
-			return nk_errf(e, EINVAL, "slice records: line %u: invalid %s '%s'", lineno, w, eq);
+			if (nk_field_set(slice_fields, sizeof slice_fields / sizeof *slice_fields, &s, w, eq, &seen) < 0)
+				return nk_errf(e, EINVAL, "slice records: line %u: invalid %s '%s'", lineno, w, eq);
 		}
 		if (seen != F_ALL)
 			return nk_errf(e, EINVAL, "slice records: line %u: incomplete (needs uid, gid, count, pid, "
@@ -126,7 +106,7 @@ bad:
 		if (nk_slices_add(out, &s) < 0)
 			return nk_errf(e, ENOMEM, "out of memory");
 	}
-	if (lineno == 0)
+	if (lines.no == 0)
 		return nk_errf(e, EINVAL, "slice records: empty file");
 	return 0;
 }
@@ -343,7 +323,9 @@ size_t nk_slices_reclaim(struct nk_slices *s, nk_slice_alive_fn alive)
 		for (size_t i = 0; i < s->n; i++)
 			if (!live[i] && s->v[i].userns)
 				ask[nask++] = (struct nk_userns_want){ s->v[i].userns, s->v[i].uid, s->v[i].count };
-		if (nk_userns_scan(ask, nask, found) < 0) {
+		struct nk_err e;
+
+		if (nk_userns_scan(ask, nask, found, &e) < 0) {
 			for (size_t k = 0; k < nask; k++)
 				found[k] = 1;   /* cannot tell: keep them */
 		}
@@ -645,6 +627,30 @@ static int used_for(const struct nk_slices *s, const struct nk_idspans *taken, c
 	return 0;
 }
 
+/* Take the records' lock and load them into *S: the start of every
+ * change. Returns the lock's fd, or -errno. */
+static int locked_load(int dirfd, struct nk_slices *s, struct nk_err *e)
+{
+	int lock = nk_slices_lock(dirfd, e);
+
+	if (lock < 0)
+		return lock;
+	if (nk_slices_load(dirfd, s, e) < 0) {
+		close(lock);
+		return -e->code;
+	}
+	return lock;
+}
+
+/* The end of every change: store S and free it; 0 or -errno. */
+static int store_free(int dirfd, struct nk_slices *s, struct nk_err *e)
+{
+	int r = nk_slices_store(dirfd, s, e);
+
+	nk_slices_free(s);
+	return r;
+}
+
 static nk_slice_taken_fn taken_fn;
 
 void nk_slice_set_taken(nk_slice_taken_fn fn)
@@ -663,19 +669,16 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 	int r;
 
 	memset(&one, 0, sizeof one);
-	lock = nk_slices_lock(dirfd, e);
-	if (lock < 0)
+	if ((lock = locked_load(dirfd, &s, e)) < 0)
 		return lock;
-	if (nk_slices_load(dirfd, &s, e) < 0)
-		return -e->code;
 	nk_slices_reclaim(&s, NULL);
 	/* The records are one user's view; the kernel is the authority: ids
 	 * that any isolated namespace maps are taken, recorded or not, so a
 	 * slice in use is never given twice whatever the records say. */
-	r = (taken_fn ? taken_fn : nk_userns_taken)(getuid(), getgid(), taken);
+	r = (taken_fn ? taken_fn : nk_userns_taken)(getuid(), getgid(), taken, e);
 	if (r < 0) {
 		nk_slices_free(&s);
-		return nk_syserr(e, -r, "cannot see which ids the user namespaces hold (/proc)");
+		return r;
 	}
 	uint32_t *firsts[2] = { &one.uid, &one.gid };
 	const struct nk_ranges *ranges[2] = { ur, gr };
@@ -712,8 +715,7 @@ int nk_slice_reserve(int dirfd, const char *user, const struct nk_ranges *ur, co
 		return nk_errf(e, ENOMEM, "out of memory");
 	}
 	qsort(s.v, s.n, sizeof *s.v, cmp_slice);
-	r = nk_slices_store(dirfd, &s, e);
-	nk_slices_free(&s);
+	r = store_free(dirfd, &s, e);
 	if (r < 0)
 		return r;
 	*out = one;
@@ -747,125 +749,152 @@ int nk_slice_maps(int dirfd, const char *user, uint32_t size, pid_t pid, uint64_
 	return ret;
 }
 
-/* Take the records' lock, load them into *S and find the record of
- * PID/START (*K == S->n: none). Returns the lock's fd, or -errno. */
-static int locked_find(int dirfd, pid_t pid, uint64_t start, struct nk_slices *s, size_t *k,
-		       struct nk_err *e)
+/* Under the records' lock: find the record of PID/START in S (S->n: none). */
+static size_t find(const struct nk_slices *s, pid_t pid, uint64_t start)
 {
-	int lock = nk_slices_lock(dirfd, e);
+	size_t k;
 
-	if (lock < 0)
-		return lock;
-	if (nk_slices_load(dirfd, s, e) < 0) {
-		close(lock);
-		return -e->code;
-	}
-	for (*k = 0; *k < s->n; (*k)++)
-		if (s->v[*k].pid == pid && s->v[*k].start == start)
+	for (k = 0; k < s->n; k++)
+		if (s->v[k].pid == pid && s->v[k].start == start)
 			break;
-	return lock;
+	return k;
 }
 
-/* Under the lock: find pid/start; move it to npid (npid 0: drop it). */
-static int update(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart, const char *session,
-		  uint64_t userns, int full, struct nk_err *e)
+/* Drop from S only what has plainly ended: reservations whose process is
+ * gone before it had a namespace, made in this pid namespace. */
+static void drop_ended(struct nk_slices *s)
+{
+	uint64_t here = proc_pidns();
+	size_t j = 0;
+
+	/* Records made in other pid namespaces cannot be judged from here:
+	 * they are left to a full reclaim. */
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].userns || (s->v[i].pidns && s->v[i].pidns != here) || nk_slice_alive(&s->v[i]))
+			s->v[j++] = s->v[i];
+	s->n = j;
+}
+
+/* A change of the records S under their lock, K the record of the
+ * process asked about (S->n: none): 0, or -errno with E filled (then
+ * nothing is stored). */
+typedef int (*change_fn)(struct nk_slices *s, size_t k, void *arg, struct nk_err *e);
+
+/* Every change of the record of PID/START: lock the records, load them,
+ * find it, CHANGE them (with ARG), store them. */
+static int change_record(int dirfd, pid_t pid, uint64_t start, change_fn change, void *arg, struct nk_err *e)
 {
 	NK_AUTOCLOSE int lock = -1;
 	struct nk_slices s = { 0, NULL };
-	size_t k;
 	int r;
 
-	if ((lock = locked_find(dirfd, pid, start, &s, &k, e)) < 0)
+	if ((lock = locked_load(dirfd, &s, e)) < 0)
 		return lock;
-	if (k == s.n && npid) {
+	r = change(&s, find(&s, pid, start), arg, e);
+	if (r < 0) {
 		nk_slices_free(&s);
-		return nk_errf(e, ENOENT, "no slice recorded for process %d", (int)pid);
+		return r;
 	}
-	if (k == s.n) {
-		/* Nothing to release: still drop what has ended meanwhile. */
-	} else if (npid) {
-		uint64_t was = s.v[k].pidns;
+	return store_free(dirfd, &s, e);
+}
 
-		s.v[k].pid = npid;
-		s.v[k].start = nstart;
-		owner_identity(npid, &s.v[k]);
-		if (s.v[k].pidns != was)
-			s.v[k].seen = 0;        /* an owner in another pid namespace: not seen yet */
-		if (userns)
-			s.v[k].userns = userns;
-		snprintf(s.v[k].session, sizeof s.v[k].session, "%s", session ? session : "");
+static void remove_at(struct nk_slices *s, size_t k)
+{
+	memmove(&s->v[k], &s->v[k + 1], (s->n - k - 1) * sizeof *s->v);
+	s->n--;
+}
+
+struct move {
+	pid_t pid, npid;        /* npid 0: drop the record */
+	uint64_t nstart, userns;
+	const char *session;
+	int full;               /* a full reclaim (else drop_ended) */
+};
+
+/* Move the record K to MV->npid, or drop it. */
+static int move_one(struct nk_slices *s, size_t k, void *arg, struct nk_err *e)
+{
+	const struct move *mv = arg;
+
+	if (k == s->n && mv->npid)
+		return nk_errf(e, ENOENT, "no slice recorded for process %d", (int)mv->pid);
+	if (k == s->n) {
+		/* Nothing to release: still drop what has ended meanwhile. */
+	} else if (mv->npid) {
+		struct nk_slice *x = &s->v[k];
+		uint64_t was = x->pidns;
+
+		x->pid = mv->npid;
+		x->start = mv->nstart;
+		owner_identity(mv->npid, x);
+		if (x->pidns != was)
+			x->seen = 0;    /* an owner in another pid namespace: not seen yet */
+		if (mv->userns)
+			x->userns = mv->userns;
+		snprintf(x->session, sizeof x->session, "%s", mv->session ? mv->session : "");
 	} else {
-		memmove(&s.v[k], &s.v[k + 1], (s.n - k - 1) * sizeof *s.v);
-		s.n--;
+		remove_at(s, k);
 	}
 	/* Reclaim here too. A move (FULL 0) may run inside the new namespace
 	 * (nsenter-user after unshare), where the namespaces of the others
 	 * cannot be inspected and would all look empty: it drops only what has
-	 * plainly ended, reservations whose process is gone before it had a
-	 * namespace. */
-	if (full) {
-		nk_slices_reclaim(&s, NULL);
-	} else {
-		uint64_t here = proc_pidns();
-		size_t j = 0;
-
-		/* Nor can it look into other pid namespaces: records made there
-		 * are left to a full reclaim. */
-		for (size_t i = 0; i < s.n; i++)
-			if (s.v[i].userns || (s.v[i].pidns && s.v[i].pidns != here) || nk_slice_alive(&s.v[i]))
-				s.v[j++] = s.v[i];
-		s.n = j;
-	}
-	r = nk_slices_store(dirfd, &s, e);
-	nk_slices_free(&s);
-	return r;
+	 * plainly ended (drop_ended). */
+	if (mv->full)
+		nk_slices_reclaim(s, NULL);
+	else
+		drop_ended(s);
+	return 0;
 }
 
 int nk_slice_move(int dirfd, pid_t pid, uint64_t start, pid_t npid, uint64_t nstart,
 		  const char *session, uint64_t userns, struct nk_err *e)
 {
-	return update(dirfd, pid, start, npid, nstart, session, userns, 0, e);
+	struct move mv = { .pid = pid, .npid = npid, .nstart = nstart, .userns = userns, .session = session };
+
+	return change_record(dirfd, pid, start, move_one, &mv, e);
 }
 
 int nk_slice_release(int dirfd, pid_t pid, uint64_t start, struct nk_err *e)
 {
-	return update(dirfd, pid, start, 0, 0, NULL, 0, 1, e);
+	struct move mv = { .pid = pid, .full = 1 };
+
+	return change_record(dirfd, pid, start, move_one, &mv, e);
 }
 
-int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_err *e)
+/* Drop the record K unless a process is left in its namespace (*LEFT
+ * that one, -1 when that cannot be told). */
+static int stop_one(struct nk_slices *s, size_t k, void *arg, struct nk_err *e)
 {
-	NK_AUTOCLOSE int lock = -1;
-	struct nk_slices s = { 0, NULL };
-	size_t k;
-	int r;
+	pid_t *left = arg;
 
-	*left = 0;
-	/* The same lock as a reservation: a concurrent --isolate neither
-	 * reclaims nor picks while this one looks and decides. */
-	if ((lock = locked_find(dirfd, pid, start, &s, &k, e)) < 0)
-		return lock;
-	if (k < s.n && s.v[k].userns) {
-		struct nk_userns_want w = { s.v[k].userns, s.v[k].uid, s.v[k].count };
+	(void)e;
+	if (k < s->n && s->v[k].userns) {
+		struct nk_userns_want w = { s->v[k].userns, s->v[k].uid, s->v[k].count };
+		struct nk_err e2;
 
-		if (nk_userns_scan(&w, 1, left) < 0)
+		if (nk_userns_scan(&w, 1, left, &e2) < 0)
 			*left = -1;     /* cannot tell: keep it */
 	}
-	if (k < s.n && *left == 0) {
+	if (k < s->n && *left == 0) {
 		uint64_t seen;
 
 		/* A holder out of sight of this /proc (made on the host, stopped
 		 * from inside a container) is not known to be gone: kept. */
-		if (owner_state(&s.v[k], &seen) == OWNER_UNKNOWN)
+		if (owner_state(&s->v[k], &seen) == OWNER_UNKNOWN)
 			*left = -1;
 	}
-	if (k < s.n && *left == 0) {
-		memmove(&s.v[k], &s.v[k + 1], (s.n - k - 1) * sizeof *s.v);
-		s.n--;
-	}
-	nk_slices_reclaim(&s, NULL);
-	r = nk_slices_store(dirfd, &s, e);
-	nk_slices_free(&s);
-	return r;
+	if (k < s->n && *left == 0)
+		remove_at(s, k);
+	nk_slices_reclaim(s, NULL);
+	return 0;
+}
+
+int nk_slice_stop(int dirfd, pid_t pid, uint64_t start, pid_t *left, struct nk_err *e)
+{
+	*left = 0;
+	/* The same lock as a reservation: a concurrent --isolate neither
+	 * reclaims nor picks while this one looks and decides. */
+	return change_record(dirfd, pid, start, stop_one, left, e);
 }
 
 int nk_slice_dir_path(uid_t uid, char *out, size_t len, struct nk_err *e)

@@ -131,7 +131,7 @@ int nk_slices_lock(int dirfd, struct nk_err *e);
 
 /* The kernel's view nk_slice_reserve asks (NULL: nk_userns_taken, the
  * default; unit tests set their own, for a world of their own). */
-typedef int (*nk_slice_taken_fn)(uid_t uid, gid_t gid, struct nk_idspans out[2]);
+typedef int (*nk_slice_taken_fn)(uid_t uid, gid_t gid, struct nk_idspans out[2], struct nk_err *e);
 void nk_slice_set_taken(nk_slice_taken_fn fn);
 
 /* Reserve a slice of SIZE for USER (ranges UR, GR) owned by pid/start

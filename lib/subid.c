@@ -6,6 +6,7 @@
 #include "paths.h"
 #include "subid.h"
 #include "cfgfile.h"
+#include "lines.h"
 #include "num.h"
 #include "pwdb.h"
 #include "subidfile.h"
@@ -104,22 +105,28 @@ int nk_subid_source_at(int etcfd, const char *root, char *name, size_t len, stru
 	return nk_nsswitch_subid(buf, name, len);
 }
 
-int nk_nsswitch_subid(char *buf, char *name, size_t len)
+int nk_nsswitch_subid(const char *buf, char *name, size_t len)
 {
-	char *line, *save = NULL;
+	struct nk_lines lines;
+	const char *line;
+	size_t n;
 
 	snprintf(name, len, "files");
 	/* As shadow's nss_init(): the first "subid:" line with a source, its
 	 * first source; "files" means the files. */
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *save2 = NULL, *tok;
+	nk_lines_init(&lines, buf, strlen(buf));
+	while (nk_lines_view(&lines, &line, &n)) {
+		size_t skip, tok;
 
-		if (line[0] == '#' || strncasecmp(line, "subid:", 6) != 0)
+		if (n < 6 || line[0] == '#' || strncasecmp(line, "subid:", 6) != 0)
 			continue;
-		tok = strtok_r(line + 6, " \t", &save2);
-		if (!tok)
+		for (skip = 6; skip < n && (line[skip] == ' ' || line[skip] == '\t'); skip++)
+			;
+		for (tok = 0; skip + tok < n && line[skip + tok] != ' ' && line[skip + tok] != '\t'; tok++)
+			;
+		if (tok == 0)
 			continue;
-		snprintf(name, len, "%s", tok);
+		snprintf(name, len, "%.*s", (int)tok, line + skip);
 		return strcmp(name, "files") != 0;
 	}
 	return 0;

@@ -53,9 +53,9 @@ void nk_subid_forget(void);
  * -1. Returns 1 when it is not "files" (a central service such as SSSD),
  * 0 when it is, negative when the file exists but cannot be read. */
 int nk_subid_source_at(int etcfd, const char *root, char *name, size_t len, struct nk_err *e);
-/* The parse of it: BUF (a NUL-terminated nsswitch.conf, changed in
- * place) to NAME (LEN bytes); the same return. */
-int nk_nsswitch_subid(char *buf, char *name, size_t len);
+/* The parse of it: BUF (a NUL-terminated nsswitch.conf) to NAME (LEN
+ * bytes); the same return. */
+int nk_nsswitch_subid(const char *buf, char *name, size_t len);
 /* The same for the real root, read once a process. */
 int nk_subid_source(char *name, size_t len);
 /* For messages: "/etc/subuid", or "the central 'subid: sss' source". */

@@ -1,5 +1,6 @@
 #include <string.h>
 #include "num.h"
+#include "search.h"
 #include "subidalloc.h"
 #include "util.h"
 
@@ -9,19 +10,15 @@ void nk_space_free(struct nk_space *s)
 	memset(s, 0, sizeof *s);
 }
 
+static int iv_below(const void *elem, const void *key)
+{
+	return ((const struct nk_iv *)elem)->hi < *(const uint64_t *)key;
+}
+
 /* First interval with hi >= X. */
 static size_t lower(const struct nk_space *s, uint64_t x)
 {
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->iv[mid].hi < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return nk_lower_bound(s->iv, s->n, sizeof *s->iv, &x, iv_below);
 }
 
 int nk_space_add(struct nk_space *s, uint64_t lo, uint64_t hi)

@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <signal.h>   /* kill(pid, 0) */
 #include <shadow.h>
-#include <libgen.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "paths.h"
@@ -275,22 +274,18 @@ int nk_sf_read(struct nk_sf *f, struct nk_err *e)
 
 int nk_sf_load(struct nk_sf *f, const char *path, struct nk_err *e)
 {
-	NK_AUTOFREE char *d = strdup(path), *b = strdup(path);
+	NK_AUTOFREE char *name = NULL;
 	NK_AUTOCLOSE int dfd = -1;
 
 	memset(f, 0, sizeof *f);
-	if (!d || !b)
-		return nk_syserr(e, ENOMEM, "cannot read %s", path);
-	dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (nk_cfg_open_parent(path, O_RDONLY, &dfd, &name, e) < 0)
+		return -e->code;
 	if (dfd < 0) {
-		if (errno == ENOENT) {
-			f->final_newline = 1;
-			f->path = strdup(path);
-			return f->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
-		}
-		return nk_syserr(e, errno, "cannot read %s", path);
+		f->final_newline = 1;
+		f->path = strdup(path);
+		return f->path ? 0 : nk_syserr(e, ENOMEM, "cannot read %s", path);
 	}
-	if (nk_sf_init_at(f, dfd, basename(b), path, e) < 0)
+	if (nk_sf_init_at(f, dfd, name, path, e) < 0)
 		return -e->code;
 	return nk_sf_read(f, e);
 }

@@ -242,7 +242,7 @@ static int maps_any(pid_t pid, struct nk_map *m, struct nk_proc_status *st, int 
 	return 0;
 }
 
-int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found)
+int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found, struct nk_err *e)
 {
 	DIR *d;
 	struct dirent *de;
@@ -254,7 +254,7 @@ int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found)
 		return 0;
 	d = opendir("/proc");
 	if (!d)
-		return -errno;
+		return nk_syserr(e, errno, "cannot read /proc");
 	while (left && (de = readdir(d))) {
 		char path[64];
 		struct nk_proc_status ps;
@@ -438,77 +438,128 @@ static int top_maps(pid_t pid, uint64_t self, struct nk_map pm[2], uint64_t *pro
 	return ok;
 }
 
-int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
+/* The steps of nk_userns_taken: one pass over /proc, each process
+ * classified by the maps that say which ids it holds, their spans
+ * collected. */
+struct taken_scan {
+	struct stat self;               /* our user namespace */
+	uid_t uid;
+	gid_t gid;
+	struct nk_map pm[2];            /* top_maps' memo */
+	uint64_t probed;
+	int probed_ok;
+	struct nk_idspans *out;
+};
+
+enum held {
+	HELD_NONE,      /* the caller's own namespace, or the host's: it is someone there */
+	HELD_BY_TOP,    /* not mapped, inside a namespace that is: TS->pm say */
+	HELD_OWN,       /* an isolated namespace: its own maps M say */
+};
+
+/* Which maps say what PID holds (its own read into M). */
+static enum held classify(struct taken_scan *ts, pid_t pid, struct nk_map m[2])
 {
-	struct stat self;
+	struct nk_err e;
+
+	/* uid_map and gid_map are readable by anyone (another user's
+	 * process, whose ns link is not, in the host's namespace maps our
+	 * own uid and is passed over below). */
+	if (nk_map_read_proc(pid, NK_UID, &m[0], &e) == 0 && nk_map_read_proc(pid, NK_GID, &m[1], &e) == 0 &&
+	    (m[0].n == 0 || m[1].n == 0) && top_maps(pid, (uint64_t)ts->self.st_ino, ts->pm, &ts->probed, &ts->probed_ok))
+		/* Not mapped, inside a namespace that is: that one says (the
+		 * caller's own, or a slice, held by this process). */
+		return !maps_outer(&ts->pm[0], ts->uid) && !maps_outer(&ts->pm[1], ts->gid) ? HELD_BY_TOP : HELD_NONE;
+	return !maps_outer(&m[0], ts->uid) && !maps_outer(&m[1], ts->gid) ? HELD_OWN : HELD_NONE;
+}
+
+/* The outer ids of M as spans of PID. */
+static int add_map_spans(struct nk_idspans out[2], const struct nk_map m[2], pid_t pid)
+{
+	int r = 0;
+
+	for (int t = NK_UID; t <= NK_GID && r == 0; t++)
+		for (size_t i = 0; i < m[t].n && r == 0; i++)
+			r = span_add(&out[t], m[t].ext[i].outer, m[t].ext[i].count, pid);
+	return r;
+}
+
+/* For each side whose map M is not written (yet, or ever): the ids PID
+ * runs with, which it had where the namespace was made. */
+static int add_run_ids(struct nk_idspans out[2], const struct nk_map m[2], const struct nk_proc_status *ps,
+		       pid_t pid)
+{
+	int r = 0;
+
+	for (int t = NK_UID; t <= NK_GID && r == 0; t++)
+		for (int i = 0; i < 4 && r == 0 && m[t].n == 0; i++)
+			r = span_add(&out[t], ps->ids[t][i], 1, pid);
+	return r;
+}
+
+/* What the process PID holds, added to TS->out. */
+static int taken_by(struct taken_scan *ts, pid_t pid)
+{
+	struct nk_proc_status ps;
+	struct nk_map m[2];
+	struct nk_err e;
+	struct stat st;
+	char path[64];
+	int r = 0;
+
+	if (nk_proc_status(pid, &ps, &e) < 0 || nk_proc_status_gone(&ps))
+		return 0;
+	/* Ours is the namespace the ids are counted in, not one using them. */
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	if (stat(path, &st) == 0 && st.st_ino == ts->self.st_ino && st.st_dev == ts->self.st_dev)
+		return 0;
+	nk_map_init(&m[0]);
+	nk_map_init(&m[1]);
+	switch (classify(ts, pid, m)) {
+	case HELD_BY_TOP:
+		r = add_map_spans(ts->out, ts->pm, pid);
+		break;
+	case HELD_OWN:
+		r = add_map_spans(ts->out, m, pid);
+		if (r == 0)
+			r = add_run_ids(ts->out, m, &ps, pid);
+		break;
+	case HELD_NONE:
+		break;
+	}
+	nk_map_free(&m[0]);
+	nk_map_free(&m[1]);
+	return r;
+}
+
+int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2], struct nk_err *e)
+{
+	struct taken_scan ts = { .uid = uid, .gid = gid, .out = out };
 	struct dirent *de;
-	struct nk_map pm[2];
-	uint64_t probed = 0;
-	int probed_ok = 0;
 	DIR *d;
 	int r = 0;
 
 	out[NK_UID] = (struct nk_idspans){ 0, NULL };
 	out[NK_GID] = (struct nk_idspans){ 0, NULL };
-	if (stat("/proc/self/ns/user", &self) < 0)
-		return -errno;
-	d = opendir("/proc");
-	if (!d)
-		return -errno;
-	nk_map_init(&pm[0]);
-	nk_map_init(&pm[1]);
+	if (stat("/proc/self/ns/user", &ts.self) < 0 || !(d = opendir("/proc")))
+		return nk_syserr(e, errno, "cannot see which ids the user namespaces hold (/proc)");
+	nk_map_init(&ts.pm[0]);
+	nk_map_init(&ts.pm[1]);
 	while (r == 0 && (de = readdir(d))) {
-		struct nk_proc_status ps;
-		struct nk_map m[2];
-		struct nk_err e;
-		struct stat st;
-		char path[64];
 		pid_t pid;
 
-		if (nk_parse_pid(de->d_name, &pid) < 0)
-			continue;
-		if (nk_proc_status(pid, &ps, &e) < 0 || nk_proc_status_gone(&ps))
-			continue;
-		/* Ours is the namespace the ids are counted in, not one using them. */
-		snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-		if (stat(path, &st) == 0 && st.st_ino == self.st_ino && st.st_dev == self.st_dev)
-			continue;
-		nk_map_init(&m[0]);
-		nk_map_init(&m[1]);
-		/* uid_map and gid_map are readable by anyone (another user's
-		 * process, whose ns link is not, in the host's namespace maps our
-		 * own uid and is passed over below). */
-		if (nk_map_read_proc(pid, NK_UID, &m[0], &e) == 0 && nk_map_read_proc(pid, NK_GID, &m[1], &e) == 0 &&
-		    (m[0].n == 0 || m[1].n == 0) && top_maps(pid, (uint64_t)self.st_ino, pm, &probed, &probed_ok)) {
-			/* Not mapped, inside a namespace that is: that one says
-			 * (the caller's own, or a slice, held by this process). */
-			if (!maps_outer(&pm[0], uid) && !maps_outer(&pm[1], gid))
-				for (int t = NK_UID; t <= NK_GID && r == 0; t++)
-					for (size_t i = 0; i < pm[t].n && r == 0; i++)
-						r = span_add(&out[t], pm[t].ext[i].outer, pm[t].ext[i].count, pid);
-		} else if (!maps_outer(&m[0], uid) && !maps_outer(&m[1], gid)) {
-			for (int t = NK_UID; t <= NK_GID && r == 0; t++) {
-				const uint32_t *ids = ps.ids[t];
-
-				for (size_t i = 0; i < m[t].n && r == 0; i++)
-					r = span_add(&out[t], m[t].ext[i].outer, m[t].ext[i].count, pid);
-				/* Not mapped (yet, or ever): it runs with the ids it
-				 * had where the namespace was made. */
-				for (int i = 0; i < 4 && r == 0 && m[t].n == 0; i++)
-					r = span_add(&out[t], ids[i], 1, pid);
-			}
-		}
-		nk_map_free(&m[0]);
-		nk_map_free(&m[1]);
+		if (nk_parse_pid(de->d_name, &pid) == 0)
+			r = taken_by(&ts, pid);
 	}
 	closedir(d);
-	nk_map_free(&pm[0]);
-	nk_map_free(&pm[1]);
+	nk_map_free(&ts.pm[0]);
+	nk_map_free(&ts.pm[1]);
 	if (r < 0) {
 		nk_idspans_free(&out[NK_UID]);
 		nk_idspans_free(&out[NK_GID]);
+		return nk_syserr(e, -r, "cannot see which ids the user namespaces hold (/proc)");
 	}
-	return r;
+	return 0;
 }
 
 int nk_set_propagation_all(unsigned long type, struct nk_err *e)
@@ -531,7 +582,7 @@ int nk_mount_proc(struct nk_err *e)
 	return 0;
 }
 
-int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len)
+int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len, struct nk_err *e)
 {
 	struct nk_json j;
 	int r;
@@ -541,5 +592,7 @@ int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len)
 	nk_json_i64(&j, "pid", pid);
 	nk_json_u64(&j, "userns", userns);
 	r = nk_json_finish(&j, "\n");
-	return r < 0 ? r : (int)j.pos;
+	if (r < 0)
+		return nk_errf(e, -r, "the --info-fd record does not fit in %zu bytes", len);
+	return (int)j.pos;
 }

@@ -66,8 +66,8 @@ struct nk_userns_want {
  * have ended do not count (nk_proc_gone: a zombie, unless a thread of it
  * still runs). Only what this /proc shows
  * is seen: processes we may not inspect (other users') are not ours anyway.
- * -errno when /proc cannot be read. */
-int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found);
+ * -errno, with E filled, when /proc cannot be read. */
+int nk_userns_scan(const struct nk_userns_want *w, size_t n, pid_t *found, struct nk_err *e);
 
 /* Host ids a user namespace holds: [start, start+count), pid one process there. */
 struct nk_idspan {
@@ -86,8 +86,9 @@ void nk_idspans_free(struct nk_idspans *s);
  * neither UID in its uid map nor GID in its gid map (so: not the caller's
  * own namespaces, where the caller is someone, nor the host's, which maps
  * everyone: an isolated one), and for a process whose map is not written,
- * the ids it runs with. -errno when /proc cannot be read. */
-int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2]);
+ * the ids it runs with. -errno, with E filled ("cannot see which ids the
+ * user namespaces hold (/proc)"), when /proc cannot be read. */
+int nk_userns_taken(uid_t uid, gid_t gid, struct nk_idspans out[2], struct nk_err *e);
 
 /* Set the propagation of every mount (MS_PRIVATE, MS_SLAVE, MS_SHARED). */
 int nk_set_propagation_all(unsigned long type, struct nk_err *e);
@@ -95,7 +96,8 @@ int nk_set_propagation_all(unsigned long type, struct nk_err *e);
 /* Mount a fresh /proc (for a new pid namespace). */
 int nk_mount_proc(struct nk_err *e);
 
-/* {"pid":P,"userns":INODE}\n, as written to --info-fd. */
-int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len);
+/* {"pid":P,"userns":INODE}\n, as written to --info-fd, into BUF (LEN
+ * bytes): its length, or -ENOSPC, with E filled, when it does not fit. */
+int nk_userns_info_json(pid_t pid, uint64_t userns, char *buf, size_t len, struct nk_err *e);
 
 #endif

@@ -398,7 +398,9 @@ static int write_info(int fd, struct nk_err *e)
 
 	if (nk_proc_ns_ino(0, "user", &ino, e) < 0)
 		return -e->code;
-	n = nk_userns_info_json(getpid(), ino, buf, sizeof buf);
+	/* A record too long for BUF (128 bytes hold any) is told as the
+	 * write's failure, as every other. */
+	n = nk_userns_info_json(getpid(), ino, buf, sizeof buf, e);
 	if (n < 0 || nk_write_full(fd, buf, (size_t)n) < 0)
 		return nk_syserr(e, n < 0 || !errno ? EIO : errno, "cannot write to --info-fd %d", fd);
 	return 0;

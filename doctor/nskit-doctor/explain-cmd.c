@@ -93,8 +93,14 @@ static int print_causes(const struct dr_ex_verdict *v, size_t n)
 static int print_explanation(const struct dr_ex_msg *m, const char *line, const struct dr_ex_verdict *v,
 			     size_t n, size_t found)
 {
+	/* The line as cat -v shows it: the input is someone else's text,
+	 * whose escape sequences must not reach the terminal. */
+	NK_AUTOFREE char *shown = dr_cat_v(line);
+
+	if (!shown)
+		return -ENOMEM;
 	printf("message: ");
-	dr_put_wrapped(line, (size_t)dr_table_width() - 9, 9);
+	dr_put_wrapped(shown, (size_t)dr_table_width() - 9, 9);
 	printf("known as: %s, printed by %s (%s)\n", m->key, m->tool, m->versions);
 	if (print_causes(v, n) < 0)
 		return -ENOMEM;

@@ -95,6 +95,34 @@ int dr_put_wrappedf(size_t width, int indent, const char *fmt, ...)
 	return 0;
 }
 
+char *dr_cat_v(const char *text)
+{
+	char *out = malloc(4 * strlen(text) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		unsigned c = *p;
+
+		if (c >= 0x80) {
+			*o++ = 'M';
+			*o++ = '-';
+			c &= 0x7f;
+		}
+		if (c == 0x7f) {
+			*o++ = '^';
+			*o++ = '?';
+		} else if (c < 0x20 && c != '\t') {
+			*o++ = '^';
+			*o++ = (char)(c + 0x40);
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 static int shown(const struct dr_finding *f, int quiet)
 {
 	return !quiet || f->status != DR_OK;

@@ -22,6 +22,11 @@ size_t dr_wrap_cut(const char *text, size_t width);
 void dr_put_wrapped(const char *text, size_t width, int indent);
 /* The same for the formatted text; -ENOMEM. */
 int dr_put_wrappedf(size_t width, int indent, const char *fmt, ...) NK_PRINTF(3, 4);
+/* TEXT as cat -v shows it (malloc'd; NULL when out of memory): a control
+ * character but TAB as ^X (ESC ^[, DEL ^?), a byte of 0x80 or more as M-
+ * and the same for its low 7 bits; so the text of someone else (a
+ * program's message, a log line) sends no escape sequence to the terminal. */
+char *dr_cat_v(const char *text);
 /* The findings as a table, or as JSON (QUIET: only those not ok). */
 int dr_print_findings(const struct dr_findings *fs, int json, int quiet, struct nk_err *e);
 

@@ -5,7 +5,8 @@
 #   mkuser NAME [useradd options]     make a test user (home, XDG_RUNTIME_DIR)
 #   as USER CMD...                    run CMD as USER with a clean environment
 #   run CMD...                        run CMD; sets $out, $err, $rc
-#   ok COND-EXIT DESC | check DESC CMD... | is GOT WANT DESC | like GOT REGEX DESC
+#   status_is EXIT-STATUS DESC | check DESC CMD... | is GOT WANT DESC | like GOT REGEX DESC
+#   (HACKING.md shows every helper with an example)
 #   skip DESC REASON                  a skip (a failure under NSKIT_MUST_WORK=1)
 #   bail REASON                       stop the file: it cannot go on (counted as a failure)
 #   subid_start NAME [subuid|subgid]  the start of NAME's first range in the sandbox
@@ -239,26 +240,29 @@ subid_start() { # NAME [subuid|subgid]
 	awk -F: -v u="$1" '$1 == u { print $2; exit }' "/etc/${2:-subuid}"
 }
 
-# wait_until DESC CMD...: poll CMD (every 10 ms, 10 s at most) until it
-# succeeds; a condition that never comes stops the file with DESC.
-wait_until() {
-	local desc=$1 i=0
-	shift
+# _poll CMD...: run CMD every 10 ms until it succeeds, 10 s at most; its
+# last status. The one wait loop of the tests.
+_poll() {
+	local i=0
 	until "$@"; do
 		i=$((i + 1))
-		[ $i -gt 1000 ] && bail "timed out waiting: $desc"
+		[ $i -gt 1000 ] && return 1
 		sleep 0.01
 	done
 }
 
-# Wait until a file exists (up to 10 s).
+# wait_until DESC CMD...: poll CMD until it succeeds; a condition that
+# never comes stops the file with DESC.
+wait_until() {
+	local desc=$1
+	shift
+	_poll "$@" || bail "timed out waiting: $desc"
+}
+
+# wait_for FILE: until FILE exists (10 s at most); fails when it never
+# does, and the file goes on (the checks after it then fail).
 wait_for() {
-	local i=0
-	while [ ! -e "$1" ] && [ $i -lt 1000 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	[ -e "$1" ]
+	_poll test -e "$1" || { diag "timed out waiting for $1"; return 1; }
 }
 
 # The kernel's map of a process, whitespace squeezed: "0 1000 1|1 100000 65536"

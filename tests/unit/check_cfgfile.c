@@ -117,6 +117,33 @@ START_TEST(test_opendir)
 }
 END_TEST
 
+START_TEST(test_open_parent)
+{
+	char p[600];
+	char *name = (char *)"x";
+	struct nk_err e;
+	int fd = 0;
+
+	snprintf(p, sizeof p, "%s/plain", dir);
+	ck_assert_int_eq(nk_cfg_open_parent(p, O_PATH, &fd, &name, &e), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(name, "plain");
+	free(name);
+	close(fd);
+	/* No such folder: no fd, no name, no error (no file either). */
+	snprintf(p, sizeof p, "%s/none/subuid", dir);
+	ck_assert_int_eq(nk_cfg_open_parent(p, O_RDONLY, &fd, &name, &e), 0);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_ptr_null(name);
+	/* A file where the folder should be. */
+	snprintf(p, sizeof p, "%s/plain/subuid", dir);
+	ck_assert_int_eq(nk_cfg_open_parent(p, O_RDONLY, &fd, &name, &e), -ENOTDIR);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_ptr_null(name);
+	ck_assert_int_eq(e.code, ENOTDIR);
+}
+END_TEST
+
 static Suite *cfgfile_suite(void)
 {
 	Suite *s = suite_create("cfgfile");
@@ -125,6 +152,7 @@ static Suite *cfgfile_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_read, 0, (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, test_opendir);
+	tcase_add_test(tc, test_open_parent);
 	suite_add_tcase(s, tc);
 	return s;
 }

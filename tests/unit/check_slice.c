@@ -323,10 +323,11 @@ END_TEST
 static struct nk_idspan taken_v[2];
 static size_t taken_n;
 
-static int fake_taken(uid_t uid, gid_t gid, struct nk_idspans out[2])
+static int fake_taken(uid_t uid, gid_t gid, struct nk_idspans out[2], struct nk_err *e)
 {
 	(void)uid;
 	(void)gid;
+	(void)e;
 	for (int t = 0; t < 2; t++) {
 		out[t].n = taken_n;
 		out[t].v = taken_n ? malloc(taken_n * sizeof *out[t].v) : NULL;

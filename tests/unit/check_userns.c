@@ -38,9 +38,12 @@ START_TEST(test_info_json)
 {
 	char buf[64];
 
-	ck_assert_int_eq(nk_userns_info_json(42, 4026532841ULL, buf, sizeof buf), 31);
+	struct nk_err e;
+
+	ck_assert_int_eq(nk_userns_info_json(42, 4026532841ULL, buf, sizeof buf, &e), 31);
 	ck_assert_str_eq(buf, "{\"pid\":42,\"userns\":4026532841}\n");
-	ck_assert_int_eq(nk_userns_info_json(42, 4026532841ULL, buf, 10), -ENOSPC);
+	ck_assert_int_eq(nk_userns_info_json(42, 4026532841ULL, buf, 10, &e), -ENOSPC);
+	ck_assert_int_eq(e.code, ENOSPC);
 }
 END_TEST
 
@@ -230,7 +233,7 @@ START_TEST(test_scan)
 	w[1] = (struct nk_userns_want){ ino + 1000000, m.ext[0].outer, 1 };
 	w[2] = (struct nk_userns_want){ ino, 0, 0 };
 	nk_map_free(&m);
-	ck_assert_int_eq(nk_userns_scan(w, 3, found), 0);
+	ck_assert_int_eq(nk_userns_scan(w, 3, found, &e), 0);
 	ck_assert_int_gt(found[0], 0);
 	ck_assert_int_eq(found[1], 0);
 	ck_assert_int_eq(found[2], 0);

@@ -20,23 +20,13 @@ real=$(command -v newuidmap)
 w=$NSKIT_SANDBOX/w
 install -d -o alice -m 755 "$w"
 
-# wait_file FILE: until FILE exists (the wrapper has started), 10 s at most
-wait_file() {
-	local i=0
-	while [ ! -e "$1" ]; do
-		i=$((i + 1))
-		[ $i -gt 1000 ] && { echo "# timeout waiting for $1"; return 1; }
-		sleep 0.01
-	done
-}
-
 # --- a helper that takes only a pid (the real 4.13): the race is seen -------
 gated nu-pid "$real" pid
 userns_proc t alice
 exec 7>"$NSKIT_SANDBOX/apply.err"
 bg ap as alice env NEWUIDMAP="$w/nu-pid" idmap-apply -u 0:"$a":1 -u 1:"$asub":100 -g 0:"$ag":1 "$t" 2>&7
 exec 7>&-
-wait_file "$w/nu-pid.args"
+wait_for "$w/nu-pid.args"
 is "$(cat "$w/nu-pid.args")" "$t 0 $a 1 1 $asub 100" "a helper whose usage offers no fd: is given the pid"
 reuse "$t" q
 if [ "$q" != "$t" ]; then
@@ -60,7 +50,7 @@ userns_proc t alice
 exec 7>"$NSKIT_SANDBOX/apply.err"
 bg ap as alice env NEWUIDMAP="$w/nu-fd" idmap-apply -u 0:"$a":1 -u 1:"$asub":100 -g 0:"$ag":1 "$t" 2>&7
 exec 7>&-
-wait_file "$w/nu-fd.args"
+wait_for "$w/nu-fd.args"
 like "$(cat "$w/nu-fd.args")" "^fd:[0-9]+ 0 $a 1 1 $asub 100\$" "a helper whose usage offers fd:<pidfd> is given fd:N"
 reuse "$t" q
 if [ "$q" != "$t" ]; then
@@ -80,7 +70,7 @@ kill -KILL "$q" 2>/dev/null
 rm -f "$w/nu-fd.args"
 userns_proc t alice
 bg ap as alice env NEWUIDMAP="$w/nu-fd" idmap-apply -u 0:"$a":1 -u 1:"$asub":100 -g 0:"$ag":1 "$t"
-wait_file "$w/nu-fd.args"
+wait_for "$w/nu-fd.args"
 echo go > "$w/nu-fd.gate"
 wait "$ap"
 is "$?:$(kmap "$t" uid)|$(kmap "$t" gid)" "0:0 $a 1|1 $asub 100|0 $ag 1" "fd:N names the target: its maps are written"
