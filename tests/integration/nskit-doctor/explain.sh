@@ -37,8 +37,9 @@ run "${AS[@]:0:5}" env -i $(user_env alice) PATH="$plain:$PATH" buildah unshare 
 like "$err" "should be setuid or have filecaps setuid" "buildah with the plain helper first in PATH warns"
 run "${AS[@]:0:5}" env -i $(user_env alice) PATH="$plain:$PATH" nskit-doctor --explain - <<<"$err"
 is "$rc" 0 "buildah's lines: causes found"
-is "$(key)" "newgidmap-eperm storage-newgidmap-not-setgid newuidmap-eperm storage-newuidmap-not-setuid" "each of buildah's lines is recognised once"
-is "$(cause)" "newgidmap newgidmap newuidmap newuidmap" "each names the helper"
+is "$(key)" "newgidmap-eperm storage-newgidmap-not-setgid storage-single-mapping newuidmap-eperm storage-newuidmap-not-setuid" "each of buildah's lines is recognised once"
+# "Falling back to single mapping" (after each helper's failure) names both.
+is "$(cause)" "newgidmap newgidmap newuidmap newgidmap newuidmap newuidmap" "each names the helper"
 
 # rootlesskit finds the helper through PATH too.
 run "${AS[@]:0:5}" env -i $(user_env alice) PATH="$plain:$PATH" rootlesskit true
