@@ -224,6 +224,24 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  { "XDG_RUNTIME_DIR does not exist" },
 	  { PP("xdg-runtime-dir") },
 	  "Error: XDG_RUNTIME_DIR does not exist. Either create the directory or unset $XDG_RUNTIME_DIR." },
+	/* podman 5 reads its configuration first, and makes
+	 * $XDG_RUNTIME_DIR/libpod doing so: a folder it cannot write (or one
+	 * that is missing) stops it there. */
+	{ "podman-configuration", "podman",
+	  "podman 5.4.2 (Debian 13) and later; podman 4.3.1 (Debian 12) says 'XDG_RUNTIME_DIR directory ... is not "
+	  "owned by the current user' instead",
+	  "Failed to obtain podman configuration: %s",
+	  { "Failed to obtain podman configuration: " },
+	  { PP("xdg-runtime-dir") },
+	  "Failed to obtain podman configuration: mkdir /run/user/0/libpod: permission denied" },
+	{ "common-default-config", "buildah (containers/common pkg/config)",
+	  "buildah 1.39.3 (Debian 13) and later; buildah 1.28.2 (Debian 12) says 'XDG_RUNTIME_DIR directory ... is "
+	  "not owned by the current user' instead",
+	  "failed to get default container config: %w",
+	  { "default container config" },
+	  { PP("xdg-runtime-dir") },
+	  "time=\"2026-12-08T00:31:23Z\" level=error msg=\"failed to setup From and Build flags: failed to get "
+	  "default container config: mkdir /run/user/0/libpod: permission denied\"" },
 	{ "podman-cannot-clone", "podman (pkg/rootless)",
 	  "podman 4.3.1 (Debian 12) and later",
 	  "cannot clone: %m",
