@@ -6,7 +6,10 @@
 
 /* The messages, quoted from the sources of the versions named (and, for
  * Debian 12's packages, from the binaries: strings(1) of /usr/bin/podman,
- * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare).
+ * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare),
+ * and the lines Debian 12's and 13's binaries print in the broken set-ups
+ * of tests/integration/nskit-doctor/live-explain.sh, which runs them all
+ * (a logrus line is matched unwrapped: dr_ex_unwrap).
  * A line is the first entry whose pieces it contains (case ignored), so an
  * entry that quotes another tool's message comes before that message's own
  * entry. The causes are finding ids (checks.h) in the order tested;
