@@ -176,8 +176,9 @@ like "$err" "is not a shared mount, this could cause issues" "podman warns about
 run as alice nskit-doctor --explain - <<<"$err"
 is "$rc $(cause)" "0 root-shared" "the cause is root-shared"
 
-# --- XDG_RUNTIME_DIR: podman 4.3.1 here does not refuse a foreign folder
-# (podman info works), so its message is quoted from its binary.
+# --- XDG_RUNTIME_DIR: podman 4.3.1's 'podman info' does not refuse a
+# foreign folder, so its message is quoted from its binary here ('podman
+# unshare' does refuse it: live-explain.sh runs that).
 run "${AS[@]}" XDG_RUNTIME_DIR="$NSKIT_SANDBOX/run/0" nskit-doctor --explain \
 	"Error: XDG_RUNTIME_DIR directory \"$NSKIT_SANDBOX/run/0\" is not owned by the current user"
 is "$rc $(cause)" "0 xdg-runtime-dir" "a foreign XDG_RUNTIME_DIR: the cause is xdg-runtime-dir"

@@ -10,8 +10,8 @@
 #
 # Debian 12 (bookworm: shadow 4.13, util-linux 2.38.1, podman 4.3.1,
 # buildah 1.28.2, bubblewrap 0.8.0, rootlesskit 1.1.0, runc 1.1.5) and
-# Debian 13 (trixie: shadow 4.17, util-linux 2.41, podman 5.4, buildah
-# 1.39, bubblewrap 0.11, rootlesskit 2.3, runc 1.1.15 or later) print
+# Debian 13 (trixie: shadow 4.17.4, util-linux 2.41.5, podman 5.4.2,
+# buildah 1.39.3, bubblewrap 0.12.0, rootlesskit 2.0.2, runc 1.1.15) print
 # different text in places: where they do, the entries below name the
 # release (VERSION_ID of /etc/os-release) that prints them.
 . "$NSKIT_TOP/tests/integration/lib.sh"
@@ -48,8 +48,8 @@ noise_used=
 # is_noise CLIENT LINE: 0 when LINE is listed as not a diagnosis for CLIENT
 # on this release (and the entry is marked as used).
 is_noise() {
-	local rel cl re why n=0
-	while IFS=$'\t' read -r rel cl re why; do
+	local rel cl re n=0
+	while IFS=$'\t' read -r rel cl re _; do
 		n=$((n + 1))
 		[ -n "$rel" ] || continue
 		rel=${rel%\?}
@@ -75,7 +75,7 @@ total=0
 
 # live CLIENT CMD...: run CMD in the set-up; each stderr line is explained.
 live() {
-	local client=$1 line n=0 bad= causes c hit cerr crc
+	local client=$1 line n=0 bad='' causes c hit cerr crc
 	shift
 	run "${CTX[@]}" "$@"
 	cerr=$err crc=$rc
@@ -222,7 +222,6 @@ NOT=newuidmap helper_clients dave
 # mount namespace).
 mkuser alice
 uid=$(id -u alice)
-start=$(subid_start alice)
 plain="$NSKIT_SANDBOX/plain"
 mkdir -p "$plain"
 cp /usr/bin/newuidmap /usr/bin/newgidmap "$plain/"
@@ -284,7 +283,7 @@ if have podman && have runc; then
 	is "$rc" 0 "an image of root's files imports with 1000 ids"
 	live podman+runc podman --runtime runc run --rm --network none --user 4000 localhost/empty /x
 fi
-have unshare && live unshare unshare --user --map-root-user $(map_users 1 "$cs" 65536) $(map_groups 1 "$cg" 65536) true
+have unshare && live unshare unshare --user --map-root-user "$(map_users 1 "$cs" 65536)" "$(map_groups 1 "$cg" 65536)" true
 if have runc && have jq; then
 	bundle carol
 	live runc runc run --bundle "$NSKIT_SANDBOX/bundle-carol" live-small
@@ -344,6 +343,7 @@ have buildah && live buildah buildah unshare true
 # podman 4.3.1 (Debian 12) makes the folder and says nothing; podman 5
 # (Debian 13) refuses.
 SETUP="XDG_RUNTIME_DIR missing"
+CAUSES="xdg-runtime-dir"
 CTX=("${AS[@]}" XDG_RUNTIME_DIR="$NSKIT_SANDBOX/run/missing")
 if [ "$VERSION_ID" = 12 ]; then
 	run "${CTX[@]}" podman unshare true
@@ -355,8 +355,8 @@ fi
 
 done_testing_live() {
 	# Every entry of this release's noise was met (no stale entries).
-	local rel cl re why n=0 stale=
-	while IFS=$'\t' read -r rel cl re why; do
+	local rel cl re n=0 stale=''
+	while IFS=$'\t' read -r rel cl re _; do
 		n=$((n + 1))
 		[ -n "$rel" ] || continue
 		case $rel in *\?) continue ;; esac
