@@ -14,7 +14,8 @@
  * entry that quotes another tool's message comes before that message's own
  * entry. The causes are finding ids (checks.h) in the order tested;
  * "subid-requested" is the explain-only check that the ids the message
- * names lie inside the user's ranges. */
+ * names lie inside the user's ranges, "setgroups-order" the explain-only
+ * cause that the message itself proves (setgroups written after gid_map). */
 
 #define C(id) { id, 0 }
 #define PP(id) { id, 1 }
@@ -382,6 +383,14 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  { "unshare: failed to execute newgidmap" },
 	  { C("newgidmap") },
 	  "unshare: failed to execute newgidmap: No such file or directory" },
+	/* --setgroups deny with a map: unshare writes setgroups after the
+	 * gid_map (its own, or newgidmap's), which the kernel refuses. */
+	{ "unshare-write-setgroups", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later",
+	  "write failed %s: %m",
+	  { "unshare: write failed /proc/self/setgroups: Operation not permitted" },
+	  { C("setgroups-order") },
+	  "unshare: write failed /proc/self/setgroups: Operation not permitted" },
 	{ "unshare-write-map", "unshare (util-linux)",
 	  "util-linux 2.38.1 (Debian 12) and later",
 	  "write failed %s: %m",

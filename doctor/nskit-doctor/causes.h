@@ -17,7 +17,7 @@
 #define DR_EX_MAX_CAUSES 10
 
 struct dr_ex_cause {
-	const char *id;        /* a finding id, or "subid-requested" */
+	const char *id;        /* a finding id, "subid-requested" or "setgroups-order" */
 	/* A property of the process that failed (no_new_privs, its bounding
 	 * set, its environment): an ok finding of the doctor's own process
 	 * does not rule it out. */

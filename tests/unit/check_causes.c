@@ -11,6 +11,7 @@ static const char *const known_ids[] = {
 	"subgid-self", "subgid-overlap", "subgid-realid", "subgid-size", "subgid-extents", "newuidmap",
 	"newuidmap-nosuid", "newgidmap", "newgidmap-nosuid", "no-new-privs", "cap-bounding", "parent-map",
 	"xdg-runtime-dir", "user-env", "root-shared", "ping-group-range", "overflow-ids", "subid-requested",
+	"setgroups-order",
 };
 
 /* One test per entry: its own sample is recognised as it (and not as an
@@ -59,6 +60,8 @@ static const struct {
 	  "write to uid_map failed: Operation not permitted\n: exit status 1", "rootlesskit-uidmap-eperm" },
 	{ "newuidmap: uid range [1-11) -> [1-11) not allowed", "newuidmap-range" },
 	{ "unshare: unshare failed: Operation not permitted", "unshare-failed" },
+	{ "unshare: write failed /proc/self/setgroups: Operation not permitted", "unshare-write-setgroups" },
+	{ "unshare: write failed /proc/self/gid_map: Operation not permitted", "unshare-write-map" },
 	{ "bwrap: No permissions to create a new namespace, likely because the kernel does not allow "
 	  "non-privileged user namespaces.", "bwrap-no-permissions" },
 	{ "Error: potentially insufficient UIDs or GIDs available in the user namespace (requested 0:42 for "

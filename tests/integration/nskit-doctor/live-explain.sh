@@ -353,6 +353,24 @@ else
 	have podman && live podman podman unshare true
 fi
 
+# --- 12. unshare's --setgroups deny with a map --------------------------------
+# The kernel takes /proc/PID/setgroups only before gid_map, and unshare
+# writes it after the map: newgidmap's (--map-auto, --map-users) or its
+# own (--map-root-user, which denies setgroups itself first).
+SETUP="setgroups deny after the map"
+CAUSES="setgroups-order"
+CTX=("${AS[@]}")
+if have unshare; then
+	live unshare unshare --user --setgroups deny --map-auto --map-root-user true
+	live unshare unshare --user --setgroups deny --map-root-user \
+		"$(map_users 1 "$(subid_start alice)" 65536)" "$(map_groups 1 "$(subid_start alice subgid)" 65536)" true
+	live unshare unshare --user --setgroups deny --map-root-user true
+fi
+# Without --setgroups, --map-root-user denies setgroups itself, with no
+# message (the control).
+run "${CTX[@]}" unshare --user --map-root-user cat /proc/self/setgroups
+is "$rc $out $err" "0 deny " "$SETUP: --map-root-user without --setgroups: setgroups denied, no message"
+
 done_testing_live() {
 	# Every entry of this release's noise was met (no stale entries).
 	local rel cl re n=0 stale=''
