@@ -1,16 +1,21 @@
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "causes.h"
 #include "num.h"
 
 /* The messages, quoted from the sources of the versions named (and, for
  * Debian 12's packages, from the binaries: strings(1) of /usr/bin/podman,
- * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare).
+ * /usr/bin/buildah, /usr/bin/bwrap, /usr/bin/newuidmap, /usr/bin/unshare),
+ * and the lines Debian 12's and 13's binaries print in the broken set-ups
+ * of tests/integration/nskit-doctor/live-explain.sh, which runs them all
+ * (a logrus line is matched unwrapped: dr_ex_unwrap).
  * A line is the first entry whose pieces it contains (case ignored), so an
  * entry that quotes another tool's message comes before that message's own
  * entry. The causes are finding ids (checks.h) in the order tested;
  * "subid-requested" is the explain-only check that the ids the message
- * names lie inside the user's ranges. */
+ * names lie inside the user's ranges, "setgroups-order" the explain-only
+ * cause that the message itself proves (setgroups written after gid_map). */
 
 #define C(id) { id, 0 }
 #define PP(id) { id, 1 }
@@ -37,6 +42,20 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  { GIDMAP_EPERM },
 	  "[rootlesskit:parent] error: failed to setup UID/GID map: newgidmap 4242 [0 1001 1 1 100000 65536] "
 	  "failed: newgidmap: write to gid_map failed: Operation not permitted\n: exit status 1" },
+	{ "rootlesskit-newuidmap-missing", "rootlesskit",
+	  "rootlesskit 1.1.0 (Debian 12) and later",
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap %s %v failed: %s: %w",
+	  { "[rootlesskit:", "failed to setup UID/GID map: newuidmap", "executable file not found" },
+	  { C("newuidmap") },
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 1143 [0 1002 1 1 165536 65536] "
+	  "failed: : exec: \"newuidmap\": executable file not found in $PATH" },
+	{ "rootlesskit-newgidmap-missing", "rootlesskit",
+	  "rootlesskit 1.1.0 (Debian 12) and later",
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: newgidmap %s %v failed: %s: %w",
+	  { "[rootlesskit:", "failed to setup UID/GID map: newgidmap", "executable file not found" },
+	  { C("newgidmap") },
+	  "[rootlesskit:parent] error: failed to setup UID/GID map: newgidmap 1143 [0 1002 1 1 165536 65536] "
+	  "failed: : exec: \"newgidmap\": executable file not found in $PATH" },
 	{ "rootlesskit-no-subuid", "rootlesskit",
 	  "rootlesskit 1.1.0 (Debian 12) to 2.x (pkg/parent/idtools)",
 	  "No subuid ranges found for user %d (%q)",
@@ -53,6 +72,21 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  "ranges found for user 1002 (\"bob\")" },
 
 	/* containers/storage pkg/unshare/unshare_linux.go (podman, buildah) */
+	/* rootlesskit's preflight (a warning) and the start of its child. */
+	{ "rootlesskit-max-userns", "rootlesskit",
+	  "rootlesskit 1.1.0 (Debian 12) and later (pkg/parent)",
+	  "/proc/sys/user/max_user_namespaces needs to be set to non-zero.",
+	  { "max_user_namespaces needs to be set to non-zero" },
+	  { C("userns-max") },
+	  "time=\"2026-12-08T00:22:44Z\" level=warning msg=\"/proc/sys/user/max_user_namespaces needs to be set "
+	  "to non-zero.\"" },
+	{ "rootlesskit-start-child", "rootlesskit",
+	  "rootlesskit 1.1.0 (Debian 12) and later (pkg/parent)",
+	  "[rootlesskit:parent] error: failed to start the child: %w",
+	  { "[rootlesskit:", "failed to start the child: " },
+	  { CREATE },
+	  "[rootlesskit:parent] error: failed to start the child: fork/exec /proc/self/exe: no space left on device" },
+
 	{ "storage-newuidmap-not-setuid", "podman, buildah (containers/storage)",
 	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
 	  "%s should be setuid or have filecaps setuid",
@@ -67,6 +101,31 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  { C("newgidmap"), C("newgidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding"), C("parent-map"),
 	    C("userns-apparmor") },
 	  "time=\"2026-12-01T20:58:08Z\" level=warning msg=\"/usr/bin/newgidmap should be setgid or have filecaps setgid\"" },
+	/* After a failed newuidmap or newgidmap, buildah goes on with the
+	 * user's own id only; the lines before it name the helper. */
+	{ "storage-single-mapping", "buildah (containers/storage pkg/unshare)",
+	  "containers/storage 1.45 (buildah 1.28.2 in Debian 12) and later",
+	  "Falling back to single mapping",
+	  { "Falling back to single mapping" },
+	  { C("newuidmap"), C("newuidmap-nosuid"), C("newgidmap"), C("newgidmap-nosuid"), PP("no-new-privs"),
+	    PP("cap-bounding"), C("parent-map"), C("userns-apparmor") },
+	  "time=\"2026-12-08T00:22:41Z\" level=warning msg=\"Falling back to single mapping\"" },
+	/* Printed for both when either file lacks the user: buildah reads the
+	 * two ranges as one. */
+	{ "storage-found-no-uid-ranges", "buildah (containers/storage pkg/unshare)",
+	  "containers/storage 1.45 (buildah 1.28.2 in Debian 12) and later",
+	  "Found no UID ranges set aside for user %q in /etc/subuid.",
+	  { "Found no UID ranges set aside for user \"", "\" in /etc/subuid" },
+	  { C("subuid-file"), C("subuid-range"), C("subgid-file"), C("subgid-range") },
+	  "time=\"2026-12-08T00:21:57Z\" level=warning msg=\"Found no UID ranges set aside for user \\\"bob\\\" "
+	  "in /etc/subuid.\"" },
+	{ "storage-found-no-gid-ranges", "buildah (containers/storage pkg/unshare)",
+	  "containers/storage 1.45 (buildah 1.28.2 in Debian 12) and later",
+	  "Found no GID ranges set aside for user %q in /etc/subgid.",
+	  { "Found no GID ranges set aside for user \"", "\" in /etc/subgid" },
+	  { C("subgid-file"), C("subgid-range"), C("subuid-file"), C("subuid-range") },
+	  "time=\"2026-12-08T00:21:57Z\" level=warning msg=\"Found no GID ranges set aside for user \\\"bob\\\" "
+	  "in /etc/subgid.\"" },
 	{ "storage-newuidmap-missing", "podman, buildah (containers/storage)",
 	  "containers/storage 1.45 (podman 4.3.1, buildah 1.28.2 in Debian 12) and later",
 	  "finding newuidmap: %w",
@@ -117,6 +176,39 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  "network user\"" },
 
 	/* podman: libpod, pkg/rootless, pkg/util */
+	/* podman: pkg/rootless/rootless_linux.go, tryMappingTool */
+	{ "podman-newuidmap-missing", "podman (pkg/rootless)",
+	  "podman 4.3.1 (Debian 12) and later",
+	  "command required for rootless mode with multiple IDs: %w",
+	  { "command required for rootless mode with multiple IDs", "newuidmap" },
+	  { C("newuidmap") },
+	  "Error: command required for rootless mode with multiple IDs: exec: \"newuidmap\": executable file not "
+	  "found in $PATH" },
+	{ "podman-newgidmap-missing", "podman (pkg/rootless)",
+	  "podman 4.3.1 (Debian 12) and later",
+	  "command required for rootless mode with multiple IDs: %w",
+	  { "command required for rootless mode with multiple IDs", "newgidmap" },
+	  { C("newgidmap") },
+	  "Error: command required for rootless mode with multiple IDs: exec: \"newgidmap\": executable file not "
+	  "found in $PATH" },
+	{ "podman-newuidmap-failed", "podman (pkg/rootless)",
+	  "podman 4.3.1 (Debian 12) and later (': should have setuid or have filecaps setuid' when the helper "
+	  "is neither)",
+	  "cannot set up namespace using %q: %w",
+	  { "cannot set up namespace using \"", "newuidmap\"" },
+	  { C("newuidmap"), C("newuidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding"), C("parent-map"),
+	    C("userns-apparmor") },
+	  "Error: cannot set up namespace using \"/usr/bin/newuidmap\": should have setuid or have filecaps setuid: "
+	  "exit status 1" },
+	{ "podman-newgidmap-failed", "podman (pkg/rootless)",
+	  "podman 4.3.1 (Debian 12) and later (': should have setgid or have filecaps setgid' when the helper "
+	  "is neither)",
+	  "cannot set up namespace using %q: %w",
+	  { "cannot set up namespace using \"", "newgidmap\"" },
+	  { C("newgidmap"), C("newgidmap-nosuid"), PP("no-new-privs"), PP("cap-bounding"), C("parent-map"),
+	    C("userns-apparmor") },
+	  "Error: cannot set up namespace using \"/usr/bin/newgidmap\": exit status 1" },
+
 	{ "podman-root-not-shared", "podman",
 	  "podman 4.3.1 (Debian 12) and later",
 	  "%q is not a shared mount, this could cause issues or missing mounts with rootless containers",
@@ -136,6 +228,24 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  { "XDG_RUNTIME_DIR does not exist" },
 	  { PP("xdg-runtime-dir") },
 	  "Error: XDG_RUNTIME_DIR does not exist. Either create the directory or unset $XDG_RUNTIME_DIR." },
+	/* podman 5 reads its configuration first, and makes
+	 * $XDG_RUNTIME_DIR/libpod doing so: a folder it cannot write (or one
+	 * that is missing) stops it there. */
+	{ "podman-configuration", "podman",
+	  "podman 5.4.2 (Debian 13) and later; podman 4.3.1 (Debian 12) says 'XDG_RUNTIME_DIR directory ... is not "
+	  "owned by the current user' instead",
+	  "Failed to obtain podman configuration: %s",
+	  { "Failed to obtain podman configuration: " },
+	  { PP("xdg-runtime-dir") },
+	  "Failed to obtain podman configuration: mkdir /run/user/0/libpod: permission denied" },
+	{ "common-default-config", "buildah (containers/common pkg/config)",
+	  "buildah 1.39.3 (Debian 13) and later; buildah 1.28.2 (Debian 12) says 'XDG_RUNTIME_DIR directory ... is "
+	  "not owned by the current user' instead",
+	  "failed to get default container config: %w",
+	  { "default container config" },
+	  { PP("xdg-runtime-dir") },
+	  "time=\"2026-12-08T00:31:23Z\" level=error msg=\"failed to setup From and Build flags: failed to get "
+	  "default container config: mkdir /run/user/0/libpod: permission denied\"" },
 	{ "podman-cannot-clone", "podman (pkg/rootless)",
 	  "podman 4.3.1 (Debian 12) and later",
 	  "cannot clone: %m",
@@ -159,6 +269,40 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  "setup user: invalid argument" },
 
 	/* bubblewrap: bubblewrap.c */
+	/* runc: libcontainer/nsenter/nsexec.c (rootless, maps of more than
+	 * the user's own id: runc runs newuidmap and newgidmap; the errno is
+	 * the one of its own write before, whatever the helper said) */
+	{ "runc-newuidmap", "runc",
+	  "runc 1.1.5 (Debian 12) and later",
+	  "nsexec-0[%d]: failed to use newuid map on %d: %m",
+	  { "failed to use newuid map on " },
+	  { C("subuid-file"), C("subuid-range"), C("subuid-size"), C("newuidmap"), C("newuidmap-nosuid"),
+	    PP("no-new-privs"), PP("cap-bounding"), C("parent-map"), C("userns-apparmor") },
+	  "time=\"2026-12-08T00:22:40Z\" level=fatal msg=\"nsexec-0[309]: failed to use newuid map on 312: "
+	  "Operation not permitted\"" },
+	{ "runc-newgidmap", "runc",
+	  "runc 1.1.5 (Debian 12) and later",
+	  "nsexec-0[%d]: failed to use newgid map on %d: %m",
+	  { "failed to use newgid map on " },
+	  { C("subgid-file"), C("subgid-range"), C("subgid-size"), C("newgidmap"), C("newgidmap-nosuid"),
+	    PP("no-new-privs"), PP("cap-bounding"), C("parent-map"), C("userns-apparmor") },
+	  "time=\"2026-12-08T00:22:41Z\" level=fatal msg=\"nsexec-0[625]: failed to use newgid map on 629: "
+	  "Operation not permitted\"" },
+	{ "runc-unshare-userns", "runc",
+	  "runc 1.1.5 (Debian 12) and later",
+	  "nsexec-1[%d]: failed to unshare user namespace: %m",
+	  { "failed to unshare user namespace: " },
+	  { CREATE },
+	  "time=\"2026-12-08T00:25:56Z\" level=fatal msg=\"nsexec-1[2477]: failed to unshare user namespace: No "
+	  "space left on device\"" },
+	{ "runc-mapping-tool-missing", "runc",
+	  "runc 1.1.5 (Debian 12) and later",
+	  "nsexec-0[%d]: mapping tool not present: %m",
+	  { "nsexec", "mapping tool not present" },
+	  { C("newuidmap"), C("newgidmap") },
+	  "time=\"2026-12-08T00:22:42Z\" level=fatal msg=\"nsexec-0[1176]: mapping tool not present: Operation "
+	  "not permitted\"" },
+
 	{ "bwrap-no-permissions", "bubblewrap",
 	  "bubblewrap 0.8.0 (Debian 12): 'No permissions to creating new namespace, ...'; "
 	  "0.9.0 and later: 'No permissions to create a new namespace, ...'",
@@ -215,6 +359,18 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  { "unshare: unshare failed: " },
 	  { CREATE },
 	  "unshare: unshare failed: No space left on device" },
+	{ "unshare-no-subuid", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later (--map-auto)",
+	  "no line matching user \"%s\" in %s",
+	  { "unshare: no line matching user \"", "\" in /etc/subuid" },
+	  { C("subuid-file"), C("subuid-range") },
+	  "unshare: no line matching user \"bob\" in /etc/subuid: Success" },
+	{ "unshare-no-subgid", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later (--map-auto)",
+	  "no line matching user \"%s\" in %s",
+	  { "unshare: no line matching user \"", "\" in /etc/subgid" },
+	  { C("subgid-file"), C("subgid-range") },
+	  "unshare: no line matching user \"dave\" in /etc/subgid: Success" },
 	{ "unshare-exec-newuidmap", "unshare (util-linux)",
 	  "util-linux 2.38.1 (Debian 12) and later (--map-auto, --map-users)",
 	  "failed to execute %s: %m",
@@ -227,6 +383,14 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 	  { "unshare: failed to execute newgidmap" },
 	  { C("newgidmap") },
 	  "unshare: failed to execute newgidmap: No such file or directory" },
+	/* --setgroups deny with a map: unshare writes setgroups after the
+	 * gid_map (its own, or newgidmap's), which the kernel refuses. */
+	{ "unshare-write-setgroups", "unshare (util-linux)",
+	  "util-linux 2.38.1 (Debian 12) and later",
+	  "write failed %s: %m",
+	  { "unshare: write failed /proc/self/setgroups: Operation not permitted" },
+	  { C("setgroups-order") },
+	  "unshare: write failed /proc/self/setgroups: Operation not permitted" },
 	{ "unshare-write-map", "unshare (util-linux)",
 	  "util-linux 2.38.1 (Debian 12) and later",
 	  "write failed %s: %m",
@@ -237,7 +401,55 @@ const struct dr_ex_msg dr_ex_msgs[] = {
 
 const size_t dr_ex_nmsgs = sizeof dr_ex_msgs / sizeof dr_ex_msgs[0];
 
-const struct dr_ex_msg *dr_ex_match(const char *line)
+/* A logrus text line: "time=..." or a "level=" field. */
+static int is_logrus(const char *line)
+{
+	return strncmp(line, "time=", 5) == 0 || strncmp(line, "level=", 6) == 0 || strstr(line, " level=") != NULL;
+}
+
+int dr_ex_unwrap(const char *line, char **out)
+{
+	size_t len = strlen(line);
+	char *o, *buf;
+	const char *p = line;
+
+	*out = NULL;
+	if (!is_logrus(line))
+		return 0;
+	if (!(buf = malloc(len + 1)))
+		return -ENOMEM;
+	o = buf;
+	while (*p) {
+		/* KEY="...": a quoted value, Go's strconv.Quote escapes. */
+		if (p[0] == '=' && p[1] == '"' && p > line && p[-1] != ' ' && p[-1] != '"') {
+			*o++ = '=';
+			p += 2;
+			while (*p && *p != '"') {
+				if (*p != '\\' || !p[1]) {
+					*o++ = *p++;
+					continue;
+				}
+				switch (p[1]) {
+				case 'n': *o++ = '\n'; break;
+				case 't': *o++ = '\t'; break;
+				case '"': *o++ = '"'; break;
+				case '\\': *o++ = '\\'; break;
+				default: *o++ = '\\'; *o++ = p[1]; break;
+				}
+				p += 2;
+			}
+			if (*p == '"')
+				p++;
+			continue;
+		}
+		*o++ = *p++;
+	}
+	*o = '\0';
+	*out = buf;
+	return 1;
+}
+
+static const struct dr_ex_msg *match_text(const char *line)
 {
 	for (size_t i = 0; i < dr_ex_nmsgs; i++) {
 		const char *p = line;
@@ -256,6 +468,19 @@ const struct dr_ex_msg *dr_ex_match(const char *line)
 	return NULL;
 }
 
+const struct dr_ex_msg *dr_ex_match(const char *line)
+{
+	char *text;
+	const struct dr_ex_msg *m;
+
+	/* Without the memory to unwrap it, the line is matched as it is. */
+	if (dr_ex_unwrap(line, &text) <= 0)
+		return match_text(line);
+	m = match_text(text);
+	free(text);
+	return m;
+}
+
 /* A decimal number at *P (advanced past it), at most MAX. */
 static int take_num(const char **p, uint64_t max, uint64_t *out)
 {
@@ -272,7 +497,21 @@ static int take_num(const char **p, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+static int requested(const char *line, struct dr_ex_req *r);
+
 int dr_ex_requested(const char *line, struct dr_ex_req *r)
+{
+	char *text;
+	int rc;
+
+	if (dr_ex_unwrap(line, &text) <= 0)
+		return requested(line, r);
+	rc = requested(text, r);
+	free(text);
+	return rc;
+}
+
+static int requested(const char *line, struct dr_ex_req *r)
 {
 	const char *p;
 	uint64_t a, b, c, d;

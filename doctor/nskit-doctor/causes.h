@@ -14,10 +14,10 @@
 #include <stdint.h>
 #include "checks.h"
 
-#define DR_EX_MAX_CAUSES 8
+#define DR_EX_MAX_CAUSES 10
 
 struct dr_ex_cause {
-	const char *id;        /* a finding id, or "subid-requested" */
+	const char *id;        /* a finding id, "subid-requested" or "setgroups-order" */
 	/* A property of the process that failed (no_new_privs, its bounding
 	 * set, its environment): an ok finding of the doctor's own process
 	 * does not rule it out. */
@@ -37,8 +37,15 @@ struct dr_ex_msg {
 extern const struct dr_ex_msg dr_ex_msgs[];
 extern const size_t dr_ex_nmsgs;
 
-/* The entry LINE is (the first in table order whose pieces it contains),
- * or NULL. */
+/* A line as logrus prints it in text form (time="..." level=error
+ * msg="\"/\" is not ..."): *OUT a copy with each quoted value unquoted and
+ * its escapes undone (\" \\ \n \t), so that it reads as the message
+ * printed without logrus. 1 with *OUT (the caller frees it), 0 (*OUT NULL)
+ * when LINE is not a logrus line, -ENOMEM. */
+int dr_ex_unwrap(const char *line, char **out);
+
+/* The entry LINE is (the first in table order whose pieces it contains,
+ * a logrus line unwrapped first), or NULL. */
 const struct dr_ex_msg *dr_ex_match(const char *line);
 
 /* The ids a message names: podman's and buildah's "(requested U:G for
@@ -49,7 +56,7 @@ struct dr_ex_req {
 	int have[2];
 	uint64_t lo[2], hi[2];
 };
-/* 0, or -EINVAL when LINE names no ids. */
+/* 0, or -EINVAL when LINE names no ids (a logrus line unwrapped first). */
 int dr_ex_requested(const char *line, struct dr_ex_req *r);
 
 enum dr_ex_state { DR_EX_FOUND, DR_EX_RULED_OUT, DR_EX_UNTESTED };

@@ -33,6 +33,8 @@ unsigned dr_group_of(const char *id)
 		return G_PARENT | G_SUBIDS;
 	if (strcmp(id, "xdg-runtime-dir") == 0 || strcmp(id, "user-env") == 0)
 		return G_SESSION;
+	if (strcmp(id, "setgroups-order") == 0)
+		return G_MESSAGE;
 	return G_MOUNTS;
 }
 
@@ -259,6 +261,16 @@ int dr_diagnose(struct diag *d, unsigned groups, const struct dr_ex_req *rq, str
 		diag_session(d);
 	if (groups & G_MOUNTS)
 		diag_mounts(d);
+	/* The kernel refuses a write of "deny" to /proc/PID/setgroups (EPERM)
+	 * only once gid_map is written: the message is the proof. */
+	if (groups & G_MESSAGE)
+		dr_finding_add(&d->fs, "setgroups-order", DR_FAIL,
+			       "leave out unshare's --setgroups deny: --map-root-user and --map-current-user deny "
+			       "setgroups themselves, and with --map-auto, --map-users or --map-groups newgidmap "
+			       "writes the map first (for a full map with setgroups denied: 'nsenter-user "
+			       "--setgroups deny')",
+			       "setgroups was written after gid_map: the kernel takes /proc/PID/setgroups only "
+			       "before gid_map, which was written already (by unshare's own map, or by newgidmap)");
 	return 0;
 }
 

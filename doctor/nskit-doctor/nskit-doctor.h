@@ -27,6 +27,9 @@ enum {
 	G_SESSION = 1 << 5,
 	G_MOUNTS = 1 << 6,
 	G_ALL = (1 << 7) - 1,
+	/* --explain only, decided by the message itself (not in G_ALL):
+	 * setgroups-order. */
+	G_MESSAGE = 1 << 7,
 };
 /* The groups whose checks make the finding ID. */
 unsigned dr_group_of(const char *id);

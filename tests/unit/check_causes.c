@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include "nkcheck.h"
 #include "causes.h"
@@ -10,6 +11,7 @@ static const char *const known_ids[] = {
 	"subgid-self", "subgid-overlap", "subgid-realid", "subgid-size", "subgid-extents", "newuidmap",
 	"newuidmap-nosuid", "newgidmap", "newgidmap-nosuid", "no-new-privs", "cap-bounding", "parent-map",
 	"xdg-runtime-dir", "user-env", "root-shared", "ping-group-range", "overflow-ids", "subid-requested",
+	"setgroups-order",
 };
 
 /* One test per entry: its own sample is recognised as it (and not as an
@@ -41,7 +43,13 @@ static const struct {
 } lines[] = {
 	{ "newuidmap: write to uid_map failed: Operation not permitted", "newuidmap-eperm" },
 	{ "Error: cannot set up namespace using \"/usr/bin/newuidmap\": should have setuid or have filecaps "
-	  "setuid: exit status 1", NULL },
+	  "setuid: exit status 1", "podman-newuidmap-failed" },
+	{ "Error: cannot set up namespace using \"/usr/bin/newgidmap\": exit status 1", "podman-newgidmap-failed" },
+	/* logrus: the escaped quotes of a value are the message's own. */
+	{ "time=\"2026-12-08T00:21:57Z\" level=warning msg=\"Found no UID ranges set aside for user \\\"bob\\\" in "
+	  "/etc/subuid.\"", "storage-found-no-uid-ranges" },
+	{ "WARN[0000] Found no GID ranges set aside for user \"bob\" in /etc/subgid.", "storage-found-no-gid-ranges" },
+	{ "level=warning msg=\"Found no UID ranges set aside for user bob in /etc/subuid.\"", NULL },
 	{ "time=\"2026-12-01T20:58:08Z\" level=warning msg=\"Error running newuidmap: exit status 1: newuidmap: "
 	  "write to uid_map failed: Operation not permitted\\n\"", "newuidmap-eperm" },
 	{ "time=\"2026-12-01T20:58:08Z\" level=warning msg=\"running newgidmap: exit status 1: newgidmap: write "
@@ -52,6 +60,8 @@ static const struct {
 	  "write to uid_map failed: Operation not permitted\n: exit status 1", "rootlesskit-uidmap-eperm" },
 	{ "newuidmap: uid range [1-11) -> [1-11) not allowed", "newuidmap-range" },
 	{ "unshare: unshare failed: Operation not permitted", "unshare-failed" },
+	{ "unshare: write failed /proc/self/setgroups: Operation not permitted", "unshare-write-setgroups" },
+	{ "unshare: write failed /proc/self/gid_map: Operation not permitted", "unshare-write-map" },
 	{ "bwrap: No permissions to create a new namespace, likely because the kernel does not allow "
 	  "non-privileged user namespaces.", "bwrap-no-permissions" },
 	{ "Error: potentially insufficient UIDs or GIDs available in the user namespace (requested 0:42 for "
@@ -142,6 +152,35 @@ START_TEST(test_judge)
 }
 END_TEST
 
+/* logrus' quoted values, unquoted and unescaped; other lines untouched. */
+static const struct {
+	const char *line, *want;
+} unwraps[] = {
+	{ "time=\"2026-12-01T20:58:07Z\" level=warning msg=\"\\\"/\\\" is not a shared mount\"",
+	  "time=2026-12-01T20:58:07Z level=warning msg=\"/\" is not a shared mount" },
+	{ "level=error msg=\"a\\\\b\\nc\\td\" error=\"x \\\"y\\\"\"", "level=error msg=a\\b\nc\td error=x \"y\"" },
+	{ "time=\"t\" msg=\"unterminated", "time=t msg=unterminated" },
+	{ "time=\"t\" msg=\"ends in \\", "time=t msg=ends in \\" },
+	{ "Error: cannot set up namespace using \"/usr/bin/newuidmap\": exit status 1", NULL },
+	{ "[rootlesskit:parent] error: x=\"y\"", NULL },
+};
+
+START_TEST(test_unwrap)
+{
+	char *got = (char *)"x";
+	int rc = dr_ex_unwrap(unwraps[_i].line, &got);
+
+	if (!unwraps[_i].want) {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_ptr_null(got);
+		return;
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_str_eq(got, unwraps[_i].want);
+	free(got);
+}
+END_TEST
+
 static Suite *explain_suite(void)
 {
 	Suite *s = suite_create("causes");
@@ -150,6 +189,7 @@ static Suite *explain_suite(void)
 	tcase_add_loop_test(tc, test_entry, 0, (int)dr_ex_nmsgs);
 	tcase_add_loop_test(tc, test_lines, 0, (int)NK_ARRAY_SIZE(lines));
 	tcase_add_loop_test(tc, test_requested, 0, (int)NK_ARRAY_SIZE(reqs));
+	tcase_add_loop_test(tc, test_unwrap, 0, (int)NK_ARRAY_SIZE(unwraps));
 	tcase_add_test(tc, test_judge);
 	suite_add_tcase(s, tc);
 	return s;
