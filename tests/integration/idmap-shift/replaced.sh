@@ -6,7 +6,8 @@
 #   - the tree chowned back (chown -R),
 #   - another tree renamed over the path,
 #   - a tree on another file system that takes the old one's device number
-#     (a tmpfs mounted anew), its top at the same inode number.
+#     (a file system made anew on the same loop device), its top at the
+#     same inode number.
 # With maps that do not overlap, a finished shift keeps no journal. With
 # maps that overlap (ids both moved and made: a second run would move them
 # again), the finished journal stays and refuses the same command on the
@@ -80,21 +81,33 @@ for kind in apart overlapping; do
 	is "$rc|$err|$(owners "$T")" "0||$want" "$kind maps: another tree renamed over the path: shifted"
 	rm -rf "$S/t.old"
 
-	# A tmpfs mounted anew: the same device number and top inode number.
+	# Another file system on the same block device: a loop device of this
+	# file's own, made anew with mkfs (the same device number, the top at
+	# inode 2 again). A loop device, not a tmpfs: the anonymous device
+	# number of a tmpfs mounted anew goes to whichever mount comes first,
+	# another test's included.
 	M=$S/m
 	mkdir -p "$M"
-	mount -t tmpfs -o mode=0755 nskit-replaced "$M"
-	echo a > "$M/a" && mkdir "$M/d" && echo b > "$M/d/b"
+	truncate -s 16M "$S/fs.img"
+	loop=$(losetup --find --show "$S/fs.img")
+	trap '_tap_cleanup; umount "$M" 2>/dev/null; losetup -d "$loop"' EXIT
+	newfs() {
+		mkfs.ext4 -q -F -I 256 "$loop" && mount "$loop" "$M" && rmdir "$M/lost+found" &&
+			echo a > "$M/a" && mkdir "$M/d" && echo b > "$M/d/b"
+	}
+	newfs
 	run "${sh[@]}" "$M"
-	is "$rc|$err|$(owners "$M")" "0||$want" "$kind maps: a tmpfs is shifted"
+	is "$rc|$err|$(owners "$M")" "0||$want" "$kind maps: a file system of its own is shifted"
 	was=$(stat -c %d:%i "$M")
 	umount "$M"
-	mount -t tmpfs -o mode=0755 nskit-replaced "$M"
-	echo a > "$M/a" && mkdir "$M/d" && echo b > "$M/d/b"
-	is "$(stat -c %d:%i "$M")" "$was" "... unmounted, and a new tmpfs takes its device and inode numbers"
+	newfs
+	is "$(stat -c %d:%i "$M")" "$was" "... unmounted, and a new one made on the same device: the same device and inode numbers"
 	run "${sh[@]}" "$M"
 	is "$rc|$err|$(owners "$M")" "0||$want" "... the same command shifts the new one"
 	umount "$M"
+	losetup -d "$loop"
+	trap _tap_cleanup EXIT
+	rm -f "$S/fs.img"
 done
 
 done_testing
