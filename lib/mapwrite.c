@@ -774,7 +774,7 @@ static int helpers_outlived(pid_t pid, int pidfd, const struct nk_plan *p, struc
 		return 0;
 	return nk_errf(e, ESRCH, "process %d ended while %s%s%s ran: its pid may name another process now, "
 		       "which may have been given the maps (see /proc/%d/%s; a helper that takes "
-		       "fd:N, shadow 4.14 or later, closes this window)",
+		       "fd:N closes this window)",
 		       (int)pid, h[0], n > 1 ? " and " : "", n > 1 ? h[1] : "", (int)pid, f[0]);
 }
 

@@ -152,9 +152,11 @@ static int file_contains(const char *path, const char *needle, off_t cap)
 
 int nk_helper_takes_fd(const char *helper)
 {
-	/* The usage line shadow 4.14 and later print, "usage: newuidmap
-	 * [<pid>|fd:<pidfd>] ...", is a string in the program file (4.13's
-	 * says "<pid>"): found there, the helper takes fd:N. Read, not run:
+	/* The usage line of a helper that takes a pidfd, "usage: newuidmap
+	 * [<pid>|fd:<pidfd>] ...", is a string in the program file (upstream
+	 * 4.14 and later; Debian 12's 4.13 and Debian 13's build of 4.17.4
+	 * say "<pid>" only): found there, the
+	 * helper takes fd:N. Read, not run:
 	 * running the helper to see its usage would cost an exec of a setuid
 	 * program on every run. Never assumed: a helper that cannot be read
 	 * (mode 4711), is no regular file, or does not say so (a wrapper

@@ -37,7 +37,7 @@ else
 	echo go > "$w/ng-pid.gate" &
 	wait "$ap"
 	rc=$?
-	is "$rc:$(cat "$NSKIT_SANDBOX/apply.err")" "1:idmap-apply: cannot apply the maps to process $t: process $t ended while newgidmap ran: its pid may name another process now, which may have been given the maps (see /proc/$t/gid_map; a helper that takes fd:N, shadow 4.14 or later, closes this window)" \
+	is "$rc:$(cat "$NSKIT_SANDBOX/apply.err")" "1:idmap-apply: cannot apply the maps to process $t: process $t ended while newgidmap ran: its pid may name another process now, which may have been given the maps (see /proc/$t/gid_map; a helper that takes fd:N closes this window)" \
 		"the mixed pair: the ended target is found after the helpers ran, and the pid-given one is named"
 	is "$(kmap "$q" gid)" "0 $ag 1|1 $gsub 100" "(the window the pid-given newgidmap leaves: the new process got the gid map)"
 	is "$(kmap "$q" uid)" "" "... and no uid map: the fd:N one wrote no other"

@@ -36,7 +36,7 @@ else
 	echo go > "$w/nu-pid.gate"
 	wait "$ap"
 	rc=$?
-	is "$rc:$(cat "$NSKIT_SANDBOX/apply.err")" "1:idmap-apply: cannot apply the maps to process $t: process $t ended while newuidmap ran: its pid may name another process now, which may have been given the maps (see /proc/$t/uid_map; a helper that takes fd:N, shadow 4.14 or later, closes this window)" \
+	is "$rc:$(cat "$NSKIT_SANDBOX/apply.err")" "1:idmap-apply: cannot apply the maps to process $t: process $t ended while newuidmap ran: its pid may name another process now, which may have been given the maps (see /proc/$t/uid_map; a helper that takes fd:N closes this window)" \
 		"the ended target is found after the helper ran: exit 1, and why"
 	# What is left of the window (idmap-apply(1)): 4.13 wrote the process
 	# that took the pid; idmap-apply could only say so.
