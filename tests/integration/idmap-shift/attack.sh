@@ -11,33 +11,15 @@
 #      by others that took their inode numbers: the new files are shifted
 #      as never seen, no record is applied to them;
 #   4. a hardlink to a file outside the tree: left as it is, and said.
-# The moments of the races are held with killat.so (NSKIT_PAUSEAT: the
-# process waits on a FIFO at its first fork, right after it opened PATH),
-# not hoped for.
+# The moments of the races are held with killat.so (common.sh.inc's held:
+# the process waits on a FIFO at its first fork, right after it opened
+# PATH), not hoped for.
 . "$NSKIT_TOP/tests/integration/lib.sh"
 . "$NSKIT_TOP/tests/integration/idmap-shift/common.sh.inc"
 
 mkuser alice || exit 1
 au=$(id -u alice) ag=$(id -g alice)
 A=$NSKIT_SANDBOX/home/alice
-p=$NSKIT_SANDBOX/pause
-mkdir -p "$p"
-mkfifo "$p/paused" "$p/go"
-# paused CMD...: CMD runs in the background with killat.so pausing it at
-# its first fork; returns once it is there ($shifter is its pid).
-paused() {
-	env NSKIT_PAUSEAT=fork NSKIT_PAUSE_DIR="$p" LD_PRELOAD="$H/killat.so" ASAN_OPTIONS="$asan" \
-		"$@" > "$NSKIT_SANDBOX/out" 2> "$NSKIT_SANDBOX/err" &
-	shifter=$!
-	read -r _ < "$p/paused"
-}
-# resume: let it go on; $rc and $err are its own.
-resume() {
-	: > "$p/go"
-	wait "$shifter"
-	rc=$?
-	err=$(cat "$NSKIT_SANDBOX/err")
-}
 
 # A folder only root may read, with a secret in it.
 secret=$NSKIT_SANDBOX/secret
@@ -49,7 +31,7 @@ chmod 0600 "$secret/key"
 mkdir -p "$A/w/rootfs" "$NSKIT_SANDBOX/mnt"
 echo mine > "$A/w/rootfs/marker"
 chown -R alice: "$A/w"
-paused idmap-shift --mount "$NSKIT_SANDBOX/mnt" -m "0:$B:65536" "$A/w/rootfs"
+held fork idmap-shift --mount "$NSKIT_SANDBOX/mnt" -m "0:$B:65536" "$A/w/rootfs"
 as alice sh -c "mv '$A/w/rootfs' '$A/w/rootfs.real' && ln -s '$secret' '$A/w/rootfs'"
 resume
 is "$rc|$err" "0|" "--mount, PATH swapped for a symlink to a root-only folder mid-run: the mount is made"
@@ -62,7 +44,7 @@ umount "$NSKIT_SANDBOX/mnt"
 # DEST swapped for a symlink to a root-only folder: refused, nothing mounted there.
 mkdir -p "$NSKIT_SANDBOX/src2" "$A/w/dest"
 chown alice: "$A/w/dest"
-paused idmap-shift --mount "$A/w/dest" -m "0:$B:65536" "$NSKIT_SANDBOX/src2"
+held fork idmap-shift --mount "$A/w/dest" -m "0:$B:65536" "$NSKIT_SANDBOX/src2"
 as alice sh -c "rmdir '$A/w/dest' && ln -s '$secret' '$A/w/dest'"
 resume
 is "$rc|$err" "1|idmap-shift: cannot mount on '$A/w/dest': a symlink is on the way (give the path without it)" \

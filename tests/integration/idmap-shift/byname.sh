@@ -22,9 +22,7 @@ mkuser alice || exit 1
 T=$NSKIT_SANDBOX/tree
 O=$NSKIT_SANDBOX/outside
 st=$NSKIT_SANDBOX/state
-p=$NSKIT_SANDBOX/pause
-mkdir -p "$p" "$O"
-mkfifo "$p/paused" "$p/go"
+mkdir -p "$O"
 chmod 0755 "$NSKIT_SANDBOX" "$O"
 
 # fresh: T/d/f, root's, T 0755; the outside file 0666 root's (alice may
@@ -39,18 +37,6 @@ fresh() {
 	echo outside > "$O/shared"
 	chown 0:0 "$O/shared"
 	chmod 0666 "$O/shared"
-}
-# held: idmap-shift in the background, held at its first chown of a file.
-held() {
-	env NSKIT_PAUSEAT=fchownat-file NSKIT_PAUSE_DIR="$p" LD_PRELOAD="$H/killat.so" ASAN_OPTIONS="$asan" \
-		idmap-shift --state-dir "$st" -j 1 -m "0:$B:65536" "$T" > "$NSKIT_SANDBOX/out" 2> "$NSKIT_SANDBOX/err" &
-	shifter=$!
-	read -r _ < "$p/paused"
-}
-resume() {
-	: > "$p/go"
-	wait "$shifter"
-	rc=$?
 }
 # swap: alice puts a link to the outside file where T/d/f is, as herself
 # or as the ids the shift gives her (what her user namespace makes her).
@@ -68,7 +54,7 @@ for how in group own acl; do
 	own) chown alice: "$T/d"; what="alice's own folder" ;;
 	acl) setfacl -m u:alice:rwx "$T/d"; what="a root folder 0755 with an ACL entry u:alice:rwx" ;;
 	esac
-	held
+	held fchownat-file idmap-shift --state-dir "$st" -j 1 -m "0:$B:65536" "$T"
 	swap
 	is "$?|$(own "$T/d/f")" "0|0:0" "$what: alice links an outside file at the name while the run is at that file's chown"
 	resume
@@ -77,7 +63,7 @@ done
 
 # A folder only root may write to: names cannot change under the walk.
 fresh
-held
+held fchownat-file idmap-shift --state-dir "$st" -j 1 -m "0:$B:65536" "$T"
 is "$(own "$T/d")" "0:0" "a folder only root may write to: still root's while its files are changed"
 swap
 is "$?|$(own "$T/d/f")" "1|0:0" "... alice cannot swap a name in it"
