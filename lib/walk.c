@@ -40,7 +40,62 @@ struct walk {
 	nk_walk_err_fn errfn;
 	void *ctx;
 	atomic_uint_fast64_t entries, dirs, mounts, errors;
+	/* The directories handed so far (inode numbers: one mount), so that
+	 * one renamed during the walk to a name not listed yet is not handed
+	 * twice. */
+	pthread_mutex_t seen_lock;
+	uint64_t *seen;
+	size_t nseen, seen_cap;
+	int seen_zero;
 };
+
+/* Add directory inode INO to the ones handed: 1 when it is new, 0 when it
+ * was handed before, -ENOMEM. An open-addressed table, half full at most. */
+static int seen_add(struct walk *w, uint64_t ino)
+{
+	int r = 1;
+
+	pthread_mutex_lock(&w->seen_lock);
+	if (ino == 0) {
+		r = !w->seen_zero;
+		w->seen_zero = 1;
+		goto out;
+	}
+	if (2 * (w->nseen + 1) > w->seen_cap) {
+		size_t cap = w->seen_cap ? 2 * w->seen_cap : 1024;
+		uint64_t *t = calloc(cap, sizeof *t);
+
+		if (!t) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < w->seen_cap; i++)
+			if (w->seen[i]) {
+				size_t j = (size_t)(w->seen[i] * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+
+				while (t[j])
+					j = (j + 1) & (cap - 1);
+				t[j] = w->seen[i];
+			}
+		free(w->seen);
+		w->seen = t;
+		w->seen_cap = cap;
+	}
+	for (size_t j = (size_t)(ino * 0x9E3779B97F4A7C15ULL) & (w->seen_cap - 1);; j = (j + 1) & (w->seen_cap - 1)) {
+		if (w->seen[j] == ino) {
+			r = 0;
+			break;
+		}
+		if (!w->seen[j]) {
+			w->seen[j] = ino;
+			w->nseen++;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&w->seen_lock);
+	return r;
+}
 
 static void node_put(struct node *nd)
 {
@@ -233,6 +288,28 @@ static int hand(struct walk *w, struct nk_walk_entry *ent, const char *dirpath, 
 	return hand_stated(w, ent, dirpath);
 }
 
+/* Hand directory ENT (its fd open) to the callback, unless it was handed
+ * before (renamed during the walk to a name not listed yet): -2 then, and
+ * nothing is handed. */
+static int hand_dir(struct walk *w, struct nk_walk_entry *ent, const char *dirpath)
+{
+	struct nk_err e;
+	int r;
+
+	if ((r = nk_fd_stat(ent->fd, &ent->st, &ent->btime, &ent->has_btime, NULL)) < 0) {
+		nk_syserr(&e, -r, "cannot stat '%s/%s'", dirpath, ent->name);
+		report(w, dirpath, ent->name, &e);
+		return -1;
+	}
+	if ((r = seen_add(w, ent->st.st_ino)) <= 0) {
+		if (r < 0)
+			stop(w, ENOMEM);
+		return -2;
+	}
+	atomic_fetch_add(&w->dirs, 1);
+	return hand_stated(w, ent, dirpath);
+}
+
 /* A non-directory entry NAME of ND (D_TYPE from the listing): opened,
  * handed over, closed. */
 static void visit_other(struct walk *w, struct node *nd, const char *name, unsigned char d_type)
@@ -398,18 +475,18 @@ static void visit_dir(struct walk *w, struct item *it)
 		if (fd >= 0) {
 			ent.fd = fd;
 			ent.fd_path = 1;
-			atomic_fetch_add(&w->dirs, 1);
-			hand(w, &ent, it->parent->path, 0);
+			x = hand_dir(w, &ent, it->parent->path);
 			close(fd);
+			if (x == -2)
+				return;
 		}
 		nk_syserr(&e, err, "cannot open directory '%s/%s'", it->parent->path, it->name);
 		report(w, it->parent->path, it->name, &e);
 		return;
 	}
 	ent.fd = fd;
-	atomic_fetch_add(&w->dirs, 1);
-	x = hand(w, &ent, it->parent->path, 0);
-	if (atomic_load(&w->stop)) {
+	x = hand_dir(w, &ent, it->parent->path);
+	if (x == -2 || atomic_load(&w->stop)) {
 		close(fd);
 		return;
 	}
@@ -467,8 +544,7 @@ static int walk_top(struct walk *w, int rootfd, const char *rootpath, struct nk_
 	}
 	ent.fd = fd;
 	atomic_fetch_add(&w->entries, 1);
-	atomic_fetch_add(&w->dirs, 1);
-	x = hand(w, &ent, rootpath, 0);
+	x = hand_dir(w, &ent, rootpath);
 	w->busy = 1;
 	if (!atomic_load(&w->stop))
 		list_dir(w, top, &ent, x, rootpath);
@@ -500,6 +576,7 @@ int nk_walk(int rootfd, const char *rootpath, unsigned threads, int flags, nk_wa
 	w.errfn = errfn;
 	w.ctx = ctx;
 	pthread_mutex_init(&w.lock, NULL);
+	pthread_mutex_init(&w.seen_lock, NULL);
 	pthread_cond_init(&w.cond, NULL);
 	if ((r = walk_top(&w, rootfd, rootpath, e)) < 0)
 		return r;
@@ -520,6 +597,8 @@ int nk_walk(int rootfd, const char *rootpath, unsigned threads, int flags, nk_wa
 	}
 	free(w.stack);
 	pthread_mutex_destroy(&w.lock);
+	pthread_mutex_destroy(&w.seen_lock);
+	free(w.seen);
 	pthread_cond_destroy(&w.cond);
 	stats->entries = w.entries;
 	stats->dirs = w.dirs;
