@@ -710,6 +710,29 @@ int nk_fd_setxattr(int fd, int fd_path, const char *attr, const void *buf, size_
 	return setxattr(p, attr, buf, size, 0);
 }
 
+#ifndef SYS_removexattrat
+#define SYS_removexattrat 466
+#endif
+
+int nk_fd_removexattr(int fd, int fd_path, const char *attr)
+{
+	char p[64];
+
+	if (!fd_path)
+		return fremovexattr(fd, attr);
+	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED) && proc_fds() >= 0) {
+		long r;
+
+		proc_name(p, sizeof p, fd, 0);
+		r = syscall(SYS_removexattrat, proc_fds(), p, 0, attr);
+		if (r >= 0 || errno != ENOSYS)
+			return (int)r;
+		__atomic_store_n(&have_xattrat, 0, __ATOMIC_RELAXED);
+	}
+	proc_name(p, sizeof p, fd, 1);
+	return removexattr(p, attr);
+}
+
 int nk_fd_chown(int fd, uid_t uid, gid_t gid)
 {
 	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH);
@@ -796,6 +819,23 @@ int nk_ent_setxattr(const struct nk_walk_entry *en, const char *attr, const void
 	}
 	at_name(p, sizeof p, en);
 	return lsetxattr(p, attr, buf, size, 0);
+}
+
+int nk_ent_removexattr(const struct nk_walk_entry *en, const char *attr)
+{
+	char p[4200];
+
+	if (en->fd >= 0)
+		return nk_fd_removexattr(en->fd, en->fd_path, attr);
+	if (__atomic_load_n(&have_xattrat, __ATOMIC_RELAXED)) {
+		long r = syscall(SYS_removexattrat, en->dirfd, en->name, AT_SYMLINK_NOFOLLOW, attr);
+
+		if (r >= 0 || errno != ENOSYS)
+			return (int)r;
+		__atomic_store_n(&have_xattrat, 0, __ATOMIC_RELAXED);
+	}
+	at_name(p, sizeof p, en);
+	return lremovexattr(p, attr);
 }
 
 int nk_ent_chown(const struct nk_walk_entry *en, uid_t uid, gid_t gid)

@@ -100,6 +100,7 @@ int nk_fd_stat(int fd, struct stat *st, struct timespec *btime, int *has_btime, 
 ssize_t nk_fd_getxattr(int fd, int fd_path, const char *attr, void *buf, size_t size);
 ssize_t nk_fd_listxattr(int fd, int fd_path, char *buf, size_t size);
 int nk_fd_setxattr(int fd, int fd_path, const char *attr, const void *buf, size_t size);
+int nk_fd_removexattr(int fd, int fd_path, const char *attr);
 int nk_fd_chown(int fd, uid_t uid, gid_t gid);
 int nk_fd_chmod(int fd, int fd_path, mode_t mode);
 
@@ -110,6 +111,7 @@ int nk_fd_chmod(int fd, int fd_path, mode_t mode);
 ssize_t nk_ent_getxattr(const struct nk_walk_entry *en, const char *attr, void *buf, size_t size);
 ssize_t nk_ent_listxattr(const struct nk_walk_entry *en, char *buf, size_t size);
 int nk_ent_setxattr(const struct nk_walk_entry *en, const char *attr, const void *buf, size_t size);
+int nk_ent_removexattr(const struct nk_walk_entry *en, const char *attr);
 int nk_ent_chown(const struct nk_walk_entry *en, uid_t uid, gid_t gid);
 int nk_ent_chmod(const struct nk_walk_entry *en, mode_t mode);
 

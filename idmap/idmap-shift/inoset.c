@@ -136,11 +136,11 @@ void ish_inoset_each(const struct ish_inoset *s, void (*fn)(const struct ish_ino
 }
 
 /* 64 KiB a chunk. */
-#define CHUNK_INOS ((65536 - 2 * sizeof(void *)) / sizeof(uint64_t))
+#define CHUNK_INOS ((65536 - 2 * sizeof(void *)) / sizeof(struct ish_changed))
 struct ish_chunk {
 	struct ish_chunk *next;
 	size_t n;
-	uint64_t ino[CHUNK_INOS];
+	struct ish_changed ino[CHUNK_INOS];
 };
 
 /* The chunk this thread appends to, for the list it belongs to: a list
@@ -159,7 +159,7 @@ void ish_inolist_init(struct ish_inolist *l)
 	atomic_fetch_add(&generation, 1);
 }
 
-int ish_inolist_add(struct ish_inolist *l, uint64_t ino)
+int ish_inolist_add(struct ish_inolist *l, uint64_t ino, uint16_t mode)
 {
 	unsigned gen = atomic_load(&generation);
 
@@ -177,13 +177,14 @@ int ish_inolist_add(struct ish_inolist *l, uint64_t ino)
 		mine.gen = gen;
 		mine.chunk = c;
 	}
-	mine.chunk->ino[mine.chunk->n++] = ino;
+	mine.chunk->ino[mine.chunk->n].ino = ino;
+	mine.chunk->ino[mine.chunk->n++].mode = mode;
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_changed(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = ((const struct ish_changed *)a)->ino, y = ((const struct ish_changed *)b)->ino;
 
 	return x < y ? -1 : x > y;
 }
@@ -213,9 +214,9 @@ int ish_inolist_seal(struct ish_inolist *l)
 		k += c->n;
 		free(c);
 	}
-	qsort(l->sorted, n, sizeof *l->sorted, cmp_u64);
+	qsort(l->sorted, n, sizeof *l->sorted, cmp_changed);
 	for (size_t i = 0; i < n; i++)
-		if (l->n == 0 || l->sorted[l->n - 1] != l->sorted[i])
+		if (l->n == 0 || l->sorted[l->n - 1].ino != l->sorted[i].ino)
 			l->sorted[l->n++] = l->sorted[i];
 	if (!(l->done = calloc(l->n, sizeof *l->done)))
 		return -ENOMEM;
@@ -223,19 +224,22 @@ int ish_inolist_seal(struct ish_inolist *l)
 	return 0;
 }
 
-int ish_inolist_claim(struct ish_inolist *l, uint64_t ino)
+int ish_inolist_claim(struct ish_inolist *l, uint64_t ino, uint16_t *mode)
 {
 	size_t lo = 0, hi = l->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (l->sorted[mid] < ino)
+		if (l->sorted[mid].ino < ino)
 			lo = mid + 1;
-		else if (l->sorted[mid] > ino)
+		else if (l->sorted[mid].ino > ino)
 			hi = mid;
-		else
+		else {
+			if (mode)
+				*mode = l->sorted[mid].mode;
 			return atomic_exchange(&l->done[mid], 1) == 0;
+		}
 	}
 	return 0;
 }

@@ -8,7 +8,8 @@
  * struct ish_inolist: the inodes this run changed, for the undo of a run
  * that meets an id outside --from half way. Appended to by every worker
  * without a shared lock (a chunk list of its own per thread), then sealed
- * into one sorted array: 8 bytes a changed inode, nothing else.
+ * into one sorted array: 10 bytes a changed inode (its number, and its
+ * mode before the change, which the undo puts back).
  */
 #ifndef ISH_INOSET_H
 #define ISH_INOSET_H
@@ -51,24 +52,30 @@ int ish_inoset_has(const struct ish_inoset *s, dev_t d, ino_t i);
 /* Every entry, in no order. */
 void ish_inoset_each(const struct ish_inoset *s, void (*fn)(const struct ish_inoent *x, void *arg), void *arg);
 
+struct ish_changed {
+	uint64_t ino;
+	uint16_t mode;
+} __attribute__((packed));
+
 struct ish_chunk;
 struct ish_inolist {
 	pthread_mutex_t lock;        /* for the list of chunk lists only */
 	struct ish_chunk *chunks;    /* every chunk of every thread */
-	uint64_t *sorted;            /* after ish_inolist_seal */
+	struct ish_changed *sorted;  /* after ish_inolist_seal */
 	atomic_uchar *done;          /* one flag per sorted entry */
 	size_t n;
 };
 
 void ish_inolist_init(struct ish_inolist *l);
-/* Append INO (from any thread): 0 or -ENOMEM. */
-int ish_inolist_add(struct ish_inolist *l, uint64_t ino);
+/* Append INO and its MODE before the change (from any thread): 0 or
+ * -ENOMEM. */
+int ish_inolist_add(struct ish_inolist *l, uint64_t ino, uint16_t mode);
 /* All appended, sorted and deduplicated, for lookups: 0 or -ENOMEM. */
 int ish_inolist_seal(struct ish_inolist *l);
-/* After the seal: whether INO is in the list, and (with CLAIM) whether
- * this caller is the first to claim it: 1 listed (and claimed now), 0 not
- * listed or claimed before. */
-int ish_inolist_claim(struct ish_inolist *l, uint64_t ino);
+/* After the seal: whether INO is in the list and this caller is the first
+ * to claim it: 1 listed (and claimed now; *MODE its mode before, when
+ * MODE), 0 not listed or claimed before. */
+int ish_inolist_claim(struct ish_inolist *l, uint64_t ino, uint16_t *mode);
 size_t ish_inolist_count(const struct ish_inolist *l);
 void ish_inolist_free(struct ish_inolist *l);
 

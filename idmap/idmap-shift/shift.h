@@ -84,7 +84,7 @@ struct ish_run {
 		atomic_uint_fast64_t v[C_NCOUNTERS];
 	} __attribute__((aligned(64))) slots[ISH_COUNTER_SLOTS];
 	atomic_uint slot_next;
-	atomic_uint_fast64_t n_offenders, n_errors, n_change_errors, n_checked, n_skipped, n_outside, n_undo_failed;
+	atomic_uint_fast64_t n_offenders, n_errors, n_change_errors, n_checked, n_skipped, n_outside, n_undo_failed, n_touched;
 	uint64_t progress_total;
 };
 
@@ -104,6 +104,7 @@ struct ish_target {
 	int chown, chmod, nmut;
 	int acl_changed, cap_changed;
 	int kept_done;                  /* ids left as an interrupted run made them */
+	int has_acl;                    /* an access or default ACL (changed or not) */
 	unsigned char acl[2][ISH_ACL_MAX], cap[ISH_CAP_MAX];
 	ssize_t acl_len[2], cap_len;    /* -1: none to write */
 };
@@ -119,7 +120,7 @@ int ish_xattrs_present(const struct nk_walk_entry *en, int has[3], struct nk_err
 void ish_target_finish(const struct nk_walk_entry *en, struct ish_target *tg);
 int ish_apply(const struct nk_walk_entry *en, const struct ish_target *tg, struct nk_err *e);
 int ish_commit(struct ish_run *r, const struct nk_walk_entry *en, struct ish_target *tg, struct nk_err *e);
-int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, struct nk_err *e);
+int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, mode_t mode, struct nk_err *e);
 int ish_finish_record(struct ish_run *r, const struct nk_walk_entry *en, const char *rec, struct nk_err *e);
 void ish_offender(struct ish_run *r, const struct nk_walk_entry *en, const char *what, enum nk_idtype t,
 		  uint32_t id);

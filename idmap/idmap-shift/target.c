@@ -74,7 +74,7 @@ static void target_init(struct ish_target *tg, const struct stat *st)
 	tg->uid = st->st_uid;
 	tg->gid = st->st_gid;
 	tg->mode = st->st_mode & 07777;
-	tg->chown = tg->chmod = tg->nmut = tg->acl_changed = tg->cap_changed = tg->kept_done = 0;
+	tg->chown = tg->chmod = tg->nmut = tg->acl_changed = tg->cap_changed = tg->kept_done = tg->has_acl = 0;
 	tg->acl_len[0] = tg->acl_len[1] = tg->cap_len = -1;
 }
 
@@ -227,6 +227,7 @@ int ish_target_of(struct ish_run *r, const struct nk_walk_entry *en, const int *
 		memcpy(has, known, sizeof has);
 	else if ((x = ish_xattrs_present(en, has, e)) != 0)
 		return x;
+	tg->has_acl = has[0] || has[1];
 	for (int k = 0; k < 2; k++)
 		if (has[k] && (x = target_acl(r, en, k, tg, e)) != 0)
 			return x;
@@ -340,7 +341,7 @@ int ish_commit(struct ish_run *r, const struct nk_walk_entry *en, struct ish_tar
 	if (tg->nmut > 1 && r->jfd >= 0 && (x = write_record(r, en, tg, e)) < 0)
 		return x;
 	/* Listed before the change: a change half done is undone too. */
-	if (r->undoable && ish_inolist_add(&r->changed, en->st.st_ino) < 0)
+	if (r->undoable && ish_inolist_add(&r->changed, en->st.st_ino, (uint16_t)(en->st.st_mode & 07777)) < 0)
 		return nk_errf(e, ENOMEM, "out of memory");
 	return ish_apply(en, tg, e);
 }
@@ -355,35 +356,41 @@ static int back_id(void *ctx, enum nk_idtype t, uint32_t id, uint32_t *out)
 	return 0;
 }
 
-int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, struct nk_err *e)
+/* The undo of EN, whose mode before this run was MODE: 0, 1 when someone
+ * else changed it while it was shifted (put back but what was written),
+ * or a negative errno. */
+int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, mode_t mode, struct nk_err *e)
 {
 	struct ish_target tg;
-	unsigned changed;
-	uint32_t bad;
-	enum nk_idtype bt;
+	char path[4200];
 	int has[3], x;
 
-	/* Owners and ACL ids only: setuid, setgid bits and capabilities are
-	 * never given back here (chown clears any its owner added since);
-	 * the files that had them were held until the walk was over, and so
-	 * were never changed. */
+	/* What this run changed had no ACL, no setuid or setgid bit and no
+	 * capability (those files were held until the walk was over, and so
+	 * never changed): the owners go back through the inverse maps, the
+	 * mode it had goes back, and an ACL found now was added meanwhile
+	 * (by the user the file was shifted to): removed, never shifted back
+	 * (its ids would become that user's own on the host). Setuid, setgid
+	 * bits and capabilities added meanwhile the chown clears. */
 	target_init(&tg, &en->st);
 	back_id(r, NK_UID, en->st.st_uid, &tg.uid);
 	back_id(r, NK_GID, en->st.st_gid, &tg.gid);
+	tg.chown = tg.uid != en->st.st_uid || tg.gid != en->st.st_gid;
 	if ((x = ish_xattrs_present(en, has, e)) < 0)
 		return x;
-	for (int k = 0; k < 2; k++) {
-		if (!has[k])
-			continue;
-		if ((x = read_xattr(en, acl_names[k], tg.acl[k], sizeof tg.acl[k], &tg.acl_len[k], e)) < 0)
-			return x;
-		if (tg.acl_len[k] >= 0 &&
-		    (nk_acl_shift(tg.acl[k], tg.acl[k], (size_t)tg.acl_len[k], back_id, r, &changed, &bad, &bt, e) < 0 ||
-		     !changed))
-			tg.acl_len[k] = -1;
-	}
-	tg.chown = tg.uid != en->st.st_uid || tg.gid != en->st.st_gid;
-	return ish_apply(en, &tg, e);
+	if ((x = ish_apply(en, &tg, e)) < 0)
+		return x;
+	ish_entry_path(path, sizeof path, en);
+	for (int k = 0; k < 2; k++)
+		if (has[k] && nk_ent_removexattr(en, acl_names[k]) < 0 && errno != ENODATA)
+			return nk_syserr(e, errno, "cannot remove %s of '%s'", acl_names[k], path);
+	if (!S_ISLNK(en->st.st_mode) && (en->st.st_mode & 07777) != mode && nk_ent_chmod(en, mode) < 0)
+		return nk_syserr(e, errno, "cannot restore mode %04o of '%s'", (unsigned)mode, path);
+	/* Changed by someone else meanwhile: an ACL, the mode, or its
+	 * contents (mtime past the run's start: what was written stays). */
+	return has[0] || has[1] || (en->st.st_mode & 07777) != mode ||
+	       en->st.st_mtim.tv_sec > r->trun.tv_sec ||
+	       (en->st.st_mtim.tv_sec == r->trun.tv_sec && en->st.st_mtim.tv_nsec > r->trun.tv_nsec);
 }
 
 /* A "p" record REC of an interrupted run, for EN: 0 when it finished EN

@@ -125,8 +125,18 @@ static int resume_entry(struct ish_run *r, const struct nk_walk_entry *en, struc
 			return 0;
 		if ((x = ish_finish_record(r, en, rec, e)) != 1)
 			return x;
-	} else if (rec && rec[0] == 'f')
-		return 1;
+	} else if (rec && rec[0] == 'f') {
+		/* That inode failed: shifted whatever its ctime, when it is the
+		 * one recorded (its birth time, where the file system keeps
+		 * one); another inode that took the number is as never seen. */
+		NK_AUTOFREE struct ish_record *f = malloc(sizeof *f);
+		struct ish_ident now = { .has_btime = en->has_btime, .btime = en->btime };
+
+		if (!f)
+			return nk_errf(e, ENOMEM, "out of memory");
+		if (ish_record_parse(rec, f) == 0 && (!f->id.has_btime || !now.has_btime || ish_ident_match(&f->id, &now)))
+			return 1;
+	}
 	if (r->hazard && ts_after(&en->st.st_ctim, &r->tjournal) && !not_shifted(r, &en->st)) {
 		if (r->phase == PHASE_SHIFT)
 			ish_count(r, C_DONE_BEFORE);
@@ -213,7 +223,10 @@ static int shift_entry(struct ish_run *r, const struct nk_walk_entry *en, const 
 	if (x < 0 || r->phase == PHASE_SCAN)
 		return x;
 	ish_target_finish(en, tg);
-	if (r->undoable && !r->dry && (tg->chmod || tg->cap_len >= 0))
+	/* Held until the walk is over, in an undoable run: what chown clears
+	 * (setuid, setgid, a capability), and any ACL (the undo could not
+	 * tell its entries from ones added meanwhile). */
+	if (r->undoable && !r->dry && (tg->chmod || tg->cap_len >= 0 || tg->has_acl))
 		return defer(r, en, e);
 	x = ish_commit(r, en, tg, e);
 	if (x < 0)
@@ -279,13 +292,24 @@ static int visit_undo(struct ish_run *r, const struct nk_walk_entry *found, stru
 	struct ish_target *tg;
 	int x;
 
-	if ((!en->has_btime || !ts_after(&en->btime, &r->trun)) && ish_inolist_claim(&r->changed, en->st.st_ino) &&
-	    ish_revert(r, en, e) < 0) {
-		atomic_fetch_add(&r->n_undo_failed, 1);
-		pthread_mutex_lock(&r->outlock);
-		nk_err_print(e);
-		pthread_mutex_unlock(&r->outlock);
-		return 0;
+	uint16_t mode;
+
+	if ((!en->has_btime || !ts_after(&en->btime, &r->trun)) && ish_inolist_claim(&r->changed, en->st.st_ino, &mode)) {
+		char path[4200];
+
+		x = ish_revert(r, en, mode, e);
+		if (x < 0) {
+			atomic_fetch_add(&r->n_undo_failed, 1);
+			pthread_mutex_lock(&r->outlock);
+			nk_err_print(e);
+			pthread_mutex_unlock(&r->outlock);
+			return 0;
+		}
+		if (x == 1 && atomic_fetch_add(&r->n_touched, 1) < ISH_MAX_OFFENDERS) {
+			ish_entry_path(path, sizeof path, en);
+			nk_warnx("'%s' was changed while this run had it shifted: its owners and mode are put back, "
+				 "an ACL added meanwhile removed; what was written to it stays", path);
+		}
 	}
 	/* The state after the revert is the one scanned. */
 	if (nk_fd_stat(en->fd, &now.st, NULL, NULL, NULL) < 0)

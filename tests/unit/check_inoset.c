@@ -114,7 +114,7 @@ static void *lister(void *arg)
 	struct lpar *p = arg;
 
 	for (uint64_t i = 0; i < 30000; i++)
-		ish_inolist_add(p->l, p->base + i);
+		ish_inolist_add(p->l, p->base + i, (uint16_t)((p->base + i) & 07777));
 	return NULL;
 }
 
@@ -134,15 +134,19 @@ START_TEST(test_inolist)
 		pthread_join(t[i], NULL);
 	ck_assert_int_eq(ish_inolist_seal(&l), 0);
 	ck_assert_uint_eq(ish_inolist_count(&l), 60000);
-	ck_assert_int_eq(ish_inolist_claim(&l, 0), 1);
-	ck_assert_int_eq(ish_inolist_claim(&l, 0), 0);          /* claimed once */
-	ck_assert_int_eq(ish_inolist_claim(&l, 59999), 1);
-	ck_assert_int_eq(ish_inolist_claim(&l, 60000), 0);      /* not listed */
+	uint16_t mode = 1;
+
+	ck_assert_int_eq(ish_inolist_claim(&l, 0, &mode), 1);
+	ck_assert_uint_eq(mode, 0);
+	ck_assert_int_eq(ish_inolist_claim(&l, 0, NULL), 0);    /* claimed once */
+	ck_assert_int_eq(ish_inolist_claim(&l, 59999, &mode), 1);
+	ck_assert_uint_eq(mode, 59999 & 07777);                 /* the mode it was added with */
+	ck_assert_int_eq(ish_inolist_claim(&l, 60000, NULL), 0);        /* not listed */
 	ish_inolist_free(&l);
 	/* An empty list seals and finds nothing. */
 	ish_inolist_init(&l);
 	ck_assert_int_eq(ish_inolist_seal(&l), 0);
-	ck_assert_int_eq(ish_inolist_claim(&l, 1), 0);
+	ck_assert_int_eq(ish_inolist_claim(&l, 1, NULL), 0);
 	ish_inolist_free(&l);
 }
 END_TEST
