@@ -123,7 +123,7 @@ int fchownat(int dirfd, const char *path, uid_t owner, gid_t group, int flags)
 	 * name in a directory or through its own descriptor (with
 	 * NSKIT_PAUSE_UID=N: of a file owned by N). */
 	if (getenv("NSKIT_PAUSEAT") && strcmp(getenv("NSKIT_PAUSEAT"), "fchownat-file") == 0 &&
-	    (path && *path ? fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) : fstat(dirfd, &st)) == 0 &&
+	    (*path ? fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) : fstat(dirfd, &st)) == 0 &&
 	    S_ISREG(st.st_mode) &&
 	    (!getenv("NSKIT_PAUSE_UID") || st.st_uid == (uid_t)strtoul(getenv("NSKIT_PAUSE_UID"), NULL, 10)))
 		pause_at("fchownat-file");
