@@ -44,14 +44,16 @@ struct walk {
 	 * one renamed during the walk to a name not listed yet is not handed
 	 * twice. */
 	pthread_mutex_t seen_lock;
-	uint64_t *seen;
+	uint64_t *seen, *seen_bt;       /* inode number, birth time (ns; 0: none) */
 	size_t nseen, seen_cap;
 	int seen_zero;
 };
 
-/* Add directory inode INO to the ones handed: 1 when it is new, 0 when it
- * was handed before, -ENOMEM. An open-addressed table, half full at most. */
-static int seen_add(struct walk *w, uint64_t ino)
+/* Add directory inode INO, born at BT, to the ones handed: 1 when it is
+ * new, 0 when it was handed before, -ENOMEM. Another directory that took
+ * the number (another birth time) is new. An open-addressed table, half
+ * full at most. */
+static int seen_add(struct walk *w, uint64_t ino, uint64_t bt)
 {
 	int r = 1;
 
@@ -63,9 +65,11 @@ static int seen_add(struct walk *w, uint64_t ino)
 	}
 	if (2 * (w->nseen + 1) > w->seen_cap) {
 		size_t cap = w->seen_cap ? 2 * w->seen_cap : 1024;
-		uint64_t *t = calloc(cap, sizeof *t);
+		uint64_t *t = calloc(cap, sizeof *t), *tb = calloc(cap, sizeof *tb);
 
-		if (!t) {
+		if (!t || !tb) {
+			free(t);
+			free(tb);
 			r = -ENOMEM;
 			goto out;
 		}
@@ -76,18 +80,23 @@ static int seen_add(struct walk *w, uint64_t ino)
 				while (t[j])
 					j = (j + 1) & (cap - 1);
 				t[j] = w->seen[i];
+				tb[j] = w->seen_bt[i];
 			}
 		free(w->seen);
+		free(w->seen_bt);
 		w->seen = t;
+		w->seen_bt = tb;
 		w->seen_cap = cap;
 	}
 	for (size_t j = (size_t)(ino * 0x9E3779B97F4A7C15ULL) & (w->seen_cap - 1);; j = (j + 1) & (w->seen_cap - 1)) {
 		if (w->seen[j] == ino) {
-			r = 0;
+			r = w->seen_bt[j] != bt;
+			w->seen_bt[j] = bt;
 			break;
 		}
 		if (!w->seen[j]) {
 			w->seen[j] = ino;
+			w->seen_bt[j] = bt;
 			w->nseen++;
 			break;
 		}
@@ -301,7 +310,8 @@ static int hand_dir(struct walk *w, struct nk_walk_entry *ent, const char *dirpa
 		report(w, dirpath, ent->name, &e);
 		return -1;
 	}
-	if ((r = seen_add(w, ent->st.st_ino)) <= 0) {
+	if ((r = seen_add(w, ent->st.st_ino,
+			  ent->has_btime ? (uint64_t)ent->btime.tv_sec * 1000000000u + (uint64_t)ent->btime.tv_nsec : 0)) <= 0) {
 		if (r < 0)
 			stop(w, ENOMEM);
 		return -2;
@@ -599,6 +609,7 @@ int nk_walk(int rootfd, const char *rootpath, unsigned threads, int flags, nk_wa
 	pthread_mutex_destroy(&w.lock);
 	pthread_mutex_destroy(&w.seen_lock);
 	free(w.seen);
+	free(w.seen_bt);
 	pthread_cond_destroy(&w.cond);
 	stats->entries = w.entries;
 	stats->dirs = w.dirs;

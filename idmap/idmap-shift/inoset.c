@@ -149,6 +149,9 @@ static _Thread_local struct {
 	const struct ish_inolist *list;
 	unsigned gen;
 	struct ish_chunk *chunk;
+	int has_owner;
+	uint32_t uid, gid;
+	uint16_t owner;
 } mine;
 static atomic_uint generation;
 
@@ -156,12 +159,65 @@ void ish_inolist_init(struct ish_inolist *l)
 {
 	memset(l, 0, sizeof *l);
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->owner_lock, NULL);
 	atomic_fetch_add(&generation, 1);
 }
 
-int ish_inolist_add(struct ish_inolist *l, uint64_t ino, uint16_t mode)
+#define OWNER_SLOTS 131072      /* twice ISH_OWNERS_MAX, a power of two */
+
+/* The index of (UID, GID) in L's table, added when new: 0.., or -ENOMEM,
+ * -E2BIG. A thread keeps the last pair it used (most files of a folder
+ * share one). */
+static int owner_index(struct ish_inolist *l, uint32_t uid, uint32_t gid)
+{
+	size_t j;
+	int r;
+
+	if (mine.has_owner && mine.uid == uid && mine.gid == gid)
+		return mine.owner;
+	pthread_mutex_lock(&l->owner_lock);
+	if (!l->owner_slot && (!(l->owner_slot = calloc(OWNER_SLOTS, sizeof *l->owner_slot)) ||
+			       !(l->owners = malloc((size_t)ISH_OWNERS_MAX * sizeof *l->owners)))) {
+		free(l->owner_slot);
+		l->owner_slot = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	for (j = ((uid * 0x9E3779B1u) ^ (gid * 0x85EBCA77u)) & (OWNER_SLOTS - 1);; j = (j + 1) & (OWNER_SLOTS - 1)) {
+		uint32_t k = l->owner_slot[j];
+
+		if (k == 0)
+			break;
+		if (l->owners[k - 1][0] == uid && l->owners[k - 1][1] == gid) {
+			r = (int)(k - 1);
+			goto found;
+		}
+	}
+	if (l->nowners == ISH_OWNERS_MAX) {
+		r = -E2BIG;
+		goto out;
+	}
+	l->owners[l->nowners][0] = uid;
+	l->owners[l->nowners][1] = gid;
+	l->owner_slot[j] = (uint32_t)++l->nowners;
+	r = (int)(l->nowners - 1);
+found:
+	mine.has_owner = 1;
+	mine.uid = uid;
+	mine.gid = gid;
+	mine.owner = (uint16_t)r;
+out:
+	pthread_mutex_unlock(&l->owner_lock);
+	return r;
+}
+
+int ish_inolist_add(struct ish_inolist *l, uint64_t ino, uint16_t mode, uint32_t uid, uint32_t gid)
 {
 	unsigned gen = atomic_load(&generation);
+	int owner;
+
+	if (mine.list != l || mine.gen != gen)
+		mine.has_owner = 0;
 
 	if (mine.list != l || mine.gen != gen || !mine.chunk || mine.chunk->n == CHUNK_INOS) {
 		struct ish_chunk *c = malloc(sizeof *c);
@@ -177,8 +233,11 @@ int ish_inolist_add(struct ish_inolist *l, uint64_t ino, uint16_t mode)
 		mine.gen = gen;
 		mine.chunk = c;
 	}
+	if ((owner = owner_index(l, uid, gid)) < 0)
+		return owner;
 	mine.chunk->ino[mine.chunk->n].ino = ino;
-	mine.chunk->ino[mine.chunk->n++].mode = mode;
+	mine.chunk->ino[mine.chunk->n].mode = mode;
+	mine.chunk->ino[mine.chunk->n++].owner = (uint16_t)owner;
 	return 0;
 }
 
@@ -224,7 +283,7 @@ int ish_inolist_seal(struct ish_inolist *l)
 	return 0;
 }
 
-int ish_inolist_claim(struct ish_inolist *l, uint64_t ino, uint16_t *mode)
+int ish_inolist_claim(struct ish_inolist *l, uint64_t ino, struct ish_before *b)
 {
 	size_t lo = 0, hi = l->n;
 
@@ -236,8 +295,11 @@ int ish_inolist_claim(struct ish_inolist *l, uint64_t ino, uint16_t *mode)
 		else if (l->sorted[mid].ino > ino)
 			hi = mid;
 		else {
-			if (mode)
-				*mode = l->sorted[mid].mode;
+			if (b) {
+				b->mode = l->sorted[mid].mode;
+				b->uid = l->owners[l->sorted[mid].owner][0];
+				b->gid = l->owners[l->sorted[mid].owner][1];
+			}
 			return atomic_exchange(&l->done[mid], 1) == 0;
 		}
 	}
@@ -263,8 +325,12 @@ void ish_inolist_free(struct ish_inolist *l)
 	}
 	free(l->sorted);
 	free(l->done);
+	free(l->owners);
+	free(l->owner_slot);
 	l->sorted = NULL;
 	l->done = NULL;
-	l->n = 0;
+	l->owners = NULL;
+	l->owner_slot = NULL;
+	l->n = l->nowners = 0;
 	atomic_fetch_add(&generation, 1);
 }

@@ -8,8 +8,9 @@
  * struct ish_inolist: the inodes this run changed, for the undo of a run
  * that meets an id outside --from half way. Appended to by every worker
  * without a shared lock (a chunk list of its own per thread), then sealed
- * into one sorted array: 10 bytes a changed inode (its number, and its
- * mode before the change, which the undo puts back).
+ * into one sorted array: 12 bytes a changed inode (its number, its mode
+ * and the index of its owner and group in a table of the pairs met, all
+ * as before the change: what the undo puts back).
  */
 #ifndef ISH_INOSET_H
 #define ISH_INOSET_H
@@ -55,7 +56,10 @@ void ish_inoset_each(const struct ish_inoset *s, void (*fn)(const struct ish_ino
 struct ish_changed {
 	uint64_t ino;
 	uint16_t mode;
+	uint16_t owner;         /* index in the list's table of (uid, gid) */
 } __attribute__((packed));
+
+#define ISH_OWNERS_MAX 65535    /* distinct (uid, gid) pairs a list holds */
 
 struct ish_chunk;
 struct ish_inolist {
@@ -64,18 +68,28 @@ struct ish_inolist {
 	struct ish_changed *sorted;  /* after ish_inolist_seal */
 	atomic_uchar *done;          /* one flag per sorted entry */
 	size_t n;
+	pthread_mutex_t owner_lock;
+	uint32_t (*owners)[2];       /* index -> (uid, gid) */
+	uint32_t *owner_slot;        /* open addressing: index + 1, 0 free */
+	size_t nowners;
+	unsigned gen;                /* tells a thread's cached owner it is stale */
 };
 
 void ish_inolist_init(struct ish_inolist *l);
-/* Append INO and its MODE before the change (from any thread): 0 or
- * -ENOMEM. */
-int ish_inolist_add(struct ish_inolist *l, uint64_t ino, uint16_t mode);
+/* Append INO with its MODE, UID and GID before the change (from any
+ * thread): 0, -ENOMEM, or -E2BIG past ISH_OWNERS_MAX owner pairs. */
+int ish_inolist_add(struct ish_inolist *l, uint64_t ino, uint16_t mode, uint32_t uid, uint32_t gid);
 /* All appended, sorted and deduplicated, for lookups: 0 or -ENOMEM. */
 int ish_inolist_seal(struct ish_inolist *l);
+/* What the list holds of an inode: its mode, owner and group before. */
+struct ish_before {
+	uint16_t mode;
+	uint32_t uid, gid;
+};
 /* After the seal: whether INO is in the list and this caller is the first
- * to claim it: 1 listed (and claimed now; *MODE its mode before, when
- * MODE), 0 not listed or claimed before. */
-int ish_inolist_claim(struct ish_inolist *l, uint64_t ino, uint16_t *mode);
+ * to claim it: 1 listed (and claimed now; *B what it was, when B), 0 not
+ * listed or claimed before. */
+int ish_inolist_claim(struct ish_inolist *l, uint64_t ino, struct ish_before *b);
 size_t ish_inolist_count(const struct ish_inolist *l);
 void ish_inolist_free(struct ish_inolist *l);
 

@@ -120,7 +120,7 @@ int ish_xattrs_present(const struct nk_walk_entry *en, int has[3], struct nk_err
 void ish_target_finish(const struct nk_walk_entry *en, struct ish_target *tg);
 int ish_apply(const struct nk_walk_entry *en, const struct ish_target *tg, struct nk_err *e);
 int ish_commit(struct ish_run *r, const struct nk_walk_entry *en, struct ish_target *tg, struct nk_err *e);
-int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, mode_t mode, struct nk_err *e);
+int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, const struct ish_before *b, struct nk_err *e);
 int ish_finish_record(struct ish_run *r, const struct nk_walk_entry *en, const char *rec, struct nk_err *e);
 void ish_offender(struct ish_run *r, const struct nk_walk_entry *en, const char *what, enum nk_idtype t,
 		  uint32_t id);

@@ -341,56 +341,67 @@ int ish_commit(struct ish_run *r, const struct nk_walk_entry *en, struct ish_tar
 	if (tg->nmut > 1 && r->jfd >= 0 && (x = write_record(r, en, tg, e)) < 0)
 		return x;
 	/* Listed before the change: a change half done is undone too. */
-	if (r->undoable && ish_inolist_add(&r->changed, en->st.st_ino, (uint16_t)(en->st.st_mode & 07777)) < 0)
-		return nk_errf(e, ENOMEM, "out of memory");
+	if (r->undoable &&
+	    (x = ish_inolist_add(&r->changed, en->st.st_ino, (uint16_t)(en->st.st_mode & 07777), en->st.st_uid,
+				 en->st.st_gid)) < 0) {
+		if (x != -E2BIG)
+			return nk_errf(e, ENOMEM, "out of memory");
+		/* More owners than the undo may keep: a scan, then the shift. */
+		atomic_store(&r->stop, STOP_DEFERRED_FULL);
+		return NK_WALK_STOP;
+	}
 	return ish_apply(en, tg, e);
 }
 
-/* The undo: the id ID of type T back to what it was stored as. */
-static int back_id(void *ctx, enum nk_idtype t, uint32_t id, uint32_t *out)
-{
-	struct ish_run *r = ctx;
-
-	if (nk_shift_id(&r->back, t, id, out) < 0)
-		*out = id;
-	return 0;
-}
-
-/* The undo of EN, whose mode before this run was MODE: 0, 1 when someone
- * else changed it while it was shifted (put back but what was written),
- * or a negative errno. */
-int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, mode_t mode, struct nk_err *e)
+/* The undo of EN, which was B before this run: 0, 1 when someone else
+ * changed it while it was shifted (put back all the same, but what was
+ * written to it), or a negative errno. */
+int ish_revert(struct ish_run *r, const struct nk_walk_entry *en, const struct ish_before *b, struct nk_err *e)
 {
 	struct ish_target tg;
+	struct stat now;
 	char path[4200];
-	int has[3], x;
+	uint32_t su, sg;
+	int has[3], x, touched;
 
 	/* What this run changed had no ACL, no setuid or setgid bit and no
 	 * capability (those files were held until the walk was over, and so
-	 * never changed): the owners go back through the inverse maps, the
-	 * mode it had goes back, and an ACL found now was added meanwhile
-	 * (by the user the file was shifted to): removed, never shifted back
-	 * (its ids would become that user's own on the host). Setuid, setgid
-	 * bits and capabilities added meanwhile the chown clears. */
+	 * never changed). It gets back the owner, group and mode it had, in
+	 * that order: once it is no longer the user's, nobody but its owner
+	 * can change its mode or ACL under the undo. Then an ACL found on
+	 * it was added meanwhile (by the user it was shifted to): removed,
+	 * never shifted back (its ids would become that user's own on the
+	 * host). Setuid, setgid bits and capabilities added meanwhile the
+	 * chown clears. */
+	touched = nk_shift_id(&r->shift, NK_UID, b->uid, &su) < 0 || nk_shift_id(&r->shift, NK_GID, b->gid, &sg) < 0 ||
+		  en->st.st_uid != su || en->st.st_gid != sg;
 	target_init(&tg, &en->st);
-	back_id(r, NK_UID, en->st.st_uid, &tg.uid);
-	back_id(r, NK_GID, en->st.st_gid, &tg.gid);
-	tg.chown = tg.uid != en->st.st_uid || tg.gid != en->st.st_gid;
-	if ((x = ish_xattrs_present(en, has, e)) < 0)
-		return x;
+	tg.uid = b->uid;
+	tg.gid = b->gid;
+	tg.chown = 1;
 	if ((x = ish_apply(en, &tg, e)) < 0)
 		return x;
 	ish_entry_path(path, sizeof path, en);
+	if (nk_fd_stat(en->fd, &now, NULL, NULL, NULL) < 0)
+		return nk_syserr(e, errno, "cannot stat '%s'", path);
+	{
+		struct nk_walk_entry after = *en;
+
+		after.st = now;
+		if ((x = ish_xattrs_present(&after, has, e)) < 0)
+			return x;
+	}
 	for (int k = 0; k < 2; k++)
 		if (has[k] && nk_ent_removexattr(en, acl_names[k]) < 0 && errno != ENODATA)
 			return nk_syserr(e, errno, "cannot remove %s of '%s'", acl_names[k], path);
-	if (!S_ISLNK(en->st.st_mode) && (en->st.st_mode & 07777) != mode && nk_ent_chmod(en, mode) < 0)
-		return nk_syserr(e, errno, "cannot restore mode %04o of '%s'", (unsigned)mode, path);
-	/* Changed by someone else meanwhile: an ACL, the mode, or its
-	 * contents (mtime past the run's start: what was written stays). */
-	return has[0] || has[1] || (en->st.st_mode & 07777) != mode ||
-	       en->st.st_mtim.tv_sec > r->trun.tv_sec ||
-	       (en->st.st_mtim.tv_sec == r->trun.tv_sec && en->st.st_mtim.tv_nsec > r->trun.tv_nsec);
+	if (!S_ISLNK(now.st_mode) && (now.st_mode & 07777) != b->mode && nk_ent_chmod(en, b->mode) < 0)
+		return nk_syserr(e, errno, "cannot restore mode %04o of '%s'", (unsigned)b->mode, path);
+	/* Changed by someone else meanwhile: its owners, an ACL, the mode,
+	 * or its contents (mtime past the run's start: what was written
+	 * stays). */
+	return touched || has[0] || has[1] || (now.st_mode & 07777) != b->mode ||
+	       now.st_mtim.tv_sec > r->trun.tv_sec ||
+	       (now.st_mtim.tv_sec == r->trun.tv_sec && now.st_mtim.tv_nsec > r->trun.tv_nsec);
 }
 
 /* A "p" record REC of an interrupted run, for EN: 0 when it finished EN

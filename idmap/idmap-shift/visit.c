@@ -231,7 +231,7 @@ static int shift_entry(struct ish_run *r, const struct nk_walk_entry *en, const 
 	x = ish_commit(r, en, tg, e);
 	if (x < 0)
 		return change_failed(r, en, e);
-	return 0;
+	return x;
 }
 
 /* A directory whose entries nobody but this run can change while it
@@ -292,12 +292,12 @@ static int visit_undo(struct ish_run *r, const struct nk_walk_entry *found, stru
 	struct ish_target *tg;
 	int x;
 
-	uint16_t mode;
+	struct ish_before b;
 
-	if ((!en->has_btime || !ts_after(&en->btime, &r->trun)) && ish_inolist_claim(&r->changed, en->st.st_ino, &mode)) {
+	if ((!en->has_btime || !ts_after(&en->btime, &r->trun)) && ish_inolist_claim(&r->changed, en->st.st_ino, &b)) {
 		char path[4200];
 
-		x = ish_revert(r, en, mode, e);
+		x = ish_revert(r, en, &b, e);
 		if (x < 0) {
 			atomic_fetch_add(&r->n_undo_failed, 1);
 			pthread_mutex_lock(&r->outlock);
@@ -307,7 +307,7 @@ static int visit_undo(struct ish_run *r, const struct nk_walk_entry *found, stru
 		}
 		if (x == 1 && atomic_fetch_add(&r->n_touched, 1) < ISH_MAX_OFFENDERS) {
 			ish_entry_path(path, sizeof path, en);
-			nk_warnx("'%s' was changed while this run had it shifted: its owners and mode are put back, "
+			nk_warnx("'%s' was changed while this run had it shifted: its owner, group and mode are put back, "
 				 "an ACL added meanwhile removed; what was written to it stays", path);
 		}
 	}

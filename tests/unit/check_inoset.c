@@ -114,7 +114,8 @@ static void *lister(void *arg)
 	struct lpar *p = arg;
 
 	for (uint64_t i = 0; i < 30000; i++)
-		ish_inolist_add(p->l, p->base + i, (uint16_t)((p->base + i) & 07777));
+		ish_inolist_add(p->l, p->base + i, (uint16_t)((p->base + i) & 07777), (uint32_t)(p->base + i) % 7,
+				(uint32_t)(p->base + i) % 5);
 	return NULL;
 }
 
@@ -134,13 +135,16 @@ START_TEST(test_inolist)
 		pthread_join(t[i], NULL);
 	ck_assert_int_eq(ish_inolist_seal(&l), 0);
 	ck_assert_uint_eq(ish_inolist_count(&l), 60000);
-	uint16_t mode = 1;
+	struct ish_before b = { 1, 1, 1 };
 
-	ck_assert_int_eq(ish_inolist_claim(&l, 0, &mode), 1);
-	ck_assert_uint_eq(mode, 0);
+	ck_assert_int_eq(ish_inolist_claim(&l, 0, &b), 1);
+	ck_assert_uint_eq(b.mode, 0);
 	ck_assert_int_eq(ish_inolist_claim(&l, 0, NULL), 0);    /* claimed once */
-	ck_assert_int_eq(ish_inolist_claim(&l, 59999, &mode), 1);
-	ck_assert_uint_eq(mode, 59999 & 07777);                 /* the mode it was added with */
+	ck_assert_int_eq(ish_inolist_claim(&l, 59999, &b), 1);
+	/* The mode, owner and group it was added with. */
+	ck_assert_uint_eq(b.mode, 59999 & 07777);
+	ck_assert_uint_eq(b.uid, 59999 % 7);
+	ck_assert_uint_eq(b.gid, 59999 % 5);
 	ck_assert_int_eq(ish_inolist_claim(&l, 60000, NULL), 0);        /* not listed */
 	ish_inolist_free(&l);
 	/* An empty list seals and finds nothing. */

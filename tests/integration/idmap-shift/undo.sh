@@ -85,9 +85,10 @@ is "$rc|$err|$(find "$s/a" -perm -4000 -uid "$B" | wc -l)" "0||4200" "... withou
 
 # What the user does to a file while she holds it (it was shifted to her
 # namespace's root, the walk goes on, and then meets an offender): the
-# undo puts back its owners and its mode, removes an ACL added meanwhile
-# (shifted back, its ids would be hers on the host), and says so; what she
-# wrote stays (review A2). Held with killat.so at the chown of the file
+# undo puts back its owner, group and mode as they were (a chown among her
+# namespace's ids, mapped back, would make the file her host uid's), removes
+# an ACL added meanwhile (shifted back, its ids would be hers on the host),
+# and says so; what she wrote stays (reviews A2, X1). Held with killat.so at the chown of the file
 # owned by uid 7, which comes after the top's own files.
 mkuser alice || exit 1
 au=$(id -u alice)
@@ -103,18 +104,39 @@ chown 70000 "$w/z/deep/off"
 chmod 0755 "$NSKIT_SANDBOX" "$w" "$w/z" "$w/z/deep"
 NSKIT_PAUSE_UID=7 held fchownat-file idmap-shift --state-dir "$st" --no-progress -j 1 -m "0:$B:65536" "$w"
 is "$(stat -c '%u:%g %a' "$w/secret")" "$B:$B 600" "held: the top's file is shifted, the walk goes on"
-setpriv --reuid="$B" --regid="$B" --clear-groups sh -c \
-	"chmod 0666 '$w/secret' && echo 'alice was here' >> '$w/secret' && setfacl -m u:$((B + au)):rw '$w/secret'"
-is "$?" 0 "... and its new owner makes it 0666, writes to it, gives herself an ACL entry"
+as_nsroot sh -c "chown $au:$au '$w/secret' && chmod 0666 '$w/secret' && echo 'alice was here' >> '$w/secret' &&
+	setfacl -m u:$au:rw '$w/secret'"
+is "$?|$(stat -c '%u:%g %a' "$w/secret")" "0|$((B + au)):$((B + au)) 666" \
+	"... and its new owner, her namespace's root, gives it to her namespace's $au, makes it 0666, writes to it, adds an ACL entry"
 resume
-is "$rc|$(grep -c "^idmap-shift: '$w/secret' was changed while this run had it shifted: its owners and mode are put back, an ACL added meanwhile removed; what was written to it stays\$" <<<"$err")|$(tail -n 1 <<<"$err")" \
+is "$rc|$(grep -c "^idmap-shift: '$w/secret' was changed while this run had it shifted: its owner, group and mode are put back, an ACL added meanwhile removed; what was written to it stays\$" <<<"$err")|$(tail -n 1 <<<"$err")" \
 	"1|1|idmap-shift: nothing changed: 1 id in '$w' outside --from (use --unmapped keep or overflow, or a --from that maps them)" \
 	"an offender then: refused, and the file she changed named"
 is "$(stat -c '%u:%g %a' "$w/secret")|$(getfacl -cn "$w/secret" 2>/dev/null | grep -cE '^(user|group):[0-9]')" "0:0 600|0" \
-	"... its owners and mode put back, her ACL entry gone (not made $au's)"
+	"... its owner (0, not her host uid $au), group and mode put back, her ACL entry gone (not made $au's)"
 run setpriv --reuid="$au" --regid="$au" --clear-groups cat "$w/secret"
 is "$rc" 1 "... alice cannot read it on the host"
 is "$(cat "$w/secret")" "root only
 alice was here" "... what she wrote stays (said)"
+
+# The undo itself, held at its chown of that file back (the first chown of
+# a file of B's: killat.so, NSKIT_PAUSE_UID), while she is still its
+# owner: she makes it 0666 and adds an ACL entry right before. The undo
+# chowns first, then reads the mode and ACLs it puts back (review X5).
+w=$NSKIT_SANDBOX/window2
+mkdir -p "$w/z/deep"
+echo "root only" > "$w/secret"
+chmod 0600 "$w/secret"
+echo off > "$w/z/deep/off"
+chown -R 0:0 "$w"
+chown 70000 "$w/z/deep/off"
+chmod 0755 "$w" "$w/z" "$w/z/deep"
+NSKIT_PAUSE_UID=$B held fchownat-file idmap-shift --state-dir "$st" --no-progress -j 1 -m "0:$B:65536" "$w"
+as_nsroot sh -c "chmod 0666 '$w/secret' && setfacl -m u:$au:rw '$w/secret'"
+is "$?|$(stat -c '%u:%g %a' "$w/secret")" "0|$B:$B 666" "the undo held at the chown back of a shifted file: she makes it 0666, adds an ACL entry"
+resume
+is "$rc|$(stat -c '%u:%g %a' "$w/secret")|$(getfacl -cn "$w/secret" 2>/dev/null | grep -cE '^(user|group):[0-9]')" "1|0:0 600|0" \
+	"... the undo ends with its owner, mode and no ACL as before"
+is "$(grep -c "^idmap-shift: '$w/secret' was changed while this run had it shifted" <<<"$err")" 1 "... and names it"
 
 done_testing
