@@ -30,6 +30,9 @@ pkgs=(base-files base-passwd libc6 bash dash coreutils findutils grep login pass
 # dpkg -L prints paths, and also lines such as "diversion by dash from:
 # /bin/sh" or "package diverts others to: ...": only lines that are a path.
 paths() { dpkg -L "$@" 2>/dev/null | grep '^/' | grep -v ' ' | sed 's|^/||'; }
+for p in "${pkgs[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || bail "the package $p is not installed (scripts/install-deps installs it)"
+done
 list=$NSKIT_SANDBOX/rootfs.list
 paths "${pkgs[@]}" | sort -u > "$list"
 # The libraries the programs load (ldd), by package (dpkg -S, whose

@@ -36,6 +36,7 @@ check check-devel
 uidmap shadow-utils
 passwd shadow-utils
 libcap2-bin libcap
+iputils-ping iputils
 libclang-rt-dev compiler-rt
 dpkg-dev rpm-build
 rootlesskit rootlesskit
@@ -47,7 +48,7 @@ T
 
 # What the dnf path installs: the same sets, each Fedora name once.
 run "$deps" --list --dnf
-is "$rc:$(echo $out)" "0:make gcc glibc-devel pkgconf-pkg-config shadow-utils-subid-devel libmount-devel libcap-ng-devel check-devel libsmartcols-devel shadow-utils util-linux podman buildah bubblewrap rootlesskit strace jq libcap runc crun perl bash-completion acl attr e2fsprogs" \
+is "$rc:$(echo $out)" "0:make gcc glibc-devel pkgconf-pkg-config shadow-utils-subid-devel libmount-devel libcap-ng-devel check-devel libsmartcols-devel shadow-utils util-linux podman buildah bubblewrap rootlesskit strace jq libcap runc crun perl bash-completion acl attr e2fsprogs iputils" \
 	"install-deps --list --dnf: Fedora's build and test packages"
 run "$deps" --list --dnf --demo
 is "$rc:$(echo $out)" "0:make gcc glibc-devel pkgconf-pkg-config shadow-utils-subid-devel libmount-devel libcap-ng-devel check-devel libsmartcols-devel shadow-utils util-linux" \
