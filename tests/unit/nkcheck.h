@@ -54,7 +54,16 @@ static void nk_test_world(void)
 		setenv("NSKIT_SYSCONFDIR", p, 1);
 		return;
 	}
-	snprintf(nk_test_root, sizeof nk_test_root, "/tmp/nskit-unit.XXXXXX");
+	/* Named after the tests/run it belongs to (NSKIT_SANDBOX_RUN), as the
+	 * sandboxes are: that run's cleanup check judges its own. */
+	{
+		const char *run = getenv("NSKIT_SANDBOX_RUN");
+
+		if (run && *run && strlen(run) < 24 && !strchr(run, '/'))
+			snprintf(nk_test_root, sizeof nk_test_root, "/tmp/nskit-unit.%s.XXXXXX", run);
+		else
+			snprintf(nk_test_root, sizeof nk_test_root, "/tmp/nskit-unit.XXXXXX");
+	}
 	if (!mkdtemp(nk_test_root)) {
 		perror("nkcheck: cannot make the test world");
 		exit(99);

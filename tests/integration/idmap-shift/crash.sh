@@ -53,16 +53,11 @@ mkfifo "$NSKIT_SANDBOX/never"
 exec 9<>"$NSKIT_SANDBOX/never"
 pause() { read -r -t "$1" -u 9; }
 
-# Most kills wait for the run to be under way (its journal begun, no
-# process to look: a loop of shell builtins, up to 20 s or the end of
-# the run), then 0 to 8 ms
-# at random: the changes of this small tree take a few ms after the
-# journal (the start and the pre-scan, before it, change nothing). Every
-# third kill lands at once when the journal has begun, in a run not
-# slowed: the walk under way, under ASan (whose start and end take most
-# of a run) as in a plain build. (The records of inodes that take several
-# changes come at the end now: an undoable run holds those files until
-# its walk is over.)
+# Every third kill waits for the run to be under way (its journal begun,
+# no process to look: a loop of shell builtins, up to 20 s or the end of
+# the run), then 0 to 8 ms at random: anywhere in the run, between its
+# chowns and its xattr writes too. The others die at a chown picked at
+# random (below).
 J=$(ls "$st"/*.journal)
 journal_begun() { # PID: 1 when PID ended first
 	local end=$((SECONDS + 20)) L
@@ -91,10 +86,13 @@ while [ $kills -lt 50 ] && [ $episodes -lt 200 ]; do
 	episodes=$((episodes + 1))
 	if [ $((episodes % 2)) = 1 ]; then dir=(); want=$fwd; else dir=(-r); want=$orig; fi
 	for try in $(seq 1 13); do
-		if [ $try -lt 13 ] && [ $((try % 3)) = 0 ]; then
-			# Not slowed: it runs beside this shell, which sees the
-			# record within microseconds, while most files are to do.
-			"${cmd[@]}" "${dir[@]}" "$t" >/dev/null 2>"$NSKIT_SANDBOX/err" &
+		if [ $try -lt 13 ] && [ $((try % 3)) != 0 ]; then
+			# Two tries in three die at a chown picked at random, the
+			# Nth (killat.so): a kill that always lands in the shift,
+			# however fast this machine runs it.
+			env NSKIT_KILLAT=fchownat NSKIT_KILLAT_AFTER=$((1 + RANDOM % 60)) LD_PRELOAD="$H/killat.so" \
+				ASAN_OPTIONS="$asan:detect_leaks=0" \
+				"${cmd[@]}" "${dir[@]}" "$t" >/dev/null 2>"$NSKIT_SANDBOX/err" &
 		elif [ $try -lt 13 ]; then
 			"${slow[@]}" "${cmd[@]}" "${dir[@]}" "$t" >/dev/null 2>"$NSKIT_SANDBOX/err" &
 		else
@@ -102,9 +100,6 @@ while [ $kills -lt 50 ] && [ $episodes -lt 200 ]; do
 		fi
 		pid=$!
 		if [ $try -lt 13 ] && [ $((try % 3)) = 0 ]; then
-			journal_begun $pid
-			kill -KILL $pid 2>/dev/null
-		elif [ $try -lt 13 ]; then
 			journal_begun $pid
 			# The kill lands at a random moment of the run (not a wait for anything).
 			pause "$(printf '0.%04d' $((RANDOM % 80)))"
