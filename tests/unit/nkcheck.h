@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 /* A world of its own for every suite, whatever the machine holds: before
- * main, a fresh folder /tmp/nskit-unit.XXXXXX is made, with an etc/ of
+ * main, a fresh folder /tmp/nskit-unit.RUN.<random> is made (RUN: the
+ * tests/run it belongs to, NSKIT_SANDBOX_RUN), with an etc/ of
  * empty subuid and subgid, an nsswitch.conf of files alone and an empty
  * login.defs (by NK_CHECK_MAIN, so copies of the binary that tests run as
  * fake helpers make none), and the library is pointed at it (NSKIT_SYSCONFDIR, see
@@ -55,14 +56,16 @@ static void nk_test_world(void)
 		return;
 	}
 	/* Named after the tests/run it belongs to (NSKIT_SANDBOX_RUN), as the
-	 * sandboxes are: that run's cleanup check judges its own. */
+	 * sandboxes are: that run's cleanup check judges its own. mkdtemp
+	 * replaces the last six characters of the name with random ones. */
 	{
 		const char *run = getenv("NSKIT_SANDBOX_RUN");
+		int ok = run && *run && strlen(run) < 24 && !strchr(run, '/');
+		size_t n = (size_t)snprintf(nk_test_root, sizeof nk_test_root, "/tmp/nskit-unit.%s%s", ok ? run : "",
+					    ok ? "." : "");
 
-		if (run && *run && strlen(run) < 24 && !strchr(run, '/'))
-			snprintf(nk_test_root, sizeof nk_test_root, "/tmp/nskit-unit.%s.XXXXXX", run);
-		else
-			snprintf(nk_test_root, sizeof nk_test_root, "/tmp/nskit-unit.XXXXXX");
+		memset(nk_test_root + n, 'X', 6);
+		nk_test_root[n + 6] = '\0';
 	}
 	if (!mkdtemp(nk_test_root)) {
 		perror("nkcheck: cannot make the test world");

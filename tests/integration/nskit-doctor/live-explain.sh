@@ -258,8 +258,11 @@ CTX=(setpriv --no-new-privs "${AS[@]}")
 helper_clients alice
 
 # --- 6. a nested namespace whose map lacks the user's range -----------------
-bg N unshare --user sleep 600
-wait_until "the namespace of $N" in_new_userns "$N"
+# The holder blocks opening a FIFO nobody writes to, until it is killed
+# at the end.
+mkfifo "$NSKIT_SANDBOX/hold"
+bg N unshare --user cat "$NSKIT_SANDBOX/hold"
+wait_until "the namespace of $N" in_new_userns "$N" cat
 run idmap-apply -m 0:0:65536 "$N"
 is "$rc" 0 "a namespace mapping host ids 0-65535 only"
 SETUP="parent namespace without the range"
